@@ -1,0 +1,13 @@
+"""Shared test fixtures: an explicit, seeded random generator."""
+
+import os
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(20261122)
