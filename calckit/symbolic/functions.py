@@ -1,0 +1,240 @@
+"""Numerically stable primitives that SymPy lacks: sigmoid, softplus, logsumexp.
+
+Each primitive is an ordinary :class:`sympy.Function` with
+
+- an exact derivative (``fdiff``), written in terms of the primitives so the
+  closed forms people expect stay visible: ``sigmoid'`` is
+  ``sigmoid(x)*(1 - sigmoid(x))``, ``softplus'`` is ``sigmoid``, and
+  ``d logsumexp / d a_i`` is ``exp(a_i - logsumexp(a))`` (a softmax entry);
+- ``_numpycode`` printing overflow-free NumPy/SciPy code
+  (``scipy.special.expit``, ``numpy.logaddexp``), used by every printer
+  whose ``printmethod`` is ``"_numpycode"`` (calckit's kernels, SymPy's
+  ``lambdify`` with ``modules="scipy"``);
+- arbitrary-precision evaluation through mpmath (``.evalf(50)``);
+- LaTeX and pretty forms (``\\sigma(x)``, ``σ(x)``) and real assumptions.
+
+>>> import sympy as sp
+>>> x = sp.Symbol("x", real=True)
+>>> sp.diff(sigmoid(x), x)
+(1 - sigmoid(x))*sigmoid(x)
+>>> sp.pretty(sp.diff(sigmoid(x), x), use_unicode=True)
+'(1 - σ(x))⋅σ(x)'
+>>> sp.latex(sp.diff(softplus(x), x))
+'\\\\sigma\\\\left(x\\\\right)'
+>>> sigmoid(sp.Integer(1000)).evalf(20)
+1.0000000000000000000
+>>> softplus(sp.Integer(-1000)).evalf(5)
+5.0760e-435
+>>> sp.diff(logsumexp(x, 2*x), x)
+2*exp(2*x - logsumexp(x, 2*x)) + exp(x - logsumexp(x, 2*x))
+"""
+
+from __future__ import annotations
+
+import mpmath
+import sympy as sp
+
+__all__ = ["sigmoid", "softplus", "logsumexp", "log_sigmoid"]
+
+
+def _mp_args(args, prec):
+    """The arguments as mpmath reals at ``prec`` bits, or None if not numeric."""
+    out = []
+    for a in args:
+        v = a._eval_evalf(prec) if not a.is_Number else a
+        if v is None or not v.is_Number or not v.is_extended_real:
+            return None
+        out.append(v._to_mpmath(prec))
+    return out
+
+
+class _StablePrimitive(sp.Function):
+    """Shared behaviour: real for real arguments, mpmath evaluation, printing."""
+
+    _latex_name = ""
+    _pretty_name = ""
+
+    def _eval_is_extended_real(self):
+        return all(a.is_extended_real for a in self.args) or None
+
+    def _eval_is_real(self):
+        if all(a.is_real for a in self.args):
+            return True
+        return None
+
+    def _eval_is_finite(self):
+        if all(a.is_finite and a.is_real for a in self.args):
+            return True
+        return None
+
+    def _eval_evalf(self, prec):
+        vals = _mp_args(self.args, prec)
+        if vals is None:
+            return None
+        with mpmath.workprec(prec + 20):
+            v = self._mpmath_value(*vals)
+        return sp.Expr._from_mpmath(v, prec)
+
+    def _latex(self, printer, exp=None):
+        args = ", ".join(printer._print(a) for a in self.args)
+        tex = rf"{self._latex_name}\left({args}\right)"
+        if exp is not None:
+            tex = rf"{tex}^{{{exp}}}"
+        return tex
+
+    def _pretty(self, printer):
+        name = self._pretty_name if printer._use_unicode else None
+        return printer._print_Function(self, func_name=name or type(self).__name__)
+
+    @classmethod
+    def _float_eval(cls, args):
+        """Evaluate at Float arguments, as SymPy does for ``exp(2.0)``."""
+        if args and all(a.is_Float for a in args):
+            prec = min(a._prec for a in args)
+            with mpmath.workprec(prec + 20):
+                v = cls._mpmath_value(*[a._to_mpmath(prec + 20) for a in args])
+            return sp.Expr._from_mpmath(v, prec)
+        return None
+
+
+class sigmoid(_StablePrimitive):  # noqa: N801 - named like the math function
+    r"""The logistic function :math:`\sigma(x) = 1/(1 + e^{-x})`.
+
+    Printed as ``scipy.special.expit(x)``, which never overflows.
+
+    >>> import sympy as sp
+    >>> sigmoid(0), sigmoid(sp.oo), sigmoid(sp.Float(2.0))
+    (1/2, 1, 0.880797077977882)
+    """
+
+    _latex_name = r"\sigma"
+    _pretty_name = "σ"
+
+    @classmethod
+    def eval(cls, x):
+        if x.is_zero:
+            return sp.Rational(1, 2)
+        if x is sp.oo:
+            return sp.Integer(1)
+        if x is sp.S.NegativeInfinity:
+            return sp.Integer(0)
+        return cls._float_eval((x,))
+
+    def fdiff(self, argindex=1):
+        return self * (1 - self)
+
+    def _eval_is_positive(self):
+        return True if self.args[0].is_extended_real else None
+
+    @staticmethod
+    def _mpmath_value(x):
+        return 1 / (1 + mpmath.exp(-x))
+
+    def _eval_rewrite_as_exp(self, x, **kwargs):
+        return 1 / (1 + sp.exp(-x))
+
+    def _numpycode(self, printer):
+        f = printer._module_format("scipy.special.expit")
+        return f"{f}({printer._print(self.args[0])})"
+
+
+class softplus(_StablePrimitive):  # noqa: N801
+    r"""The softplus :math:`\log(1 + e^{x})`, exact (no ``x > 20`` shortcut).
+
+    Printed as ``numpy.logaddexp(0, x)``.
+
+    >>> import sympy as sp
+    >>> x = sp.Symbol("x", real=True)
+    >>> softplus(0), sp.diff(softplus(x), x)
+    (log(2), sigmoid(x))
+    """
+
+    _latex_name = r"\operatorname{softplus}"
+    _pretty_name = "softplus"
+
+    @classmethod
+    def eval(cls, x):
+        if x.is_zero:
+            return sp.log(2)
+        if x is sp.oo:
+            return sp.oo
+        if x is sp.S.NegativeInfinity:
+            return sp.Integer(0)
+        return cls._float_eval((x,))
+
+    def fdiff(self, argindex=1):
+        return sigmoid(self.args[0])
+
+    def _eval_is_positive(self):
+        return True if self.args[0].is_extended_real else None
+
+    @staticmethod
+    def _mpmath_value(x):
+        return mpmath.log1p(mpmath.exp(x))
+
+    def _eval_rewrite_as_log(self, x, **kwargs):
+        return sp.log(1 + sp.exp(x))
+
+    _eval_rewrite_as_exp = _eval_rewrite_as_log
+
+    def _numpycode(self, printer):
+        f = printer._module_format("numpy.logaddexp")
+        return f"{f}(0, {printer._print(self.args[0])})"
+
+
+class logsumexp(_StablePrimitive):  # noqa: N801
+    r"""The n-ary :math:`\log \sum_i e^{a_i}`, printed max-shifted.
+
+    Two arguments print as ``numpy.logaddexp(a, b)``; more as nested
+    ``logaddexp`` calls, each of which shifts by the maximum internally.
+
+    >>> import sympy as sp
+    >>> a, b, c = sp.symbols("a b c", real=True)
+    >>> sp.diff(logsumexp(a, b, c), b)
+    exp(b - logsumexp(a, b, c))
+    >>> logsumexp(a)
+    a
+    """
+
+    _latex_name = r"\operatorname{logsumexp}"
+    _pretty_name = "logsumexp"
+
+    @classmethod
+    def eval(cls, *args):
+        if not args:
+            from calckit.errors import InvalidParameterError
+
+            raise InvalidParameterError("logsumexp needs at least one argument")
+        if len(args) == 1:
+            return args[0]
+        return cls._float_eval(args)
+
+    def fdiff(self, argindex=1):
+        return sp.exp(self.args[argindex - 1] - self)
+
+    @staticmethod
+    def _mpmath_value(*xs):
+        m = max(xs)
+        return m + mpmath.log(mpmath.fsum(mpmath.exp(v - m) for v in xs))
+
+    def _eval_rewrite_as_exp(self, *args, **kwargs):
+        return sp.log(sp.Add(*[sp.exp(a) for a in args]))
+
+    _eval_rewrite_as_log = _eval_rewrite_as_exp
+
+    def _numpycode(self, printer):
+        f = printer._module_format("numpy.logaddexp")
+        code = printer._print(self.args[0])
+        for a in self.args[1:]:
+            code = f"{f}({code}, {printer._print(a)})"
+        return code
+
+
+def log_sigmoid(x) -> sp.Expr:
+    """``log(sigmoid(x))`` in its stable form ``-softplus(-x)``.
+
+    >>> import sympy as sp
+    >>> log_sigmoid(sp.Symbol("x", real=True))
+    -softplus(-x)
+    """
+    return -softplus(-sp.sympify(x))
