@@ -1,0 +1,411 @@
+"""Taylor terms and rigorous bounds of the Taylor remainder.
+
+The bound never comes from sampling: the largest ``|f^(n+1)|`` on the
+interval (or every ``|D^alpha f|``, ``|alpha| = n + 1``, on a box) is
+enclosed with interval arithmetic (:mod:`mpmath.iv`, outward rounding) on a
+subdivision refined by branch and bound. Beside the bound, the result reports
+the measured largest error on a grid (evaluated with 30-digit mpmath), so a
+user sees that the bound holds and how tight it is.
+
+>>> import sympy as sp
+>>> x = sp.Symbol("x", real=True)
+>>> r = remainder_bound(sp.exp(x), x, at=0, order=5, interval=(-1, 1))
+>>> r.measured <= r.bound, round(r.bound / r.measured, 1)
+(True, 2.3)
+>>> r = remainder_bound(sp.exp(x), x, order=5, interval=(-1, 1), method="integral")
+>>> r.measured <= r.bound <= 1.05 * r.measured
+True
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass
+
+import mpmath
+import sympy as sp
+from mpmath import iv
+
+from calckit.errors import InvalidParameterError, NumericError
+from calckit.symbolic._coerce import as_expr, as_symbols
+from calckit.symbolic._interval import interval_max_abs
+from calckit.symbolic._interval import iv_const as _iv_const
+from calckit.symbolic._interval import lower_end as _lo
+from calckit.symbolic._interval import up as _up
+from calckit.symbolic._interval import upper_end as _hi
+
+__all__ = [
+    "TaylorTerm",
+    "RemainderBound",
+    "taylor_terms",
+    "taylor_polynomial",
+    "interval_max_abs",
+    "remainder_bound",
+]
+
+_MAX_ORDER = 40
+_MAX_TERMS = 2000
+
+
+@dataclass(frozen=True)
+class TaylorTerm:
+    """One term ``coefficient * prod((x_i - a_i)**alpha_i)`` of a Taylor
+    polynomial; ``derivative`` is ``D^alpha f(a)`` and ``coefficient`` is it
+    divided by ``alpha!``."""
+
+    alpha: tuple
+    derivative: sp.Expr
+    coefficient: sp.Expr
+    term: sp.Expr
+
+
+def _point(at, wrt) -> tuple:
+    """``at`` (number, sequence, or dict) as a tuple of SymPy numbers."""
+    if isinstance(at, dict):
+        lookup = {(k.name if isinstance(k, sp.Symbol) else str(k)): v
+                  for k, v in at.items()}
+        missing = [s.name for s in wrt if s.name not in lookup]
+        if missing:
+            raise InvalidParameterError(
+                f"at gives no value for {', '.join(missing)}: {at!r}"
+            )
+        values = [lookup[s.name] for s in wrt]
+    elif isinstance(at, (list, tuple)):
+        if len(at) != len(wrt):
+            raise InvalidParameterError(
+                f"at has {len(at)} values but there are {len(wrt)} variables "
+                f"({', '.join(s.name for s in wrt)}): {at!r}"
+            )
+        values = list(at)
+    else:
+        values = [at] * len(wrt)
+    out = []
+    for v in values:
+        try:
+            num = sp.sympify(v, strict=True) if not isinstance(v, str) else None
+        except (sp.SympifyError, TypeError):
+            num = None
+        if num is None or not num.is_number or num.is_real is False:
+            raise InvalidParameterError(f"at must hold real numbers, got {v!r}")
+        out.append(num)
+    return tuple(out)
+
+
+def _check_order(order) -> int:
+    if isinstance(order, bool) or not isinstance(order, int) or order < 0:
+        raise InvalidParameterError(
+            f"order must be a non-negative integer, got {order!r}"
+        )
+    if order > _MAX_ORDER:
+        raise InvalidParameterError(
+            f"order {order} is above the supported maximum {_MAX_ORDER}"
+        )
+    return order
+
+
+def _multi_indices(n_vars: int, degree: int):
+    """All alpha with ``sum(alpha) == degree``, in graded lexicographic order."""
+    for combo in itertools.combinations_with_replacement(range(n_vars), degree):
+        alpha = [0] * n_vars
+        for i in combo:
+            alpha[i] += 1
+        yield tuple(alpha)
+
+
+def _alpha_factorial(alpha) -> int:
+    return math.prod(math.factorial(k) for k in alpha)
+
+
+def _partial(expr, wrt, alpha, cache):
+    """``D^alpha expr``, built from the cached lower-order partials."""
+    if alpha in cache:
+        return cache[alpha]
+    i = max(j for j, k in enumerate(alpha) if k)
+    lower = list(alpha)
+    lower[i] -= 1
+    value = sp.diff(_partial(expr, wrt, tuple(lower), cache), wrt[i])
+    cache[alpha] = value
+    return value
+
+
+def taylor_terms(expr, wrt=None, at=0, order: int = 3) -> tuple:
+    """The terms of the Taylor polynomial of total degree ``<= order``.
+
+    Returns
+    -------
+    tuple of TaylorTerm
+        Graded by degree, zero terms included (a table shows them).
+
+    >>> import sympy as sp
+    >>> x = sp.Symbol("x", real=True)
+    >>> [t.coefficient for t in taylor_terms(sp.exp(x), x, order=3)]
+    [1, 1, 1/2, 1/6]
+    """
+    expr = as_expr(expr)
+    wrt = as_symbols(wrt, expr)
+    order = _check_order(order)
+    a = _point(at, wrt)
+    n_terms = math.comb(order + len(wrt), len(wrt))
+    if n_terms > _MAX_TERMS:
+        raise InvalidParameterError(
+            f"a Taylor polynomial of order {order} in {len(wrt)} variables has "
+            f"{n_terms} terms (more than {_MAX_TERMS}); lower the order"
+        )
+    cache = {(0,) * len(wrt): expr}
+    subs = dict(zip(wrt, a, strict=True))
+    out = []
+    for degree in range(order + 1):
+        for alpha in _multi_indices(len(wrt), degree):
+            d = _partial(expr, wrt, alpha, cache).subs(subs)
+            d = sp.nsimplify(d) if d.is_Float and d == int(d) else d
+            coeff = d / _alpha_factorial(alpha)
+            mono = sp.Mul(*[(s - ai) ** k
+                            for s, ai, k in zip(wrt, a, alpha, strict=True)])
+            out.append(TaylorTerm(alpha, d, coeff, coeff * mono))
+    return tuple(out)
+
+
+def taylor_polynomial(expr, wrt=None, at=0, order: int = 3) -> sp.Expr:
+    """Sum of :func:`taylor_terms` (no ``O`` term).
+
+    >>> import sympy as sp
+    >>> x = sp.Symbol("x", real=True)
+    >>> taylor_polynomial(sp.sin(x), x, order=3)
+    -x**3/6 + x
+    """
+    return sp.Add(*[t.term for t in taylor_terms(expr, wrt, at, order)])
+
+
+# --------------------------------------------------------------------------
+# Remainder bounds
+# --------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class RemainderBound:
+    """A Taylor polynomial with a rigorous bound of its error on a box.
+
+    Attributes
+    ----------
+    expr, polynomial : sympy.Expr
+        The function and its Taylor polynomial of total degree ``order``.
+    wrt, at, box : tuple
+        Variables, expansion point and the box (one ``(lo, hi)`` per variable).
+    order : int
+    bound : float
+        Guaranteed upper bound of ``max |expr - polynomial|`` on the box.
+    measured : float
+        Largest ``|expr - polynomial|`` found on a grid (a lower estimate
+        of the true maximum), so ``measured <= bound`` always.
+    derivative_bound : float
+        Upper bound of ``max |f^(n+1)|`` (univariate) or of the largest
+        ``|D^alpha f|``, ``|alpha| = n + 1`` (box), used by the bound.
+    method : str
+        ``"lagrange"`` or ``"integral"``.
+    """
+
+    expr: sp.Expr
+    polynomial: sp.Expr
+    wrt: tuple
+    at: tuple
+    box: tuple
+    order: int
+    bound: float
+    measured: float
+    derivative_bound: float
+    method: str
+
+    @property
+    def ratio(self) -> float:
+        """``bound / measured`` (1 would be a perfect bound)."""
+        return self.bound / self.measured if self.measured > 0 else math.inf
+
+    @property
+    def holds(self) -> bool:
+        return self.measured <= self.bound
+
+    def __str__(self) -> str:
+        box = " x ".join(f"[{_num(lo)}, {_num(hi)}]" for lo, hi in self.box)
+        at = ", ".join(_num(a) for a in self.at)
+        return (
+            f"Taylor polynomial of order {self.order} of {self.expr} about "
+            f"({at}) on {box}:\n"
+            f"  p = {self.polynomial}\n"
+            f"  error bound ({self.method}) {self.bound:.3e}, "
+            f"measured max error {self.measured:.3e}, "
+            f"bound/measured {self.ratio:.2f}"
+        )
+
+
+def _num(value) -> str:
+    return f"{float(value):g}"
+
+
+def _box(interval, wrt) -> tuple:
+    if isinstance(interval, dict):
+        lookup = {(k.name if isinstance(k, sp.Symbol) else str(k)): v
+                  for k, v in interval.items()}
+        missing = [s.name for s in wrt if s.name not in lookup]
+        if missing:
+            raise InvalidParameterError(
+                f"interval gives no range for {', '.join(missing)}"
+            )
+        pairs = [lookup[s.name] for s in wrt]
+    elif (isinstance(interval, (list, tuple)) and len(interval) == 2
+          and all(isinstance(v, (int, float, sp.Number)) for v in interval)):
+        pairs = [interval] * len(wrt)
+    elif isinstance(interval, (list, tuple)) and len(interval) == len(wrt):
+        pairs = list(interval)
+    else:
+        raise InvalidParameterError(
+            "interval must be (lo, hi), one (lo, hi) per variable, or a dict "
+            f"variable -> (lo, hi); got {interval!r}"
+        )
+    out = []
+    for pair in pairs:
+        try:
+            lo, hi = (float(v) for v in pair)
+        except (TypeError, ValueError) as exc:
+            raise InvalidParameterError(
+                f"interval ends must be two numbers, got {pair!r}"
+            ) from exc
+        if not (math.isfinite(lo) and math.isfinite(hi)) or lo > hi:
+            raise InvalidParameterError(
+                f"interval ({lo}, {hi}) must be finite with lo <= hi"
+            )
+        out.append((lo, hi))
+    return tuple(out)
+
+
+def _measure(expr, poly, wrt, box, samples: int) -> float:
+    """Largest |expr - poly| on a grid, with 30-digit mpmath arithmetic."""
+    per_dim = max(3, int(round(samples ** (1 / len(wrt)))))
+    axes = [[mpmath.mpf(lo) + (mpmath.mpf(hi) - lo) * i / (per_dim - 1)
+             for i in range(per_dim)] for lo, hi in box]
+    diff = expr - poly
+    with mpmath.workdps(30):
+        try:
+            fn = sp.lambdify(wrt, diff, modules="mpmath")
+            fn(*[ax[0] for ax in axes])
+        except (NameError, TypeError):
+            fn = None
+        worst = mpmath.mpf(0)
+        for pt in itertools.product(*axes):
+            if fn is not None:
+                value = fn(*pt)
+            else:
+                value = diff.evalf(30, subs=dict(zip(wrt, pt, strict=True)))
+            value = abs(mpmath.mpmathify(complex(value)) if not
+                        isinstance(value, (mpmath.mpf, sp.Float, float, int))
+                        else mpmath.mpf(value))
+            worst = max(worst, value)
+    return float(worst)
+
+
+def remainder_bound(expr, wrt=None, at=0, order: int = 3, interval=(-1, 1), *,
+                    method: str = "lagrange", rtol: float = 1e-2,
+                    samples: int = 801, max_evals: int = 3000) -> RemainderBound:
+    """Rigorous bound of the Taylor remainder on an interval or a box.
+
+    Parameters
+    ----------
+    expr : sympy.Expr or str
+        A function smooth on the box.
+    wrt : symbols or names, optional
+        Variables (default: free symbols sorted by name).
+    at : number, sequence or dict
+        Expansion point.
+    order : int
+        Total degree of the Taylor polynomial.
+    interval : (lo, hi), sequence of (lo, hi), or dict
+        The interval (univariate) or box.
+    method : {"lagrange", "integral"}
+        ``"lagrange"``: ``max|f^(n+1)| / (n+1)! * max|x - a|^(n+1)`` (on a
+        box, the sum over ``|alpha| = n+1`` of ``max|D^alpha f| / alpha! *
+        prod r_i^alpha_i``), each max bounded by interval arithmetic over the
+        hull of the box and ``at``. ``"integral"`` (univariate only): the
+        integral form ``int_a^x |f^(n+1)(t)| |x-t|^n / n! dt`` bounded piece
+        by piece at both ends of the interval; much tighter.
+    rtol : float
+        Relative tolerance of the branch and bound for each maximum.
+    samples : int
+        Grid size for the measured error.
+
+    Returns
+    -------
+    RemainderBound
+    """
+    expr = as_expr(expr)
+    wrt = tuple(as_symbols(wrt, expr))
+    order = _check_order(order)
+    a = _point(at, wrt)
+    box = _box(interval, wrt)
+    if method not in ("lagrange", "integral"):
+        raise InvalidParameterError(
+            f"method must be 'lagrange' or 'integral', got {method!r}"
+        )
+    if method == "integral" and len(wrt) != 1:
+        raise InvalidParameterError(
+            "method='integral' is univariate; use 'lagrange' on a box"
+        )
+    extra = expr.free_symbols - set(wrt)
+    if extra:
+        raise NumericError(
+            f"cannot bound {expr}: {', '.join(sorted(s.name for s in extra))} "
+            "has no value; substitute parameters first"
+        )
+    poly = taylor_polynomial(expr, list(wrt), list(a), order)
+    hull = [(min(lo, float(ai)), max(hi, float(ai)))
+            for (lo, hi), ai in zip(box, a, strict=True)]
+    cache = {(0,) * len(wrt): expr}
+    if method == "integral":
+        bound, dmax = _integral_bound(expr, wrt[0], a[0], order, box[0], rtol)
+    else:
+        total = iv.mpf(0)
+        dmax = 0.0
+        for alpha in _multi_indices(len(wrt), order + 1):
+            d = _partial(expr, list(wrt), alpha, cache)
+            _, upper = interval_max_abs(d, list(wrt), hull, rtol=rtol,
+                                        max_evals=max_evals)
+            dmax = max(dmax, upper)
+            term = iv.mpf(upper) / _alpha_factorial(alpha)
+            for (lo, hi), ai, k in zip(box, a, alpha, strict=True):
+                ai_iv = _iv_const(ai)
+                r = iv.mpf(max(_hi(abs(iv.mpf(lo) - ai_iv)),
+                               _hi(abs(iv.mpf(hi) - ai_iv))))
+                term = term * r ** k
+            total = total + term
+        bound = _up(_hi(total))
+    measured = _measure(expr, poly, wrt, box, samples)
+    return RemainderBound(expr, poly, wrt, a, box, order, bound, measured,
+                          dmax, method)
+
+
+def _integral_bound(expr, x, a, order, interval, rtol, pieces: int = 64):
+    """max over both ends e of int_a^e |f^(n+1)(t)| |e - t|^n / n! dt."""
+    d = sp.diff(expr, x, order + 1)
+    a_iv = _iv_const(a)
+    fact = math.factorial(order + 1)
+    worst = mpmath.mpf(0)
+    dmax = 0.0
+    for end in interval:
+        e = iv.mpf(end)
+        if float(end) == float(a):
+            continue
+        total = iv.mpf(0)
+        lo_end, hi_end = (a_iv, e) if float(end) > float(a) else (e, a_iv)
+        step = (hi_end - lo_end) / pieces
+        for k in range(pieces):
+            t0 = lo_end + step * k
+            t1 = lo_end + step * (k + 1) if k + 1 < pieces else hi_end
+            _, m = interval_max_abs(d, [x], [(_lo(t0), _hi(t1))], rtol=rtol,
+                                    max_evals=40)
+            dmax = max(dmax, m)
+            # int over the piece of |e - t|^n / n! dt, enclosed
+            w0, w1 = abs(e - t0), abs(e - t1)
+            big = iv.mpf(max(_hi(w0), _hi(w1)))
+            small = iv.mpf(min(_lo(w0), _lo(w1)))
+            weight = (big ** (order + 1) - small ** (order + 1)) / fact
+            total = total + iv.mpf(m) * iv.mpf([0, _hi(weight)])
+        worst = max(worst, _hi(total))
+    return _up(worst), dmax

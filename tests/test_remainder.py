@@ -1,0 +1,164 @@
+"""Taylor terms and rigorous remainder bounds (calckit.symbolic.remainder)."""
+
+import math
+
+import numpy as np
+import pytest
+import sympy as sp
+
+from calckit.errors import InvalidParameterError, NumericError
+from calckit.symbolic._interval import interval_max_abs
+from calckit.symbolic.remainder import (
+    remainder_bound,
+    taylor_polynomial,
+    taylor_terms,
+)
+
+x, y = sp.symbols("x y", real=True)
+
+
+def test_taylor_terms_exp_coefficients_are_one_over_factorial():
+    terms = taylor_terms(sp.exp(x), [x], at=0, order=6)
+    assert [t.coefficient for t in terms] == [sp.Rational(1, math.factorial(k))
+                                             for k in range(7)]
+    assert [t.alpha for t in terms] == [(k,) for k in range(7)]
+
+
+def test_taylor_polynomial_matches_sympy_series_about_a_point():
+    f = sp.log(x) * sp.cos(x)
+    p = taylor_polynomial(f, [x], at=1, order=5)
+    ref = sp.series(f, x, 1, 6).removeO()
+    assert sp.expand(p - ref) == 0
+
+
+def test_multivariate_terms_graded_with_mixed_partials():
+    terms = taylor_terms(sp.exp(x + 2 * y), [x, y], at=0, order=2)
+    by_alpha = {t.alpha: t.coefficient for t in terms}
+    assert by_alpha == {(0, 0): 1, (1, 0): 1, (0, 1): 2, (2, 0): sp.Rational(1, 2),
+                        (1, 1): 2, (0, 2): 2}
+
+
+def _dense_max_error(f, p, lo, hi, n=20001):
+    fn = sp.lambdify(x, f, "numpy")
+    pn = sp.lambdify(x, p, "numpy")
+    grid = np.linspace(lo, hi, n)
+    return float(np.max(np.abs(fn(grid) - pn(grid))))
+
+
+CASES = [
+    # f, a, interval, order, closed-form Lagrange bound
+    (sp.exp(x), 0, (-1, 1), 5, math.e / math.factorial(6)),
+    (sp.sin(x), 0, (-1, 1), 5, math.sin(1) / math.factorial(6)),
+    (sp.log(x), 1, (0.5, 1.5), 3, 6 / 0.5**4 / math.factorial(4) * 0.5**4),
+    (sp.exp(x), 0, (-2, 3), 8, math.exp(3) / math.factorial(9) * 3**9),
+    (sp.sin(x), 1, (0, 2.5), 4, 1.0 / math.factorial(5) * 1.5**5),
+]
+
+
+@pytest.mark.parametrize("f, a, interval, order, lagrange", CASES)
+def test_lagrange_bound_holds_and_equals_the_closed_form(f, a, interval, order,
+                                                         lagrange):
+    r = remainder_bound(f, [x], a, order, interval)
+    true_max = _dense_max_error(f, r.polynomial, *interval)
+    assert r.measured <= r.bound and true_max <= r.bound
+    assert r.measured == pytest.approx(true_max, rel=1e-3)
+    # the interval maximum of |f^(n+1)| is within rtol of the exact maximum,
+    # so the bound is the exact Lagrange bound up to 1 %
+    assert lagrange <= r.bound <= 1.011 * lagrange
+
+
+@pytest.mark.parametrize("f, a, interval, order, lagrange", CASES)
+def test_integral_bound_holds_and_is_tight(f, a, interval, order, lagrange):
+    r = remainder_bound(f, [x], a, order, interval, method="integral")
+    true_max = _dense_max_error(f, r.polynomial, *interval)
+    # exact up to the subdivision when f^(n+1) keeps its sign; sin(x) about 1
+    # on [0, 2.5] has a sign change of f^(5) = cos, so it is looser there
+    assert true_max <= r.bound <= 1.15 * true_max
+    assert r.bound <= lagrange * 1.011
+    assert r.holds
+
+
+def test_expansion_point_outside_the_interval():
+    r = remainder_bound(sp.exp(x), [x], at=0, order=3, interval=(1, 2))
+    # xi ranges over [0, 2]: bound = e^2/4! * 2^4
+    assert math.exp(2) / 24 * 16 <= r.bound <= 1.011 * math.exp(2) / 24 * 16
+    assert _dense_max_error(sp.exp(x), r.polynomial, 1, 2) <= r.bound
+
+
+def test_box_bound_holds_and_matches_hand_computation():
+    f = sp.exp(x) * sp.sin(y)
+    r = remainder_bound(f, [x, y], at=0, order=3, interval=(-0.5, 0.5))
+    # |D^alpha f| <= e^0.5 * (sin 0.5 or 1): four derivatives of order 4
+    grid = np.linspace(-0.5, 0.5, 201)
+    X, Y = np.meshgrid(grid, grid)
+    p = sp.lambdify((x, y), r.polynomial, "numpy")(X, Y)
+    true_max = float(np.max(np.abs(np.exp(X) * np.sin(Y) - p)))
+    assert r.measured <= true_max * (1 + 1e-9) and true_max <= r.bound
+    r4 = 0.5**4
+    hand = sum(math.exp(0.5) * (1 if k % 2 else math.sin(0.5))
+               / (math.factorial(4 - k) * math.factorial(k)) * r4 for k in range(5))
+    assert hand <= r.bound <= 1.011 * hand
+    assert "measured max error" in str(r)
+
+
+@pytest.mark.parametrize(
+    "f, interval",
+    [
+        (sp.tanh(3 * x) * sp.cos(x), (-2, 1)),
+        (sp.cosh(x) - x**3, (-1.5, 2)),
+        (sp.erf(x) * sp.exp(-x**2), (-3, 3)),
+        (sp.atan(x) / (1 + x**2), (-4, 4)),
+        (sp.sqrt(x) * sp.log(x), (0.2, 5)),
+        (sp.Max(sp.sin(x), sp.cos(x)) + sp.Abs(x - 1), (-2, 2)),
+    ],
+)
+def test_interval_max_abs_encloses_the_true_maximum(f, interval):
+    lo, hi = interval_max_abs(f, [x], [interval], rtol=1e-3)
+    grid = np.linspace(*interval, 200001)
+    with np.errstate(all="ignore"):
+        values = sp.lambdify(x, f, ["numpy", "scipy"])(grid)
+    sampled = float(np.max(np.abs(values)))
+    assert lo <= sampled * (1 + 1e-12) and sampled <= hi
+    assert hi <= sampled * 1.002
+
+
+def test_interval_max_abs_two_dimensions():
+    lo, hi = interval_max_abs(sp.sin(x * y) + x, [x, y], [(0, 2), (-1, 1)])
+    # the maximum is 3, at x = 2, y = pi/4
+    assert lo <= 3 <= hi <= 3 * 1.011
+
+
+def test_unbounded_derivative_gives_an_infinite_bound():
+    # log^(4) = -6/x^4 is unbounded on [0, 1]: the honest bound is inf
+    _, hi = interval_max_abs(-6 / x**4, [x], [(0, 1)], max_evals=50)
+    assert hi == math.inf
+
+
+@pytest.mark.parametrize(
+    "kwargs, error",
+    [
+        (dict(order=-1), InvalidParameterError),
+        (dict(order=2.5), InvalidParameterError),
+        (dict(interval=(2, 1)), InvalidParameterError),
+        (dict(interval=(0, float("inf"))), InvalidParameterError),
+        (dict(method="taylor"), InvalidParameterError),
+        (dict(at="one"), InvalidParameterError),
+    ],
+)
+def test_bad_arguments_name_the_input(kwargs, error):
+    args = dict(expr=sp.exp(x), wrt=[x], at=0, order=3, interval=(-1, 1))
+    args.update(kwargs)
+    with pytest.raises(error) as info:
+        remainder_bound(**args)
+    key = next(iter(kwargs))
+    assert key in str(info.value)
+
+
+def test_unsupported_function_and_free_parameters_are_refused():
+    with pytest.raises(NumericError, match="cannot bound DiracDelta"):
+        remainder_bound(sp.Heaviside(x) * x**5, [x], 0, 2, (-1, 1))
+    a = sp.Symbol("a", real=True)
+    with pytest.raises(NumericError, match="a"):
+        remainder_bound(sp.exp(a * x), [x], 0, 2, (-1, 1))
+    with pytest.raises(InvalidParameterError, match="univariate"):
+        remainder_bound(sp.exp(x + y), [x, y], 0, 2, (-1, 1), method="integral")
