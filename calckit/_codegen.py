@@ -1,0 +1,361 @@
+"""Source generation for calckit kernels (private; see :mod:`calckit.kernels`).
+
+:func:`generate` turns a flat list of SymPy expressions (the entries of the
+output, row-major) into the Python source of a module defining ``_kernel``.
+The pipeline, per function body:
+
+1. ``Piecewise`` nodes are lowered: each becomes a placeholder computed by
+   the runtime helper ``_piecewise`` from one small function per condition
+   and per branch, defined at the top of the module. Each branch function
+   only ever sees the elements its condition selects, so an untaken branch
+   cannot warn or leak ``nan``/``inf``; CSE runs inside each branch function
+   separately, so nothing is hoisted out of its mask. Branches that cannot
+   fail at all (numbers, bare arguments) use ``numpy.where`` instead.
+2. ``sympy.cse`` across every output entry (``cse=True``).
+3. Integer powers of one base are computed once as a chain of products
+   (``x2 = x*x; x3 = x2*x; ...``) when several are needed.
+4. Output: a single expression is broadcast to ``shape`` if needed; vectors
+   and matrices fill ``out[..., i]`` of one ``numpy.empty`` (or
+   ``numpy.zeros`` when there are structural zeros) array, each distinct
+   entry computed once (symmetric entries of a Hessian are assigned twice).
+
+The runtime helpers live in :data:`RUNTIME` and are put in the namespace of
+every kernel.
+
+>>> import sympy as sp
+>>> x, y = sp.symbols("x y", real=True)
+>>> print(generate([x*y, 0, 3], (3,), [x, y]).split("def _kernel")[1])
+(x, y):
+    x = _asarray(x, _dtype, 'x')
+    y = _asarray(y, _dtype, 'y')
+    try:
+        _shape = _bshape((x, y,))
+    except ValueError:
+        _shape_error(('x', 'y'), (x, y,))
+    out = numpy.zeros(_shape + (3,), _dtype)
+    out[..., 0] = x*y
+    out[..., 2] = 3
+    return out
+<BLANKLINE>
+"""
+
+from __future__ import annotations
+
+import numpy
+import sympy as sp
+
+from calckit._printer import KernelPrinter
+
+__all__ = ["generate", "RUNTIME"]
+
+_CSE_PREFIX = "c"
+_POW_PREFIX = "p"
+
+
+# -- runtime helpers (placed in the namespace of every generated kernel) --------
+def _bshape(arrays):
+    """Broadcast shape of ``arrays`` (plain ``ValueError`` if impossible)."""
+    if len(arrays) == 1:
+        return arrays[0].shape
+    return numpy.broadcast_shapes(*[a.shape for a in arrays])
+
+
+def _finish(value, shape, dtype):
+    """Return ``value`` as a fresh array of exactly ``shape`` and ``dtype``."""
+    if type(value) is numpy.ndarray and value.shape == shape and value.dtype == dtype:
+        return value
+    out = numpy.empty(shape, dtype)
+    out[...] = value
+    return out
+
+
+def _ipow(x, n):
+    """``x**n`` for an integer ``n >= 2`` by repeated squaring."""
+    result = None
+    base = x
+    while True:
+        if n & 1:
+            result = base if result is None else result * base
+        n >>= 1
+        if not n:
+            return result
+        base = base * base
+
+
+def _piecewise(shape, dtype, branches, args):
+    """Evaluate a lowered ``Piecewise``: each branch only where it applies.
+
+    ``branches`` is a sequence of ``(condition, value)`` functions of
+    ``args`` (``condition`` None means ``True``). Elements no condition
+    selects are ``nan``, as SymPy leaves them undefined.
+    """
+    args = [numpy.broadcast_to(a, shape) for a in args]
+    out = numpy.full(shape, numpy.nan, dtype)
+    rem = None  # None: every element is still unassigned
+    for cond, value in branches:
+        if cond is None:
+            sel = rem
+        elif rem is None:
+            sel = numpy.broadcast_to(cond(*args), shape)
+        else:
+            sel = rem.copy()
+            sel[rem] = cond(*[a[rem] for a in args])
+        if sel is None:
+            out[...] = value(*args)
+            return out
+        if sel.any():
+            out[sel] = value(*[a[sel] for a in args])
+        rem = ~sel if rem is None else rem & ~sel
+        if not rem.any():
+            break
+    return out
+
+
+RUNTIME = {
+    "_bshape": _bshape,
+    "_finish": _finish,
+    "_ipow": _ipow,
+    "_piecewise": _piecewise,
+}
+
+
+# -- generation -----------------------------------------------------------------
+class _Module:
+    """Accumulates helper functions (piecewise branches) and the printer."""
+
+    def __init__(self, cse: bool):
+        self.cse = cse
+        self.printer = KernelPrinter()
+        self.helpers: list[str] = []
+        self.count = 0
+
+    def fresh(self, stem: str) -> str:
+        self.count += 1
+        return f"_{stem}{self.count}"
+
+
+def generate(entries, shape, args, *, cse: bool = True) -> str:
+    """Source of a module defining ``_kernel(*args)`` (see module docstring).
+
+    Parameters
+    ----------
+    entries : list of sympy.Expr
+        Output entries in row-major order; symbols must be among ``args``
+        and named as valid, non-reserved Python identifiers.
+    shape : tuple of int
+        The expression shape: ``()`` for one entry, ``(m,)`` or ``(m, n)``.
+    args : list of sympy.Symbol
+        The kernel's arguments, in order.
+    cse : bool
+        Run common-subexpression elimination across all entries.
+    """
+    mod = _Module(cse)
+    names = [str(a) for a in args]
+    body = [f"    {n} = _asarray({n}, _dtype, {n!r})" for n in names]
+    if names:
+        tup = f"({', '.join(names)},)"
+        body += [
+            "    try:",
+            f"        _shape = _bshape({tup})",
+            "    except ValueError:",
+            f"        _shape_error({tuple(names)!r}, {tup})",
+        ]
+    else:
+        body.append("    _shape = ()")
+    if shape == ():
+        lines, (value,) = _body(mod, list(entries), indent="    ")
+        body += lines
+        if value in names:  # never hand an input array back
+            body.append(f"    return _finish({value}.copy(), _shape, _dtype)")
+        else:
+            body.append(f"    return _finish({value}, _shape, _dtype)")
+    else:
+        body += _fill(mod, list(entries), shape)
+    src = [*mod.helpers]
+    src.append(f"def _kernel({', '.join(names)}):")
+    src += body
+    return "\n".join(src) + "\n"
+
+
+def _fill(mod, entries, shape):
+    """Lines computing ``out`` for vector/matrix outputs."""
+    index = {}
+    unique = []
+    for pos, e in enumerate(entries):
+        e = sp.sympify(e)
+        if e.is_zero is True and e.is_number:
+            continue
+        if e not in index:
+            index[e] = []
+            unique.append(e)
+        index[e].append(pos)
+    has_zero = sum(len(v) for v in index.values()) < len(entries)
+    alloc = "zeros" if has_zero else "empty"
+    shape_text = "(" + ", ".join(str(s) for s in shape) + ",)"
+    lines = [f"    out = numpy.{alloc}(_shape + {shape_text}, _dtype)"]
+    body, values = _body(mod, unique, indent="    ")
+    lines += body
+    for e, value in zip(unique, values, strict=True):
+        targets = [_index(pos, shape) for pos in index[e]]
+        if len(targets) == 1:
+            lines.append(f"    out[..., {targets[0]}] = {value}")
+        else:
+            lines.append(f"    out[..., {targets[0]}] = {value}")
+            first = f"out[..., {targets[0]}]"
+            for t in targets[1:]:
+                lines.append(f"    out[..., {t}] = {first}")
+    lines.append("    return out")
+    return lines
+
+
+def _index(pos, shape):
+    if len(shape) == 1:
+        return str(pos)
+    return f"{pos // shape[1]}, {pos % shape[1]}"
+
+
+def _body(mod, exprs, indent):
+    """Statements and final value texts for ``exprs`` in one function body."""
+    exprs = [sp.sympify(e) for e in exprs]
+    pre_lines: list[str] = []
+    lowered = [_lower_piecewise(mod, e, pre_lines, indent) for e in exprs]
+    if mod.cse and lowered:
+        syms = sp.numbered_symbols(mod.fresh(_CSE_PREFIX) + "_")
+        repl, reduced = sp.cse(lowered, symbols=syms, order="none")
+    else:
+        repl, reduced = [], lowered
+    repl, reduced, pow_lines = _power_chains(mod, repl, reduced)
+    lines = list(pre_lines)
+    for s, v in pow_lines.get(None, []):
+        lines.append(f"{indent}{s} = {mod.printer.doprint(v)}")
+    for sym, value in repl:
+        lines.append(f"{indent}{sym} = {mod.printer.doprint(value)}")
+        for s, v in pow_lines.get(sym, []):
+            lines.append(f"{indent}{s} = {mod.printer.doprint(v)}")
+    values = [mod.printer.doprint(r) for r in reduced]
+    return lines, values
+
+
+def _lower_piecewise(mod, expr, lines, indent):
+    """Replace each outermost Piecewise in ``expr`` by a placeholder symbol."""
+    if not expr.has(sp.Piecewise):
+        return expr
+    mapping = {}
+    for node in sp.preorder_traversal(expr):
+        if isinstance(node, sp.Piecewise) and node not in mapping:
+            mapping[node] = None
+    outer = [p for p in mapping if not any(p != q and q.has(p) for q in mapping)]
+    repl = {}
+    for p in outer:
+        name = mod.fresh("pw")
+        lines.append(f"{indent}{name} = {_piecewise_call(mod, p)}")
+        repl[p] = sp.Symbol(name)
+    return expr.xreplace(repl)
+
+
+def _piecewise_call(mod, pw):
+    """Text evaluating ``pw``; helper functions go to ``mod.helpers``."""
+    pairs = []
+    for value, cond in pw.args:
+        if cond is sp.false:
+            continue
+        pairs.append((value, cond))
+        if cond is sp.true:
+            break
+    if all(_cannot_fail(v) and _cannot_fail(c) for v, c in pairs):
+        return _where(mod, pairs)
+    syms = sorted(pw.free_symbols, key=lambda s: s.name)
+    argnames = ", ".join(s.name for s in syms)
+    items = []
+    for value, cond in pairs:
+        cname = "None"
+        if cond is not sp.true:
+            cname = _helper(mod, "cond", cond, argnames)
+        vname = _helper(mod, "branch", value, argnames)
+        items.append(f"({cname}, {vname})")
+    return (
+        f"_piecewise(_shape, _dtype, ({', '.join(items)},), "
+        f"({argnames}{',' if syms else ''}))"
+    )
+
+
+def _helper(mod, stem, expr, argnames):
+    name = mod.fresh(stem)
+    lines, (value,) = _body(mod, [expr], indent="    ")
+    mod.helpers.append(f"def {name}({argnames}):")
+    if any("_shape" in line for line in lines):
+        shape = f"_bshape(({argnames},))" if argnames else "()"
+        mod.helpers.append(f"    _shape = {shape}")
+    mod.helpers += lines
+    mod.helpers.append(f"    return {value}")
+    mod.helpers.append("")
+    return name
+
+
+def _where(mod, pairs):
+    p = mod.printer
+    where = p._module_format("numpy.where")
+    text = p._module_format("numpy.nan")
+    for value, cond in reversed(pairs):
+        if cond is sp.true:
+            text = p.doprint(value)
+        else:
+            text = f"{where}({p.doprint(cond)}, {p.doprint(value)}, {text})"
+    return text
+
+
+def _cannot_fail(expr) -> bool:
+    """True for expressions whose evaluation can never warn or overflow."""
+    if expr in (sp.true, sp.false) or expr.is_Symbol:
+        return True
+    if expr.is_Number:
+        return bool(expr.is_finite)
+    if isinstance(expr, sp.Mul) and len(expr.args) == 2:
+        c, s = expr.args
+        return c.is_Number and abs(c) <= 1 and s.is_Symbol
+    if isinstance(expr, (sp.And, sp.Or, sp.Not)):
+        return all(_cannot_fail(a) for a in expr.args)
+    if isinstance(expr, sp.core.relational.Relational):
+        return all(a.is_Symbol or (a.is_Number and a.is_finite) for a in expr.args)
+    return False
+
+
+def _power_chains(mod, repl, reduced):
+    """Share integer powers of one symbol: ``x2 = x*x; x3 = x2*x; ...``.
+
+    Returns new ``(repl, reduced, lines)`` where ``lines`` maps the symbol
+    after whose definition the chain goes (None: before everything) to a list
+    of ``(name, expr)`` assignments.
+    """
+    exprs = [v for _, v in repl] + list(reduced)
+    needed: dict = {}
+    for e in exprs:
+        for node in e.atoms(sp.Pow):
+            b, x = node.base, node.exp
+            if b.is_Symbol and x.is_Integer and abs(int(x)) >= 2:
+                needed.setdefault(b, set()).add(abs(int(x)))
+    defined = {s for s, _ in repl}
+    lines: dict = {}
+    subs = {}
+    for base, powers in needed.items():
+        top = max(powers)
+        if len(powers) < 2 or top > 64:
+            continue
+        stem = mod.fresh(_POW_PREFIX)
+        chain = []
+        prev = base
+        for k in range(2, top + 1):
+            sym = sp.Symbol(f"{stem}_{k}")
+            chain.append((sym, sp.Mul(prev, base, evaluate=False)))
+            prev = sym
+        where = base if base in defined else None
+        lines.setdefault(where, []).extend(chain)
+        for k in powers:
+            sym = chain[k - 2][0]
+            subs[sp.Pow(base, k)] = sym
+            subs[sp.Pow(base, -k)] = 1 / sym
+    if not subs:
+        return repl, reduced, lines
+    repl = [(s, v.xreplace(subs)) for s, v in repl]
+    reduced = [r.xreplace(subs) for r in reduced]
+    return repl, reduced, lines

@@ -1,0 +1,149 @@
+"""The NumPy code printer behind :func:`calckit.compile` (private).
+
+A subclass of SymPy's :class:`~sympy.printing.numpy.SciPyPrinter` (itself a
+``NumPyPrinter``) with ``printmethod = "_numpycode"``, so calckit's stable
+primitives (``sigmoid``, ``softplus``, ``logsumexp``, ...) print themselves
+through their ``_numpycode(self, printer)`` method. It changes what SymPy
+prints in the ways that matter for speed and safety:
+
+- integer powers become multiplications (``x**2 -> (x*x)``), larger ones go
+  through ``_ipow`` (repeated squaring); negative ones become ``1/(...)``;
+  ``x**(1/2) -> numpy.sqrt(x)``;
+- ``Max``/``Min`` become nested ``numpy.maximum``/``numpy.minimum`` (they
+  broadcast, unlike ``numpy.amax`` of a tuple);
+- ``Heaviside(x, H0)`` becomes ``numpy.heaviside(x, H0)``;
+- constants such as ``pi`` and rationals become float literals.
+
+``Piecewise`` is never printed here: the code generator evaluates each branch
+on the elements its condition selects (see :mod:`calckit._codegen`).
+
+>>> import sympy as sp
+>>> x = sp.Symbol("x", real=True)
+>>> KernelPrinter().doprint(x**9 + 1/x**2 + sp.sqrt(x))
+'numpy.sqrt(x) + _ipow(x, 9) + (1/(x*x))'
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+from sympy.printing.numpy import SciPyPrinter
+
+__all__ = ["KernelPrinter", "UnsupportedError"]
+
+#: integer powers up to this exponent are printed as inline products
+_INLINE_POWER = 3
+
+
+class UnsupportedError(Exception):
+    """Raised (internally) for a node the printer cannot translate."""
+
+
+class KernelPrinter(SciPyPrinter):
+    """NumPy printer used by calckit kernels (see the module docstring)."""
+
+    printmethod = "_numpycode"
+
+    def __init__(self, settings=None):
+        super().__init__(settings or {"fully_qualified_modules": True})
+
+    # -- powers --------------------------------------------------------------
+    def _print_Pow(self, expr, rational=False):
+        base, exp = expr.base, expr.exp
+        if exp.is_Integer or (exp.is_Float and float(exp).is_integer()):
+            n = int(exp)
+            if n == 0:
+                return "1.0"
+            text = self._int_power(base, abs(n))
+            return text if n > 0 else f"(1/{text})"
+        if exp.is_Rational or exp.is_Float:
+            val = float(exp)
+            if val == 0.5:
+                return f"{self._module_format('numpy.sqrt')}({self._print(base)})"
+            if val == -0.5:
+                return f"(1/{self._module_format('numpy.sqrt')}({self._print(base)}))"
+            if (2 * val).is_integer():
+                half = int(abs(val) - 0.5)
+                root = f"{self._module_format('numpy.sqrt')}({self._print(base)})"
+                text = f"({self._int_power(base, half)}*{root})"
+                return text if val > 0 else f"(1/{text})"
+        if base == sp.E:
+            return f"{self._module_format('numpy.exp')}({self._print(exp)})"
+        return (
+            f"{self._module_format('numpy.power')}"
+            f"({self._print(base)}, {self._print(exp)})"
+        )
+
+    def _int_power(self, base, n: int) -> str:
+        b = self._print(base)
+        if n == 1:
+            return b if base.is_Atom else f"({b})"
+        if base.is_Atom and n <= _INLINE_POWER:
+            return "(" + "*".join([b] * n) + ")"
+        if n == 2:
+            return f"{self._module_format('numpy.square')}({b})"
+        return f"_ipow({b}, {n})"
+
+    # -- numbers -------------------------------------------------------------
+    def _print_Rational(self, expr):
+        if expr.q == 1:
+            return str(expr.p)
+        return repr(float(expr))
+
+    def _print_Half(self, expr):
+        return "0.5"
+
+    def _print_NumberSymbol(self, expr):
+        return repr(float(expr))
+
+    _print_Pi = _print_Exp1 = _print_EulerGamma = _print_GoldenRatio = (
+        _print_NumberSymbol
+    )
+    _print_Catalan = _print_NumberSymbol
+
+    def _print_Float(self, expr):
+        return repr(float(expr))
+
+    def _print_Infinity(self, expr):
+        return self._module_format("numpy.inf")
+
+    def _print_NegativeInfinity(self, expr):
+        return "(-" + self._module_format("numpy.inf") + ")"
+
+    # -- piecewise-like functions with broadcasting NumPy equivalents ---------
+    def _print_Max(self, expr):
+        return self._nested("numpy.maximum", expr.args)
+
+    def _print_Min(self, expr):
+        return self._nested("numpy.minimum", expr.args)
+
+    def _nested(self, name, args):
+        fn = self._module_format(name)
+        text = self._print(args[-1])
+        for arg in reversed(args[:-1]):
+            text = f"{fn}({self._print(arg)}, {text})"
+        return text
+
+    def _print_Heaviside(self, expr):
+        arg = expr.args[0]
+        h0 = expr.args[1] if len(expr.args) > 1 else sp.S.Half
+        if not h0.is_number:
+            raise UnsupportedError(f"Heaviside with a symbolic value at 0: {expr}")
+        return (
+            f"{self._module_format('numpy.heaviside')}"
+            f"({self._print(arg)}, {float(h0)!r})"
+        )
+
+    def _print_Abs(self, expr):
+        return f"{self._module_format('numpy.abs')}({self._print(expr.args[0])})"
+
+    def _print_Piecewise(self, expr):
+        raise UnsupportedError("Piecewise must be lowered before printing")
+
+    def _print_Function(self, expr):
+        # an undefined function f(x) has nothing to print to
+        if isinstance(expr.func, sp.core.function.UndefinedFunction):
+            raise UnsupportedError(f"undefined function {expr.func}")
+        return super()._print_Function(expr)
+
+    def _print_not_supported(self, expr):
+        raise UnsupportedError(f"{type(expr).__name__}: {expr}")

@@ -1,0 +1,511 @@
+"""Compile SymPy expressions into fast, stable, broadcasting NumPy kernels.
+
+:func:`compile` turns one expression, a list of them or a matrix into a
+:class:`Kernel`: a callable taking one array-like per symbol of ``wrt +
+params`` that broadcasts them NumPy-style and returns a float array of shape
+``broadcast_shape + expr_shape``. :func:`compile_grad` and
+:func:`compile_hessian` compile exact derivatives.
+
+The generated source (``kernel.source``) is plain NumPy: common
+subexpressions are computed once across all outputs, integer powers are
+products, each ``Piecewise`` branch is evaluated only where its condition
+holds, constants and structural zeros fill full float arrays.
+
+Kernels are cached: compiling the same expressions with the same ``wrt``,
+``params`` and flags returns the same :class:`Kernel` object. The cache is a
+bounded LRU (:data:`CACHE_SIZE` entries, shared by :func:`compile`,
+:func:`compile_grad` and :func:`compile_hessian`); :func:`cache_info` reports
+on it and :func:`cache_clear` empties it.
+
+>>> import numpy as np
+>>> import calckit as ck
+>>> k = ck.compile_grad("log(1 + exp(w*x + b))", wrt="w b", params="x")
+>>> k.signature
+('w', 'b', 'x')
+>>> k(0.5, 0.0, np.array([0.0, 1.0, 2.0])).shape
+(3, 2)
+>>> np.isfinite(k(1.0, 0.0, 1000.0)).all()
+True
+"""
+
+from __future__ import annotations
+
+import builtins
+import hashlib
+import keyword
+import linecache
+import threading
+from collections import OrderedDict
+from typing import Any, NamedTuple
+
+import numpy
+import scipy
+import scipy.special
+import sympy as sp
+
+from calckit._codegen import RUNTIME, generate
+from calckit._printer import UnsupportedError
+from calckit.errors import (
+    CalckitTypeError,
+    InvalidParameterError,
+    ShapeError,
+)
+from calckit.symbolic._coerce import as_expr, as_symbols, free_symbols
+
+__all__ = [
+    "Kernel",
+    "compile",
+    "compile_grad",
+    "compile_hessian",
+    "cache_info",
+    "cache_clear",
+    "CACHE_SIZE",
+]
+
+#: Maximum number of kernels kept by the compile cache.
+CACHE_SIZE = 256
+
+_RESERVED = {"out", "numpy", "scipy", "functools", "math", "mpmath"}
+
+
+# -- cache ------------------------------------------------------------------------
+class CacheInfo(NamedTuple):
+    """Statistics of the kernel cache, as :func:`cache_info` returns them."""
+
+    hits: int
+    misses: int
+    maxsize: int
+    currsize: int
+
+
+class _LRU:
+    """A small thread-safe LRU mapping with hit/miss counters."""
+
+    def __init__(self, maxsize: int):
+        self.maxsize = maxsize
+        self._data: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, key):
+        with self._lock:
+            try:
+                value = self._data[key]
+            except KeyError:
+                self.misses += 1
+                return None
+            self._data.move_to_end(key)
+            self.hits += 1
+            return value
+
+    def put(self, key, value):
+        with self._lock:
+            self._data[key] = value
+            self._data.move_to_end(key)
+            while len(self._data) > self.maxsize:
+                self._data.popitem(last=False)
+
+    def clear(self):
+        with self._lock:
+            self._data.clear()
+            self.hits = self.misses = 0
+
+    def info(self) -> CacheInfo:
+        with self._lock:
+            return CacheInfo(self.hits, self.misses, self.maxsize, len(self._data))
+
+
+_CACHE = _LRU(CACHE_SIZE)
+
+
+def cache_info() -> CacheInfo:
+    """Hits, misses, maximum and current size of the kernel cache.
+
+    >>> cache_clear()
+    >>> cache_info().currsize
+    0
+    """
+    return _CACHE.info()
+
+
+def cache_clear() -> None:
+    """Empty the kernel cache (and reset its counters)."""
+    _CACHE.clear()
+
+
+# -- the Kernel object ---------------------------------------------------------------
+class Kernel:
+    """A compiled NumPy function of ``wrt + params``; see :func:`compile`.
+
+    Attributes
+    ----------
+    exprs : sympy.Expr, tuple of sympy.Expr or sympy.ImmutableMatrix
+        What was compiled (after parsing; before stable rewriting).
+    entries : tuple of sympy.Expr
+        The output entries actually compiled (row-major, after rewriting).
+    wrt, params : tuple of sympy.Symbol
+        The variables and parameters; the kernel takes ``wrt + params``.
+    signature : tuple of str
+        Argument names, in call order.
+    expr_shape : tuple of int
+        Trailing shape of the output: ``()``, ``(m,)`` or ``(m, n)``.
+    source : str
+        The generated Python source.
+    dtype : numpy.dtype
+        Type of the inputs (after conversion) and of the output.
+    """
+
+    __slots__ = (
+        "exprs", "entries", "wrt", "params", "signature", "expr_shape",
+        "source", "dtype", "cse", "stable", "_fn", "_nargs", "__weakref__",
+    )
+
+    def __init__(self, *, exprs, entries, wrt, params, signature, expr_shape,
+                 source, dtype, cse, stable, fn):
+        self.exprs = exprs
+        self.entries = entries
+        self.wrt = wrt
+        self.params = params
+        self.signature = signature
+        self.expr_shape = expr_shape
+        self.source = source
+        self.dtype = dtype
+        self.cse = cse
+        self.stable = stable
+        self._fn = fn
+        self._nargs = len(signature)
+
+    @property
+    def function(self):
+        """The generated Python function itself (no argument-count check)."""
+        return self._fn
+
+    def __call__(self, *args, **kwargs):
+        if kwargs:
+            args = self._bind(args, kwargs)
+        if len(args) != self._nargs:
+            raise CalckitTypeError(
+                f"kernel{_sig(self.signature)} takes {self._nargs} argument"
+                f"{'' if self._nargs == 1 else 's'} (wrt + params, in that order), "
+                f"got {len(args)}"
+            )
+        return self._fn(*args)
+
+    def _bind(self, args, kwargs):
+        values = list(args) + [None] * (self._nargs - len(args))
+        if len(args) > self._nargs:
+            return args  # reported by __call__
+        for name, value in kwargs.items():
+            if name not in self.signature:
+                raise CalckitTypeError(
+                    f"kernel{_sig(self.signature)} has no argument {name!r}"
+                )
+            i = self.signature.index(name)
+            if i < len(args):
+                raise CalckitTypeError(f"argument {name!r} given twice")
+            values[i] = value
+        missing = [n for n, v in zip(self.signature, values, strict=True) if v is None]
+        if missing:
+            raise CalckitTypeError(
+                f"kernel{_sig(self.signature)} is missing argument(s) {missing}"
+            )
+        return tuple(values)
+
+    def __repr__(self) -> str:
+        text = str(self.exprs)
+        if len(text) > 60:
+            text = text[:57] + "..."
+        return (
+            f"Kernel({text}, wrt={_names(self.wrt)}, params={_names(self.params)}, "
+            f"expr_shape={self.expr_shape})"
+        )
+
+
+def _sig(names) -> str:
+    return "(" + ", ".join(names) + ")"
+
+
+def _names(syms) -> str:
+    inner = ", ".join(s.name for s in syms)
+    return f"({inner}{',' if len(syms) == 1 else ''})"
+
+
+# -- public functions ----------------------------------------
+def compile(  # noqa: A001 - the public name is part of the API
+    exprs,
+    wrt=None,
+    params=(),
+    *,
+    cse: bool = True,
+    stable: bool = True,
+    dtype: Any = numpy.float64,
+) -> Kernel:
+    """Compile expressions into a broadcasting NumPy :class:`Kernel`.
+
+    Parameters
+    ----------
+    exprs : sympy.Expr, str, sequence of them, or sympy.Matrix
+        One expression (output trailing shape ``()``), a list of ``m``
+        (``(m,)``) or a matrix ``(m, n)`` (``(m, n)``).
+    wrt : sequence of symbols or names, or str, optional
+        Variables; default: the free symbols sorted by name, minus
+        ``params``.
+    params : sequence of symbols or names, or str, optional
+        Further arguments, after ``wrt``.
+    cse : bool, default True
+        Compute common subexpressions once across all outputs.
+    stable : bool, default True
+        Rewrite every entry into overflow-free forms first
+        (:func:`calckit.symbolic.stable.stabilize`).
+    dtype : numpy dtype, default float64
+        Inputs are converted to it and the output has it.
+
+    Returns
+    -------
+    Kernel
+        ``kernel(*args)`` with one array-like per symbol of ``wrt + params``
+        returns an array of shape ``broadcast_shape + expr_shape``.
+
+    Raises
+    ------
+    CalckitTypeError
+        Unsupported input or function that cannot be compiled.
+    InvalidParameterError
+        A free symbol in neither ``wrt`` nor ``params``, or a symbol in both.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import sympy as sp
+    >>> x, y = sp.symbols("x y", real=True)
+    >>> k = compile(sp.Matrix([[x*y, 3], [0, x**2]]))
+    >>> k(np.arange(4.0), 2.0)[3]
+    array([[6., 3.],
+           [0., 9.]])
+    >>> compile(["x + 1", "2"])(np.zeros(2))
+    array([[1., 2.],
+           [1., 2.]])
+    """
+    structure, entries, shape = _normalize(exprs)
+    wrt_syms, param_syms = _resolve(entries, wrt, params)
+    dtype = numpy.dtype(dtype)
+    flags = (bool(cse), bool(stable), dtype.str)
+    key = ("compile", entries, shape, wrt_syms, param_syms, flags)
+    cached = _CACHE.get(key)
+    if cached is not None:
+        return cached
+    kernel = _build(structure, entries, shape, wrt_syms, param_syms,
+                    cse=bool(cse), stable=bool(stable), dtype=dtype)
+    _CACHE.put(key, kernel)
+    return kernel
+
+
+def compile_grad(expr, wrt=None, params=(), *, cse: bool = True) -> Kernel:
+    """Kernel of the exact gradient of ``expr``: output trailing shape ``(n,)``.
+
+    The expression is rewritten into stable forms, differentiated
+    (:func:`calckit.grad`), rewritten again and compiled with ``stable=True``.
+
+    >>> import numpy as np
+    >>> k = compile_grad("w**2*x + b", wrt="w b", params="x")
+    >>> k(3.0, 1.0, np.array([1.0, 2.0]))
+    array([[ 6.,  1.],
+           [12.,  1.]])
+    """
+    return _derived("grad", expr, wrt, params, cse)
+
+
+def compile_hessian(expr, wrt=None, params=(), *, cse: bool = True) -> Kernel:
+    """Kernel of the exact Hessian of ``expr``: trailing shape ``(n, n)``.
+
+    >>> k = compile_hessian("x**2*y + 3*y")
+    >>> k(1.0, 2.0)
+    array([[4., 2.],
+           [2., 0.]])
+    """
+    return _derived("hessian", expr, wrt, params, cse)
+
+
+# -- internals ----------------------------------------
+def _derived(kind, expr, wrt, params, cse) -> Kernel:
+    e = as_expr(expr)
+    wrt_syms, param_syms = _resolve((e,), wrt, params, check=False)
+    key = (kind, e, wrt_syms, param_syms, bool(cse))
+    cached = _CACHE.get(key)
+    if cached is not None:
+        return cached
+    from calckit.symbolic import derive
+
+    stable_e = _stabilizer()(e)
+    if kind == "grad":
+        out = list(derive.grad(stable_e, list(wrt_syms)))
+    else:
+        out = derive.hessian(stable_e, list(wrt_syms))
+    kernel = compile(out, wrt_syms, param_syms, cse=cse, stable=True)
+    _CACHE.put(key, kernel)
+    return kernel
+
+
+def _normalize(exprs):
+    """(structure, entries tuple, expr_shape) of the user's ``exprs``."""
+    if isinstance(exprs, sp.MatrixBase):
+        m = sp.ImmutableMatrix(exprs)
+        entries = tuple(as_expr(e, name="exprs entry") for e in m)
+        return m, entries, tuple(m.shape)
+    if isinstance(exprs, numpy.ndarray) and exprs.ndim == 2:
+        return _normalize(sp.ImmutableMatrix(exprs.tolist()))
+    if isinstance(exprs, (list, tuple, numpy.ndarray)):
+        items = list(exprs)
+        if items and all(isinstance(r, (list, tuple)) for r in items):
+            widths = {len(r) for r in items}
+            if len(widths) != 1:
+                raise CalckitTypeError(
+                    f"exprs: rows of a nested list must have equal lengths, got "
+                    f"lengths {sorted(widths)}"
+                )
+            return _normalize(sp.ImmutableMatrix(items))
+        entries = tuple(as_expr(e, name=f"exprs[{i}]") for i, e in enumerate(items))
+        return entries, entries, (len(entries),)
+    e = as_expr(exprs, name="exprs")
+    return e, (e,), ()
+
+
+def _resolve(entries, wrt, params, *, check=True):
+    """(wrt, params) as tuples of symbols; checks coverage and overlap."""
+    param_syms = tuple(as_symbols(params, entries, name="params")) if params else ()
+    if wrt is None:
+        wrt_syms = tuple(
+            s for s in sorted(free_symbols(entries), key=lambda s: s.name)
+            if isinstance(s, sp.Symbol) and s not in param_syms
+        )
+    else:
+        wrt_syms = tuple(as_symbols(wrt, entries, name="wrt"))
+    both = set(wrt_syms) & set(param_syms)
+    if both:
+        raise InvalidParameterError(
+            f"symbol(s) {sorted(map(str, both))} are in both wrt and params; "
+            "give each once"
+        )
+    if check:
+        missing = free_symbols(entries) - set(wrt_syms) - set(param_syms)
+        if missing:
+            names = sorted(map(str, missing))
+            raise InvalidParameterError(
+                f"the expression has free symbol(s) {names} that are neither in "
+                f"wrt {[s.name for s in wrt_syms]} nor in params "
+                f"{[s.name for s in param_syms]}; add them to params"
+            )
+    return wrt_syms, param_syms
+
+
+def _stabilizer():
+    try:
+        from calckit.symbolic.stable import stabilize
+    except ModuleNotFoundError as exc:  # pragma: no cover - transitional
+        if exc.name != "calckit.symbolic.stable":
+            raise
+        return lambda e: e
+    return stabilize
+
+
+def _build(structure, entries, shape, wrt, params, *, cse, stable, dtype) -> Kernel:
+    if stable:
+        stabilize = _stabilizer()
+        done = {}
+        final = []
+        for e in entries:
+            if e.is_number:
+                final.append(e)
+                continue
+            if e not in done:
+                done[e] = stabilize(e)
+            final.append(done[e])
+        entries_final = tuple(final)
+    else:
+        entries_final = tuple(entries)
+    args = wrt + params
+    safe = _safe_names(args)
+    rename = {s: sp.Symbol(n) for s, n in zip(args, safe, strict=True)}
+    printed = [e.xreplace(rename) for e in entries_final]
+    try:
+        source = generate(printed, shape, [rename[s] for s in args], cse=cse)
+    except UnsupportedError as exc:
+        raise CalckitTypeError(f"cannot compile {_short(structure)}: {exc}") from None
+    fn = _exec(source, dtype)
+    return Kernel(
+        exprs=structure, entries=entries_final, wrt=wrt, params=params,
+        signature=tuple(s.name for s in args), expr_shape=shape, source=source,
+        dtype=dtype, cse=cse, stable=stable, fn=fn,
+    )
+
+
+def _safe_names(args) -> list[str]:
+    names: list[str] = []
+    for i, s in enumerate(args):
+        n = s.name
+        if (not n.isidentifier() or keyword.iskeyword(n) or n.startswith("_")
+                or n in _RESERVED or n in names):
+            n = f"_a{i}"
+        names.append(n)
+    return names
+
+
+def _exec(source: str, dtype):
+    """Compile and run the generated ``source``; return its ``_kernel``."""
+    digest = hashlib.sha1(source.encode()).hexdigest()[:12]
+    filename = f"<calckit-kernel-{digest}>"
+    namespace = {
+        "numpy": numpy,
+        "scipy": scipy,
+        "_dtype": dtype,
+        "_asarray": _asarray,
+        "_shape_error": _shape_error,
+        **RUNTIME,
+    }
+    code = builtins.compile(source, filename, "exec")
+    exec(code, namespace)  # our own generated source, never user text
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    return namespace["_kernel"]
+
+
+_NUMERIC_KINDS = {"b", "i", "u", "f"}
+
+
+def _asarray(x, dtype, name=None):
+    """``x`` as an array of ``dtype``; a calckit error for non-numeric input."""
+    if type(x) is numpy.ndarray:
+        if x.dtype == dtype:
+            return x
+        a = x
+    else:
+        if x is None or isinstance(x, (str, bytes, dict, set)):
+            raise CalckitTypeError(
+                f"argument {name or ''} must be a number or an array of numbers, "
+                f"got {type(x).__name__}: {_short(x)}"
+            )
+        try:
+            a = numpy.asarray(x)
+        except (ValueError, TypeError) as exc:
+            raise CalckitTypeError(
+                f"argument {name or ''} must be a number or an array of numbers, "
+                f"got {_short(x)} ({exc})"
+            ) from None
+    kinds = _NUMERIC_KINDS | ({"c"} if dtype.kind == "c" else set())
+    if a.dtype.kind not in kinds:
+        raise CalckitTypeError(
+            f"argument {name or ''} must be numeric, got an array of dtype "
+            f"{a.dtype}: {_short(x)}"
+        )
+    return a.astype(dtype, copy=False)
+
+
+def _shape_error(names, arrays):
+    pairs = zip(names, arrays, strict=True)
+    shapes = ", ".join(f"{n}: {numpy.shape(a)}" for n, a in pairs)
+    raise ShapeError(f"kernel arguments do not broadcast together: {shapes}")
+
+
+def _short(obj, limit: int = 80) -> str:
+    text = repr(obj)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
