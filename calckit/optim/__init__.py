@@ -1,0 +1,59 @@
+"""Pure NumPy optimizers that match ``torch.optim`` step for step.
+
+Each optimizer holds only its hyperparameters; ``state = opt.init(params)``
+and ``params, state = opt.step(params, grads, state)`` never modify their
+inputs. ``params`` is an ndarray or a dict of ndarrays. Learning rates may be
+schedules (:mod:`calckit.optim.schedules`). This package never imports SymPy.
+
+>>> import numpy as np
+>>> from calckit import optim
+>>> opt = optim.get("sgd", lr=0.25)
+>>> x = np.array([4.0])
+>>> state = opt.init(x)
+>>> for _ in range(3):
+...     x, state = opt.step(x, 2 * x, state)   # gradient of x**2
+>>> print(x, state.count)
+[0.5] 3
+"""
+
+from calckit.optim import schedules
+from calckit.optim._adaptive import (
+    Adagrad,
+    AdagradState,
+    Adam,
+    AdamState,
+    AdamW,
+    RMSprop,
+    RMSpropState,
+)
+from calckit.optim._base import Optimizer, Params, ScalarOrSchedule, Schedule
+from calckit.optim._compare import compare, comparison_table
+from calckit.optim._lion import Lion, LionState
+from calckit.optim._newton import Newton, NewtonState
+from calckit.optim._registry import get, names
+from calckit.optim._sgd import SGD, SGDState
+
+__all__ = [
+    "Adagrad",
+    "AdagradState",
+    "Adam",
+    "AdamState",
+    "AdamW",
+    "Lion",
+    "LionState",
+    "Newton",
+    "NewtonState",
+    "Optimizer",
+    "Params",
+    "RMSprop",
+    "RMSpropState",
+    "SGD",
+    "SGDState",
+    "ScalarOrSchedule",
+    "Schedule",
+    "compare",
+    "comparison_table",
+    "get",
+    "names",
+    "schedules",
+]

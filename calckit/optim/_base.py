@@ -1,0 +1,337 @@
+"""Shared pieces of the optimizers: type aliases, parameter trees, validation.
+
+Parameters are either one ``ndarray`` or a ``dict`` of ndarrays (a flat
+"tree"); every optimizer returns the same structure it was given. State is a
+``NamedTuple`` whose first field is the step ``count`` (steps already taken)
+and whose other fields are buffers shaped like the parameters.
+
+Hyperparameters are validated once, at construction, from constraints that
+each optimizer declares as data (``_constraints``), in the manner of
+scikit-learn's ``_parameter_constraints``:
+
+>>> Interval(0, 1, closed="left").describe()
+'a float in [0, 1)'
+>>> Pair(Interval(0, 1, closed="left")).describe()
+'two floats in [0, 1)'
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar, Union
+
+import numpy as np
+
+from calckit.errors import CalckitTypeError, InvalidParameterError, ShapeError
+
+__all__ = [
+    "Params",
+    "Schedule",
+    "ScalarOrSchedule",
+    "Optimizer",
+    "Interval",
+    "Pair",
+    "Boolean",
+    "Options",
+    "LearningRate",
+    "as_params",
+    "tree_zeros_like",
+    "tree_full_like",
+]
+
+Params = Union[np.ndarray, "dict[str, np.ndarray]"]  # noqa: UP007
+Schedule = Callable[[int], float]
+ScalarOrSchedule = Union[float, Schedule]  # noqa: UP007
+
+
+# ----------------------------------------------------------------------------
+# Constraints declared as data
+# ----------------------------------------------------------------------------
+
+
+def _is_real(value: Any) -> bool:
+    return (
+        isinstance(value, numbers.Real)
+        and not isinstance(value, bool)
+        and math.isfinite(float(value))
+    )
+
+
+class Interval:
+    """A finite real number in an interval; ``None`` bounds are infinite."""
+
+    def __init__(self, low=None, high=None, *, closed: str = "both"):
+        self.low, self.high, self.closed = low, high, closed
+
+    def is_satisfied_by(self, value: Any) -> bool:
+        if not _is_real(value):
+            return False
+        v = float(value)
+        left = self.closed in ("both", "left")
+        right = self.closed in ("both", "right")
+        if self.low is not None and (v < self.low or (v == self.low and not left)):
+            return False
+        if self.high is not None and (v > self.high or (v == self.high and not right)):
+            return False
+        return True
+
+    def _range(self) -> str:
+        left = "[" if self.closed in ("both", "left") and self.low is not None else "("
+        right = (
+            "]" if self.closed in ("both", "right") and self.high is not None else ")"
+        )
+        low = "-inf" if self.low is None else f"{self.low:g}"
+        high = "inf" if self.high is None else f"{self.high:g}"
+        return f"{left}{low}, {high}{right}"
+
+    def describe(self) -> str:
+        return f"a float in {self._range()}"
+
+
+class Pair:
+    """Two numbers, each satisfying ``inner``."""
+
+    def __init__(self, inner: Interval):
+        self.inner = inner
+
+    def is_satisfied_by(self, value: Any) -> bool:
+        return (
+            isinstance(value, (tuple, list))
+            and len(value) == 2
+            and all(self.inner.is_satisfied_by(v) for v in value)
+        )
+
+    def describe(self) -> str:
+        return f"two floats in {self.inner._range()}"
+
+
+class Boolean:
+    """``True`` or ``False`` (not 0/1)."""
+
+    def is_satisfied_by(self, value: Any) -> bool:
+        return isinstance(value, (bool, np.bool_))
+
+    def describe(self) -> str:
+        return "a bool (True or False)"
+
+
+class Options:
+    """One of a fixed set of strings."""
+
+    def __init__(self, *options: str):
+        self.options = options
+
+    def is_satisfied_by(self, value: Any) -> bool:
+        return isinstance(value, str) and value in self.options
+
+    def describe(self) -> str:
+        return "one of " + ", ".join(repr(o) for o in self.options)
+
+
+class LearningRate:
+    """A non-negative float, or a schedule: a callable ``step -> lr``."""
+
+    def is_satisfied_by(self, value: Any) -> bool:
+        return callable(value) or Interval(0, None).is_satisfied_by(value)
+
+    def describe(self) -> str:
+        return "a float in [0, inf) or a schedule (a callable step -> lr)"
+
+
+def validate(owner: str, constraints: Mapping[str, Any], values: Mapping) -> None:
+    """Raise :class:`InvalidParameterError` for the first value that breaks
+    its constraint. The message names ``owner``, the parameter and the value.
+
+    >>> validate("Adam", {"betas": Pair(Interval(0, 1, closed="left"))},
+    ...          {"betas": (1.5, 0.9)})
+    Traceback (most recent call last):
+    ...
+    calckit.errors.InvalidParameterError: The 'betas' parameter of Adam must be \
+two floats in [0, 1). Got (1.5, 0.9) instead.
+    """
+    for name, constraint in constraints.items():
+        value = values[name]
+        if not constraint.is_satisfied_by(value):
+            raise InvalidParameterError(
+                f"The {name!r} parameter of {owner} must be "
+                f"{constraint.describe()}. Got {value!r} instead."
+            )
+
+
+# ----------------------------------------------------------------------------
+# Parameter trees (an ndarray or a flat dict of ndarrays)
+# ----------------------------------------------------------------------------
+
+
+def _as_leaf(value: Any, what: str) -> np.ndarray:
+    try:
+        arr = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise CalckitTypeError(
+            f"{what} must be an array of real numbers, got {type(value).__name__}: "
+            f"{value!r:.80}"
+        ) from exc
+    return arr
+
+
+def as_params(value: Any, what: str = "params") -> Params:
+    """``value`` as float64: an ndarray, or a dict of ndarrays (new objects)."""
+    if isinstance(value, Mapping):
+        return {k: _as_leaf(v, f"{what}[{k!r}]") for k, v in value.items()}
+    return _as_leaf(value, what)
+
+
+def _check_same_tree(params: Params, grads: Any, owner: str) -> None:
+    if isinstance(params, dict):
+        if not isinstance(grads, Mapping) or grads.keys() != params.keys():
+            got = sorted(grads) if isinstance(grads, Mapping) else type(grads).__name__
+            raise ShapeError(
+                f"{owner}.step: grads must be a dict with the keys of params "
+                f"{sorted(params)}, got {got}"
+            )
+    elif isinstance(grads, Mapping):
+        raise ShapeError(
+            f"{owner}.step: params is an array but grads is a dict; "
+            "pass grads with the structure of params"
+        )
+
+
+def _leaf_pair(p: Any, g: Any, owner: str, key: Any = None):
+    p = np.asarray(p, dtype=np.float64)
+    g = np.asarray(g, dtype=np.float64)
+    if p.shape != g.shape:
+        where = "" if key is None else f"[{key!r}]"
+        raise ShapeError(
+            f"{owner}.step: grads{where} has shape {g.shape} but params{where} "
+            f"has shape {p.shape}"
+        )
+    return p, g
+
+
+def tree_zeros_like(params: Params) -> Params:
+    """Zeros (float64) with the structure and shapes of ``params``."""
+    return tree_full_like(params, 0.0)
+
+
+def tree_full_like(params: Params, value: float) -> Params:
+    """Arrays filled with ``value`` shaped like ``params``."""
+    if isinstance(params, dict):
+        return {k: np.full(np.shape(v), value, dtype=np.float64)
+                for k, v in params.items()}
+    return np.full(np.shape(params), value, dtype=np.float64)
+
+
+# ----------------------------------------------------------------------------
+# The optimizer base class
+# ----------------------------------------------------------------------------
+
+
+class Optimizer:
+    """Base of the optimizers: hyperparameters only, pure ``init``/``step``.
+
+    Subclasses declare ``_constraints`` (name -> constraint), a ``State``
+    NamedTuple whose first field is ``count`` and whose other fields are
+    buffers shaped like the parameters (``None`` for an unused buffer), and
+    implement ``_leaf(p, g, bufs, t, lr) -> (new_p, new_bufs)`` for one array,
+    where ``t`` is the 1-based step number and ``lr`` the learning rate of
+    this step. The base class maps ``_leaf`` over dict parameters.
+    """
+
+    _constraints: ClassVar[dict[str, Any]] = {}
+    _checks: ClassVar[tuple] = ()  # (predicate(hyper) -> bool, message)
+    State: ClassVar[type]
+
+    def _setup(self, **hyper: Any) -> None:
+        validate(type(self).__name__, self._constraints, hyper)
+        for predicate, message in self._checks:
+            if not predicate(hyper):
+                raise InvalidParameterError(
+                    f"{type(self).__name__}: {message}. Got "
+                    + ", ".join(f"{k}={v!r}" for k, v in hyper.items())
+                    + " instead."
+                )
+        self._hyper = dict(hyper)
+        for k, v in hyper.items():
+            setattr(self, k, v)
+        self._lr_is_schedule = callable(hyper.get("lr"))
+        self._freeze()
+
+    @property
+    def hyperparameters(self) -> dict[str, Any]:
+        """The hyperparameters, as given to the constructor."""
+        return dict(self._hyper)
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self._hyper.items())
+        return f"{type(self).__name__}({args})"
+
+    def __eq__(self, other: object) -> bool:
+        return type(self) is type(other) and self._hyper == other._hyper
+
+    def __hash__(self) -> int:
+        return hash((type(self), repr(self)))
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if getattr(self, "_frozen", False):
+            raise AttributeError(
+                f"{type(self).__name__} is immutable; build a new one with "
+                f"different {name!r}"
+            )
+        object.__setattr__(self, name, value)
+
+    def _freeze(self) -> None:
+        object.__setattr__(self, "_frozen", True)
+
+    # -- the pure API --------------------------------------------------------
+
+    def _buffers(self, params: Params) -> tuple:
+        """Initial buffers (one entry per State field after ``count``)."""
+        raise NotImplementedError
+
+    def init(self, params: Params) -> Any:
+        """Return the initial state for ``params`` (an ndarray or a dict)."""
+        params = as_params(params)
+        return self.State(0, *self._buffers(params))
+
+    def learning_rate(self, count: int) -> float:
+        """The learning rate of the step taken after ``count`` steps."""
+        lr = self._hyper["lr"]
+        return float(lr(count)) if self._lr_is_schedule else lr
+
+    def step(self, params: Params, grads: Params, state: Any) -> tuple[Params, Any]:
+        """One update: return ``(new_params, new_state)``; inputs are not
+        modified."""
+        owner = type(self).__name__
+        if not isinstance(state, self.State):
+            raise CalckitTypeError(
+                f"{owner}.step: state must be the {self.State.__name__} returned "
+                f"by {owner}.init, got {type(state).__name__}"
+            )
+        count = state.count
+        t = count + 1
+        lr = self.learning_rate(count) if "lr" in self._hyper else None
+        bufs = state[1:]
+        if isinstance(params, dict):
+            _check_same_tree(params, grads, owner)
+            new_p, new_bufs = {}, [None if b is None else {} for b in bufs]
+            for k in params:
+                p, b = self._leaf(
+                    *_leaf_pair(params[k], grads[k], owner, k),
+                    tuple(None if b is None else b[k] for b in bufs),
+                    t,
+                    lr,
+                )
+                new_p[k] = p
+                for i, bi in enumerate(b):
+                    if bi is not None:
+                        new_bufs[i][k] = bi
+            return new_p, self.State(t, *new_bufs)
+        if isinstance(grads, Mapping):
+            _check_same_tree(params, grads, owner)
+        new_p, new_b = self._leaf(*_leaf_pair(params, grads, owner), bufs, t, lr)
+        return new_p, self.State(t, *new_b)
+
+    def _leaf(self, p, g, bufs, t, lr):  # pragma: no cover - abstract
+        raise NotImplementedError
