@@ -1,0 +1,430 @@
+"""Minimize a symbolic loss with the optimizers of :mod:`calckit.optim`.
+
+The loss, its exact gradient (and, for Newton, its exact Hessian) are
+compiled once into NumPy kernels; the loop itself is plain NumPy. With
+``params=`` the loss is a per-sample expression over data arrays, and the
+loss and gradient are averaged over the samples.
+
+>>> import calckit as ck
+>>> r = ck.minimize("(x - 1)**2 + 2*(y + 3)**2", x0=[0.0, 0.0],
+...                 optimizer="sgd", lr=0.1, steps=500, tol=1e-8)
+>>> r.converged, r.nit, r.x.round(6).tolist()
+(True, 82, [1.0, -3.0])
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from calckit import optim
+from calckit.errors import CalckitTypeError, InvalidParameterError, ShapeError
+from calckit.symbolic._coerce import as_expr, as_symbols, free_symbols
+
+__all__ = ["minimize", "OptimizeResult"]
+
+
+@dataclass(frozen=True, repr=False)
+class OptimizeResult:
+    """The outcome of :func:`minimize`.
+
+    Attributes
+    ----------
+    x : ndarray (n,)
+        The final point (the last finite one if the run diverged).
+    fun : float
+        The loss at ``x``.
+    grad : ndarray (n,)
+        The gradient at ``x``.
+    nit : int
+        Steps taken.
+    converged : bool
+        ``True`` when the gradient norm at ``x`` is below ``tol``.
+    diverged : bool
+        ``True`` when a non-finite loss, gradient or point appeared; the run
+        stopped there and ``message`` names the step.
+    path : ndarray (nit + 1, n)
+        Every point visited, ``x0`` first.
+    losses : ndarray (nit + 1,)
+        The loss at each point of ``path``.
+    message : str
+        What happened, in one or two sentences.
+    wrt : tuple of str
+        The variables, in the order of ``x``.
+    optimizer : Optimizer
+        The optimizer that ran.
+    """
+
+    x: np.ndarray
+    fun: float
+    grad: np.ndarray
+    nit: int
+    converged: bool
+    diverged: bool
+    path: np.ndarray
+    losses: np.ndarray
+    message: str
+    wrt: tuple = ()
+    optimizer: Any = field(default=None)
+
+    @property
+    def grad_norm(self) -> float:
+        """Euclidean norm of :attr:`grad`."""
+        return float(np.linalg.norm(self.grad))
+
+    def __repr__(self) -> str:
+        x = np.array2string(self.x, precision=6, separator=", ")
+        return (
+            f"OptimizeResult(x={x}, fun={self.fun:.6g}, nit={self.nit}, "
+            f"converged={self.converged}, diverged={self.diverged}, "
+            f"message={self.message!r})"
+        )
+
+    def __str__(self) -> str:
+        pairs = ", ".join(
+            f"{n} = {v:.8g}" for n, v in zip(self.wrt, self.x, strict=False)
+        )
+        status = (
+            "converged" if self.converged
+            else "diverged" if self.diverged else "not converged"
+        )
+        return (
+            f"{status}: {self.message}\n"
+            f"  x: {pairs}\n  loss: {self.fun:.8g}\n"
+            f"  |grad|: {self.grad_norm:.3g}\n  steps: {self.nit}"
+        )
+
+
+def minimize(
+    expr: Any,
+    wrt: Any = None,
+    x0: Any = None,
+    optimizer: str | optim.Optimizer = "adam",
+    *,
+    steps: int = 1000,
+    tol: float = 1e-8,
+    params: Mapping[str, Any] | None = None,
+    **opt_kwargs: Any,
+) -> OptimizeResult:
+    """Minimize ``expr`` over ``wrt`` from ``x0``.
+
+    Parameters
+    ----------
+    expr : str or sympy.Expr
+        The loss (per sample when ``params`` is given).
+    wrt : sequence of symbols or names, or str, optional
+        The variables to optimize; default: the free symbols of ``expr`` that
+        are not data, sorted by name.
+    x0 : float, sequence or dict
+        Starting point: one value per variable of ``wrt`` (a dict maps names
+        or symbols to values). Required.
+    optimizer : str or Optimizer
+        A name for :func:`calckit.optim.get` (``sgd``, ``adagrad``,
+        ``rmsprop``, ``adam``, ``adamw``, ``lion``, ``newton``), built with
+        ``opt_kwargs``, or an optimizer instance.
+    steps : int
+        Maximum number of steps.
+    tol : float
+        Stop (converged) when the gradient norm is below ``tol``.
+    params : dict, optional
+        Data: name -> array. The loss and gradient are the means over the
+        broadcast samples (e.g. least squares over arrays ``x``, ``y``).
+    **opt_kwargs
+        Hyperparameters of the named optimizer, such as ``lr``.
+
+    Returns
+    -------
+    OptimizeResult
+        A diverging or oscillating run is reported (``diverged``,
+        ``converged=False`` and ``message``), never raised.
+
+    Examples
+    --------
+    Least squares over data:
+
+    >>> import numpy as np
+    >>> xs = np.array([0.0, 1.0, 2.0, 3.0])
+    >>> r = minimize("(w*x + b - y)**2", "w b", x0=[0, 0], optimizer="newton",
+    ...              params={"x": xs, "y": 2 * xs + 1})
+    >>> r.converged, r.x.round(8).tolist()
+    (True, [2.0, 1.0])
+
+    A learning rate that is too large is reported, not raised:
+
+    >>> r = minimize("x**2 + 10", x0=1.0, optimizer="sgd", lr=1.1, steps=5000)
+    >>> r.diverged, r.message   # doctest: +ELLIPSIS
+    (True, 'Diverged: a non-finite loss appeared at step 19...')
+    """
+    e = as_expr(expr)
+    opt = _as_optimizer(optimizer, opt_kwargs)
+    steps, tol = _check_loop_args(steps, tol)
+    data_syms, data = _data(params, e)
+    if wrt is None:
+        xs = [s for s in as_symbols(None, e) if s not in set(data_syms)]
+    else:
+        xs = as_symbols(wrt, e)
+    if not xs:
+        raise InvalidParameterError(
+            f"minimize: the loss {e} has no variables to optimize; give wrt"
+        )
+    clash = set(xs) & set(data_syms)
+    if clash:
+        raise InvalidParameterError(
+            f"minimize: {sorted(map(str, clash))} is both a variable (wrt) and "
+            "data (params); use it in only one of them"
+        )
+    x = _start(x0, xs)
+    fun, value_and_grad, hess = _objective(
+        e, xs, data_syms, data, newton=_needs_hessian(opt)
+    )
+    names = tuple(str(s) for s in xs)
+    return _run(opt, fun, value_and_grad, hess, x, steps, tol, names)
+
+
+def _needs_hessian(opt) -> bool:
+    return bool(getattr(opt, "needs_hessian", False))
+
+
+def _as_optimizer(optimizer, opt_kwargs) -> optim.Optimizer:
+    if isinstance(optimizer, str):
+        return optim.get(optimizer, **opt_kwargs)
+    if isinstance(optimizer, optim.Optimizer):
+        if opt_kwargs:
+            raise CalckitTypeError(
+                f"minimize: optimizer is already built ({optimizer!r}); "
+                f"the extra arguments {sorted(opt_kwargs)} are for a name, such "
+                "as optimizer='adam', lr=0.01"
+            )
+        return optimizer
+    raise CalckitTypeError(
+        "minimize: optimizer must be a name such as 'adam' or a calckit.optim "
+        f"optimizer, got {type(optimizer).__name__}: {optimizer!r:.60}"
+    )
+
+
+def _check_loop_args(steps, tol):
+    if not (isinstance(steps, numbers.Integral) and not isinstance(steps, bool)
+            and steps >= 0):
+        raise InvalidParameterError(
+            f"The 'steps' parameter of minimize must be an int >= 0. "
+            f"Got {steps!r} instead."
+        )
+    if not (isinstance(tol, numbers.Real) and not isinstance(tol, bool)
+            and tol >= 0):
+        raise InvalidParameterError(
+            f"The 'tol' parameter of minimize must be a float >= 0. "
+            f"Got {tol!r} instead."
+        )
+    return int(steps), float(tol)
+
+
+def _data(params, e):
+    if params is None:
+        return [], []
+    if not isinstance(params, Mapping):
+        raise CalckitTypeError(
+            "minimize: params must be a dict name -> array of data, got "
+            f"{type(params).__name__}"
+        )
+    syms = as_symbols(list(params), e, name="params") if params else []
+    arrays = []
+    for name, value in params.items():
+        try:
+            arrays.append(np.asarray(value, dtype=np.float64))
+        except (TypeError, ValueError) as exc:
+            raise CalckitTypeError(
+                f"minimize: params[{name!r}] must be an array of real numbers"
+            ) from exc
+    try:
+        np.broadcast_shapes(*[a.shape for a in arrays])
+    except ValueError as exc:
+        shapes = {str(k): a.shape for k, a in zip(params, arrays, strict=True)}
+        raise ShapeError(
+            f"minimize: the data arrays in params do not broadcast: {shapes}"
+        ) from exc
+    return syms, arrays
+
+
+def _start(x0, xs) -> np.ndarray:
+    n = len(xs)
+    if x0 is None:
+        raise CalckitTypeError(
+            "minimize needs a starting point x0 (one value per variable: "
+            f"{', '.join(map(str, xs))})"
+        )
+    if isinstance(x0, Mapping):
+        by_name = {str(k): v for k, v in x0.items()}
+        missing = [str(s) for s in xs if str(s) not in by_name]
+        extra = sorted(set(by_name) - {str(s) for s in xs})
+        if missing or extra:
+            raise ShapeError(
+                f"minimize: x0 must give exactly the variables {[str(s) for s in xs]}"
+                f"; missing {missing}, unknown {extra}"
+            )
+        x0 = [by_name[str(s)] for s in xs]
+    try:
+        x = np.array(x0, dtype=np.float64).reshape(-1)
+    except (TypeError, ValueError) as exc:
+        raise CalckitTypeError(
+            f"minimize: x0 must be numbers, got {x0!r:.80}"
+        ) from exc
+    if x.size != n:
+        raise ShapeError(
+            f"minimize: x0 has {x.size} values but there are {n} variables "
+            f"({', '.join(map(str, xs))})"
+        )
+    if not np.all(np.isfinite(x)):
+        raise InvalidParameterError(f"minimize: x0 must be finite, got {x}")
+    return x
+
+
+def _objective(e, xs, data_syms, data, *, newton):
+    """(fun, value_and_grad, hess) closures over the compiled kernels.
+
+    The loss and the exact gradient entries of ``compile_grad`` are also
+    compiled together into one kernel, so each step makes one call that
+    shares common subexpressions between value and gradient.
+    """
+    from calckit.kernels import compile, compile_grad, compile_hessian
+
+    unused = free_symbols(e) - set(xs) - set(data_syms)
+    if unused:
+        raise InvalidParameterError(
+            f"minimize: the loss has symbols {sorted(map(str, unused))} that are "
+            "neither variables (wrt) nor data (params)"
+        )
+    fk = _raw(compile(e, xs, data_syms))
+    grad_entries = list(compile_grad(e, xs, data_syms).entries)
+    vgk = _raw(compile([e, *grad_entries], xs, data_syms))
+    hk = _raw(compile_hessian(e, xs, data_syms)) if newton else None
+    n = len(xs)
+    if not data:
+        def fun(x):
+            return float(fk(*x))
+
+        def value_and_grad(x):
+            out = vgk(*x)
+            return float(out[0]), out[1:]
+
+        def hess(x):
+            return hk(*x)
+    else:
+        def fun(x):
+            return float(np.mean(fk(*x, *data)))
+
+        def value_and_grad(x):
+            out = vgk(*x, *data).reshape(-1, n + 1).mean(axis=0)
+            return float(out[0]), out[1:]
+
+        def hess(x):
+            return hk(*x, *data).reshape(-1, n, n).mean(axis=0)
+
+    return fun, value_and_grad, (hess if newton else None)
+
+
+def _norm(g: np.ndarray) -> float:
+    """Euclidean norm without overflow for large finite entries."""
+    scale = float(np.max(np.abs(g))) if g.size else 0.0
+    if scale == 0.0 or not math.isfinite(scale):
+        return scale
+    return scale * math.sqrt(float((g / scale) @ (g / scale)))
+
+
+def _raw(kernel):
+    """The generated function itself when the Kernel exposes it (less call
+    overhead), else the kernel."""
+    return getattr(kernel, "function", kernel)
+
+
+def _run(opt, fun, value_and_grad, hess, x, steps, tol, names) -> OptimizeResult:
+    n = x.size
+    path = np.empty((steps + 1, n))
+    losses = np.empty(steps + 1)
+    state = opt.init(x)
+    newton = hess is not None
+    step = opt.step
+    isfinite, sqrt = math.isfinite, math.sqrt
+    k = 0
+    bad = ""
+    stalled = False
+    with np.errstate(all="ignore"):
+        f, g = value_and_grad(x)
+        gn = _norm(g)
+        path[0] = x
+        losses[0] = f
+        if not (isfinite(f) and isfinite(gn)):
+            bad = "loss" if not isfinite(f) else "gradient"
+            k_bad = 0
+        while not bad and k < steps and not gn < tol:
+            if newton:
+                x_new, state = step(x, g, state, hessian=hess(x), fun=fun)
+                if state.step_size == 0.0 and isfinite(state.damping):
+                    stalled = True
+                    break
+            else:
+                x_new, state = step(x, g, state)
+            f_new, g_new = value_and_grad(x_new)
+            gn_new = sqrt(float(g_new @ g_new))
+            if not isfinite(gn_new):
+                gn_new = _norm(g_new)
+            if not (isfinite(f_new) and isfinite(gn_new) and isfinite(x_new.sum())):
+                bad = (
+                    "point" if not isfinite(x_new.sum())
+                    else "loss" if not isfinite(f_new) else "gradient"
+                )
+                k_bad = k + 1
+                break
+            k += 1
+            x, f, g, gn = x_new, f_new, g_new, gn_new
+            path[k] = x
+            losses[k] = f
+    converged = gn < tol
+    if bad:
+        message = (
+            f"Diverged: a non-finite {bad} appeared at step {k_bad}; stopped "
+            f"there and kept the last finite point (step {k}). Try a smaller lr."
+            if k_bad
+            else f"Diverged: the {bad} is not finite at x0."
+        )
+    elif converged:
+        message = f"Converged after {k} steps: gradient norm {gn:.3g} < tol {tol:g}."
+    elif stalled:
+        message = (
+            f"Stopped at step {k}: the line search found no decrease along the "
+            f"Newton direction (gradient norm {gn:.3g} >= tol {tol:g})."
+        )
+    else:
+        message = (
+            f"Did not converge in {k} steps: gradient norm {gn:.3g} >= tol "
+            f"{tol:g}."
+        )
+        l0, l1 = losses[0], losses[k]
+        if k and l1 > l0 + 1e-9 * abs(l0):
+            message += (
+                f" The loss grew from {l0:.4g} to {l1:.4g}: the "
+                "iteration is diverging; try a smaller lr."
+            )
+        elif k and l1 >= l0 - 1e-9 * abs(l0):
+            message += (
+                f" The loss did not decrease ({l0:.4g} -> {l1:.4g}): the steps "
+                "oscillate; try a smaller lr."
+            )
+    return OptimizeResult(
+        x=x.copy(),
+        fun=float(f),
+        grad=np.array(g, dtype=np.float64),
+        nit=k,
+        converged=bool(converged),
+        diverged=bool(bad),
+        path=path[: k + 1].copy(),
+        losses=losses[: k + 1].copy(),
+        message=message,
+        wrt=names,
+        optimizer=opt,
+    )
+
