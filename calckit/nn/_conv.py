@@ -1,0 +1,189 @@
+"""2-D convolution and max pooling on NCHW arrays, fully vectorised.
+
+Windows come from :func:`numpy.lib.stride_tricks.sliding_window_view`
+(im2col without copying), contractions from :func:`numpy.tensordot`. The
+only Python loops run over the kernel offsets (kh * kw of them), never over
+pixels or samples.
+
+>>> import numpy as np
+>>> from calckit.nn import Conv2D, MaxPool2D
+>>> conv = Conv2D(1, 2, 3, padding=1, rng=0)
+>>> y = conv.forward(np.ones((4, 1, 5, 5)))
+>>> y.shape, conv.backward(np.ones_like(y)).shape
+((4, 2, 5, 5), (4, 1, 5, 5))
+>>> pool = MaxPool2D(2)
+>>> pool.forward(np.arange(16.0).reshape(1, 1, 4, 4))
+array([[[[ 5.,  7.],
+         [13., 15.]]]])
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from calckit.errors import InvalidParameterError
+from calckit.nn._base import Layer, as_float_array
+from calckit.nn._init import as_rng, init_for
+from calckit.nn._layers import _positive_int
+
+__all__ = ["Conv2D", "MaxPool2D"]
+
+
+def _pair(value, name: str, owner: str, *, allow_zero: bool = False) -> tuple:
+    items = tuple(value) if isinstance(value, (tuple, list)) else (value, value)
+    ok = len(items) == 2 and all(
+        isinstance(v, (int, np.integer)) and not isinstance(v, bool)
+        and (v >= 0 if allow_zero else v >= 1) for v in items)
+    if not ok:
+        kind = "non-negative" if allow_zero else "positive"
+        raise InvalidParameterError(
+            f"The {name!r} parameter of {owner} must be a {kind} int or a pair of "
+            f"them. Got {value!r} instead.")
+    return int(items[0]), int(items[1])
+
+
+def _out_size(size: int, k: int, s: int, p: int) -> int:
+    return (size + 2 * p - k) // s + 1
+
+
+class Conv2D(Layer):
+    """2-D convolution (cross-correlation, as in PyTorch) on (N, C, H, W).
+
+    Parameters
+    ----------
+    in_channels, out_channels : int
+    kernel_size, stride, padding : int or (int, int)
+        Zero padding on every side.
+    init, rng
+        As for :class:`Dense` (fan_in = in_channels * kh * kw).
+
+    Params ``W`` (out_channels, in_channels, kh, kw) and ``b`` (out_channels,).
+    Output (N, out_channels, OH, OW) with ``OH = (H + 2 p - kh) // s + 1``.
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size,
+                 stride=1, padding=0, *, init: str = "auto", rng=None) -> None:
+        super().__init__()
+        self.in_channels = _positive_int(in_channels, "in_channels", "Conv2D")
+        self.out_channels = _positive_int(out_channels, "out_channels", "Conv2D")
+        self.kernel_size = _pair(kernel_size, "kernel_size", "Conv2D")
+        self.stride = _pair(stride, "stride", "Conv2D")
+        self.padding = _pair(padding, "padding", "Conv2D", allow_zero=True)
+        self.init = init
+        init_for(init)
+        kh, kw = self.kernel_size
+        self._add_param("W", np.zeros((self.out_channels, self.in_channels, kh, kw)))
+        self._add_param("b", np.zeros(self.out_channels))
+        self.user_initialised = rng is not None
+        self.reset_parameters(as_rng(rng))
+        self._cache = None
+
+    def reset_parameters(self, rng, activation=None) -> None:
+        kh, kw = self.kernel_size
+        fn = init_for(self.init, activation)
+        self.params["W"][...] = fn(
+            self.params["W"].shape, fan_in=self.in_channels * kh * kw,
+            fan_out=self.out_channels * kh * kw, rng=rng)
+        self.params["b"][...] = 0.0
+
+    def output_shape(self, input_shape):
+        n, _, h, w = input_shape
+        (kh, kw), (sh, sw), (ph, pw) = self.kernel_size, self.stride, self.padding
+        return (n, self.out_channels, _out_size(h, kh, sh, ph),
+                _out_size(w, kw, sw, pw))
+
+    def forward(self, x, training: bool = True):
+        x = as_float_array(x)
+        if x.ndim != 4 or x.shape[1] != self.in_channels:
+            raise self._shape_error(f"expected (N, {self.in_channels}, H, W)", x.shape)
+        (kh, kw), (sh, sw), (ph, pw) = self.kernel_size, self.stride, self.padding
+        if x.shape[2] + 2 * ph < kh or x.shape[3] + 2 * pw < kw:
+            raise self._shape_error(
+                f"the padded image is smaller than the {kh}x{kw} kernel", x.shape)
+        xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw))) if ph or pw else x
+        # (N, C, OH, OW, kh, kw) view: no copy
+        win = sliding_window_view(xp, (kh, kw), axis=(2, 3))[:, :, ::sh, ::sw]
+        out = np.tensordot(win, self.params["W"], axes=((1, 4, 5), (1, 2, 3)))
+        out += self.params["b"]
+        self._cache = (x.shape, xp.shape, win)
+        return out.transpose(0, 3, 1, 2)  # (N, O, OH, OW)
+
+    def backward(self, grad_out):
+        self._need_forward(self._cache)
+        x_shape, xp_shape, win = self._cache
+        self._check_backward(grad_out, self.output_shape(x_shape))
+        (kh, kw), (sh, sw), (ph, pw) = self.kernel_size, self.stride, self.padding
+        _, _, oh, ow = grad_out.shape
+        self.grads["W"][...] = np.tensordot(grad_out, win,
+                                            axes=((0, 2, 3), (0, 2, 3)))
+        np.sum(grad_out, axis=(0, 2, 3), out=self.grads["b"])
+        # gradient of the input: scatter each kernel offset's contribution
+        g = np.ascontiguousarray(grad_out.transpose(0, 2, 3, 1))  # (N, OH, OW, O)
+        dxp = np.zeros((xp_shape[0], xp_shape[2], xp_shape[3], xp_shape[1]))
+        W = self.params["W"]
+        for i in range(kh):
+            for j in range(kw):
+                dxp[:, i:i + sh * (oh - 1) + 1:sh, j:j + sw * (ow - 1) + 1:sw, :] += (
+                    g @ W[:, :, i, j])
+        dxp = dxp.transpose(0, 3, 1, 2)
+        if ph or pw:
+            dxp = dxp[:, :, ph:ph + x_shape[2], pw:pw + x_shape[3]]
+        return dxp
+
+    def __repr__(self) -> str:
+        kh, kw = self.kernel_size
+        extra = ""
+        if self.stride != (1, 1):
+            extra += f", stride={self.stride}"
+        if self.padding != (0, 0):
+            extra += f", padding={self.padding}"
+        return (f"Conv2D({self.in_channels}, {self.out_channels}, "
+                f"kernel_size=({kh}, {kw}){extra})")
+
+
+class MaxPool2D(Layer):
+    """Max pooling over (kh, kw) windows of (N, C, H, W); ``stride`` defaults to
+    the kernel size. Ties send the gradient to the first maximum (row-major),
+    as PyTorch does."""
+
+    def __init__(self, kernel_size, stride=None) -> None:
+        super().__init__()
+        self.kernel_size = _pair(kernel_size, "kernel_size", "MaxPool2D")
+        self.stride = (self.kernel_size if stride is None
+                       else _pair(stride, "stride", "MaxPool2D"))
+        self._cache = None
+
+    def output_shape(self, input_shape):
+        n, c, h, w = input_shape
+        (kh, kw), (sh, sw) = self.kernel_size, self.stride
+        return (n, c, _out_size(h, kh, sh, 0), _out_size(w, kw, sw, 0))
+
+    def forward(self, x, training: bool = True):
+        x = as_float_array(x)
+        (kh, kw), (sh, sw) = self.kernel_size, self.stride
+        if x.ndim != 4 or x.shape[2] < kh or x.shape[3] < kw:
+            raise self._shape_error(f"expected (N, C, H, W) with H >= {kh}, W >= {kw}",
+                                    x.shape)
+        win = sliding_window_view(x, (kh, kw), axis=(2, 3))[:, :, ::sh, ::sw]
+        n, c, oh, ow = win.shape[:4]
+        flat = win.reshape(n, c, oh, ow, kh * kw)
+        arg = flat.argmax(axis=-1)
+        self._cache = (x.shape, arg)
+        return np.take_along_axis(flat, arg[..., None], axis=-1)[..., 0]
+
+    def backward(self, grad_out):
+        self._need_forward(self._cache)
+        x_shape, arg = self._cache
+        self._check_backward(grad_out, self.output_shape(x_shape))
+        (kh, kw), (sh, sw) = self.kernel_size, self.stride
+        _, _, oh, ow = grad_out.shape
+        dx = np.zeros(x_shape)
+        for i in range(kh):
+            for j in range(kw):
+                dx[:, :, i:i + sh * (oh - 1) + 1:sh, j:j + sw * (ow - 1) + 1:sw] += (
+                    np.where(arg == i * kw + j, grad_out, 0.0))
+        return dx
+
+    def __repr__(self) -> str:
+        return f"MaxPool2D({self.kernel_size}, stride={self.stride})"

@@ -1,0 +1,288 @@
+"""The training loop behind :meth:`Sequential.fit`.
+
+The per-batch path is lean: one shuffle (a single gather) per epoch, batches
+as contiguous slices, the loss head and layer caches reused, and one
+optimizer step on the model's flat parameter vector.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from calckit.errors import (
+    CalckitTypeError,
+    InvalidParameterError,
+    NumericError,
+    ShapeError,
+)
+from calckit.nn._base import as_float_array
+from calckit.nn._init import as_rng
+
+__all__ = ["fit", "History"]
+
+
+@dataclass
+class History:
+    """Per-epoch training record returned by ``fit``.
+
+    ``loss``/``accuracy`` are averages over the epoch's batches (training
+    mode, as Keras reports them); ``val_loss``/``val_accuracy`` are computed
+    in eval mode at the end of each epoch when validation data is given.
+    ``accuracy`` lists are empty when accuracy is undefined (regression).
+    """
+
+    loss: list = field(default_factory=list)
+    accuracy: list = field(default_factory=list)
+    val_loss: list = field(default_factory=list)
+    val_accuracy: list = field(default_factory=list)
+    epoch_seconds: list = field(default_factory=list)
+    stopped_early: bool = False
+    best_epoch: int | None = None
+    diverged: bool = False
+    message: str = ""
+
+    @property
+    def epochs(self) -> int:
+        return len(self.loss)
+
+    def __getitem__(self, key: str) -> list:
+        if key not in {"loss", "accuracy", "val_loss", "val_accuracy",
+                       "epoch_seconds"}:
+            raise KeyError(key)
+        return getattr(self, key)
+
+    def as_dict(self) -> dict:
+        return {k: list(getattr(self, k)) for k in
+                ("loss", "accuracy", "val_loss", "val_accuracy")}
+
+
+def _optimizer(optimizer, opt_kwargs):
+    from calckit import optim
+
+    if isinstance(optimizer, str):
+        opt = optim.get(optimizer, **opt_kwargs)
+    elif opt_kwargs:
+        raise InvalidParameterError(
+            f"optimizer keyword arguments {sorted(opt_kwargs)} are only used with an "
+            "optimizer name; set them on the optimizer instance instead")
+    else:
+        opt = optimizer
+    if not (hasattr(opt, "init") and hasattr(opt, "step")):
+        raise CalckitTypeError(
+            f"optimizer must be a name or a calckit.optim optimizer, got {opt!r}")
+    if type(opt).__name__ == "Newton":
+        raise InvalidParameterError(
+            "Newton needs the Hessian of the whole loss; use it with "
+            "calckit.minimize, and a first-order optimizer (sgd, adam, ...) for fit")
+    return opt
+
+
+class _Progress:
+    def __init__(self, epochs: int, enabled: bool, stream) -> None:
+        self.epochs = epochs
+        self.enabled = enabled
+        self.stream = stream if stream is not None else sys.stderr
+        self.tty = enabled and hasattr(self.stream, "isatty") and self.stream.isatty()
+        self.every = 1 if self.tty else max(1, epochs // 10)
+
+    def update(self, epoch: int, history: History) -> None:
+        if not self.enabled:
+            return
+        last = epoch == self.epochs
+        if not (self.tty or last or epoch % self.every == 0 or epoch == 1):
+            return
+        width = 20
+        done = int(width * epoch / self.epochs)
+        bar = "=" * done + " " * (width - done)
+        parts = [f"epoch {epoch:>{len(str(self.epochs))}}/{self.epochs} [{bar}]",
+                 f"loss {history.loss[-1]:.4g}"]
+        for key in ("accuracy", "val_loss", "val_accuracy"):
+            values = getattr(history, key)
+            if values:
+                parts.append(f"{key.replace('accuracy', 'acc')} {values[-1]:.4g}")
+        text = " - ".join(parts)
+        if self.tty:
+            self.stream.write("\r" + text + ("\n" if last else ""))
+        else:
+            self.stream.write(text + "\n")
+        self.stream.flush()
+
+    def note(self, text: str) -> None:
+        if self.enabled:
+            self.stream.write(("\n" if self.tty else "") + text + "\n")
+            self.stream.flush()
+
+
+def _epoch_metrics(model, head, X, y, binary):
+    stop = model._stop(head)
+    z = model.forward(X, False, stop=stop)
+    value, _ = head(z, y)
+    correct = head.correct(z, y, binary)
+    return value, (None if correct is None else correct / len(X))
+
+
+def fit(model, X, y, *, loss="mse", optimizer="adam", epochs: int = 10,
+        batch_size: int | None = 32, seed=None, progress: bool = True,
+        validation_data=None, early_stopping: int | None = None,
+        min_delta: float = 0.0, restore_best: bool = True, shuffle: bool = True,
+        on_divergence: str = "raise", stream=None, **opt_kwargs) -> History:
+    """Train ``model`` by minibatch backprop.
+
+    Parameters
+    ----------
+    X, y : array_like
+        Inputs (N, ...) and targets (shaped like the outputs; (N,) for one
+        output; integer labels or one-hot for softmax_cross_entropy).
+    loss : str or SymPy loss
+    optimizer : str or calckit.optim optimizer
+        A name goes through ``calckit.optim.get(name, **opt_kwargs)`` (e.g.
+        ``lr=0.1``; a schedule as ``lr`` works as for the optimizer).
+    epochs, batch_size : int
+        ``batch_size=None`` means full batch.
+    seed : int or Generator, optional
+        Shuffling order (default seed 0).
+    progress : bool
+        Print one progress line per epoch on ``stream`` (stderr); ``False``
+        prints nothing.
+    validation_data : (X_val, y_val), optional
+    early_stopping : int, optional
+        Patience in epochs on ``val_loss`` (or ``loss`` without validation
+        data); with ``restore_best`` the best parameters are put back.
+    on_divergence : {"raise", "stop"}
+        A non-finite loss raises :class:`calckit.NumericError` (with the
+        history attached as ``.history``), or stops and returns the history
+        with ``diverged=True``. Either way the parameters are reset to the
+        start of the failing epoch.
+
+    Returns
+    -------
+    History
+    """
+    if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or (
+            epochs < 1):
+        raise InvalidParameterError(
+            f"The 'epochs' parameter of fit must be a positive int. Got {epochs!r}.")
+    if on_divergence not in ("raise", "stop"):
+        raise InvalidParameterError(
+            f"on_divergence must be 'raise' or 'stop', got {on_divergence!r}")
+    X = as_float_array(X, name="X")
+    n = len(X)
+    if batch_size is None:
+        batch_size = n
+    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) \
+            or batch_size < 1:
+        raise InvalidParameterError(
+            f"The 'batch_size' parameter of fit must be a positive int or None. "
+            f"Got {batch_size!r}.")
+    head = model.head(loss)
+    stop = model._stop(head)
+    Y = model._targets(head, X, y, stop)
+    if len(Y) != n:
+        raise ShapeError(f"X has {n} samples but y has {len(Y)}")
+    binary = bool(np.all((Y == 0) | (Y == 1))) and head.name != "softmax_cross_entropy"
+    val = None
+    if validation_data is not None:
+        Xv = as_float_array(validation_data[0], name="validation X")
+        val = (Xv, model._targets(head, Xv, validation_data[1], stop))
+    opt = _optimizer(optimizer, opt_kwargs)
+    gen = as_rng(seed)
+    model._ensure_packed()
+    flat, flat_grad = model._flat, model._flat_grad
+    layers = model.layers[:stop]
+    rev = layers[::-1]
+    state = opt.init(flat.copy())
+    history = History()
+    bar = _Progress(int(epochs), progress, stream)
+    best, best_flat, best_buffers, waited = math.inf, None, None, 0
+    starts = range(0, n, batch_size)
+    track_acc = head.has_accuracy(binary)
+    for epoch in range(1, int(epochs) + 1):
+        t0 = time.perf_counter()
+        start_flat = flat.copy()
+        start_buffers = {k: b.copy() for k, b in model.buffers().items()}
+        if shuffle:
+            perm = gen.permutation(n)
+            Xs, Ys = X[perm], Y[perm]
+        else:
+            Xs, Ys = X, Y
+        total, correct = 0.0, 0
+        for s in starts:
+            out = Xs[s:s + batch_size]
+            yb = Ys[s:s + batch_size]
+            for layer in layers:
+                out = layer.forward(out, True)
+            value, g = head(out, yb)
+            if not math.isfinite(value):
+                return _diverged(model, history, epoch, s // batch_size, value,
+                                 start_flat, start_buffers, on_divergence, bar)
+            total += value * len(yb)
+            if track_acc:
+                correct += head.correct(out, yb, binary)
+            for layer in rev:
+                g = layer.backward(g)
+            new, state = opt.step(flat, flat_grad, state)
+            if new is not flat:
+                flat[...] = new
+        history.loss.append(total / n)
+        if track_acc:
+            history.accuracy.append(correct / n)
+        if not np.all(np.isfinite(flat)):
+            return _diverged(model, history, epoch, None, math.nan, start_flat,
+                             start_buffers, on_divergence, bar)
+        if val is not None:
+            vl, va = _epoch_metrics(model, head, val[0], val[1], binary)
+            history.val_loss.append(vl)
+            if va is not None:
+                history.val_accuracy.append(va)
+        history.epoch_seconds.append(time.perf_counter() - t0)
+        bar.update(epoch, history)
+        if early_stopping is not None:
+            monitored = history.val_loss[-1] if val is not None else history.loss[-1]
+            if monitored < best - min_delta:
+                best, waited, history.best_epoch = monitored, 0, epoch
+                best_flat = flat.copy()
+                best_buffers = {k: b.copy() for k, b in model.buffers().items()}
+            else:
+                waited += 1
+                if waited >= early_stopping:
+                    history.stopped_early = True
+                    if restore_best and best_flat is not None:
+                        flat[...] = best_flat
+                        _restore_buffers(model, best_buffers)
+                    history.message = (
+                        f"stopped early at epoch {epoch}: no improvement for "
+                        f"{early_stopping} epochs (best epoch {history.best_epoch})")
+                    bar.note(history.message)
+                    break
+    return history
+
+
+def _restore_buffers(model, saved) -> None:
+    live = model.buffers()
+    for k, b in saved.items():
+        live[k][...] = b
+
+
+def _diverged(model, history, epoch, batch, value, start_flat, start_buffers,
+              on_divergence, bar):
+    model._flat[...] = start_flat
+    _restore_buffers(model, start_buffers)
+    where = f"epoch {epoch}" + ("" if batch is None else f", batch {batch + 1}")
+    what = "a parameter became non-finite" if batch is None else (
+        f"the loss became {value}")
+    history.diverged = True
+    history.message = (
+        f"training diverged at {where}: {what}. Parameters were reset to the start "
+        "of that epoch. Lower the learning rate, scale the inputs, or use a "
+        "more stable loss/optimizer.")
+    if on_divergence == "raise":
+        err = NumericError(history.message)
+        err.history = history
+        raise err
+    bar.note(history.message)
+    return history

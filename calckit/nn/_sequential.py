@@ -1,0 +1,314 @@
+"""Sequential models: parameters, backprop, prediction and a gradient check.
+
+All parameters of a :class:`Sequential` live in one contiguous float64
+vector (each layer's ``params[name]`` is a view into it, and ``grads`` into
+a twin gradient vector), so an optimizer step is a handful of whole-vector
+NumPy operations however many layers there are.
+
+>>> import numpy as np
+>>> from calckit import nn
+>>> model = nn.Sequential([nn.Dense(2, 3), nn.Activation("tanh"), nn.Dense(3, 1)],
+...                       seed=0)
+>>> sorted(model.parameters())
+['0.W', '0.b', '2.W', '2.b']
+>>> X = np.array([[0.0, 1.0], [1.0, 0.0]]); y = np.array([1.0, 0.0])
+>>> loss, grads = model.value_and_grad(X, y, "mse")
+>>> grads["0.W"].shape
+(2, 3)
+>>> model.gradcheck(X, y, "mse").ok
+True
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from calckit.errors import CalckitTypeError
+from calckit.nn._activation import Activation
+from calckit.nn._base import Layer, as_float_array
+from calckit.nn._init import as_rng
+from calckit.nn._losses import make_head
+
+__all__ = ["Sequential", "ModelGradcheckReport"]
+
+_MAX_HEADS = 8  # compiled loss heads kept per model
+
+
+class Sequential:
+    """A stack of layers applied in order.
+
+    Parameters
+    ----------
+    layers : sequence of Layer
+    seed, rng : int or numpy.random.Generator, optional
+        Re-initialise every layer that was not given its own ``rng``
+        (Glorot, or He before a ReLU-like activation). Default seed 0, so a
+        model is reproducible unless you ask otherwise.
+    """
+
+    def __init__(self, layers, *, seed=None, rng=None) -> None:
+        layers = list(layers)
+        for i, layer in enumerate(layers):
+            if not isinstance(layer, Layer):
+                raise CalckitTypeError(
+                    f"layer {i} of Sequential must be a calckit.nn layer, got "
+                    f"{type(layer).__name__}")
+            layer.where = f" (layer {i})"
+        self.layers = layers
+        gen = as_rng(rng, seed)
+        for i, layer in enumerate(layers):
+            if layer.params and not layer.user_initialised:
+                nxt = next((lay for lay in layers[i + 1:]
+                            if isinstance(lay, Activation) or lay.params), None)
+                act = nxt.name if isinstance(nxt, Activation) else None
+                layer.reset_parameters(gen, act)
+        self._heads: dict = {}
+        self._pack()
+
+    # -- container -------------------------------------------------------
+    def __getitem__(self, i):
+        return self.layers[i]
+
+    def __len__(self) -> int:
+        return len(self.layers)
+
+    def __iter__(self):
+        return iter(self.layers)
+
+    def __repr__(self) -> str:
+        inner = ",\n".join(f"  {i}: {layer!r}" for i, layer in enumerate(self.layers))
+        return f"Sequential([\n{inner}\n])"
+
+    # -- parameters ------------------------------------------------------
+    def _pack(self) -> None:
+        """Move every parameter (and gradient) into one flat vector of views."""
+        entries = [(i, name, p) for i, layer in enumerate(self.layers)
+                   for name, p in layer.params.items()]
+        total = sum(p.size for _, _, p in entries)
+        self._flat = np.empty(total)
+        self._flat_grad = np.zeros(total)
+        self._keys = []
+        offset = 0
+        for i, name, p in entries:
+            size = p.size
+            view = self._flat[offset:offset + size].reshape(p.shape)
+            view[...] = p
+            gview = self._flat_grad[offset:offset + size].reshape(p.shape)
+            self.layers[i].params[name] = view
+            self.layers[i].grads[name] = gview
+            self._keys.append((f"{i}.{name}", offset, size, p.shape))
+            offset += size
+
+    def _ensure_packed(self) -> None:
+        for layer in self.layers:
+            for name, p in layer.params.items():
+                if p.base is not self._flat or layer.grads[name].base is not (
+                        self._flat_grad):
+                    self._pack()
+                    return
+        # a layer may have gained or lost params
+        if sum(len(layer.params) for layer in self.layers) != len(self._keys):
+            self._pack()
+
+    def parameters(self) -> dict:
+        """``"{layer_index}.{name}" -> ndarray`` (live arrays, not copies)."""
+        self._ensure_packed()
+        return {f"{i}.{name}": p for i, layer in enumerate(self.layers)
+                for name, p in layer.params.items()}
+
+    def buffers(self) -> dict:
+        """``"{layer_index}.{name}" -> ndarray`` of non-trained state."""
+        return {f"{i}.{name}": b for i, layer in enumerate(self.layers)
+                for name, b in layer.buffers.items()}
+
+    def num_parameters(self) -> int:
+        return int(sum(p.size for p in self.parameters().values()))
+
+    # -- forward / backward ----------------------------------------------
+    def forward(self, X, training: bool = True, *, stop: int | None = None):
+        """Run layers ``[0, stop)`` (all by default)."""
+        out = as_float_array(X, name="X")
+        for layer in self.layers[:stop]:
+            out = layer.forward(out, training)
+        return out
+
+    def backward(self, grad_out, *, stop: int | None = None):
+        """Backprop through layers ``[0, stop)`` in reverse; returns dL/dX."""
+        g = grad_out
+        for layer in reversed(self.layers[:stop]):
+            g = layer.backward(g)
+        return g
+
+    def predict(self, X, *, batch_size: int | None = None) -> np.ndarray:
+        """Eval-mode output (BatchNorm uses running statistics)."""
+        X = as_float_array(X, name="X")
+        if batch_size is None or len(X) <= batch_size:
+            return self.forward(X, training=False)
+        return np.concatenate([self.forward(X[i:i + batch_size], training=False)
+                               for i in range(0, len(X), batch_size)])
+
+    def head(self, loss):
+        """The compiled loss head for ``loss`` (cached per model)."""
+        key = loss if isinstance(loss, str) else id(loss)
+        last = self.layers[-1] if self.layers else None
+        cached = self._heads.get(key)
+        if cached is not None and cached[0] is loss and cached[1] is last:
+            return cached[2]
+        h = make_head(loss, last)
+        if len(self._heads) >= _MAX_HEADS:
+            self._heads.clear()
+        self._heads[key] = (loss, last, h)
+        return h
+
+    def _stop(self, head) -> int:
+        return len(self.layers) - 1 if head.folds else len(self.layers)
+
+    def _output_shape(self, X_shape, stop) -> tuple:
+        shape = tuple(X_shape)
+        for layer in self.layers[:stop]:
+            shape = layer.output_shape(shape)
+        return shape
+
+    def _targets(self, head, X, y, stop):
+        where = " (targets)"
+        return head.targets(y, self._output_shape(X.shape, stop), where)
+
+    def value_and_grad(self, X, y, loss):
+        """Training-mode forward and backprop.
+
+        Returns ``(loss_value, grads)`` with ``grads`` keyed like
+        :meth:`parameters` (fresh copies).
+        """
+        X = as_float_array(X, name="X")
+        head = self.head(loss)
+        stop = self._stop(head)
+        z = self.forward(X, True, stop=stop)
+        yt = head.targets(y, z.shape, " (targets)")
+        value, g = head(z, yt)
+        self._ensure_packed()
+        self.backward(g, stop=stop)
+        return value, {key: self._flat_grad[o:o + s].reshape(shape).copy()
+                       for key, o, s, shape in self._keys}
+
+    def loss(self, X, y, loss, *, training: bool = False) -> float:
+        """Mean loss of ``loss`` on (X, y) (eval mode unless ``training``)."""
+        X = as_float_array(X, name="X")
+        head = self.head(loss)
+        stop = self._stop(head)
+        z = self.forward(X, training, stop=stop)
+        return head(z, head.targets(y, z.shape, " (targets)"))[0]
+
+    def fit(self, X, y, *, loss="mse", optimizer="adam", epochs: int = 10,
+            batch_size: int | None = 32, seed=None, progress: bool = True,
+            **kwargs):
+        """Train with minibatches; see :func:`calckit.nn.fit` for every option."""
+        from calckit.nn._fit import fit
+
+        return fit(self, X, y, loss=loss, optimizer=optimizer, epochs=epochs,
+                   batch_size=batch_size, seed=seed, progress=progress, **kwargs)
+
+    # -- gradient check ----------------------------------------------------
+    def gradcheck(self, X, y, loss, *, h: float = 1e-4, rtol: float = 1e-6,
+                  atol: float = 1e-8) -> ModelGradcheckReport:
+        """Compare backprop with Richardson-extrapolated central differences
+        of the training-mode loss over every parameter entry.
+
+        An entry passes when ``|exact - numeric| <= atol + rtol * max(|exact|,
+        |numeric|)``. BatchNorm running statistics are restored afterwards.
+        """
+        X = as_float_array(X, name="X")
+        saved = {k: b.copy() for k, b in self.buffers().items()}
+        try:
+            _, exact = self.value_and_grad(X, y, loss)
+            rows = []
+            for key, p in self.parameters().items():
+                num = np.empty(p.shape)
+                flat = p.reshape(-1)
+                for j in range(flat.size):
+                    num.reshape(-1)[j] = _richardson(
+                        lambda v, flat=flat, j=j: _at(flat, j, v,
+                                                      self.loss, X, y, loss),
+                        flat[j], h)
+                rows.append(_row(key, exact[key], num, rtol, atol))
+        finally:
+            live = self.buffers()
+            for k, b in saved.items():
+                live[k][...] = b
+        return ModelGradcheckReport(rows, rtol, atol)
+
+
+def _at(flat, j, value, loss_fn, X, y, loss):
+    old = flat[j]
+    flat[j] = value
+    try:
+        return loss_fn(X, y, loss, training=True)
+    finally:
+        flat[j] = old
+
+
+def _richardson(f, x0, h):
+    h = h * max(1.0, abs(x0))
+    d1 = (f(x0 + h) - f(x0 - h)) / (2 * h)
+    d2 = (f(x0 + h / 2) - f(x0 - h / 2)) / h
+    return (4 * d2 - d1) / 3
+
+
+def _row(key, exact, numeric, rtol, atol):
+    diff = np.abs(exact - numeric)
+    scale = np.maximum(np.abs(exact), np.abs(numeric))
+    rel = np.divide(diff, scale, out=np.zeros_like(diff), where=scale > 0)
+    ok = bool(np.all(diff <= atol + rtol * scale))
+    return GradcheckRow(key, tuple(exact.shape), float(diff.max(initial=0.0)),
+                        float(rel.max(initial=0.0)), ok, exact, numeric)
+
+
+@dataclass
+class GradcheckRow:
+    name: str
+    shape: tuple
+    max_abs_error: float
+    max_rel_error: float
+    ok: bool
+    exact: np.ndarray = field(repr=False)
+    numeric: np.ndarray = field(repr=False)
+
+
+@dataclass
+class ModelGradcheckReport:
+    """Backprop vs numeric gradients, one row per parameter."""
+
+    rows: list
+    rtol: float
+    atol: float
+
+    @property
+    def ok(self) -> bool:
+        return all(r.ok for r in self.rows)
+
+    @property
+    def max_abs_error(self) -> float:
+        return max((r.max_abs_error for r in self.rows), default=0.0)
+
+    @property
+    def max_rel_error(self) -> float:
+        return max((r.max_rel_error for r in self.rows), default=0.0)
+
+    def __str__(self) -> str:
+        lines = [f"{'parameter':<12} {'shape':<14} {'max abs err':>12} "
+                 f"{'max rel err':>12}  ok"]
+        for r in self.rows:
+            lines.append(f"{r.name:<12} {str(r.shape):<14} {r.max_abs_error:>12.3e} "
+                         f"{r.max_rel_error:>12.3e}  {'yes' if r.ok else 'NO'}")
+        lines.append(f"ok={self.ok} (rtol={self.rtol:g}, atol={self.atol:g})")
+        return "\n".join(lines)
+
+    def _repr_markdown_(self) -> str:
+        out = ["| parameter | shape | max abs err | max rel err | ok |",
+               "|---|---|---|---|---|"]
+        out += [f"| {r.name} | {r.shape} | {r.max_abs_error:.3e} | "
+                f"{r.max_rel_error:.3e} | {'yes' if r.ok else 'no'} |"
+                for r in self.rows]
+        return "\n".join(out)
+
