@@ -1,0 +1,407 @@
+"""Rewrite expressions into overflow-free, cancellation-free forms.
+
+:func:`stabilize` walks an expression bottom-up once per pass and applies
+one table of local patterns, :data:`RULES`, at every node until nothing
+changes (at most a few passes). Each rule looks only at one node and its
+direct arguments, so the cost is linear in the size of the expression
+times a small constant; nothing calls ``simplify``. The result is a fixed
+point, so ``stabilize`` is idempotent.
+
+>>> import sympy as sp
+>>> u, a, b, y = sp.symbols("u a b y", real=True)
+>>> stabilize(sp.log(1 + sp.exp(u)))
+softplus(u)
+>>> stabilize(sp.exp(u) / (1 + sp.exp(u))), stabilize(1 / (1 + sp.exp(-u)))
+(sigmoid(u), sigmoid(u))
+>>> stabilize(sp.log(sp.exp(a) + sp.exp(b)))
+logsumexp(a, b)
+>>> stabilize(sp.log(1 - sigmoid(u)))
+-softplus(u)
+>>> stabilize(sp.exp(u) / (sp.exp(u) + 1)**2)
+sigmoid(-u)*sigmoid(u)
+>>> stabilize((1 - y) * sigmoid(u) - y * sigmoid(-u))
+-y + sigmoid(u)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import sympy as sp
+from sympy.codegen.cfunctions import expm1, log1p
+
+from calckit.symbolic.functions import logsumexp, ndtr, sigmoid, softplus
+
+__all__ = ["stabilize", "RULES"]
+
+_MAX_PASSES = 6
+_MAX_RULE_STEPS = 12
+_EXPAND_LIMIT = 60  # count_ops bound for expanding a combined coefficient
+
+
+# --------------------------------------------------------------- helpers --
+
+
+def _is_neg(a: sp.Expr, b: sp.Expr) -> bool:
+    """True if ``a == -b`` structurally (cheap: one Add construction)."""
+    return sp.Add(a, b) == 0
+
+
+def _exp_exponent(term: sp.Expr):
+    """Exponent ``a`` with ``term == exp(a)`` (positive constants allowed).
+
+    ``exp(a)`` -> ``a``; ``c*exp(a)`` with a positive number ``c`` ->
+    ``a + log(c)``; a positive number ``c`` -> ``log(c)``. Else None.
+    """
+    if isinstance(term, sp.exp):
+        return term.args[0]
+    if term.is_Number and term.is_positive and term.is_finite:
+        return sp.log(term)
+    if isinstance(term, sp.Mul):
+        coeff, rest = term.as_coeff_Mul()
+        if isinstance(rest, sp.exp) and coeff.is_positive and coeff.is_finite:
+            return rest.args[0] + sp.log(coeff)
+    return None
+
+
+def _lse_of_sum(add: sp.Expr):
+    """``log(add)`` as softplus/logsumexp if ``add`` is a sum of exps, else None."""
+    if not isinstance(add, sp.Add):
+        return None
+    exps = [_exp_exponent(t) for t in add.args]
+    if any(e is None for e in exps) or not any(isinstance(t, sp.exp) or (
+        isinstance(t, sp.Mul) and any(isinstance(f, sp.exp) for f in t.args)
+    ) for t in add.args):
+        return None
+    return _lse(exps)
+
+
+def _lse(exponents) -> sp.Expr:
+    """logsumexp of ``exponents``, as softplus when one of two is zero."""
+    exponents = list(exponents)
+    if len(exponents) == 2:
+        if exponents[0] == 0:
+            return softplus(exponents[1])
+        if exponents[1] == 0:
+            return softplus(exponents[0])
+    return logsumexp(*exponents)
+
+
+def _split(term: sp.Expr, pred: Callable[[sp.Expr], bool]):
+    """Yield ``(coeff, factor)`` with ``term == coeff*factor`` and pred(factor)."""
+    if pred(term):
+        yield sp.Integer(1), term
+    elif isinstance(term, sp.Mul):
+        for i, f in enumerate(term.args):
+            if pred(f):
+                yield sp.Mul(*term.args[:i], *term.args[i + 1 :]), f
+
+
+def _cheap_expand(e: sp.Expr) -> sp.Expr:
+    if sp.count_ops(e) <= _EXPAND_LIMIT:
+        return sp.expand(e)
+    return e
+
+
+# ------------------------------------------------------------ log rules --
+
+
+def _log_rules(node):
+    if not isinstance(node, sp.log):
+        return None
+    arg = node.args[0]
+    if isinstance(arg, sigmoid):  # log(sigmoid(u)) -> -softplus(-u)
+        return -softplus(-arg.args[0])
+    if isinstance(arg, sp.cosh):  # log(cosh(u)) -> logsumexp(u, -u) - log 2
+        u = arg.args[0]
+        return logsumexp(u, -u) - sp.log(2)
+    if isinstance(arg, sp.Mul):  # log(sigmoid(u)**k * rest) handled factorwise
+        sig = [f for f in arg.args if isinstance(f, sigmoid)]
+        if sig and all(f.is_positive for f in arg.args):
+            return sp.Add(*[sp.log(f) for f in arg.args])
+    lse = _lse_of_sum(arg)
+    if lse is not None:  # log(exp(a) + exp(b) + ...) -> logsumexp
+        return lse
+    if isinstance(arg, sp.Add) and sp.Integer(1) in arg.args:
+        rest = arg - 1  # log(1 + p) -> log1p(p)
+        return log1p(rest)
+    return None
+
+
+def _log1p_rules(node):
+    if not isinstance(node, log1p):
+        return None
+    arg = node.args[0]
+    coeff, rest = arg.as_coeff_Mul()
+    if coeff == -1 and isinstance(rest, sigmoid):  # log1p(-sigmoid(u))
+        return -softplus(rest.args[0])
+    if isinstance(arg, sp.exp):  # log1p(exp(u)) -> softplus(u)
+        return softplus(arg.args[0])
+    return None
+
+
+# ------------------------------------------------------------ pow rules --
+
+
+def _pow_rules(node):
+    if not isinstance(node, sp.Pow):
+        return None
+    base, ex = node.args
+    if ex.is_negative and ex.is_number:
+        lse = _lse_of_sum(base)  # (sum of exps)**-k -> exp(-k*logsumexp)
+        if lse is not None:
+            if isinstance(lse, softplus) and ex.is_Integer:
+                return sigmoid(-lse.args[0]) ** (-ex)  # 1/(1+e^v) = sigmoid(-v)
+            return sp.exp(ex * lse)
+    return None
+
+
+# ------------------------------------------------------------ mul rules --
+
+
+def _exp_power(f):
+    """``(a, k)`` with ``f == exp(a)**k``, else None."""
+    if isinstance(f, sp.exp):
+        return f.args[0], sp.Integer(1)
+    if isinstance(f, sp.Pow) and isinstance(f.base, sp.exp):
+        return f.base.args[0], f.exp
+    return None
+
+
+def _sig_power(f):
+    """``(u, k)`` with ``f == sigmoid(u)**k`` (k a positive integer), else None."""
+    if isinstance(f, sigmoid):
+        return f.args[0], 1
+    if (
+        isinstance(f, sp.Pow)
+        and isinstance(f.base, sigmoid)
+        and f.exp.is_Integer
+        and f.exp > 0
+    ):
+        return f.base.args[0], int(f.exp)
+    return None
+
+
+def _mul_rules(node):
+    if not isinstance(node, sp.Mul):
+        return None
+    factors = list(node.args)
+    # exp(a)*exp(b) -> exp(a + b): keeps exp(1000)*exp(-1000) from being inf*0
+    exps = [(i, _exp_power(f)) for i, f in enumerate(factors)]
+    exps = [(i, p) for i, p in exps if p is not None]
+    if len(exps) >= 2:
+        merged = sp.exp(sp.Add(*[a * k for _, (a, k) in exps]))
+        drop = {i for i, _ in exps}
+        rest = [f for i, f in enumerate(factors) if i not in drop]
+        return sp.Mul(merged, *rest)
+    # exp(u)*sigmoid(-u)**k -> sigmoid(u)*sigmoid(-u)**(k-1)
+    if len(exps) == 1:
+        i, (a, k) = exps[0]
+        if k == 1:
+            for j, f in enumerate(factors):
+                sp_ = _sig_power(f)
+                if sp_ is not None and _is_neg(sp_[0], a):
+                    u, n = sp_
+                    rest = [g for m, g in enumerate(factors) if m not in (i, j)]
+                    return sp.Mul(sigmoid(a), sigmoid(u) ** (n - 1), *rest)
+    # sinh(u)**k * cosh(u)**-k -> tanh(u)**k
+    for i, f in enumerate(factors):
+        base, k = f.as_base_exp()
+        if isinstance(base, sp.sinh) and k.is_number:
+            target = sp.cosh(base.args[0]) ** (-k)
+            if target in factors:
+                j = factors.index(target)
+                rest = [g for m, g in enumerate(factors) if m not in (i, j)]
+                return sp.Mul(sp.tanh(base.args[0]) ** k, *rest)
+    return None
+
+
+# ------------------------------------------------------------ add rules --
+
+
+def _complement(f):
+    """For ``1 - f`` and ``1 + f``: (minus_form, plus_form), None if unsafe.
+
+    Returns the overflow- and cancellation-free forms of ``1 - f`` and
+    ``1 + f`` (either may be None when no rewrite is needed).
+    """
+    if isinstance(f, sigmoid):
+        return sigmoid(-f.args[0]), None
+    if isinstance(f, sp.erf):
+        u = sp.sqrt(2) * f.args[0]  # erfc(-u) would auto-evaluate to 2 - erfc(u)
+        return 2 * ndtr(-u), 2 * ndtr(u)
+    if isinstance(f, sp.tanh):
+        u = f.args[0]
+        return 2 * sigmoid(-2 * u), 2 * sigmoid(2 * u)
+    if isinstance(f, sp.Pow) and isinstance(f.base, sp.tanh) and f.exp == 2:
+        u = f.base.args[0]
+        return 4 * sigmoid(2 * u) * sigmoid(-2 * u), None
+    if isinstance(f, sp.exp):
+        a = f.args[0]
+        # 1 - exp(a_i - logsumexp(A)) -> exp(logsumexp(A \ a_i) - logsumexp(A))
+        for t in sp.Add.make_args(a):
+            c, lse = t.as_coeff_Mul()
+            if c == -1 and isinstance(lse, (logsumexp, softplus)):
+                args = lse.args if isinstance(lse, logsumexp) else (0, lse.args[0])
+                ai = a + lse
+                if ai in args:
+                    rest = list(args)
+                    rest.remove(ai)
+                    return sp.exp(_lse(rest) - lse) if len(rest) > 1 else sp.exp(
+                        rest[0] - lse
+                    ), None
+        return -expm1(a), None  # 1 - e^a = -expm1(a)
+    return None
+
+
+def _is_candidate(f) -> bool:
+    return isinstance(f, (sigmoid, sp.erf, sp.tanh, sp.exp)) or (
+        isinstance(f, sp.Pow) and isinstance(f.base, sp.tanh) and f.exp == 2
+    )
+
+
+def _add_complement(node):
+    """``c - c*f`` / ``c + c*f`` -> ``c*(1 - f)`` in a stable form."""
+    terms = list(node.args)
+    for i, t in enumerate(terms):
+        for d, f in _split(t, _is_candidate):
+            for j, s in enumerate(terms):
+                if j == i:
+                    continue
+                comp = _complement(f)
+                if comp is None:
+                    continue
+                if _is_neg(s, d):  # s + d*f == s*(1 - f)
+                    form = comp[0]
+                elif s == d:  # s + s*f == s*(1 + f)
+                    form = comp[1]
+                else:
+                    continue
+                if form is None:
+                    continue
+                c = s
+                rest = [x for k, x in enumerate(terms) if k not in (i, j)]
+                return sp.Add(c * form, *rest)
+    return None
+
+
+def _add_sigmoid_pairs(node):
+    """``a*sigmoid(u) + b*sigmoid(-u)`` -> ``(a - b)*sigmoid(u) + b``."""
+    terms = list(node.args)
+    found = []
+    for i, t in enumerate(terms):
+        for d, f in _split(t, lambda g: isinstance(g, sigmoid)):
+            found.append((i, d, f.args[0]))
+    for n, (i, a, u) in enumerate(found):
+        for j, b, v in found[n + 1 :]:
+            if j == i or not _is_neg(u, v):
+                continue
+            if u.could_extract_minus_sign():
+                a, b, u = b, a, v
+            coeff = _cheap_expand(a - b)
+            piece = sp.factor_terms(coeff * sigmoid(u) + b)
+            rest = [x for k, x in enumerate(terms) if k not in (i, j)]
+            return sp.Add(piece, *rest)
+    return None
+
+
+def _add_softplus_minus(node):
+    """``c*softplus(u) - c*u`` -> ``c*softplus(-u)`` (c a number)."""
+    terms = list(node.args)
+    for i, t in enumerate(terms):
+        for d, f in _split(t, lambda g: isinstance(g, softplus)):
+            if not d.is_Number:
+                continue
+            need = list(sp.Add.make_args(sp.Mul(-d, f.args[0])))
+            rest = terms[:i] + terms[i + 1 :]
+            pool = list(rest)
+            for x in need:
+                if x in pool:
+                    pool.remove(x)
+                else:
+                    break
+            else:
+                return sp.Add(d * softplus(-f.args[0]), *pool)
+    return None
+
+
+def _add_rules(node):
+    if not isinstance(node, sp.Add):
+        return None
+    for rule in (_add_complement, _add_sigmoid_pairs, _add_softplus_minus):
+        out = rule(node)
+        if out is not None:
+            return out
+    return None
+
+
+#: The rewrite table: each rule maps one node to a new node or None.
+RULES: tuple = (_log_rules, _log1p_rules, _pow_rules, _mul_rules, _add_rules)
+
+
+# ----------------------------------------------------------------- driver --
+
+
+def _rewrite_node(node):
+    for _ in range(_MAX_RULE_STEPS):
+        for rule in RULES:
+            out = rule(node)
+            if out is not None and out != node:
+                node = out
+                break
+        else:
+            return node
+    return node
+
+
+def _pass(expr, memo):
+    if expr in memo:
+        return memo[expr]
+    if expr.is_Atom or not expr.args:
+        memo[expr] = expr
+        return expr
+    args = [_pass(a, memo) for a in expr.args]
+    node = expr.func(*args) if any(
+        a is not b for a, b in zip(args, expr.args, strict=True)
+    ) else expr
+    out = _rewrite_node(node) if isinstance(node, sp.Expr) else node
+    memo[expr] = out
+    return out
+
+
+def stabilize(expr):
+    """Rewrite ``expr`` into an overflow-free form, equal in exact arithmetic.
+
+    Parameters
+    ----------
+    expr : sympy.Expr, sympy.Matrix or str
+        The expression (strings are parsed; matrices are rewritten entrywise).
+
+    Returns
+    -------
+    sympy.Expr or sympy.ImmutableMatrix
+        The rewritten expression. ``stabilize(stabilize(e)) == stabilize(e)``.
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> x = sp.Symbol("x", real=True)
+    >>> stabilize(sp.diff(sigmoid(x), x))
+    sigmoid(-x)*sigmoid(x)
+    >>> stabilize(sp.log(1 - x))
+    log1p(-x)
+    """
+    if isinstance(expr, sp.MatrixBase):
+        return sp.ImmutableMatrix(expr.shape[0], expr.shape[1],
+                                  [stabilize(e) for e in expr])
+    if isinstance(expr, str):
+        from calckit.symbolic._coerce import as_expr
+
+        expr = as_expr(expr)
+    expr = sp.sympify(expr)
+    for _ in range(_MAX_PASSES):
+        new = _pass(expr, {})
+        if new == expr:
+            return new
+        expr = new
+    return expr
