@@ -1,0 +1,681 @@
+"""Derivative tables to read, paste into notes, or render in a notebook.
+
+>>> import sympy as sp
+>>> x = sp.Symbol("x", real=True)
+>>> table = derivative_table([sp.exp(2*x), x**3], at=1)
+>>> print(table)
+f         f'          f''         f(1)     f'(1)    f''(1)
+--------  ----------  ----------  -------  -------  -------
+exp(2*x)  2*exp(2*x)  4*exp(2*x)  7.38906  14.7781  29.5562
+x**3      3*x**2      6*x         1        3        6
+>>> print(table.to_markdown().splitlines()[2])
+| `exp(2*x)` | `2*exp(2*x)` | `4*exp(2*x)` | 7.38906 | 14.7781 | 29.5562 |
+
+Cells hold readable forms: derivatives get only cheap, bounded tidying
+(``factor_terms``, ``powsimp``, ``together`` on small expressions), never an
+unbounded ``simplify``.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+import itertools
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import sympy as sp
+from sympy.core.function import AppliedUndef
+from sympy.printing.latex import LatexPrinter
+from sympy.printing.str import StrPrinter
+
+from calckit.errors import InvalidParameterError
+from calckit.symbolic._coerce import as_expr, as_symbol, as_symbols, real_symbol
+
+__all__ = [
+    "Column",
+    "Table",
+    "DerivativeTable",
+    "derivative_table",
+    "rules_table",
+    "activation_table",
+    "loss_table",
+    "taylor_table",
+    "tidy",
+]
+
+_TIDY_MAX_OPS = 300
+_TOGETHER_MAX_OPS = 60
+_MAX_COLUMNS = 200
+
+
+# --------------------------------------------------------------------------
+# Readable forms
+# --------------------------------------------------------------------------
+
+def tidy(expr: sp.Expr) -> sp.Expr:
+    """A shorter equivalent form, by cheap bounded rewrites only.
+
+    Tries ``factor_terms``, ``powsimp`` and (for small expressions)
+    ``together``, and keeps the candidate with the fewest operations.
+
+    >>> import sympy as sp
+    >>> x, n = sp.symbols("x n", real=True)
+    >>> tidy(sp.diff(x**n, x, 2))
+    n*x**(n - 2)*(n - 1)
+    """
+    if not isinstance(expr, sp.Expr) or expr.is_Atom:
+        return expr
+    ops = sp.count_ops(expr)
+    if ops > _TIDY_MAX_OPS:
+        return expr
+    candidates = [expr, sp.factor_terms(expr), sp.powsimp(sp.factor_terms(expr))]
+    if ops <= _TOGETHER_MAX_OPS and not expr.has(sp.Piecewise):
+        candidates.append(sp.factor_terms(sp.powsimp(sp.together(expr))))
+    return min(candidates, key=_weight)
+
+
+def _weight(expr) -> int:
+    """Operation count, with each division counted thrice (nested fractions
+    read worse than one fraction)."""
+    divisions = sum(1 for p in sp.preorder_traversal(expr)
+                    if p.is_Pow and p.exp.is_negative)
+    return sp.count_ops(expr) + 2 * divisions
+
+
+def _prime_of(expr):
+    """``(name, n, inner)`` when expr is ``f^(n)`` of an undefined f."""
+    if isinstance(expr, sp.Derivative) and isinstance(expr.expr, AppliedUndef):
+        fn = expr.expr
+        if len(fn.args) == 1 and set(expr.variables) == {fn.args[0]}:
+            return fn.func.__name__, len(expr.variables), fn.args[0]
+    if isinstance(expr, sp.Subs) and len(expr.variables) == 1:
+        inner = _prime_of(expr.expr)
+        if inner and inner[2] == expr.variables[0]:
+            return inner[0], inner[1], expr.point[0]
+    return None
+
+
+class _TextPrinter(StrPrinter):
+    """StrPrinter with ``f'(x)`` for derivatives of undefined functions and
+    ``(a if c else b)`` for Piecewise."""
+
+    def _print_Derivative(self, expr):
+        prime = _prime_of(expr)
+        if prime:
+            name, n, arg = prime
+            return f"{name}{_primes(n)}({self._print(arg)})"
+        return super()._print_Derivative(expr)
+
+    def _print_Subs(self, expr):
+        prime = _prime_of(expr)
+        if prime:
+            name, n, arg = prime
+            return f"{name}{_primes(n)}({self._print(arg)})"
+        return super()._print_Subs(expr)
+
+    def _print_Piecewise(self, expr):
+        parts = []
+        for value, cond in expr.args:
+            if cond is sp.true:
+                parts.append(self._print(value))
+                break
+            parts.append(f"{self._print(value)} if {self._print(cond)} else")
+        else:
+            parts.append("nan")
+        return "(" + " ".join(parts) + ")"
+
+
+class _LatexPrinter(LatexPrinter):
+    def _print_Derivative(self, expr):
+        prime = _prime_of(expr)
+        if prime:
+            name, n, arg = prime
+            return rf"{name}{_primes(n, latex=True)}\left({self._print(arg)}\right)"
+        return super()._print_Derivative(expr)
+
+    def _print_Subs(self, expr):
+        prime = _prime_of(expr)
+        if prime:
+            name, n, arg = prime
+            return rf"{name}{_primes(n, latex=True)}\left({self._print(arg)}\right)"
+        return super()._print_Subs(expr)
+
+
+def _primes(n: int, *, latex: bool = False) -> str:
+    if n <= 3:
+        return "'" * n
+    return f"^{{({n})}}" if latex else f"^({n})"
+
+
+def _text(expr) -> str:
+    return _TextPrinter().doprint(expr)
+
+
+def _latex(expr) -> str:
+    return _LatexPrinter().doprint(expr)
+
+
+def _number_text(value) -> str:
+    """Short text for an evaluated cell."""
+    if isinstance(value, sp.Basic) and value.free_symbols:
+        return _text(value)
+    if value is sp.nan:
+        return "nan"
+    if value in (sp.oo, sp.zoo):
+        return "inf"
+    if value is sp.S.NegativeInfinity:
+        return "-inf"
+    if isinstance(value, sp.Integer):
+        return str(int(value))
+    if value.is_real:
+        return f"{float(value):.6g}"
+    re, im = (float(v) for v in value.as_real_imag())
+    return f"{re:.6g}{im:+.6g}j"
+
+
+def _number_latex(value) -> str:
+    if isinstance(value, sp.Basic) and value.free_symbols:
+        return _latex(value)
+    text = _number_text(value)
+    return {"inf": r"\infty", "-inf": r"-\infty", "nan": r"\mathrm{NaN}"}.get(
+        text, text.replace("e", r"\times 10^{") + "}" if "e" in text else text
+    )
+
+
+# --------------------------------------------------------------------------
+# Tables and their renderings
+# --------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Column:
+    """A column: its plain-text header, its LaTeX header, and whether its
+    cells are ``"label"``, ``"expr"`` or ``"value"`` cells."""
+
+    header: str
+    latex: str
+    kind: str
+
+
+@dataclass(frozen=True)
+class Table:
+    """Rows of SymPy objects with plain, Markdown, LaTeX, HTML and CSV forms.
+
+    ``columns`` describes each column; ``rows`` holds the raw cells (SymPy
+    expressions, numbers, or label strings).
+    """
+
+    columns: tuple
+    rows: tuple
+
+    @property
+    def headers(self) -> tuple:
+        return tuple(c.header for c in self.columns)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __getitem__(self, key):
+        """``table[i]`` is a row; ``table[i, header]`` one cell."""
+        if isinstance(key, tuple):
+            i, header = key
+            if header not in self.headers:
+                raise InvalidParameterError(
+                    f"no column {header!r}; the columns are {list(self.headers)}"
+                )
+            return self.rows[i][self.headers.index(header)]
+        return self.rows[key]
+
+    # cell text -----------------------------------------------------------
+    def _cell_text(self, column: Column, value) -> str:
+        if column.kind == "label":
+            return str(value)
+        if column.kind == "value":
+            return _number_text(value)
+        return _text(value)
+
+    def _cell_latex(self, column: Column, value) -> str:
+        if column.kind == "label":
+            return r"\texttt{" + _latex_escape(str(value)) + "}"
+        if column.kind == "value":
+            return f"${_number_latex(value)}$"
+        return f"${_latex(value)}$"
+
+    def text_rows(self) -> list:
+        """Every row as a list of plain-text cells."""
+        return [[self._cell_text(c, v) for c, v in zip(self.columns, row,
+                                                        strict=True)]
+                for row in self.rows]
+
+    # renderings ----------------------------------------------------------
+    def __str__(self) -> str:
+        body = self.text_rows()
+        widths = [max([len(c.header)] + [len(r[j]) for r in body])
+                  for j, c in enumerate(self.columns)]
+        lines = ["  ".join(h.ljust(w) for h, w in zip(self.headers, widths,
+                                                       strict=True)).rstrip(),
+                 "  ".join("-" * w for w in widths)]
+        lines += ["  ".join(v.ljust(w) for v, w in zip(r, widths,
+                                                        strict=True)).rstrip()
+                  for r in body]
+        return "\n".join(lines)
+
+    def to_markdown(self) -> str:
+        """A GitHub-flavoured Markdown table (expressions in code spans)."""
+        def cell(column, text):
+            text = text.replace("|", r"\|")
+            return f"`{text}`" if column.kind == "expr" else text
+
+        head = "| " + " | ".join(h.replace("|", r"\|") for h in self.headers) + " |"
+        rule = "|" + "|".join(" --- " for _ in self.columns) + "|"
+        rows = ["| " + " | ".join(cell(c, t) for c, t in zip(self.columns, r,
+                                                              strict=True)) + " |"
+                for r in self.text_rows()]
+        return "\n".join([head, rule, *rows])
+
+    def to_latex(self, *, standalone: bool = False) -> str:
+        r"""A LaTeX ``tabular`` (needs ``amsmath`` for piecewise cells).
+
+        With ``standalone=True``, a complete document that compiles with
+        ``pdflatex``.
+        """
+        spec = "l" * len(self.columns)
+        lines = [rf"\begin{{tabular}}{{{spec}}}", r"\hline",
+                 " & ".join(f"${c.latex}$" if c.kind != "label" else c.latex
+                            for c in self.columns) + r" \\",
+                 r"\hline"]
+        for row in self.rows:
+            cells = [self._cell_latex(c, v) for c, v in zip(self.columns, row,
+                                                             strict=True)]
+            lines.append(" & ".join(cells) + r" \\")
+        lines += [r"\hline", r"\end{tabular}"]
+        body = "\n".join(lines)
+        if not standalone:
+            return body
+        return "\n".join([
+            r"\documentclass{article}",
+            r"\usepackage{amsmath}",
+            r"\usepackage{graphicx}",
+            r"\usepackage[landscape,margin=1cm]{geometry}",
+            r"\begin{document}",
+            r"\noindent\resizebox{\linewidth}{!}{%",
+            body + "}",
+            r"\end{document}",
+        ])
+
+    def to_html(self) -> str:
+        """An HTML ``<table>`` (expressions in ``<code>``), escaped."""
+        def cell(column, text):
+            text = html.escape(text)
+            return f"<code>{text}</code>" if column.kind == "expr" else text
+
+        head = "".join(f"<th>{html.escape(h)}</th>" for h in self.headers)
+        rows = "".join(
+            "<tr>" + "".join(f"<td>{cell(c, t)}</td>"
+                             for c, t in zip(self.columns, r, strict=True))
+            + "</tr>\n"
+            for r in self.text_rows()
+        )
+        return (f'<table class="calckit-table">\n<thead><tr>{head}</tr></thead>\n'
+                f"<tbody>\n{rows}</tbody>\n</table>")
+
+    def to_csv(self) -> str:
+        """CSV text: expressions as plain text, values at full precision."""
+        buf = io.StringIO()
+        writer = csv.writer(buf, lineterminator="\n")
+        writer.writerow(self.headers)
+        for row in self.rows:
+            out = []
+            for c, v in zip(self.columns, row, strict=True):
+                if c.kind == "value" and not (isinstance(v, sp.Basic)
+                                              and v.free_symbols):
+                    out.append(_full_precision(v))
+                else:
+                    out.append(self._cell_text(c, v))
+            writer.writerow(out)
+        return buf.getvalue()
+
+    def to_dict(self) -> dict:
+        """``{"columns": [...], "rows": [[...]]}`` of plain text (for JSON)."""
+        return {"columns": list(self.headers), "rows": self.text_rows()}
+
+    def _repr_markdown_(self) -> str:
+        return self.to_markdown()
+
+    def _repr_html_(self) -> str:
+        return self.to_html()
+
+
+def _full_precision(value) -> str:
+    if isinstance(value, sp.Integer):
+        return str(int(value))
+    if value.is_real and value.is_finite:
+        return repr(float(value))
+    return _number_text(value)
+
+
+def _latex_escape(text: str) -> str:
+    for a, b in (("\\", r"\textbackslash{}"), ("_", r"\_"), ("&", r"\&"),
+                 ("%", r"\%"), ("#", r"\#"), ("$", r"\$"), ("{", r"\{"),
+                 ("}", r"\}")):
+        text = text.replace(a, b)
+    return text
+
+
+@dataclass(frozen=True)
+class DerivativeTable(Table):
+    """A :class:`Table` of functions and their derivatives.
+
+    Attributes
+    ----------
+    exprs : tuple of sympy.Expr
+    wrt : tuple of sympy.Symbol
+    orders : tuple of int
+    points : tuple of dict
+        The points of the evaluated columns (symbol -> number).
+    derivatives : tuple of dict
+        Per row, the exact (untidied) derivative of each column,
+        keyed by the tuple of variables differentiated (``()`` is f).
+    """
+
+    exprs: tuple = ()
+    wrt: tuple = ()
+    orders: tuple = ()
+    points: tuple = ()
+    derivatives: tuple = ()
+
+
+# --------------------------------------------------------------------------
+# derivative_table
+# --------------------------------------------------------------------------
+
+def _rows_of(exprs, names):
+    if isinstance(exprs, Mapping):
+        labels = [str(k) for k in exprs]
+        items = list(exprs.values())
+    elif isinstance(exprs, (str, sp.Basic)) or not isinstance(exprs, Sequence):
+        labels, items = None, [exprs]
+    else:
+        labels, items = None, list(exprs)
+    if not items:
+        raise InvalidParameterError("exprs is empty; give at least one expression")
+    parsed = [as_expr(e, name=f"exprs[{i}]") for i, e in enumerate(items)]
+    if names is not None:
+        labels = [str(n) for n in names]
+        if len(labels) != len(parsed):
+            raise InvalidParameterError(
+                f"names has {len(labels)} entries for {len(parsed)} expressions"
+            )
+    return parsed, labels
+
+
+def _orders_of(orders) -> tuple:
+    if isinstance(orders, int) and not isinstance(orders, bool):
+        orders = (orders,)
+    try:
+        out = tuple(orders)
+    except TypeError as exc:
+        raise InvalidParameterError(
+            f"orders must be a sequence of non-negative integers, got {orders!r}"
+        ) from exc
+    bad = [o for o in out
+           if isinstance(o, bool) or not isinstance(o, int) or not 0 <= o <= 20]
+    if bad or not out or len(set(out)) != len(out):
+        raise InvalidParameterError(
+            "orders must be distinct integers in [0, 20], got "
+            f"{orders!r}"
+        )
+    return out
+
+
+def _column_keys(wrt, orders) -> list:
+    keys = []
+    for k in orders:
+        keys += list(itertools.combinations_with_replacement(wrt, k))
+    if len(keys) > _MAX_COLUMNS:
+        raise InvalidParameterError(
+            f"orders {orders} in {len(wrt)} variables make {len(keys)} columns "
+            f"(more than {_MAX_COLUMNS}); choose fewer orders or variables"
+        )
+    return keys
+
+
+def _header(key, univariate: bool) -> tuple:
+    """Plain and LaTeX header of the derivative along ``key``."""
+    n = len(key)
+    if n == 0:
+        return "f", "f"
+    if univariate:
+        return "f" + _primes(n), "f" + _primes(n, latex=True)
+    counts = [(s, len(list(g))) for s, g in itertools.groupby(key)]
+    text_den = "".join(f"d{s.name}" + (str(c) if c > 1 else "") for s, c in counts)
+    tex_den = r"\,".join(rf"\partial {sp.latex(s)}" + (f"^{{{c}}}" if c > 1 else "")
+                         for s, c in counts)
+    num = "d" if n == 1 else f"d{n}"
+    tex_num = r"\partial" if n == 1 else rf"\partial^{{{n}}}"
+    return f"{num}f/{text_den}", rf"\frac{{{tex_num} f}}{{{tex_den}}}"
+
+
+def _points_of(at, wrt, exprs) -> list:
+    if at is None:
+        return []
+    if isinstance(at, Mapping):
+        at = [at]
+    elif not isinstance(at, (list, tuple)):
+        at = [at]
+    elif len(wrt) > 1 and at and all(_is_number(v) for v in at):
+        at = [tuple(at)]
+    points = []
+    for p in at:
+        if isinstance(p, Mapping):
+            point = {as_symbol(k, exprs, name="at"): _number(v) for k, v in p.items()}
+            missing = [s.name for s in wrt if s not in point]
+            if missing:
+                raise InvalidParameterError(
+                    f"at point {p!r} gives no value for {', '.join(missing)}"
+                )
+        elif len(wrt) == 1 and _is_number(p):
+            point = {wrt[0]: _number(p)}
+        elif isinstance(p, (list, tuple)) and len(p) == len(wrt):
+            point = {s: _number(v) for s, v in zip(wrt, p, strict=True)}
+        else:
+            raise InvalidParameterError(
+                f"at must be a number, a sequence of {len(wrt)} numbers, a dict, "
+                f"or a list of those; got {p!r}"
+            )
+        points.append(point)
+    return points
+
+
+def _is_number(v) -> bool:
+    return (isinstance(v, (int, float, sp.Number)) and not isinstance(v, bool))
+
+
+def _number(v):
+    if not _is_number(v):
+        raise InvalidParameterError(f"at values must be numbers, got {v!r}")
+    if isinstance(v, float):
+        return sp.Float(v)
+    return sp.sympify(v)
+
+
+def _point_label(point, wrt, *, latex: bool = False) -> str:
+    if set(point) == set(wrt):
+        parts = [_num_label(point[s]) for s in wrt]
+    else:
+        parts = [f"{s.name}={_num_label(v)}" for s, v in point.items()]
+    return ", ".join(parts)
+
+
+def _num_label(v) -> str:
+    return str(int(v)) if v.is_Integer else f"{float(v):g}"
+
+
+def _evaluate(expr, point):
+    value = expr.subs(point)
+    if value.free_symbols:
+        return value
+    try:
+        return sp.N(value, 17)
+    except (TypeError, ValueError):
+        return value
+
+
+def derivative_table(exprs, wrt=None, orders=(0, 1, 2), at=None, *,
+                     names=None, tidy_forms: bool = True) -> DerivativeTable:
+    """Functions and their derivatives as a table.
+
+    Parameters
+    ----------
+    exprs : expression, string, sequence of them, or dict name -> expression
+        One row per expression (a dict's keys label the rows).
+    wrt : symbols or names, optional
+        Variables (default: free symbols of all rows, sorted by name). With
+        several variables, order k gives every k-th partial derivative.
+    orders : sequence of int
+        Derivative orders shown as columns; 0 is f itself.
+    at : number, sequence, dict, or list of those, optional
+        Points where each column is also evaluated (extra columns).
+    names : sequence of str, optional
+        Row labels (a first column).
+    tidy_forms : bool
+        Show tidied forms (bounded, see :func:`tidy`).
+
+    Returns
+    -------
+    DerivativeTable
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> x, y = sp.symbols("x y", real=True)
+    >>> t = derivative_table(x**2*y, wrt=[x, y], orders=(1, 2))
+    >>> t.headers
+    ('df/dx', 'df/dy', 'd2f/dx2', 'd2f/dxdy', 'd2f/dy2')
+    >>> t[0, 'd2f/dxdy']
+    2*x
+    """
+    rows, labels = _rows_of(exprs, names)
+    wrt = tuple(as_symbols(wrt, rows))
+    if not wrt:
+        x = real_symbol("x")
+        wrt = (x,)
+    orders = _orders_of(orders)
+    keys = _column_keys(wrt, orders)
+    points = _points_of(at, wrt, rows)
+    univariate = len(wrt) == 1
+
+    columns = [Column("name", r"\textrm{name}", "label")] if labels else []
+    for key in keys:
+        columns.append(Column(*_header(key, univariate), "expr"))
+    for point in points:
+        label = _point_label(point, wrt)
+        for key in keys:
+            text, tex = _header(key, univariate)
+            if univariate:
+                columns.append(Column(f"{text}({label})", f"{tex}({label})", "value"))
+            else:
+                columns.append(Column(f"{text}({label})",
+                                      rf"\left.{tex}\right|_{{({label})}}", "value"))
+
+    table_rows, derivs = [], []
+    for i, expr in enumerate(rows):
+        cache = {(): expr}
+        for key in sorted(keys, key=len):
+            if key not in cache:
+                parent = key[:-1]
+                if parent not in cache:
+                    cache[parent] = sp.diff(expr, *parent) if parent else expr
+                cache[key] = sp.diff(cache[parent], key[-1])
+        shown = [tidy(cache[k]) if tidy_forms else cache[k] for k in keys]
+        values = [_evaluate(cache[k], p) for p in points for k in keys]
+        row = ([labels[i]] if labels else []) + shown + values
+        table_rows.append(tuple(row))
+        derivs.append({k: cache[k] for k in keys})
+    return DerivativeTable(tuple(columns), tuple(table_rows), exprs=tuple(rows),
+                           wrt=wrt, orders=orders, points=tuple(points),
+                           derivatives=tuple(derivs))
+
+
+# --------------------------------------------------------------------------
+# Built-in tables
+# --------------------------------------------------------------------------
+
+def rules_table(orders=(0, 1, 2)) -> DerivativeTable:
+    """The rules every table is built from: constant, power, exp, log, sin,
+    cos, product, quotient and chain rules.
+
+    >>> t = rules_table(orders=(0, 1))
+    >>> print(t.to_markdown().splitlines()[-1])
+    | chain | `f(g(x))` | `f'(g(x))*g'(x)` |
+    """
+    x = real_symbol("x")
+    c, n = sp.Symbol("c", real=True), sp.Symbol("n", real=True)
+    f, g = sp.Function("f"), sp.Function("g")
+    rules = {
+        "constant": c,
+        "power": x**n,
+        "exp": sp.exp(x),
+        "log": sp.log(x),
+        "sin": sp.sin(x),
+        "cos": sp.cos(x),
+        "product": f(x) * g(x),
+        "quotient": f(x) / g(x),
+        "chain": f(g(x)),
+    }
+    return derivative_table(rules, wrt=[x], orders=orders)
+
+
+def activation_table(names=None, orders=(0, 1, 2), at=None) -> DerivativeTable:
+    """Every activation of :mod:`calckit.activations` (or those in
+    ``names``) with its derivatives in ``x``."""
+    from calckit import activations
+
+    names = tuple(activations.names()) if names is None else tuple(names)
+    x = real_symbol("x")
+    rows = {name: activations.get(name)(x) for name in names}
+    return derivative_table(rows, wrt=[x], orders=orders, at=at)
+
+
+def loss_table(names=None, orders=(0, 1, 2)) -> DerivativeTable:
+    """Every loss of :mod:`calckit.losses` with its derivatives in the
+    prediction ``yhat`` (the target is ``y``). Losses over sequences use two
+    classes, ``(y, y2)`` and ``(yhat, z2)``, differentiated in ``yhat``."""
+    from calckit import losses
+
+    names = tuple(losses.names()) if names is None else tuple(names)
+    y, yhat = real_symbol("y"), real_symbol("yhat")
+    y2, z2 = real_symbol("y2"), real_symbol("z2")
+    rows = {}
+    for name in names:
+        fn = losses.get(name)
+        try:
+            rows[name] = fn(y, yhat)
+        except (TypeError, ValueError, AttributeError, IndexError):
+            rows[name + " (2 classes)"] = fn((y, y2), (yhat, z2))
+    return derivative_table(rows, wrt=[yhat], orders=orders)
+
+
+def taylor_table(expr, wrt=None, at=0, order: int = 3) -> Table:
+    """The Taylor coefficients of ``expr`` about ``at``, one row per term.
+
+    >>> import sympy as sp
+    >>> x = sp.Symbol("x", real=True)
+    >>> print(taylor_table(sp.exp(x), x, order=2))
+    alpha  derivative  coefficient  term
+    -----  ----------  -----------  ------
+    0      1           1            1
+    1      1           1            x
+    2      1           1/2          x**2/2
+    """
+    from calckit.symbolic.remainder import taylor_terms
+
+    terms = taylor_terms(expr, wrt, at, order)
+    columns = (Column("alpha", r"\alpha", "label"),
+               Column("derivative", r"D^{\alpha} f(a)", "expr"),
+               Column("coefficient", r"D^{\alpha} f(a) / \alpha!", "expr"),
+               Column("term", r"\textrm{term}", "expr"))
+    rows = tuple((",".join(map(str, t.alpha)), t.derivative, t.coefficient, t.term)
+                 for t in terms)
+    return Table(columns, rows)
