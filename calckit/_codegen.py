@@ -45,10 +45,15 @@ import numpy
 import sympy as sp
 
 from calckit._printer import KernelPrinter
+from calckit.errors import CalckitTypeError, ShapeError
 
 __all__ = ["generate", "RUNTIME"]
 
 _CSE_PREFIX = "c"
+#: batch entries by template when there are at least this many distinct ones
+_BATCH_MIN = 16
+#: ... and at least this many entries per template on average
+_BATCH_GAIN = 4
 _POW_PREFIX = "p"
 
 
@@ -82,6 +87,11 @@ def _ipow(x, n):
         base = base * base
 
 
+def _short(obj, limit: int = 80) -> str:
+    text = repr(obj)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def _piecewise(shape, dtype, branches, args):
     """Evaluate a lowered ``Piecewise``: each branch only where it applies.
 
@@ -111,7 +121,68 @@ def _piecewise(shape, dtype, branches, args):
     return out
 
 
+_NUMERIC_KINDS = {"b", "i", "u", "f"}
+
+
+def _asarray(x, dtype, name=None):
+    """``x`` as an array of ``dtype``; a calckit error for non-numeric input."""
+    if type(x) is numpy.ndarray:
+        if x.dtype == dtype:
+            return x
+        a = x
+    else:
+        if x is None or isinstance(x, (str, bytes, dict, set)):
+            raise CalckitTypeError(
+                f"argument {name or ''} must be a number or an array of numbers, "
+                f"got {type(x).__name__}: {_short(x)}"
+            )
+        try:
+            a = numpy.asarray(x)
+        except (ValueError, TypeError) as exc:
+            raise CalckitTypeError(
+                f"argument {name or ''} must be a number or an array of numbers, "
+                f"got {_short(x)} ({exc})"
+            ) from None
+    kinds = _NUMERIC_KINDS | ({"c"} if dtype.kind == "c" else set())
+    if a.dtype.kind not in kinds:
+        raise CalckitTypeError(
+            f"argument {name or ''} must be numeric, got an array of dtype "
+            f"{a.dtype}: {_short(x)}"
+        )
+    return a.astype(dtype, copy=False)
+
+
+def _shape_error(names, arrays):
+    pairs = zip(names, arrays, strict=True)
+    shapes = ", ".join(f"{n}: {numpy.shape(a)}" for n, a in pairs)
+    raise ShapeError(f"kernel arguments do not broadcast together: {shapes}")
+
+
+
+def _stack_args(args, dtype, names):
+    """All arguments broadcast and stacked along a new trailing axis."""
+    try:
+        a = numpy.asarray(args)
+    except ValueError:  # shapes differ: broadcast below
+        a = None
+    kinds = _NUMERIC_KINDS | ({"c"} if dtype.kind == "c" else set())
+    if a is not None and a.dtype.kind in kinds:
+        return numpy.moveaxis(a, 0, -1).astype(dtype, copy=False)
+    arrays = [_asarray(x, dtype, n) for x, n in zip(args, names, strict=True)]
+    try:
+        shape = _bshape(arrays)
+    except ValueError:
+        _shape_error(names, arrays)
+    out = numpy.empty(shape + (len(arrays),), dtype)
+    for i, x in enumerate(arrays):
+        out[..., i] = x
+    return out
+
+
 RUNTIME = {
+    "_asarray": _asarray,
+    "_shape_error": _shape_error,
+    "_stack_args": _stack_args,
     "_bshape": _bshape,
     "_finish": _finish,
     "_ipow": _ipow,
@@ -151,6 +222,13 @@ def generate(entries, shape, args, *, cse: bool = True) -> str:
     """
     mod = _Module(cse)
     names = [str(a) for a in args]
+    entries = [sp.sympify(e) for e in entries]
+    if shape != ():
+        unique, index = _distinct(entries)
+        groups = _templates(unique, args)
+        if len(unique) >= _BATCH_MIN and len(groups) * _BATCH_GAIN <= len(unique):
+            body = _batched(mod, groups, index, shape, len(entries), names)
+            return _module(mod, names, body)
     body = [f"    {n} = _asarray({n}, _dtype, {n!r})" for n in names]
     if names:
         tup = f"({', '.join(names)},)"
@@ -163,47 +241,117 @@ def generate(entries, shape, args, *, cse: bool = True) -> str:
     else:
         body.append("    _shape = ()")
     if shape == ():
-        lines, (value,) = _body(mod, list(entries), indent="    ")
+        lines, (value,) = _body(mod, entries, indent="    ")
         body += lines
         if value in names:  # never hand an input array back
             body.append(f"    return _finish({value}.copy(), _shape, _dtype)")
         else:
             body.append(f"    return _finish({value}, _shape, _dtype)")
     else:
-        body += _fill(mod, list(entries), shape)
+        body += _fill(mod, unique, index, shape, len(entries))
+    return _module(mod, names, body)
+
+
+def _module(mod, names, body):
     src = [*mod.helpers]
     src.append(f"def _kernel({', '.join(names)}):")
     src += body
     return "\n".join(src) + "\n"
 
 
-def _fill(mod, entries, shape):
-    """Lines computing ``out`` for vector/matrix outputs."""
-    index = {}
+def _distinct(entries):
+    """Distinct non-zero entries and, for each, its flat output positions."""
+    index: dict = {}
     unique = []
     for pos, e in enumerate(entries):
-        e = sp.sympify(e)
-        if e.is_zero is True and e.is_number:
+        if e.is_Number and e == 0:
             continue
         if e not in index:
             index[e] = []
             unique.append(e)
         index[e].append(pos)
-    has_zero = sum(len(v) for v in index.values()) < len(entries)
+    return unique, index
+
+
+def _alloc(index, shape, size):
+    has_zero = sum(len(v) for v in index.values()) < size
     alloc = "zeros" if has_zero else "empty"
     shape_text = "(" + ", ".join(str(s) for s in shape) + ",)"
-    lines = [f"    out = numpy.{alloc}(_shape + {shape_text}, _dtype)"]
+    return f"    out = numpy.{alloc}(_shape + {shape_text}, _dtype)"
+
+
+def _fill(mod, unique, index, shape, size):
+    """Lines computing ``out`` for vector/matrix outputs, entry by entry."""
+    lines = [_alloc(index, shape, size)]
     body, values = _body(mod, unique, indent="    ")
     lines += body
     for e, value in zip(unique, values, strict=True):
         targets = [_index(pos, shape) for pos in index[e]]
-        if len(targets) == 1:
-            lines.append(f"    out[..., {targets[0]}] = {value}")
+        lines.append(f"    out[..., {targets[0]}] = {value}")
+        first = f"out[..., {targets[0]}]"
+        for t in targets[1:]:
+            lines.append(f"    out[..., {t}] = {first}")
+    lines.append("    return out")
+    return lines
+
+
+def _templates(unique, args):
+    """Group entries that are one expression up to renaming of arguments.
+
+    Returns ``{template: [(entry, [arg index, ...]), ...]}``; the template's
+    symbols ``_v0, _v1, ...`` stand for the entry's arguments in signature
+    order.
+    """
+    position = {a: i for i, a in enumerate(args)}
+    groups: dict = {}
+    for e in unique:
+        syms = sorted(e.free_symbols, key=position.__getitem__)
+        tmpl = e.xreplace({s: sp.Symbol(f"_v{j}") for j, s in enumerate(syms)})
+        groups.setdefault(tmpl, []).append((e, [position[s] for s in syms]))
+    return groups
+
+
+def _batched(mod, groups, index, shape, size, names):
+    """Body evaluating each template once on gathered arguments.
+
+    Used when many entries share few templates (Rosenbrock-like sums): all
+    arguments are stacked into ``_A`` (trailing axis), each template is a
+    helper function evaluated on ``_A[..., indices]`` and scattered into the
+    flattened output.
+    """
+    tup = f"({', '.join(names)},)"
+    lines = [
+        f"    _A = _stack_args({tup}, _dtype, {tuple(names)!r})",
+        "    _shape = _A.shape[:-1]",
+        _alloc(index, shape, size),
+        f"    _flat = out.reshape(_shape + ({size},))",
+    ]
+    for tmpl, members in groups.items():
+        nvars = len(members[0][1])
+        targets, which = [], []
+        for k, (e, _) in enumerate(members):
+            targets += index[e]
+            which += [k] * len(index[e])
+        jname = mod.fresh("J")
+        mod.helpers.append(f"{jname} = numpy.array({targets!r}, numpy.intp)")
+        gathered = []
+        for j in range(nvars):
+            iname = mod.fresh("I")
+            idx = [m[1][j] for m in members]
+            mod.helpers.append(f"{iname} = numpy.array({idx!r}, numpy.intp)")
+            gathered.append(f"_A[..., {iname}]")
+        argnames = ", ".join(f"_v{j}" for j in range(nvars))
+        if nvars == 0:
+            value = mod.printer.doprint(tmpl)
         else:
-            lines.append(f"    out[..., {targets[0]}] = {value}")
-            first = f"out[..., {targets[0]}]"
-            for t in targets[1:]:
-                lines.append(f"    out[..., {t}] = {first}")
+            fname = _helper(mod, "group", tmpl, argnames)
+            value = f"{fname}({', '.join(gathered)})"
+        if len(which) != len(members):
+            kname = mod.fresh("K")
+            mod.helpers.append(f"{kname} = numpy.array({which!r}, numpy.intp)")
+            value = f"{value}[..., {kname}]"
+        lines.append(f"    _flat[..., {jname}] = {value}")
+    mod.helpers.append("")
     lines.append("    return out")
     return lines
 

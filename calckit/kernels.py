@@ -45,11 +45,7 @@ import sympy as sp
 
 from calckit._codegen import RUNTIME, generate
 from calckit._printer import UnsupportedError
-from calckit.errors import (
-    CalckitTypeError,
-    InvalidParameterError,
-    ShapeError,
-)
+from calckit.errors import CalckitTypeError, InvalidParameterError
 from calckit.symbolic._coerce import as_expr, as_symbols, free_symbols
 
 __all__ = [
@@ -459,51 +455,12 @@ def _exec(source: str, dtype):
         "numpy": numpy,
         "scipy": scipy,
         "_dtype": dtype,
-        "_asarray": _asarray,
-        "_shape_error": _shape_error,
         **RUNTIME,
     }
     code = builtins.compile(source, filename, "exec")
     exec(code, namespace)  # our own generated source, never user text
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     return namespace["_kernel"]
-
-
-_NUMERIC_KINDS = {"b", "i", "u", "f"}
-
-
-def _asarray(x, dtype, name=None):
-    """``x`` as an array of ``dtype``; a calckit error for non-numeric input."""
-    if type(x) is numpy.ndarray:
-        if x.dtype == dtype:
-            return x
-        a = x
-    else:
-        if x is None or isinstance(x, (str, bytes, dict, set)):
-            raise CalckitTypeError(
-                f"argument {name or ''} must be a number or an array of numbers, "
-                f"got {type(x).__name__}: {_short(x)}"
-            )
-        try:
-            a = numpy.asarray(x)
-        except (ValueError, TypeError) as exc:
-            raise CalckitTypeError(
-                f"argument {name or ''} must be a number or an array of numbers, "
-                f"got {_short(x)} ({exc})"
-            ) from None
-    kinds = _NUMERIC_KINDS | ({"c"} if dtype.kind == "c" else set())
-    if a.dtype.kind not in kinds:
-        raise CalckitTypeError(
-            f"argument {name or ''} must be numeric, got an array of dtype "
-            f"{a.dtype}: {_short(x)}"
-        )
-    return a.astype(dtype, copy=False)
-
-
-def _shape_error(names, arrays):
-    pairs = zip(names, arrays, strict=True)
-    shapes = ", ".join(f"{n}: {numpy.shape(a)}" for n, a in pairs)
-    raise ShapeError(f"kernel arguments do not broadcast together: {shapes}")
 
 
 def _short(obj, limit: int = 80) -> str:
