@@ -1,0 +1,239 @@
+"""Numeric differentiation with NumPy: finite differences, Richardson, complex step.
+
+Every function takes per-coordinate steps scaled to ``|x|`` (so parameters of
+very different magnitudes work), sends all perturbed points of one call to
+``f`` in one batch, and with ``full_output=True`` returns
+``(estimate, error_estimate)``.
+
+Methods
+-------
+``forward``, ``backward``
+    One-sided differences, first-order accurate (cheap, least accurate).
+``central``
+    Central differences, second-order accurate (relative error ~1e-10).
+``richardson``
+    Central differences at steps h, 2h, 3h, 4h combined by Richardson
+    extrapolation: an 8th-order stencil, 8 evaluations per first derivative,
+    relative error ~1e-13 on smooth functions.
+``complex``
+    Complex step ``Im f(x + i h) / h`` (first derivatives only): one
+    evaluation, exact to rounding, but ``f`` must be analytic and accept
+    complex input.
+
+>>> import numpy as np
+>>> from calckit import numeric
+>>> print(f"{numeric.derivative(np.sin, 0.5, method='richardson'):.13f}")
+0.8775825618904
+>>> bool(np.isclose(np.cos(0.5), numeric.derivative(np.sin, 0.5)))
+True
+>>> g = numeric.gradient(lambda v: v[..., 0] ** 2 * v[..., 1], [3.0, 2.0])
+>>> np.round(g, 8)
+array([12.,  9.])
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from calckit.numeric._differences import (
+    Estimate,
+    as_point,
+    check_scalar_output,
+    derivative_estimate,
+    directional_estimate,
+)
+from calckit.numeric._hessian import HESSIAN_METHODS, hessian_estimate
+from calckit.numeric._stencils import RICHARDSON_LEVELS, fd_weights
+from calckit.numeric._steps import METHODS, step_sizes
+
+__all__ = [
+    "HESSIAN_METHODS",
+    "METHODS",
+    "RICHARDSON_LEVELS",
+    "Estimate",
+    "derivative",
+    "fd_weights",
+    "gradient",
+    "hessian",
+    "jacobian",
+    "step_sizes",
+]
+
+
+def _out(est: Estimate, full_output: bool, value, error):
+    return (value, error) if full_output else value
+
+
+def _scalar(arr):
+    return arr[()] if isinstance(arr, np.ndarray) and arr.ndim == 0 else arr
+
+
+def derivative(
+    f, x, n: int = 1, method: str = "central", h=None, *,
+    full_output: bool = False, scale=None,
+):
+    """n-th derivative of an elementwise function at every entry of ``x``.
+
+    Parameters
+    ----------
+    f : callable
+        Maps a float array to a float array of the same shape, elementwise
+        (``np.sin``, ``lambda t: t**3``, a compiled kernel of one variable).
+        All points go to ``f`` in one call, stacked along a new leading axis;
+        a scalar-only ``f`` is called once per point instead.
+    x : float or array_like
+        Where to differentiate.
+    n : int
+        Derivative order (1..10); ``complex`` supports only ``n=1``.
+    method : {"forward", "backward", "central", "richardson", "complex"}
+    h : float or array_like, optional
+        Absolute step(s), broadcast to ``x``. Default: ``base * |x|`` per
+        entry (``base * 1`` at 0) with ``base`` chosen for the method.
+    full_output : bool
+        Also return the error estimate (same shape as ``x``).
+    scale : float or array_like, optional
+        Typical magnitude of ``x`` to scale steps by instead of ``|x|``.
+
+    Returns
+    -------
+    ndarray or (ndarray, ndarray)
+        The derivative shaped like ``x``, and the error estimate when
+        ``full_output`` is true.
+
+    Raises
+    ------
+    InvalidParameterError
+        Unknown ``method``, bad ``n`` or ``h``.
+    NumericError
+        ``method="complex"`` on an ``f`` that rejects complex input or drops
+        its imaginary part.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> d, err = derivative(np.exp, [0.0, 1.0], method="richardson",
+    ...                     full_output=True)
+    >>> bool(np.allclose(d, np.exp([0.0, 1.0]), rtol=1e-12)), bool(np.all(err < 1e-9))
+    (True, True)
+    >>> round(float(derivative(np.sin, 0.0, n=2, method="richardson")), 10)
+    0.0
+    >>> round(float(derivative(np.arctan, 1.0, method="complex")), 15)
+    0.5
+    """
+    est = derivative_estimate(f, x, n, method, h, scale=scale, with_error=full_output)
+    error = None if est.error is None else _scalar(est.error)
+    return _out(est, full_output, _scalar(est.value), error)
+
+
+def _vector_point(x):
+    arr = as_point(x)
+    if arr.ndim != 1 or arr.size == 0:
+        raise_shape(arr)
+    return arr
+
+
+def raise_shape(arr):
+    from calckit.errors import ShapeError
+
+    raise ShapeError(f"x must be a non-empty 1-D point (n,); got shape {arr.shape}")
+
+
+def gradient(
+    f, x, method: str = "central", h=None, *, full_output: bool = False,
+    scale=None, vectorized: bool | None = None,
+):
+    """Gradient of a scalar function ``f: R^n -> R`` at ``x``; shape ``(n,)``.
+
+    Parameters
+    ----------
+    f : callable
+        Scalar function of a vector. With ``vectorized=None`` (default) the
+        perturbed points are stacked as ``(k, n)`` and passed in one call;
+        ``f`` must then treat the last axis as coordinates (``v[..., 0]``)
+        and return ``(k,)``. One point is re-evaluated alone to confirm this;
+        if the batch fails or disagrees, ``f`` is called once per point
+        (``(n,)`` input). ``vectorized=True`` skips that check,
+        ``vectorized=False`` always calls per point.
+    x : array_like, shape (n,)
+    method : {"forward", "backward", "central", "richardson", "complex"}
+    h, scale : optional
+        Steps, or typical magnitudes of the coordinates (see
+        :func:`derivative`).
+    full_output : bool
+        Also return the error estimate, shape ``(n,)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> def rosen(v):
+    ...     return np.sum(100 * (v[..., 1:] - v[..., :-1] ** 2) ** 2
+    ...                   + (1 - v[..., :-1]) ** 2, axis=-1)
+    >>> g = gradient(rosen, [0.5, 1.0, 2.0], method="richardson")
+    >>> np.round(g, 9)
+    array([-151., -250.,  200.])
+    """
+    point = _vector_point(x)
+    est = directional_estimate(
+        f, point[None], method, h, scale=scale, vectorized=vectorized,
+        with_error=full_output,
+    )
+    check_scalar_output(est, f, "gradient")
+    error = None if est.error is None else est.error[0]
+    return _out(est, full_output, est.value[0], error)
+
+
+def jacobian(
+    f, x, method: str = "central", h=None, *, full_output: bool = False,
+    scale=None, vectorized: bool | None = None,
+):
+    """Jacobian of ``f: R^n -> R^m`` at ``x``; shape ``(m, n)``.
+
+    ``f`` may return any shape ``out`` per point; the result then has shape
+    ``out + (n,)``. Batching and ``vectorized`` work as in :func:`gradient`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> def polar(v):
+    ...     r, t = v[..., 0], v[..., 1]
+    ...     return np.stack([r * np.cos(t), r * np.sin(t)], axis=-1)
+    >>> np.round(jacobian(polar, [2.0, 0.0], method="richardson"), 10)
+    array([[1., 0.],
+           [0., 2.]])
+    """
+    point = _vector_point(x)
+    est = directional_estimate(
+        f, point[None], method, h, scale=scale, vectorized=vectorized,
+        with_error=full_output,
+    )
+    error = None if est.error is None else est.error[0]
+    return _out(est, full_output, est.value[0], error)
+
+
+def hessian(
+    f, x, method: str = "central", h=None, *, full_output: bool = False,
+    scale=None, vectorized: bool | None = None,
+):
+    """Hessian of a scalar function ``f: R^n -> R`` at ``x``; shape ``(n, n)``.
+
+    Methods ``central`` (second-order differences, relative error ~1e-8) and
+    ``richardson`` (four levels of Richardson extrapolation, ~1e-11). All
+    ``2 n**2 + 1`` (central) or ``8 n**2 + 1`` (richardson) points go to
+    ``f`` in one batch; ``vectorized`` as in :func:`gradient`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> H = hessian(lambda v: v[..., 0] ** 2 * v[..., 1], [1.0, 3.0],
+    ...             method="richardson")
+    >>> np.round(H, 9)
+    array([[6., 2.],
+           [2., 0.]])
+    """
+    point = _vector_point(x)
+    est = hessian_estimate(
+        f, point[None], method, h, scale=scale, vectorized=vectorized,
+        with_error=full_output,
+    )
+    error = None if est.error is None else est.error[0]
+    return _out(est, full_output, est.value[0], error)

@@ -1,0 +1,183 @@
+"""Finite-difference and complex-step derivatives, evaluated in batches.
+
+The private ``*_estimate`` functions return an :class:`Estimate` (value,
+error estimate, steps, number of evaluations); the public wrappers in
+``calckit.numeric`` unpack it.
+
+The error estimate is the distance to a second stencil of different order
+(see :mod:`calckit.numeric._stencils`) plus a rounding bound
+``4 eps sum|w_i f_i| / h**n``. For ``richardson`` the comparison stencil is
+of lower order, so the estimate is conservative (an upper bound in practice).
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from calckit.errors import CalckitTypeError, InvalidParameterError, ShapeError
+from calckit.numeric._evaluate import call_elementwise, call_vector, fname
+from calckit.numeric._stencils import RICHARDSON_LEVELS, plan_1d
+from calckit.numeric._steps import check_method, step_sizes
+
+__all__ = ["Estimate", "as_point", "derivative_estimate", "directional_estimate"]
+
+_EPS = float(np.finfo(float).eps)
+_ROUNDING = 4.0  # assumed ulps of error in each value of f
+_MAX_ORDER = 10
+
+
+class Estimate(NamedTuple):
+    """A numeric derivative with its error estimate and the steps used."""
+
+    value: np.ndarray
+    error: np.ndarray
+    step: np.ndarray
+    nfev: int
+
+
+def stencil_order(method: str, levels: int = RICHARDSON_LEVELS) -> int:
+    """Truncation order of ``method``'s main stencil."""
+    return {"forward": 1, "backward": 1, "central": 2}.get(method, 2 * levels)
+
+
+def check_n(n, method: str) -> int:
+    """Validate the derivative order ``n`` for ``method``."""
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
+        raise InvalidParameterError(f"n must be a positive int; got {n!r}")
+    if not 1 <= n <= _MAX_ORDER:
+        raise InvalidParameterError(f"n must be in 1..{_MAX_ORDER}; got {n}")
+    if method == "complex" and n != 1:
+        raise InvalidParameterError(
+            f"method='complex' (complex step) gives first derivatives only; got "
+            f"n={n}; use method='richardson' for higher orders"
+        )
+    return int(n)
+
+
+def as_point(x, *, name: str = "x", ndim: int | None = None) -> np.ndarray:
+    """``x`` as a finite float array, or a clear error naming ``name``."""
+    try:
+        arr = np.asarray(x, dtype=float)
+    except (TypeError, ValueError):
+        raise CalckitTypeError(
+            f"{name} must be a real number or array of real numbers; got {x!r}"
+        ) from None
+    if ndim is not None and arr.ndim != ndim:
+        raise ShapeError(f"{name} must be {ndim}-dimensional; got shape {arr.shape}")
+    if not np.all(np.isfinite(arr)):
+        raise InvalidParameterError(f"{name} must be finite; got {x!r}")
+    return arr
+
+
+def _combine(weights, values, hn, with_error, factor):
+    """Apply stencil rows to values (leading axis = offsets), scale by h**n."""
+    est = np.tensordot(weights, values, axes=(1, 0)) / hn
+    if not with_error:
+        return est[0], None
+    rounding = np.tensordot(np.abs(weights[0]), np.abs(values), axes=(0, 0)) / hn
+    error = factor * np.abs(est[0] - est[1]) + _ROUNDING * _EPS * rounding
+    return est[0], error
+
+
+def _plan(method, n, with_error):
+    plan = plan_1d(method, n)
+    offsets, weights = plan.offsets, plan.weights
+    if not with_error:
+        keep = weights[0] != 0.0
+        offsets, weights = offsets[keep], weights[:1, keep]
+    return offsets, weights, plan.error_factor
+
+
+def derivative_estimate(
+    f, x, n: int = 1, method: str = "central", h=None, *, scale=None,
+    with_error: bool = True,
+) -> Estimate:
+    """Elementwise n-th derivative of ``f`` at every entry of ``x``."""
+    check_method(method)
+    n = check_n(n, method)
+    x = as_point(x)
+    if method == "complex":
+        steps = step_sizes(x, method="complex", h=h, scale=scale)
+        values, nfev = call_elementwise(f, x + 1j * steps, complex_input=True)
+        value = values.imag / steps
+        return Estimate(value, _complex_error(value, values.real), steps, nfev)
+    steps = step_sizes(x, method=method, n=n, h=h, scale=scale,
+                       order=stencil_order(method))
+    offsets, weights, factor = _plan(method, n, with_error)
+    shaped = offsets.astype(float).reshape((-1,) + (1,) * x.ndim)
+    values, nfev = call_elementwise(f, x + shaped * steps)
+    value, error = _combine(weights, values, steps**n, with_error, factor)
+    return Estimate(value, error, steps, nfev)
+
+
+def _complex_error(value, real_part):
+    del real_part  # truncation of the complex step is O(h**2): negligible
+    return 8.0 * _EPS * np.abs(value)
+
+
+def directional_estimate(
+    f, x, method: str = "central", h=None, *, scale=None, vectorized=None,
+    with_error: bool = True, n: int = 1,
+) -> Estimate:
+    """n-th partial derivatives of ``f: R^n -> R^m`` along each coordinate.
+
+    ``x`` has shape ``(B, d)`` (B base points). Returns values of shape
+    ``(B, *out, d)`` where ``out`` is the shape of ``f`` at one point.
+    """
+    check_method(method)
+    n = check_n(n, method)
+    batch, dim = x.shape
+    eye = np.eye(dim)
+    if method == "complex":
+        steps = step_sizes(x, method="complex", h=h, scale=scale)
+        points = x[:, None, :] + 1j * (steps[:, :, None] * eye)
+        values, nfev = call_vector(
+            f, points.reshape(batch * dim, dim), vectorized=vectorized,
+            complex_input=True,
+        )
+        out = values.shape[1:]
+        values = values.reshape((batch, dim) + out)
+        value = values.imag / steps.reshape((batch, dim) + (1,) * len(out))
+        value = np.moveaxis(value, 1, -1)
+        return Estimate(value, _complex_error(value, None), steps, nfev)
+    steps = step_sizes(x, method=method, n=n, h=h, scale=scale,
+                       order=stencil_order(method))
+    offsets, weights, factor = _plan(method, n, with_error)
+    nonzero = offsets != 0
+    centre = not np.all(nonzero)
+    shifts = offsets[nonzero].astype(float)
+    disp = shifts[None, :, None, None] * (steps[:, None, :, None] * eye)
+    points = (x[:, None, None, :] + disp).reshape(batch, -1, dim)
+    if centre:
+        points = np.concatenate([x[:, None, :], points], axis=1)
+    values, nfev = call_vector(
+        f, points.reshape(-1, dim), vectorized=vectorized
+    )
+    out = values.shape[1:]
+    values = values.reshape((batch, points.shape[1]) + out)
+    start = 1 if centre else 0
+    grid = values[:, start:].reshape((batch, shifts.size, dim) + out)
+    grid = np.moveaxis(grid, 1, 0)  # (S, B, d, *out)
+    if centre:
+        centre_values = np.broadcast_to(values[:, :1], grid.shape[1:])[None]
+        grid = np.concatenate([centre_values, grid], axis=0)
+        weights = np.concatenate(
+            [weights[:, ~nonzero], weights[:, nonzero]], axis=1
+        )
+    hn = (steps**n).reshape((batch, dim) + (1,) * len(out))
+    value, error = _combine(weights, grid, hn, with_error, factor)
+    value = np.moveaxis(value, 1, -1)
+    if error is not None:
+        error = np.moveaxis(error, 1, -1)
+    return Estimate(value, error, steps, nfev)
+
+
+def check_scalar_output(est: Estimate, f, what: str) -> None:
+    """Raise when ``f`` is not scalar-valued (for gradient and Hessian)."""
+    if est.value.ndim != 2:
+        raise ShapeError(
+            f"{what} needs a scalar function R^n -> R, but {fname(f)} returns "
+            f"shape {est.value.shape[1:-1]} per point; use jacobian instead"
+        )

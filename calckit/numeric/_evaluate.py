@@ -1,0 +1,154 @@
+"""Calling the user's function on a batch of perturbed points.
+
+All points of one differentiation go to ``f`` at once. For functions of a
+vector (gradient, Jacobian, Hessian) the points are stacked along a leading
+axis, ``(P, n)``; ``vectorized`` says whether ``f`` accepts that:
+
+- ``True``: one call ``f(points)``, which must return ``(P, *out)``;
+- ``False``: one call per point, ``f(points[i])`` with ``(n,)`` input;
+- ``None`` (default): try the batched call and check its first row against a
+  call on that point alone; fall back to one call per point when the batch
+  raises, has the wrong shape or disagrees. This costs one extra evaluation.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from calckit.errors import CalckitTypeError, NumericError, ShapeError
+
+__all__ = ["fname", "call_elementwise", "call_vector"]
+
+
+def fname(f) -> str:
+    """A readable name for the function ``f`` in error messages."""
+    name = getattr(f, "__qualname__", None) or getattr(f, "__name__", None)
+    if name is None:
+        text = repr(f)
+        name = text if len(text) <= 60 else text[:57] + "..."
+    return f"f={name}"
+
+
+def _as_values(out, *, complex_input: bool, f) -> np.ndarray:
+    values = np.asarray(out)
+    if complex_input:
+        if not np.iscomplexobj(values):
+            raise NumericError(
+                f"complex step needs f to carry complex input through, but "
+                f"{fname(f)} returned {values.dtype} values for complex input "
+                "(it drops the imaginary part, e.g. via float(), math.* or "
+                "np.abs); use method='richardson' instead"
+            )
+        return values.astype(complex, copy=False)
+    if np.iscomplexobj(values):
+        raise CalckitTypeError(f"{fname(f)} returned complex values for real input")
+    try:
+        return values.astype(float, copy=False)
+    except (TypeError, ValueError):
+        raise CalckitTypeError(
+            f"{fname(f)} must return numbers; got {values.dtype}"
+        ) from None
+
+
+def _call(f, points, *, complex_input: bool):
+    if not complex_input:
+        return f(points)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", np.exceptions.ComplexWarning)
+            return f(points)
+    except (TypeError, ValueError, np.exceptions.ComplexWarning) as exc:
+        raise NumericError(
+            f"complex step needs f to accept complex input, but {fname(f)} "
+            f"failed on it ({type(exc).__name__}: {exc}); use "
+            "method='richardson' instead"
+        ) from exc
+
+
+def _eval(f, points, complex_input: bool) -> np.ndarray:
+    return _as_values(_call(f, points, complex_input=complex_input),
+                      complex_input=complex_input, f=f)
+
+
+def call_elementwise(f, points: np.ndarray, *, complex_input: bool = False):
+    """Evaluate an elementwise ``f`` on ``points`` (any shape) in one call.
+
+    Returns ``(values, nfev)``. Falls back to one call per element when ``f``
+    rejects arrays (a scalar-only function).
+    """
+    try:
+        out = _call(f, points, complex_input=complex_input)
+        values = _as_values(out, complex_input=complex_input, f=f)
+        if values.shape == points.shape:
+            return values, points.size
+        if values.shape == () and points.size == 1:
+            return values.reshape(points.shape), 1
+    except (TypeError, ValueError) as exc:
+        if isinstance(exc, NumericError):
+            raise
+    flat = [
+        _eval(f, p, complex_input)
+        for p in points.reshape(-1)
+    ]
+    values = np.array(flat)
+    if values.shape != (points.size,):
+        raise ShapeError(
+            f"derivative needs f mapping a float array to one of the same shape "
+            f"(elementwise); {fname(f)} returned shape {np.shape(flat[0])} per point"
+        )
+    return values.reshape(points.shape), points.size
+
+
+def call_vector(f, points: np.ndarray, *, vectorized, complex_input: bool = False):
+    """Evaluate ``f`` on the rows of ``points`` (shape ``(P, n)``).
+
+    Returns ``(values, nfev)`` with ``values`` of shape ``(P, *out)``.
+    """
+    count = points.shape[0]
+    if vectorized is False:
+        return _loop(f, points, complex_input=complex_input), count
+    if vectorized is True:
+        values = _eval(f, points, complex_input)
+        if values.ndim == 0 or values.shape[0] != count:
+            raise ShapeError(
+                f"vectorized=True but {fname(f)} returned shape {values.shape} for "
+                f"{count} points of shape {points.shape}; with vectorized=True f "
+                "must map (k, n) points to (k, ...) values (or pass vectorized=False)"
+            )
+        return values, count
+    first = _eval(f, points[0], complex_input)
+    try:
+        out = _call(f, points, complex_input=complex_input)
+        values = _as_values(out, complex_input=complex_input, f=f)
+    except NumericError:
+        raise
+    except Exception:  # any failure of the batch means "not vectorized"
+        values = None
+    if (
+        values is not None
+        and values.shape == (count, *first.shape)
+        and np.allclose(values[0], first, rtol=1e-12, atol=0.0, equal_nan=True)
+    ):
+        return values, count + 1
+    rest = [first] + [
+        _eval(f, p, complex_input)
+        for p in points[1:]
+    ]
+    return _stack(rest, f), 2 * count
+
+
+def _loop(f, points, *, complex_input):
+    rows = [
+        _eval(f, p, complex_input)
+        for p in points
+    ]
+    return _stack(rows, f)
+
+
+def _stack(rows, f):
+    shapes = {r.shape for r in rows}
+    if len(shapes) != 1:
+        raise ShapeError(f"{fname(f)} returned values of different shapes {shapes}")
+    return np.stack(rows)
