@@ -1,7 +1,8 @@
 """Step sizes: one per coordinate, scaled to the magnitude of that coordinate.
 
 The step along coordinate ``i`` is ``base * ref_i`` where ``ref_i = |x_i|``
-(1 where ``x_i == 0``), or ``scale_i`` when a ``scale`` is given. ``base``
+(1 where ``x_i == 0``; at least 1e-100 elsewhere), or ``scale_i`` when a
+``scale`` is given. ``base``
 balances truncation against rounding error for the method and derivative
 order. Steps are rounded down to a power of two so that ``x + k*h`` is exact
 for the small integers ``k`` of a stencil.
@@ -30,6 +31,8 @@ _EPS = float(np.finfo(float).eps)
 _SCALE = {"forward": 1.0, "backward": 1.0, "central": 1.0, "richardson": 0.25}
 _HIGHER = {"central": 4.0, "richardson": 4.0}  # extra factor for n >= 2
 _COMPLEX_STEP = 1e-20
+_TINY = 1e-100  # |x| below this (but nonzero) scales steps as if |x| = 1e-100
+_COMPLEX_FLOOR = 1e-290  # keeps Im f(x + i h) clear of underflow
 
 
 def check_method(method: str, *, allowed: tuple[str, ...] = METHODS) -> str:
@@ -115,6 +118,8 @@ def step_sizes(
             )
     else:
         ax = np.abs(x)
-        ref = np.where(ax > 0, ax, 1.0)
+        ref = np.where(ax > 0, np.maximum(ax, _TINY), 1.0)
     steps = base_step(method, n, order=order) * ref
+    if method == "complex":
+        steps = np.maximum(steps, _COMPLEX_FLOOR)
     return _pow2_floor(np.asarray(steps, dtype=float))

@@ -1,0 +1,281 @@
+"""calckit.numeric: accuracy against mpmath, error estimates, batching, errors."""
+
+import math
+
+import mpmath as mp
+import numpy as np
+import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from calckit import numeric
+from calckit.errors import (
+    CalckitError,
+    InvalidParameterError,
+    NumericError,
+    ShapeError,
+)
+from calckit.numeric._panel import PANEL, exact, rosenbrock, rosenbrock_grad
+
+# --------------------------------------------------------------------------
+# accuracy panel (issue 3, point 2): exact derivatives from mpmath at 40 digits
+
+TOLERANCE = {"forward": 1e-4, "central": 1e-7, "richardson": 1e-10, "complex": 1e-14}
+EXACT = {row.name: exact(row) for row in PANEL}
+
+
+def _estimate(row, method):
+    if row.kind == "derivative":
+        return numeric.derivative(row.f, row.points, method=method, full_output=True)
+    if row.kind == "gradient":
+        return numeric.gradient(row.f, row.points, method=method, full_output=True)
+    return numeric.hessian(row.f, row.points, method=method, full_output=True)
+
+
+def assert_within(estimate, truth, error, slack=1e-15):
+    bad = np.abs(estimate - truth) > 2.0 * error + slack
+    assert not np.any(bad), (estimate[bad], truth[bad], error[bad])
+
+
+def _relative(estimate, truth):
+    return np.abs(estimate - truth) / np.maximum(np.abs(estimate), np.abs(truth))
+
+
+CASES = [
+    (row, method)
+    for row in PANEL
+    for method in TOLERANCE
+    if not (row.kind == "hessian" and method in ("forward", "complex"))
+]
+
+
+@pytest.mark.parametrize(
+    ("row", "method"), CASES, ids=[f"{r.name}-{m}" for r, m in CASES]
+)
+def test_panel_accuracy(row, method):
+    truth = EXACT[row.name]
+    estimate, error = _estimate(row, method)
+    assert estimate.shape == truth.shape == error.shape
+    # componentwise relative error, every point / entry
+    assert np.max(_relative(estimate, truth)) <= TOLERANCE[method]
+    # the error estimate bounds the true error (numdifftools-style check)
+    assert np.all(np.abs(estimate - truth) <= 2.0 * error + 1e-300)
+
+
+def test_richardson_error_estimate_is_informative():
+    # conservative but not absurd: within 1e-9 relative on the smooth 1-D rows
+    for row in PANEL[:4]:
+        _, error = numeric.derivative(row.f, row.points, method="richardson",
+                                      full_output=True)
+        assert np.all(error <= 1e-9 * np.abs(EXACT[row.name]))
+
+
+@pytest.mark.parametrize("n", [2, 3, 4])
+def test_higher_derivatives_tolerance_from_error_estimate(n):
+    x = np.array([-1.3, 0.2, 0.9, 2.0])
+    with mp.workdps(40):
+        truth = np.array([float(mp.diff(mp.atan, mp.mpf(float(v)), n)) for v in x])
+    for method in ("central", "richardson"):
+        d, err = numeric.derivative(np.arctan, x, n=n, method=method, full_output=True)
+        assert_within(d, truth, err)
+    d = numeric.derivative(np.arctan, x, n=n, method="richardson")
+    np.testing.assert_allclose(d, truth, rtol=1e-6 if n == 4 else 1e-8)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.floats(min_value=-20, max_value=20, allow_nan=False))
+@example(0.0)
+@example(1e-9)
+@example(-1e-300)
+def test_sin_any_point_within_error_estimate(x):
+    for method in ("forward", "backward", "central", "richardson", "complex"):
+        d, err = numeric.derivative(np.sin, x, method=method, full_output=True)
+        assert abs(d - math.cos(x)) <= 2 * err + 1e-15, method
+
+
+# --------------------------------------------------------------------------
+# steps scaled to |x|
+
+
+def test_steps_scale_with_coordinates():
+    s = np.array([1e-6, 1.0, 1e6])
+    x = 0.3 * s
+
+    def f(v):
+        return np.sum(np.sin(v / s), axis=-1)
+
+    truth = np.cos(0.3) / s
+    for method, tol in (("central", 1e-8), ("richardson", 1e-11), ("complex", 1e-15)):
+        g = numeric.gradient(f, x, method=method)
+        np.testing.assert_allclose(g, truth, rtol=tol)
+    h = numeric.step_sizes(x, method="richardson", order=8)
+    assert np.all(h / x < 0.02) and np.all(h / x > 1e-3)
+
+
+def test_step_sizes_are_powers_of_two_and_explicit_h_is_used():
+    h = numeric.step_sizes(np.array([0.0, 3.0, -7e4]), method="central")
+    assert np.all(np.log2(h) == np.round(np.log2(h)))
+    assert h[0] < 1e-5 < h[2]
+    np.testing.assert_array_equal(numeric.step_sizes([1.0, 2.0], h=0.1), [0.1, 0.1])
+    np.testing.assert_array_equal(
+        numeric.step_sizes([1.0, 2.0], method="richardson", scale=[1.0, 1.0]),
+        numeric.step_sizes([1.0, 1.0], method="richardson"),
+    )
+
+
+def test_explicit_h_changes_the_estimate():
+    coarse = numeric.derivative(np.exp, 0.0, method="forward", h=0.1)
+    assert abs(coarse - (math.exp(0.1) - 1) / 0.1) < 1e-14
+
+
+# --------------------------------------------------------------------------
+# batching: all perturbed points in as few calls as possible
+
+
+class Counter:
+    """Wrap f and count calls and evaluated points."""
+
+    def __init__(self, f, dim=None):
+        self.f, self.dim, self.calls, self.points = f, dim, 0, 0
+
+    def __call__(self, x):
+        x = np.asarray(x)
+        self.calls += 1
+        self.points += x.size if self.dim is None else x.size // self.dim
+        return self.f(x)
+
+
+def test_derivative_is_one_call_with_array_shape_preserved():
+    x = np.linspace(0.1, 2.0, 6).reshape(2, 3)
+    f = Counter(np.tanh)
+    d = numeric.derivative(f, x, method="richardson")
+    assert d.shape == (2, 3) and f.calls == 1 and f.points == 8 * 6
+    np.testing.assert_allclose(d, 1 / np.cosh(x) ** 2, rtol=1e-12)
+    assert np.ndim(numeric.derivative(np.tanh, 0.5)) == 0
+
+
+def test_gradient_batched_auto_vectorized_and_fallback():
+    x = PANEL[4].points
+    f = Counter(rosenbrock, dim=10)
+    g = numeric.gradient(f, x, method="richardson")
+    assert f.calls == 2 and f.points == 8 * 10 + 1  # batch + one check point
+    np.testing.assert_allclose(g, rosenbrock_grad(x), rtol=1e-10)
+
+    f = Counter(rosenbrock, dim=10)
+    numeric.gradient(f, x, method="richardson", vectorized=True)
+    assert (f.calls, f.points) == (1, 80)
+
+    def unbatched(v):  # only takes (n,): indexes coordinates on the first axis
+        return 100 * (v[1] - v[0] ** 2) ** 2 + (1 - v[0]) ** 2
+
+    g = numeric.gradient(unbatched, [0.5, 0.7], method="richardson")
+    np.testing.assert_allclose(g, rosenbrock_grad([0.5, 0.7]), rtol=1e-10)
+    f = Counter(unbatched, dim=2)
+    numeric.gradient(f, [0.5, 0.7], vectorized=False)
+    assert f.calls == 4
+    with pytest.raises(ShapeError, match="vectorized=True"):
+        numeric.gradient(lambda v: float(np.sum(v)), [1.0, 2.0], vectorized=True)
+
+
+def test_auto_vectorized_catches_a_silently_wrong_batch():
+    # v[::-1] reverses the batch axis, not the coordinates: the check notices
+    def f(v):
+        return v[::-1] * np.arange(1.0, 4.0)
+
+    jac = numeric.jacobian(f, [1.0, 2.0, 3.0], method="richardson")
+    np.testing.assert_allclose(jac, np.fliplr(np.diag([1.0, 2.0, 3.0])), atol=1e-9)
+
+
+def test_jacobian_shape_and_values():
+    def polar(v):
+        r, t = v[..., 0], v[..., 1]
+        return np.stack([r * np.cos(t), r * np.sin(t), r**2], axis=-1)
+
+    x = np.array([1.5, 0.8])
+    truth = np.array(
+        [[np.cos(0.8), -1.5 * np.sin(0.8)], [np.sin(0.8), 1.5 * np.cos(0.8)],
+         [3.0, 0.0]]
+    )
+    for method in numeric.METHODS:
+        jac, err = numeric.jacobian(polar, x, method=method, full_output=True)
+        assert jac.shape == err.shape == (3, 2)
+        assert_within(jac, truth, err)
+
+
+def test_hessian_symmetric_and_batched():
+    row = PANEL[5]
+    f = Counter(row.f, dim=4)
+    hess = numeric.hessian(f, row.points, method="richardson", vectorized=True)
+    np.testing.assert_array_equal(hess, hess.T)
+    assert f.calls == 1 and f.points == 8 * 4**2 + 1
+
+
+# --------------------------------------------------------------------------
+# errors name the input
+
+
+def test_bad_method_lists_valid_ones():
+    with pytest.raises(InvalidParameterError, match="'richardson'.*'complex'"):
+        numeric.derivative(np.sin, 1.0, method="five-point")
+    with pytest.raises(InvalidParameterError, match="'central', 'richardson'"):
+        numeric.hessian(rosenbrock, [1.0, 2.0], method="complex")
+
+
+@pytest.mark.parametrize(
+    ("f", "needle"),
+    [
+        (lambda x: math.sin(x), "<lambda>"),
+        (np.abs, "drops the imaginary part"),
+        (lambda x: x.real**2, "drops the imaginary part"),
+        (lambda x: np.asarray(x, dtype=float) ** 2, "complex"),
+    ],
+)
+def test_complex_step_on_non_complex_function(f, needle):
+    with pytest.raises(NumericError, match=needle):
+        numeric.derivative(f, np.array([0.5, 1.0]), method="complex")
+
+
+def test_complex_step_names_the_function():
+    def real_only(v):
+        return np.sum(np.abs(v), axis=-1)
+
+    with pytest.raises(NumericError, match="real_only"):
+        numeric.gradient(real_only, [1.0, 2.0], method="complex")
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "needle"),
+    [
+        (lambda: numeric.derivative(np.sin, 1.0, n=0), InvalidParameterError, "n must"),
+        (lambda: numeric.derivative(np.sin, 1.0, n=2, method="complex"),
+         InvalidParameterError, "first derivatives only"),
+        (lambda: numeric.derivative(np.sin, [1.0, np.nan]), InvalidParameterError,
+         "x must be finite"),
+        (lambda: numeric.derivative(np.sin, "one"), CalckitError, "x must be a real"),
+        (lambda: numeric.derivative(np.sin, 1.0, h=0.0), InvalidParameterError, "h must"),
+        (lambda: numeric.gradient(rosenbrock, [[1.0, 2.0]]), ShapeError, "1-D point"),
+        (lambda: numeric.gradient(lambda v: v, [1.0, 2.0]), ShapeError, "jacobian"),
+        (lambda: numeric.hessian(lambda v: v, [1.0, 2.0]), ShapeError, "scalar"),
+        (lambda: numeric.gradient(rosenbrock, [1.0, 2.0], h=[1e-3, 1e-3, 1e-3]),
+         ShapeError, "h of shape"),
+    ],
+)
+def test_bad_input_errors(call, error, needle):
+    with pytest.raises(error, match=needle):
+        call()
+
+
+# --------------------------------------------------------------------------
+# stencils
+
+
+def test_fd_weights_match_tables():
+    np.testing.assert_allclose(
+        numeric.fd_weights((-2, -1, 1, 2), 1), [1 / 12, -2 / 3, 2 / 3, -1 / 12]
+    )
+    np.testing.assert_allclose(
+        numeric.fd_weights((-2, -1, 0, 1, 2), 2),
+        [-1 / 12, 4 / 3, -5 / 2, 4 / 3, -1 / 12],
+    )
+    w = numeric.fd_weights(tuple(range(-4, 5)), 1)
+    np.testing.assert_allclose(w[5:], [4 / 5, -1 / 5, 4 / 105, -1 / 280])
