@@ -33,6 +33,10 @@ for name, expr in rules:
 print("=" * 60)
 print("Chain rule is CRITICAL for backpropagation!")
 
+# calckit's built-in table of the rules, with second derivatives too.
+_common.banner("RULES TABLE (calckit.tables.rules_table)")
+print(ck.tables.rules_table(orders=(0, 1, 2)))
+
 # The same rules on concrete functions, as a derivative table (f, f', f'').
 table = ck.derivative_table(
     ["7", "x", "x**2", "x**5", "exp(x)", "log(x)", "sin(x) + x**3",
