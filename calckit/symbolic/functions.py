@@ -134,6 +134,10 @@ class sigmoid(_StablePrimitive):  # noqa: N801 - named like the math function
     def _eval_rewrite_as_exp(self, x, **kwargs):
         return 1 / (1 + sp.exp(-x))
 
+    def _mpmathcode(self, printer):
+        e = printer._module_format("mpmath.exp")
+        return f"(1/(1 + {e}(-({printer._print(self.args[0])}))))"
+
     def _numpycode(self, printer):
         f = printer._module_format("scipy.special.expit")
         return f"{f}({printer._print(self.args[0])})"
@@ -177,6 +181,10 @@ class softplus(_StablePrimitive):  # noqa: N801
         return sp.log(1 + sp.exp(x))
 
     _eval_rewrite_as_exp = _eval_rewrite_as_log
+
+    def _mpmathcode(self, printer):
+        f, e = (printer._module_format(f"mpmath.{n}") for n in ("log1p", "exp"))
+        return f"{f}({e}({printer._print(self.args[0])}))"
 
     def _numpycode(self, printer):
         f = printer._module_format("numpy.logaddexp")
@@ -222,6 +230,10 @@ class logsumexp(_StablePrimitive):  # noqa: N801
         return sp.log(sp.Add(*[sp.exp(a) for a in args]))
 
     _eval_rewrite_as_log = _eval_rewrite_as_exp
+
+    def _mpmathcode(self, printer):
+        f, e = (printer._module_format(f"mpmath.{n}") for n in ("log", "exp"))
+        return f"{f}(" + " + ".join(f"{e}({printer._print(a)})" for a in self.args) + ")"
 
     def _numpycode(self, printer):
         f = printer._module_format("numpy.logaddexp")
@@ -269,6 +281,10 @@ class ndtr(_StablePrimitive):  # noqa: N801
 
     def _eval_rewrite_as_erf(self, x, **kwargs):
         return (1 + sp.erf(x / sp.sqrt(2))) / 2
+
+    def _mpmathcode(self, printer):
+        f = printer._module_format("mpmath.ncdf")
+        return f"{f}({printer._print(self.args[0])})"
 
     def _numpycode(self, printer):
         f = printer._module_format("scipy.special.ndtr")
