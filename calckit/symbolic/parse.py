@@ -1,0 +1,693 @@
+"""A safe parser from text to SymPy: :func:`parse`.
+
+The text is never given to ``eval``, ``exec``, ``sympify`` or ``parse_expr``.
+A small tokenizer (ASCII digits, ASCII names, the operators ``+ - * / ** ^``,
+parentheses and commas) feeds a precedence-climbing parser that builds the
+SymPy expression directly, calling only whitelisted functions.
+
+Grammar (lowest precedence first; ``^`` is a synonym of ``**``)::
+
+    sum     := product (("+" | "-") product)*
+    product := unary (("*" | "/") unary)*
+    unary   := ("+" | "-")* power                 # -x**2 == -(x**2)
+    power   := atom (("**" | "^") unary)?         # right-associative
+    atom    := number | name | name "(" args ")" | "(" sum ")"
+
+Bounded work on hostile input:
+
+- the length is checked first (``max_length``), before any other work;
+- parentheses, calls and power chains nest at most ``MAX_DEPTH`` deep, so
+  the recursion is bounded and no ``RecursionError`` can occur;
+- exact numeric powers are evaluated only when the result has at most
+  ``MAX_POWER_BITS`` bits (all of them together at most ``BIT_BUDGET``);
+  larger ones such as ``9**9**9**9`` raise :class:`ParseError` rather than
+  being kept unevaluated, since any later operation could expand them;
+- decimal literals outside the float64 range (``1e999999``) are rejected
+  before SymPy sees them; a numeric result that overflows float64 too.
+
+>>> parse("-x**2 + 2^3")
+8 - x**2
+>>> parse("log(1 + exp(w*x + b))")
+log(exp(b + w*x) + 1)
+>>> parse("x.__class__")
+Traceback (most recent call last):
+...
+calckit.errors.ParseError: attribute access '.' is not allowed at position 1 ...
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import inspect
+import keyword
+import math
+import re
+from collections.abc import Mapping
+from typing import NamedTuple
+
+import sympy as sp
+
+from calckit.errors import (
+    CalckitError,
+    CalckitTypeError,
+    InvalidParameterError,
+    ParseError,
+)
+from calckit.symbolic._coerce import real_symbol
+
+__all__ = ["parse", "function_names", "MAX_DEPTH"]
+
+MAX_DEPTH = 100
+MAX_POWER_BITS = 14_000  # about 4200 decimal digits (Python prints up to 4300)
+BIT_BUDGET = 100_000
+MAX_FLOAT_DIGITS = 100
+MAX_INT_DIGITS = 4_000
+_FLOAT_MAX = 1.7976931348623157e308
+
+_TOKEN = re.compile(
+    r"(?P<ws>[ \t\r\n]+)"
+    r"|(?P<num>(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)"
+    r"|(?P<name>[A-Za-z_][A-Za-z0-9_]*)"
+    r"|(?P<op>\*\*|[-+*/^(),])"
+)
+_FORBIDDEN = {
+    "//": "floor division '//' is not allowed; use '/'",
+    "==": "comparison '==' is not allowed; parse takes one expression",
+    "!=": "comparison '!=' is not allowed",
+    "<=": "comparison '<=' is not allowed",
+    ">=": "comparison '>=' is not allowed",
+    "<<": "shift '<<' is not allowed",
+    ">>": "shift '>>' is not allowed",
+    ":=": "assignment ':=' is not allowed",
+    "=": "assignment '=' is not allowed; keyword arguments are not supported",
+    "%": "'%' is not allowed; there is no modulo",
+    ".": "attribute access '.' is not allowed",
+    "[": "subscripts '[...]' are not allowed",
+    "]": "subscripts '[...]' are not allowed",
+    "{": "braces are not allowed",
+    "}": "braces are not allowed",
+    "'": "string literals are not allowed",
+    '"': "string literals are not allowed",
+    "@": "'@' is not allowed; use '*'",
+    ";": "';' is not allowed; parse takes one expression",
+    ":": "':' is not allowed (no lambdas, slices or annotations)",
+    "<": "comparison '<' is not allowed",
+    ">": "comparison '>' is not allowed",
+    "!": "'!' is not allowed",
+    "&": "'&' is not allowed",
+    "|": "'|' is not allowed",
+    "~": "'~' is not allowed",
+    "#": "comments '#' are not allowed",
+    "\\": "backslashes are not allowed",
+    "`": "backquotes are not allowed",
+    "$": "'$' is not allowed",
+    "?": "'?' is not allowed",
+}
+
+
+class _Token(NamedTuple):
+    kind: str  # "num", "name", "op", "end"
+    text: str
+    pos: int
+
+
+class _Fn(NamedTuple):
+    func: object
+    lo: int
+    hi: float  # math.inf for variadic
+    registry: bool  # activations/losses: may take (a, b, ...) tuples
+
+
+def _sympy_functions() -> dict:
+    one = [
+        "exp", "log", "sqrt", "cbrt", "sin", "cos", "tan", "cot", "sec", "csc",
+        "asin", "acos", "atan", "acot", "sinh", "cosh", "tanh", "coth", "asinh",
+        "acosh", "atanh", "erf", "erfc", "sign", "floor", "ceiling",
+    ]  # fmt: skip
+    table = {name: _Fn(getattr(sp, name), 1, 1, False) for name in one}
+    table.update(
+        log=_Fn(sp.log, 1, 2, False),
+        ln=_Fn(sp.log, 1, 1, False),
+        atan2=_Fn(sp.atan2, 2, 2, False),
+        Abs=_Fn(sp.Abs, 1, 1, False),
+        abs=_Fn(sp.Abs, 1, 1, False),
+        Max=_Fn(sp.Max, 1, math.inf, False),
+        max=_Fn(sp.Max, 1, math.inf, False),
+        Min=_Fn(sp.Min, 1, math.inf, False),
+        min=_Fn(sp.Min, 1, math.inf, False),
+        Heaviside=_Fn(sp.Heaviside, 1, 2, False),
+    )
+    return table
+
+
+def _arity(func) -> tuple[int, float]:
+    nargs = getattr(func, "nargs", None)
+    if isinstance(nargs, sp.FiniteSet) and nargs and all(n.is_Integer for n in nargs):
+        return int(min(nargs)), int(max(nargs))
+    if isinstance(func, type) and issubclass(func, sp.Function):
+        return 1, math.inf
+    try:
+        params = inspect.signature(func).parameters.values()
+    except (TypeError, ValueError):
+        return 1, math.inf
+    kinds = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    pos = [p for p in params if p.kind in kinds]
+    if any(p.kind is inspect.Parameter.VAR_POSITIONAL for p in params):
+        hi: float = math.inf
+    else:
+        hi = len(pos)
+    lo = sum(p.default is inspect.Parameter.empty for p in pos)
+    return lo, hi
+
+
+def _registry(module: str):
+    try:
+        return __import__(module, fromlist=["get"])
+    except ModuleNotFoundError as err:  # the library is optional for the parser
+        if err.name in (module, module.rsplit(".", 1)[0]):
+            return None
+        raise
+
+
+@functools.lru_cache(maxsize=1)
+def _function_table() -> dict:
+    """Whitelisted functions: SymPy's, the stable primitives, the registries.
+
+    Built once (the registries are read-only after import); SymPy's own
+    functions win over a registry entry of the same name.
+    """
+    table = {}
+    for module in ("calckit.losses", "calckit.activations"):
+        reg = _registry(module)
+        if reg is None:
+            continue
+        for name in reg.names():
+            fn = reg.get(name)
+            table[name] = _Fn(fn, *_arity(fn), True)
+    prim = _registry("calckit.symbolic.functions")
+    if prim is not None:
+        for name in getattr(prim, "__all__", ()):
+            fn = getattr(prim, name)
+            table[name] = _Fn(fn, *_arity(fn), False)
+    table.update(_sympy_functions())
+    return table
+
+
+def function_names() -> tuple[str, ...]:
+    """Sorted names of every function :func:`parse` accepts.
+
+    >>> {"exp", "atan2", "Max"} <= set(function_names())
+    True
+    """
+    return tuple(sorted(_function_table()))
+
+
+_CONSTANTS = {"pi": sp.pi, "E": sp.E}
+
+
+def _tokens(text: str):
+    """Yield the tokens of ``text`` lazily, ending with an "end" token.
+
+    Lazy, so that an error near the start (say, nesting too deep) is found
+    without scanning the rest of a long input.
+    """
+    pos, n = 0, len(text)
+    while pos < n:
+        m = _TOKEN.match(text, pos)
+        if m is None:
+            _bad_char(text, pos)
+        kind, tok, end = m.lastgroup, m.group(), m.end()
+        if kind == "num" and end < n and (text[end].isalnum() or text[end] in "_."):
+            _bad_number(text, pos, end)
+        elif kind == "name":
+            _check_name(text, tok, pos)
+        elif tok == "/" and text.startswith("/", end):
+            _fail(text, pos, "//", _FORBIDDEN["//"])
+        if kind != "ws":
+            yield _Token(kind, tok, pos)
+        pos = end
+    yield _Token("end", "", n)
+
+
+def _bad_char(text: str, pos: int):
+    two = text[pos : pos + 2]
+    if two in _FORBIDDEN:
+        _fail(text, pos, two, _FORBIDDEN[two])
+    ch = text[pos]
+    if ch in _FORBIDDEN:
+        msg = _FORBIDDEN[ch]
+        if ch == "." and pos and (text[pos - 1].isalnum() or text[pos - 1] in "_)"):
+            msg = "attribute access '.' is not allowed"
+        _fail(text, pos, ch, msg)
+    if not ch.isascii():
+        _fail(text, pos, ch, f"non-ASCII character {ch!r} is not allowed")
+    _fail(text, pos, ch, f"unexpected character {ch!r}")
+
+
+def _bad_number(text: str, start: int, end: int):
+    tok = text[start:end]
+    nxt = text[end]
+    if nxt == ".":
+        _fail(text, end, ".", f"malformed number {tok + '.'!r}")
+    if nxt in "eE":
+        _fail(text, end, nxt, f"incomplete exponent after {tok!r}; write e.g. {tok}e3")
+    m = re.compile(r"[A-Za-z0-9_]+").match(text, end)
+    word = m.group()
+    _fail(
+        text, end, word,
+        f"implicit multiplication {tok + word!r} is not supported; "
+        f"write '{tok}*{word}'",
+    )  # fmt: skip
+
+
+def _check_name(text: str, name: str, pos: int):
+    if "__" in name:
+        _fail(text, pos, name, f"dunder name {name!r} is not allowed")
+    if keyword.iskeyword(name):
+        _fail(text, pos, name, f"Python keyword {name!r} is not allowed")
+
+
+def _snippet(text: str, pos: int, width: int = 60) -> str:
+    if len(text) <= width:
+        return text
+    lo = max(0, min(pos - width // 2, len(text) - width))
+    out = text[lo : lo + width]
+    return ("..." if lo else "") + out + ("..." if lo + width < len(text) else "")
+
+
+def _fail(text: str, pos: int, token: str, message: str, cause=None):
+    where = f"at position {pos}" if token == "" else f"at position {pos} ({token!r})"
+    err = ParseError(
+        f"{message} {where} in {_snippet(text, pos)!r}",
+        text=text if len(text) <= 1000 else text[:1000] + "...",
+        position=pos,
+        token=token,
+    )
+    raise err from cause
+
+
+class _Tuple(tuple):
+    """A parenthesised sequence, allowed only as a registry-function argument."""
+
+
+class _Parser:
+    def __init__(self, text, symbols, rational):
+        self.text = text
+        self.source = _tokens(text)
+        self.tokens = [next(self.source)]
+        self.symbols = symbols
+        self.rational = rational
+        self.i = 0
+        self.depth = 0
+        self.budget = BIT_BUDGET
+        self.tuple_at = -1  # token index where a tuple argument may start
+
+    # -- helpers ---------------------------------------------------------
+    def peek(self) -> _Token:
+        return self.tokens[self.i]
+
+    def take(self) -> _Token:
+        tok = self.tokens[self.i]
+        self.i += 1
+        if tok.kind != "end":
+            self.tokens.append(next(self.source))
+        return tok
+
+    def fail(self, tok: _Token, message: str, cause=None):
+        _fail(self.text, tok.pos, tok.text, message, cause)
+
+    def enter(self, tok: _Token, extra: int = 1):
+        self.depth += extra
+        if self.depth > MAX_DEPTH:
+            self.fail(tok, f"nesting deeper than {MAX_DEPTH} levels")
+
+    def expect_operand_end(self):
+        """After a complete operand: reject juxtaposed operands."""
+        tok = self.peek()
+        if tok.kind in ("num", "name") or tok.text == "(":
+            prev = self.tokens[self.i - 1]
+            self.fail(
+                tok,
+                "missing operator (implicit multiplication is not supported; "
+                f"write '{prev.text}*{tok.text}')",
+            )
+
+    # -- grammar ---------------------------------------------------------
+    def parse(self) -> sp.Expr:
+        if self.peek().kind == "end":
+            self.fail(self.peek(), "empty expression")
+        out = self.sum()
+        tok = self.peek()
+        if tok.kind != "end":
+            if tok.text == ",":
+                self.fail(tok, "top-level comma: parse takes a single expression")
+            if tok.text == ")":
+                self.fail(tok, "unmatched ')'")
+            self.fail(tok, "unexpected token")
+        return out
+
+    def sum(self):
+        first = self.product()
+        if self.peek().text not in ("+", "-"):
+            return first
+        terms = [self.scalar(first)]
+        while self.peek().text in ("+", "-"):
+            op = self.take()
+            term = self.scalar(self.product())
+            terms.append(-term if op.text == "-" else term)
+        return self.number_check(sp.Add(*terms), op)
+
+    def product(self):
+        first = self.unary()
+        if self.peek().text not in ("*", "/"):
+            return first
+        factors = [self.scalar(first)]
+        while self.peek().text in ("*", "/"):
+            op = self.take()
+            f = self.scalar(self.unary())
+            if op.text == "/":
+                if f == 0:
+                    self.fail(op, "division by zero")
+                f = self.power_of(f, sp.S.NegativeOne, op)
+            factors.append(f)
+        return self.number_check(sp.Mul(*factors), op)
+
+    def unary(self):
+        negative = False
+        while self.peek().text in ("+", "-"):
+            negative ^= self.take().text == "-"
+        out = self.power()
+        return -self.scalar(out) if negative else out
+
+    def power(self):
+        base = self.atom()
+        if self.peek().text not in ("**", "^"):
+            return base
+        chain = [(None, False, base)]  # (operator token, negate, operand)
+        while self.peek().text in ("**", "^"):
+            op = self.take()
+            if len(chain) + self.depth > MAX_DEPTH:
+                self.fail(op, f"power chain nested deeper than {MAX_DEPTH} levels")
+            negative = False
+            while self.peek().text in ("+", "-"):
+                negative ^= self.take().text == "-"
+            chain.append((op, negative, self.atom()))
+        acc, later_op = None, None
+        for op, negative, operand in reversed(chain):
+            operand = self.scalar(operand)
+            acc = operand if acc is None else self.power_of(operand, acc, later_op)
+            if negative:
+                acc = -acc
+            later_op = op
+        return acc
+
+    def atom(self):
+        tok = self.take()
+        if tok.kind == "num":
+            out = self.number(tok)
+        elif tok.kind == "name":
+            out = self.name(tok)
+        elif tok.text == "(":
+            out = self.group(tok)
+        elif tok.kind == "end":
+            self.fail(tok, "unexpected end of input")
+        elif tok.text == ")":
+            self.fail(tok, "unexpected ')'")
+        elif tok.text == ",":
+            self.fail(tok, "unexpected ','")
+        else:
+            self.fail(tok, f"unexpected operator {tok.text!r}")
+        self.expect_operand_end()
+        return out
+
+    def group(self, open_tok: _Token):
+        tuple_ok = self.tuple_at == self.i - 1
+        self.enter(open_tok)
+        items = [self.sum()]
+        while self.peek().text == ",":
+            comma = self.take()
+            if not tuple_ok:
+                self.fail(
+                    comma,
+                    "a parenthesised tuple '(a, b, ...)' is only allowed as an "
+                    "argument of a loss or activation such as "
+                    "softmax_cross_entropy",
+                )
+            if self.peek().text == ")" and len(items) == 1:
+                break  # (a,) is a one-element tuple
+            items.append(self.sum())
+        close = self.take()
+        if close.text != ")":
+            self.fail(close, "expected ')'" + f" to close '(' at {open_tok.pos}")
+        self.depth -= 1
+        if tuple_ok and (len(items) > 1 or self.tokens[self.i - 2].text == ","):
+            if self.peek().text not in (",", ")"):
+                self.fail(self.peek(), "a tuple cannot be used in arithmetic")
+            return _Tuple(self.scalar(e) for e in items)
+        return items[0]
+
+    def call(self, name_tok: _Token, fn: _Fn):
+        open_tok = self.take()
+        self.enter(open_tok)
+        args = []
+        if self.peek().text != ")":
+            while True:
+                if fn.registry:
+                    self.tuple_at = self.i
+                args.append(self.sum())
+                if self.peek().text != ",":
+                    break
+                self.take()
+        close = self.take()
+        if close.text != ")":
+            self.fail(close, f"expected ',' or ')' in the call of {name_tok.text}")
+        self.depth -= 1
+        if not fn.lo <= len(args) <= fn.hi:
+            want = (
+                f"{fn.lo}" if fn.lo == fn.hi
+                else f"at least {fn.lo}" if fn.hi == math.inf
+                else f"{fn.lo} to {int(fn.hi)}"
+            )  # fmt: skip
+            self.fail(
+                name_tok,
+                f"{name_tok.text}() takes {want} argument(s), got {len(args)}",
+            )
+        if not fn.registry:
+            args = [self.scalar(a) for a in args]
+        else:
+            args = [tuple(a) if isinstance(a, _Tuple) else a for a in args]
+            for a in args:
+                for v in a if isinstance(a, tuple) else (a,):
+                    self.registry_arg_check(v, name_tok)
+        try:
+            out = fn.func(*args)
+        except (CalckitError, TypeError, ValueError, ArithmeticError) as err:
+            self.fail(name_tok, f"{name_tok.text}() rejected its arguments: {err}", err)
+        if not isinstance(out, sp.Expr):
+            self.fail(name_tok, f"{name_tok.text}() did not return an expression")
+        return self.number_check(out, name_tok)
+
+    def name(self, tok: _Token):
+        name = tok.text
+        follows_call = self.peek().text == "("
+        if name in self.symbols and not follows_call:
+            return self.symbols[name]
+        table = _function_table()
+        if follows_call:
+            if name in table:
+                return self.call(tok, table[name])
+            close = difflib.get_close_matches(name, list(table), n=3, cutoff=0.6)
+            hint = f"; did you mean {', '.join(close)}?" if close else ""
+            hint += f" (for a product write '{name}*(...)')"
+            self.fail(tok, f"unknown function {name!r}{hint}")
+        if name in _CONSTANTS:
+            return _CONSTANTS[name]
+        if name in table:
+            self.fail(tok, f"function {name!r} needs arguments: write {name}(...)")
+        return real_symbol(name)
+
+    # -- numbers ---------------------------------------------------------
+    def number(self, tok: _Token):
+        text = tok.text
+        mant, has_exp, exp_text = text.lower().partition("e")
+        if not has_exp and "." not in text:
+            if len(text) > MAX_INT_DIGITS:
+                self.fail(tok, f"integer literal longer than {MAX_INT_DIGITS} digits")
+            return sp.Integer(int(text))
+        if len(exp_text.lstrip("+-")) > 6:
+            self.fail(tok, f"exponent of {text!r} is out of range")
+        exp10 = int(exp_text) if exp_text else 0
+        int_part, _, frac = mant.partition(".")
+        digits = (int_part + frac).lstrip("0")
+        if not digits:
+            return sp.Integer(0) if self.rational else sp.Float(0)
+        # value = 0.digits * 10**magnitude
+        magnitude = exp10 + len(int_part.lstrip("0")) - (
+            len(frac) - len(frac.lstrip("0")) if not int_part.lstrip("0") else 0
+        )
+        if self.rational:
+            if abs(magnitude) * 3.33 + len(digits) * 3.33 > MAX_POWER_BITS:
+                self.fail(tok, f"exact value of {text!r} is too large")
+            return sp.Rational(mant) * sp.Integer(10) ** exp10
+        if magnitude > 309 or magnitude < -323:
+            self.fail(
+                tok,
+                f"number {text!r} is outside the float64 range (about 1e-323 to "
+                "1.8e308); use an exact power such as 10**400, or rational=True",
+            )
+        if len(digits.rstrip("0")) > MAX_FLOAT_DIGITS:
+            self.fail(
+                tok,
+                f"more than {MAX_FLOAT_DIGITS} significant digits; "
+                "use rational=True for exact decimals",
+            )
+        dps = max(15, len(digits.rstrip("0")))
+        return self.number_check(sp.Float(text, dps), tok)
+
+    def scalar(self, value):
+        """Operands of arithmetic; a tuple never gets here (see group)."""
+        if isinstance(value, _Tuple):
+            raise AssertionError("internal error: tuple used as an operand")
+        return value
+
+    def number_check(self, value, tok: _Token):
+        """Refuse undefined values and floats beyond the float64 range."""
+        if value is sp.S.ComplexInfinity or value is sp.S.NaN:
+            self.fail(tok, f"the value is undefined ({value})")
+        if value.is_Float and abs(value) > _FLOAT_MAX:
+            self.fail(tok, "the numeric value overflows float64")
+        return value
+
+    def registry_arg_check(self, value, tok: _Token):
+        if value.is_Rational and _bits(value) > 16:
+            self.fail(
+                tok,
+                f"exact argument {value} of {tok.text}() is too large "
+                "(at most 16 bits); use a float",
+            )
+
+    def power_of(self, base, exponent, op: _Token):
+        """``base**exponent`` with the cost of exact evaluation bounded."""
+        if exponent.is_Rational:
+            if base == 0 and exponent.is_negative:
+                self.fail(op, "division by zero (0 to a negative power)")
+            cost = _numeric_bits(base) * abs(float(exponent))
+            if cost > MAX_POWER_BITS or cost > self.budget:
+                self.fail(
+                    op,
+                    f"exact power too large to evaluate (about {cost:.3g} bits); "
+                    "use a float base such as 9.0 or a symbol",
+                )
+            self.budget -= cost
+        return self.number_check(sp.Pow(base, exponent), op)
+
+
+def _bits(value: sp.Rational) -> int:
+    return max(abs(value.p).bit_length(), value.q.bit_length())
+
+
+def _numeric_bits(expr) -> float:
+    """Bits of the exact numbers a power of ``expr`` would expand (0: none)."""
+    if expr.is_Rational:
+        return max(math.log2(abs(expr.p) or 1), math.log2(expr.q))
+    if isinstance(expr, sp.Pow) and expr.exp.is_Rational:
+        return _numeric_bits(expr.base) * abs(float(expr.exp))
+    if isinstance(expr, sp.Mul):
+        return float(sum(_numeric_bits(a) for a in expr.args))
+    return 0.0
+
+
+def _check_symbols(symbols) -> dict:
+    if symbols is None:
+        return {}
+    if not isinstance(symbols, Mapping):
+        raise CalckitTypeError(
+            f"symbols must be a mapping from names to SymPy symbols, got "
+            f"{type(symbols).__name__}"
+        )
+    out = {}
+    for key, value in symbols.items():
+        if not isinstance(key, str) or not key.isidentifier():
+            raise CalckitTypeError(f"symbols has a key that is not a name: {key!r}")
+        if not isinstance(value, sp.Expr):
+            raise CalckitTypeError(
+                f"symbols[{key!r}] must be a SymPy symbol or expression, got "
+                f"{type(value).__name__}"
+            )
+        out[key] = value
+    return out
+
+
+def parse(
+    text: str,
+    symbols: Mapping[str, sp.Expr] | None = None,
+    *,
+    max_length: int = 10_000,
+    rational: bool = False,
+) -> sp.Expr:
+    """Parse ``text`` into a SymPy expression, safely.
+
+    Parameters
+    ----------
+    text : str
+        The expression, e.g. ``"log(1 + exp(w*x + b))"``. Both ``**`` and
+        ``^`` are powers; ``-x**2`` is ``-(x**2)``.
+    symbols : mapping of str to sympy.Expr, optional
+        Names to use for given symbols; other names become ``real=True``
+        symbols, except the constants ``pi`` and ``E``.
+    max_length : int, default 10_000
+        Longer input is refused before any other work.
+    rational : bool, default False
+        Read decimal literals such as ``0.1`` as exact rationals instead of
+        floats.
+
+    Returns
+    -------
+    sympy.Expr
+
+    Raises
+    ------
+    ParseError
+        For anything outside the grammar or the whitelist, with
+        ``.position`` (0-based) and ``.token`` naming the offending token.
+    CalckitTypeError
+        If ``text`` is not a string or ``symbols`` is not a mapping of names
+        to SymPy expressions.
+
+    Examples
+    --------
+    >>> parse("2^-1 * x")
+    x/2
+    >>> parse("0.1", rational=True)
+    1/10
+    >>> import sympy as sp
+    >>> w = sp.Symbol("w", positive=True)
+    >>> parse("sqrt(w**2)", symbols={"w": w})
+    w
+    >>> try:
+    ...     parse("2x + 1")
+    ... except ValueError as err:
+    ...     print(err.position, err.token)
+    1 x
+    """
+    if isinstance(max_length, bool) or not isinstance(max_length, int):
+        raise InvalidParameterError(f"max_length must be an int, got {max_length!r}")
+    if max_length < 1:
+        raise InvalidParameterError(f"max_length must be positive, got {max_length}")
+    if not isinstance(text, str):
+        raise CalckitTypeError(
+            f"parse() needs a str, got {type(text).__name__}: {text!r:.60}"
+        )
+    if len(text) > max_length:
+        _fail(
+            text[:max_length], max_length, text[max_length : max_length + 10],
+            f"input of {len(text)} characters is longer than max_length="
+            f"{max_length}",
+        )  # fmt: skip
+    table = _check_symbols(symbols)
+    parser = _Parser(text, table, bool(rational))
+    out = parser.parse()
+    if out.has(sp.S.ComplexInfinity, sp.S.NaN):
+        _fail(text, 0, text[:10], "the expression contains an undefined value")
+    return out
