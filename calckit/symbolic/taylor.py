@@ -1,0 +1,211 @@
+"""Multivariate Taylor polynomials: :func:`taylor` and
+:func:`taylor_coefficients`.
+
+SymPy has no multivariate Taylor expansion and its univariate ``series`` is
+slow, so the polynomial is built from partial derivatives. The multi-indices
+of total degree ``<= order`` are walked degree by degree; each partial
+derivative is obtained from its parent (one lower order) by one more
+differentiation, so every mixed partial is formed exactly once, and a zero
+partial prunes all of its descendants. The partials are evaluated at the
+point by substitution, so exact inputs give exact coefficients.
+
+>>> taylor("exp(x)*sin(y)", at=(0, 0), order=3)
+x**2*y/2 + x*y - y**3/6 + y
+>>> taylor_coefficients("exp(x)", at=0, order=3)
+{(0,): 1, (1,): 1, (2,): 1/2, (3,): 1/6}
+"""
+
+from __future__ import annotations
+
+import itertools
+import numbers
+from collections.abc import Mapping
+
+import sympy as sp
+
+from calckit.errors import CalckitTypeError, DifferentiationError, ShapeError
+from calckit.symbolic._coerce import _short, as_expr, as_symbol, as_symbols
+from calckit.symbolic.derive import _diff
+
+__all__ = ["taylor", "taylor_coefficients"]
+
+_UNDEFINED = (sp.S.ComplexInfinity, sp.S.NaN, sp.S.Infinity, sp.S.NegativeInfinity)
+
+
+def _order(order) -> int:
+    if isinstance(order, bool) or not isinstance(order, numbers.Integral) or order < 0:
+        raise DifferentiationError(
+            f"order must be a non-negative integer, got {order!r}"
+        )
+    return int(order)
+
+
+def _point(e: sp.Expr, wrt, at) -> tuple[list, list]:
+    """Resolve ``wrt`` and ``at`` into the variables and their values."""
+    if isinstance(at, Mapping):
+        keys = [as_symbol(k, e, name="at") for k in at]
+        values = dict(zip(keys, at.values(), strict=True))
+        syms = keys if wrt is None else as_symbols(wrt, e)
+        extra = [k for k in keys if k not in syms]
+        missing = [s for s in syms if s not in values]
+        if extra or missing:
+            raise ShapeError(
+                f"at={_short(at)} must give exactly the variables {syms}; "
+                f"missing {missing}, not in wrt {extra}"
+            )
+        raw = [values[s] for s in syms]
+    else:
+        syms = as_symbols(wrt, e)
+        if isinstance(at, (str, sp.Expr, numbers.Number)):
+            raw = [at] * len(syms)
+        elif isinstance(at, sp.MatrixBase) or hasattr(at, "__len__"):
+            raw = list(at)
+            if len(raw) != len(syms):
+                raise ShapeError(
+                    f"at has {len(raw)} values but wrt has {len(syms)} variables "
+                    f"{syms}; give one value per variable"
+                )
+        else:
+            raise CalckitTypeError(
+                "at must be a number, a sequence matching wrt or a dict "
+                f"variable -> value, got {type(at).__name__}: {_short(at)}"
+            )
+    vals = [as_expr(v, name=f"at[{i}]") for i, v in enumerate(raw)]
+    return syms, vals
+
+
+def _coefficients(e: sp.Expr, syms: list, vals: list, order: int) -> dict:
+    n = len(syms)
+    point = dict(zip(syms, vals, strict=True))
+    partials = {(): e}  # sorted tuple of variable indices -> partial derivative
+    coeffs = {}
+    for degree in range(order + 1):
+        for combo in itertools.combinations_with_replacement(range(n), degree):
+            if combo:
+                parent = partials.get(combo[:-1])
+                d = None if parent is None else _diff(parent, syms[combo[-1]])
+                if d is None or d == 0:
+                    continue  # zero partial: all of its descendants vanish
+                partials[combo] = d
+            alpha = tuple(combo.count(i) for i in range(n))
+            value = _evaluate(partials[combo], point, alpha, syms)
+            factorial = sp.prod([sp.factorial(k) for k in alpha])
+            coeffs[alpha] = value / factorial
+        if degree:
+            # partials of degree - 1 are no longer needed
+            for combo in itertools.combinations_with_replacement(range(n), degree - 1):
+                partials.pop(combo, None)
+    return coeffs
+
+
+def _evaluate(d: sp.Expr, point: dict, alpha: tuple, syms: list) -> sp.Expr:
+    value = d.xreplace(point)
+    if value in _UNDEFINED or value.has(*_UNDEFINED) or value.has(sp.DiracDelta):
+        at = ", ".join(f"{s}={v}" for s, v in point.items())
+        what = "the function" if not any(alpha) else f"its partial derivative {alpha}"
+        raise DifferentiationError(
+            f"{what} is not defined at the point ({at}) (value {value}); "
+            "choose another expansion point"
+        )
+    return value
+
+
+def _all_indices(n: int, order: int):
+    for degree in range(order + 1):
+        for combo in itertools.combinations_with_replacement(range(n), degree):
+            yield tuple(combo.count(i) for i in range(n))
+
+
+def taylor_coefficients(expr, wrt=None, at=0, order: int = 3) -> dict:
+    """Exact Taylor coefficients of ``expr`` about a point.
+
+    Parameters
+    ----------
+    expr : sympy.Expr or str
+    wrt : sequence of symbols or names, or str, optional
+        Default: the keys of ``at`` if it is a dict, else the free symbols
+        sorted by name.
+    at : number, sequence or dict, default 0
+        The point: one value for every variable, one value per variable of
+        ``wrt``, or a dict ``{variable: value}``.
+    order : int, default 3
+        Largest total degree.
+
+    Returns
+    -------
+    dict
+        ``{alpha: c}`` for every multi-index ``alpha`` (a tuple of exponents,
+        one per variable) of total degree ``<= order``, graded and then
+        lexicographically decreasing (``x**2`` before ``x*y`` before
+        ``y**2``); ``c = D^alpha f(at) / alpha!`` is the coefficient of
+        ``prod((x_i - at_i)**alpha_i)``, exact when the inputs are exact.
+
+    Raises
+    ------
+    DifferentiationError
+        If the function or a partial derivative is undefined at the point.
+
+    Examples
+    --------
+    >>> c = taylor_coefficients("x*exp(y)", at={"x": 1, "y": 0}, order=2)
+    >>> c[(1, 0)], c[(0, 1)], c[(1, 1)], c[(0, 2)]
+    (1, 1, 1, 1/2)
+    """
+    e = as_expr(expr)
+    n_order = _order(order)
+    syms, vals = _point(e, wrt, at)
+    found = _coefficients(e, syms, vals, n_order)
+    return {a: found.get(a, sp.S.Zero) for a in _all_indices(len(syms), n_order)}
+
+
+def taylor(expr, wrt=None, at=0, order: int = 3) -> sp.Expr:
+    """Taylor polynomial of total degree ``<= order`` (no ``O`` term).
+
+    Parameters
+    ----------
+    expr : sympy.Expr or str
+    wrt : sequence of symbols or names, or str, optional
+        The variables; default: the keys of ``at`` if it is a dict, else the
+        free symbols sorted by name. Other symbols are parameters.
+    at : number, sequence or dict, default 0
+        The expansion point: one number for every variable, a sequence
+        matching ``wrt``, or a dict ``{variable: value}``.
+    order : int, default 3
+        Largest total degree kept.
+
+    Returns
+    -------
+    sympy.Expr
+        ``sum(D^alpha f(at) / alpha! * prod((x_i - at_i)**alpha_i))``, exact
+        when ``expr`` and ``at`` are exact.
+
+    Raises
+    ------
+    DifferentiationError
+        If the function or one of its partial derivatives up to ``order`` is
+        undefined at the point (``log(x)`` at 0), or ``order`` is invalid.
+    ShapeError
+        If ``at`` does not match ``wrt``.
+
+    Examples
+    --------
+    >>> taylor("log(x)", at=1, order=3)
+    x + (x - 1)**3/3 - (x - 1)**2/2 - 1
+    >>> taylor("cos(x)*cos(y)", wrt="x y", at=0, order=2)
+    -x**2/2 - y**2/2 + 1
+    >>> taylor("log(x)", at=0)
+    Traceback (most recent call last):
+    ...
+    calckit.errors.DifferentiationError: the function is not defined at ... (x=0) ...
+    """
+    e = as_expr(expr)
+    n_order = _order(order)
+    syms, vals = _point(e, wrt, at)
+    coeffs = _coefficients(e, syms, vals, n_order)
+    shifts = [s - v if v != 0 else s for s, v in zip(syms, vals, strict=True)]
+    terms = []
+    for alpha, c in coeffs.items():
+        if c != 0:
+            monomial = sp.Mul(*[b**k for b, k in zip(shifts, alpha, strict=True) if k])
+            terms.append(c * monomial)
+    return sp.Add(*terms)
