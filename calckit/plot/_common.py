@@ -1,0 +1,102 @@
+"""Shared plotting helpers: figures without pyplot, colours, evaluation.
+
+Figures are built with :class:`matplotlib.figure.Figure` directly, so no
+global pyplot state is touched, nothing is shown, and any backend (Agg in
+tests) can save them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from calckit.errors import InvalidParameterError
+from calckit.symbolic._coerce import as_expr, as_symbols
+
+# Fixed colours so one optimizer (or one derivative order) has the same
+# colour in every figure.
+PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b",
+           "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")
+FUNCTION_COLOR = "#000000"
+OPTIMIZER_COLORS = {"sgd": PALETTE[0], "momentum": PALETTE[9], "adam": PALETTE[1],
+                    "rmsprop": PALETTE[2], "adagrad": PALETTE[3],
+                    "adamw": PALETTE[4], "lion": PALETTE[5], "newton": PALETTE[6]}
+
+
+def color(index: int) -> str:
+    return PALETTE[index % len(PALETTE)]
+
+
+def label_color(label: str, index: int) -> str:
+    """The optimizer's own colour when the label names one, else by index."""
+    key = str(label).split()[0].lower() if str(label).strip() else ""
+    return OPTIMIZER_COLORS.get(key, color(index))
+
+
+def figure(nrows: int = 1, ncols: int = 1, *, size=None, **kw):
+    """A new Figure and its axes (array when several)."""
+    size = size or (5.0 * ncols + 0.5, 3.8 * nrows + 0.4)
+    fig = Figure(figsize=size, layout="constrained")
+    kw.setdefault("squeeze", True)
+    axes = fig.subplots(nrows, ncols, **kw)
+    return fig, axes
+
+
+def univariate(expr, var):
+    """``(expr, symbol)`` for a function of one variable."""
+    expr = as_expr(expr)
+    syms = as_symbols(var, expr) if var is not None else as_symbols(None, expr)
+    if len(syms) > 1:
+        raise InvalidParameterError(
+            f"this plot needs a function of one variable; {expr} has "
+            f"{', '.join(s.name for s in syms)} (pass var=...)"
+        )
+    if not syms:
+        from calckit.symbolic._coerce import real_symbol
+
+        syms = [real_symbol("x")]
+    return expr, syms[0]
+
+
+def bivariate(expr, wrt):
+    expr = as_expr(expr)
+    syms = as_symbols(wrt, expr)
+    if len(syms) != 2:
+        raise InvalidParameterError(
+            f"this plot needs a function of two variables; {expr} has "
+            f"{len(syms)} ({', '.join(s.name for s in syms) or 'none'}); pass wrt"
+        )
+    return expr, syms
+
+
+def evaluate(expr, wrt, *arrays):
+    """Values of ``expr`` on arrays (compiled, stable); non-finite -> nan."""
+    from calckit.kernels import compile as ck_compile
+
+    kernel = ck_compile(expr, list(wrt))
+    with np.errstate(all="ignore"):
+        out = np.asarray(kernel(*arrays), dtype=float)
+    out = np.broadcast_to(out, np.broadcast(*arrays).shape).copy()
+    out[~np.isfinite(out)] = np.nan
+    return out
+
+
+def check_limits(lim, name):
+    try:
+        lo, hi = (float(v) for v in lim)
+    except (TypeError, ValueError) as exc:
+        raise InvalidParameterError(f"{name} must be (lo, hi), got {lim!r}") from exc
+    if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
+        raise InvalidParameterError(f"{name} must be finite with lo < hi, got {lim!r}")
+    return lo, hi
+
+
+def robust_ylim(values, pad: float = 0.1):
+    """y-limits from the finite values (so a blown-up polynomial does not
+    flatten the plot)."""
+    finite = np.asarray(values)[np.isfinite(values)]
+    if finite.size == 0:
+        return None
+    lo, hi = float(finite.min()), float(finite.max())
+    span = hi - lo if hi > lo else max(1.0, abs(hi))
+    return lo - pad * span, hi + pad * span

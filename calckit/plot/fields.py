@@ -1,0 +1,221 @@
+"""Figures of functions of two variables: gradient fields, surfaces, and
+optimizer trajectories over them."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+
+from calckit.errors import InvalidParameterError
+from calckit.plot._common import (
+    FUNCTION_COLOR,
+    bivariate,
+    check_limits,
+    evaluate,
+    figure,
+    label_color,
+)
+
+__all__ = ["gradient_field", "surface", "trajectories"]
+
+
+def _grid(expr, wrt, xlim, ylim, num):
+    xs = np.linspace(*xlim, num)
+    ys = np.linspace(*ylim, num)
+    X, Y = np.meshgrid(xs, ys)
+    return X, Y, evaluate(expr, wrt, X, Y)
+
+
+def _levels(Z, levels):
+    finite = Z[np.isfinite(Z)]
+    if finite.size == 0:
+        return levels
+    lo, hi = np.percentile(finite, [0, 98])
+    if hi <= lo:
+        return levels
+    span = hi - lo
+    if np.median(finite - lo) < 0.1 * span:  # a narrow valley (Rosenbrock)
+        return lo + np.concatenate([[0.0], np.geomspace(1e-4 * span, span,
+                                                         levels - 1)])
+    return np.linspace(lo, hi, levels)
+
+
+def gradient_field(expr, wrt=None, *, xlim=(-2.0, 2.0), ylim=(-2.0, 2.0),
+                   num: int = 120, arrows: int = 15, levels: int = 25,
+                   normalize: bool = True):
+    """Contours of f with arrows of the descent direction ``-grad f``.
+
+    With ``normalize`` every arrow has the same length (direction only);
+    otherwise lengths are proportional to ``|grad f|``.
+
+    >>> fig = gradient_field("x**2 + 3*y**2")
+    >>> q = [c for c in fig.axes[0].collections if hasattr(c, "U")][0]
+    >>> bool(np.all(q.U * q.X <= 1e-12))    # arrows point downhill in x
+    True
+    """
+    from calckit.kernels import compile_grad
+
+    expr, wrt = bivariate(expr, wrt)
+    xlim, ylim = check_limits(xlim, "xlim"), check_limits(ylim, "ylim")
+    X, Y, Z = _grid(expr, wrt, xlim, ylim, num)
+    fig, ax = figure(size=(6.5, 5.5))
+    cs = ax.contourf(X, Y, Z, levels=_levels(Z, levels), cmap="viridis",
+                     extend="both")
+    ax.contour(X, Y, Z, levels=cs.levels, colors="k", linewidths=0.4, alpha=0.5)
+    fig.colorbar(cs, ax=ax, label=f"f = {expr}", format="%.3g")
+    AX, AY = np.meshgrid(np.linspace(*xlim, arrows), np.linspace(*ylim, arrows))
+    with np.errstate(all="ignore"):
+        G = np.asarray(compile_grad(expr, wrt)(AX, AY), dtype=float)
+    U, V = -G[..., 0], -G[..., 1]
+    if normalize:
+        norm = np.hypot(U, V)
+        norm[norm == 0] = 1.0
+        U, V = U / norm, V / norm
+    ax.quiver(AX, AY, U, V, color="white", edgecolor="k", linewidth=0.3,
+              angles="xy", pivot="mid", label="-grad f")
+    ax.set_xlabel(wrt[0].name)
+    ax.set_ylabel(wrt[1].name)
+    ax.set_title(f"-grad f: steepest descent of {expr}")
+    ax.set_aspect("equal" if _similar(xlim, ylim) else "auto")
+    return fig
+
+
+def _similar(a, b):
+    wa, wb = a[1] - a[0], b[1] - b[0]
+    return 0.25 < wa / wb < 4
+
+
+def surface(expr, wrt=None, *, xlim=(-2.0, 2.0), ylim=(-2.0, 2.0), num: int = 60,
+            cmap: str = "viridis"):
+    """A 3-D surface of f(x, y) with its contours on the floor."""
+    expr, wrt = bivariate(expr, wrt)
+    xlim, ylim = check_limits(xlim, "xlim"), check_limits(ylim, "ylim")
+    X, Y, Z = _grid(expr, wrt, xlim, ylim, num)
+    fig, ax = figure(size=(7.0, 5.5), subplot_kw={"projection": "3d"})
+    surf = ax.plot_surface(X, Y, Z, cmap=cmap, linewidth=0, antialiased=True,
+                           alpha=0.9, rstride=1, cstride=1)
+    zmin = np.nanmin(Z)
+    ax.contour(X, Y, Z, levels=15, zdir="z", offset=zmin, cmap=cmap,
+               linewidths=0.8)
+    fig.colorbar(surf, ax=ax, shrink=0.6, label="f")
+    ax.set_xlabel(wrt[0].name)
+    ax.set_ylabel(wrt[1].name)
+    ax.set_zlabel("f")
+    ax.set_title(f"f = {expr}")
+    return fig
+
+
+def _paths(results) -> list:
+    """``[(label, path (k, n), status)]`` from results of minimize/compare."""
+    if not isinstance(results, Mapping):
+        if hasattr(results, "path") or isinstance(results, np.ndarray):
+            results = {"path": results}
+        else:
+            results = {f"run {i}": r for i, r in enumerate(results)}
+    out = []
+    for label, r in results.items():
+        path = np.asarray(getattr(r, "path", r), dtype=float)
+        if path.ndim == 1:
+            path = path[:, None]
+        if path.ndim != 2 or path.shape[0] == 0:
+            raise InvalidParameterError(
+                f"results[{label!r}] must be an OptimizeResult or a path array "
+                f"(steps, n); got shape {path.shape}"
+            )
+        if hasattr(r, "converged"):
+            status = ("diverged" if r.diverged else "converged" if r.converged
+                      else "not converged")
+            status = f"{status}, {r.nit} steps"
+        else:
+            status = f"{path.shape[0] - 1} steps"
+        out.append((str(label), path, status))
+    return out
+
+
+def _extent(paths, axis, pad=0.15):
+    values = np.concatenate([p[:, axis] for _, p, _ in paths])
+    values = values[np.isfinite(values)]
+    lo, hi = float(values.min()), float(values.max())
+    span = max(hi - lo, 1e-3)
+    return lo - pad * span, hi + pad * span
+
+
+def trajectories(expr, results, wrt=None, *, xlim=None, ylim=None,
+                 three_d: bool = False, num: int = 150, levels: int = 30):
+    """Optimizer paths over the contours (or the 3-D surface) of a loss.
+
+    ``results`` is a dict ``label -> OptimizeResult`` (as returned by
+    :func:`calckit.optim.compare`), one result, or path arrays. A loss of one
+    variable is drawn as a curve with the iterates on it.
+    """
+    from calckit.symbolic._coerce import as_expr, as_symbols
+
+    expr = as_expr(expr)
+    wrt = as_symbols(wrt, expr)
+    paths = _paths(results)
+    if any(p.shape[1] != len(wrt) for _, p, _ in paths):
+        raise InvalidParameterError(
+            f"paths must have {len(wrt)} columns ({', '.join(s.name for s in wrt)})"
+        )
+    if len(wrt) == 1:
+        return _trajectories_1d(expr, wrt, paths, xlim)
+    if len(wrt) != 2:
+        raise InvalidParameterError(
+            f"trajectories draws losses of 1 or 2 variables; {expr} has {len(wrt)}"
+        )
+    xlim = check_limits(xlim, "xlim") if xlim is not None else _extent(paths, 0)
+    ylim = check_limits(ylim, "ylim") if ylim is not None else _extent(paths, 1)
+    X, Y, Z = _grid(expr, wrt, xlim, ylim, num)
+    if three_d:
+        fig, ax = figure(size=(7.5, 6.0), subplot_kw={"projection": "3d"})
+        ax.plot_surface(X, Y, Z, cmap="viridis", alpha=0.5, linewidth=0)
+    else:
+        fig, ax = figure(size=(7.0, 5.5))
+        cs = ax.contour(X, Y, Z, levels=_levels(Z, levels), cmap="viridis",
+                        linewidths=0.8)
+        fig.colorbar(cs, ax=ax, label=f"f = {expr}", format="%.3g")
+    for i, (label, path, status) in enumerate(paths):
+        c = label_color(label, i)
+        inside = path[np.all(np.isfinite(path), axis=1)]
+        if three_d:
+            z = evaluate(expr, wrt, inside[:, 0], inside[:, 1])
+            ax.plot(inside[:, 0], inside[:, 1], z, color=c, lw=1.8,
+                    label=f"{label} ({status})")
+            ax.scatter(inside[-1:, 0], inside[-1:, 1], z[-1:], color=c, marker="*",
+                       s=80)
+        else:
+            ax.plot(inside[:, 0], inside[:, 1], color=c, lw=1.8, marker=".",
+                    markersize=3, label=f"{label} ({status})")
+            ax.plot(inside[-1, 0], inside[-1, 1], "*", color=c, markersize=12)
+    start = paths[0][1][0]
+    if three_d:
+        ax.set_zlabel("f")
+    else:
+        ax.plot(start[0], start[1], "o", color=FUNCTION_COLOR, label="start")
+        ax.set_xlim(*xlim)
+        ax.set_ylim(*ylim)
+    ax.set_xlabel(wrt[0].name)
+    ax.set_ylabel(wrt[1].name)
+    ax.set_title(f"Optimizer paths on {expr}")
+    ax.legend(loc="best", fontsize="small")
+    return fig
+
+
+def _trajectories_1d(expr, wrt, paths, xlim):
+    xlim = check_limits(xlim, "xlim") if xlim is not None else _extent(paths, 0)
+    xs = np.linspace(*xlim, 400)
+    fig, ax = figure(size=(7.0, 4.5))
+    ax.plot(xs, evaluate(expr, wrt, xs), color=FUNCTION_COLOR, lw=2,
+            label=f"f = {expr}")
+    for i, (label, path, status) in enumerate(paths):
+        c = label_color(label, i)
+        inside = path[np.isfinite(path[:, 0]), 0]
+        ax.plot(inside, evaluate(expr, wrt, inside), color=c, marker="o",
+                markersize=3, lw=1, label=f"{label} ({status})")
+    ax.set_xlabel(wrt[0].name)
+    ax.set_ylabel("f")
+    ax.set_title(f"Optimizer iterates on {expr}")
+    ax.legend(loc="best", fontsize="small")
+    ax.grid(alpha=0.3)
+    return fig
