@@ -294,15 +294,29 @@ def _add_sigmoid_pairs(node):
             found.append((i, d, f.args[0]))
     for n, (i, a, u) in enumerate(found):
         for j, b, v in found[n + 1 :]:
-            if j == i or not _is_neg(u, v):
+            if j == i or not _is_neg(u, v) or a.has(sigmoid) or b.has(sigmoid):
                 continue
             if u.could_extract_minus_sign():
                 a, b, u = b, a, v
-            coeff = _cheap_expand(a - b)
-            piece = sp.factor_terms(coeff * sigmoid(u) + b)
+            piece = _common_factor(_cheap_expand(a - b), sigmoid(u), b)
             rest = [x for k, x in enumerate(terms) if k not in (i, j)]
             return sp.Add(piece, *rest)
     return None
+
+
+def _common_factor(coeff, f, b):
+    """``coeff*f + b`` with the factors common to ``coeff`` and ``b`` pulled out
+    (a cheap, non-recursive ``factor_terms``)."""
+    ca, cb = list(sp.Mul.make_args(coeff)), list(sp.Mul.make_args(b))
+    common = []
+    for g in list(ca):
+        if not g.is_Number and g in cb:
+            ca.remove(g)
+            cb.remove(g)
+            common.append(g)
+    if coeff.could_extract_minus_sign() and b.could_extract_minus_sign():
+        return -_common_factor(-coeff, f, -b)
+    return sp.Mul(*common, sp.Add(sp.Mul(*ca) * f, sp.Mul(*cb)))
 
 
 def _add_softplus_minus(node):
@@ -335,8 +349,21 @@ def _add_rules(node):
     return None
 
 
+# ------------------------------------------------------- kink convention --
+
+
+def _delta_rules(node):
+    """``DiracDelta(u)`` -> 0: the derivative of ``sign``/``Heaviside`` as
+    autograd defines it (0 everywhere, including the kink)."""
+    if isinstance(node, sp.DiracDelta):
+        return sp.S.Zero
+    return None
+
+
 #: The rewrite table: each rule maps one node to a new node or None.
-RULES: tuple = (_log_rules, _log1p_rules, _pow_rules, _mul_rules, _add_rules)
+RULES: tuple = (
+    _log_rules, _log1p_rules, _pow_rules, _mul_rules, _add_rules, _delta_rules
+)
 
 
 # ----------------------------------------------------------------- driver --
