@@ -282,9 +282,9 @@ def _alloc(index, shape, size):
 
 def _fill(mod, unique, index, shape, size):
     """Lines computing ``out`` for vector/matrix outputs, entry by entry."""
-    lines = [_alloc(index, shape, size)]
-    body, values = _body(mod, unique, indent="    ")
-    lines += body
+    # temporaries first, then the output (NumPy reuses freed memory better)
+    lines, values = _body(mod, unique, indent="    ")
+    lines.append(_alloc(index, shape, size))
     for e, value in zip(unique, values, strict=True):
         targets = [_index(pos, shape) for pos in index[e]]
         lines.append(f"    out[..., {targets[0]}] = {value}")
@@ -364,7 +364,7 @@ def _index(pos, shape):
 
 def _body(mod, exprs, indent):
     """Statements and final value texts for ``exprs`` in one function body."""
-    exprs = [sp.sympify(e) for e in exprs]
+    exprs = [_fold_numbers(sp.sympify(e)) for e in exprs]
     pre_lines: list[str] = []
     lowered = [_lower_piecewise(mod, e, pre_lines, indent) for e in exprs]
     if mod.cse and lowered:
@@ -382,6 +382,35 @@ def _body(mod, exprs, indent):
             lines.append(f"{indent}{s} = {mod.printer.doprint(v)}")
     values = [mod.printer.doprint(r) for r in reduced]
     return lines, values
+
+
+def _fold_numbers(expr):
+    """Replace constant subexpressions (``sqrt(2)/sqrt(pi)``) by floats."""
+    repl: dict = {}
+
+    def visit(node) -> bool:
+        if node.is_Atom:
+            return bool(node.is_number)
+        flags = [visit(a) for a in node.args]
+        if not all(flags) or not isinstance(node, sp.Expr):
+            return False
+        if isinstance(node.func, sp.core.function.UndefinedFunction):
+            return False
+        return True
+
+    def collect(node):
+        if node.is_Atom:
+            return
+        if isinstance(node, sp.Expr) and visit(node):
+            value = node.evalf(20)
+            if value.is_Float and value.is_finite:
+                repl[node] = sp.Float(float(value))
+                return
+        for a in node.args:
+            collect(a)
+
+    collect(expr)
+    return expr.xreplace(repl) if repl else expr
 
 
 def _lower_piecewise(mod, expr, lines, indent):

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import sympy as sp
 from sympy.printing.numpy import SciPyPrinter
+from sympy.printing.precedence import precedence
 
 __all__ = ["KernelPrinter", "UnsupportedError"]
 
@@ -82,6 +83,24 @@ class KernelPrinter(SciPyPrinter):
         if n == 2:
             return f"{self._module_format('numpy.square')}({b})"
         return f"_ipow({b}, {n})"
+
+    # -- sums: a positive term first (``f - y``, not ``-y + f``: one op less) --
+    def _print_Add(self, expr, order=None):
+        terms = list(self._as_ordered_terms(expr, order=order))
+        for i, t in enumerate(terms):
+            if not t.could_extract_minus_sign():
+                terms.insert(0, terms.pop(i))
+                break
+        prec = precedence(expr)
+        parts = []
+        for i, t in enumerate(terms):
+            neg = t.could_extract_minus_sign()
+            text = self.parenthesize(-t if neg else t, prec)
+            if i == 0:
+                parts.append(f"-{text}" if neg else text)
+            else:
+                parts.append(f" - {text}" if neg else f" + {text}")
+        return "".join(parts)
 
     # -- numbers -------------------------------------------------------------
     def _print_Rational(self, expr):

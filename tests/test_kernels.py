@@ -1,0 +1,301 @@
+"""Tests of calckit.compile / compile_grad / compile_hessian (the Kernel)."""
+
+import inspect
+import warnings
+
+import mpmath
+import numpy as np
+import pytest
+import scipy.optimize as so
+import sympy as sp
+
+import calckit as ck
+from calckit import kernels
+from calckit.errors import (
+    CalckitError,
+    CalckitTypeError,
+    InvalidParameterError,
+    ShapeError,
+)
+
+x, y, w, b = sp.symbols("x y w b", real=True)
+
+
+# -- shapes ---------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "args, bshape",
+    [
+        ((1.0, 2.0), ()),
+        ((np.arange(5.0), 2.0), (5,)),
+        ((np.ones((4, 1)), np.ones(3)), (4, 3)),
+        (([1.0, 2.0], [[3.0], [4.0]]), (2, 2)),
+    ],
+)
+@pytest.mark.parametrize(
+    "exprs, eshape",
+    [
+        (x * y, ()),
+        ([x * y, x + y, sp.sin(x)], (3,)),
+        (sp.Matrix([[x * y, x], [y, sp.exp(x)], [1, 0]]), (3, 2)),
+    ],
+)
+def test_output_shape_is_broadcast_shape_plus_expr_shape(exprs, eshape, args, bshape):
+    k = ck.compile(exprs, [x, y])
+    out = k(*args)
+    assert isinstance(out, np.ndarray)
+    assert out.dtype == np.float64
+    assert out.shape == bshape + eshape
+    assert k.expr_shape == eshape
+    # value check of one entry against SymPy
+    xv, yv = (np.broadcast_to(a, bshape).flat[0] for a in args)
+    first = sp.Matrix(exprs) if eshape else sp.Matrix([exprs])
+    want = float(first[0].subs({x: xv, y: yv}))
+    got = out.reshape(bshape + (-1,))[..., 0] if eshape else out
+    assert np.allclose(np.asarray(got).flat[0], want, rtol=1e-14)
+
+
+def test_constants_and_structural_zeros_broadcast_to_float_arrays():
+    k = ck.compile_grad(3 * x + 2 * y**2, [x, y])
+    out = k(np.arange(4.0), 1.0)
+    assert out.dtype == np.float64 and out.shape == (4, 2)
+    assert np.all(out[:, 0] == 3.0)
+    assert np.all(out[:, 1] == 4.0)
+    k0 = ck.compile(sp.Integer(7), [x])
+    assert np.array_equal(k0(np.zeros(3)), [7.0, 7.0, 7.0])
+    assert k0(1.0).shape == () and isinstance(k0(1.0), np.ndarray)
+
+
+def test_hessian_with_zeros_is_a_float_array():
+    k = ck.compile_hessian(x**3 + y**2, [x, y])
+    out = k(np.array([1.0, 2.0]), np.array([0.0, 5.0]))
+    assert out.dtype == np.float64 and out.shape == (2, 2, 2)
+    assert np.array_equal(out[1], [[12.0, 0.0], [0.0, 2.0]])
+
+
+def test_wrt_symbol_not_in_expression_gives_zero_derivative():
+    z = sp.Symbol("z", real=True)
+    k = ck.compile_grad(x**2, [x, z])
+    assert np.array_equal(k(np.array([1.0, 3.0]), 0.0), [[2.0, 0.0], [6.0, 0.0]])
+
+
+def test_identity_expression_returns_a_copy_not_the_input():
+    k = ck.compile(x, [x])
+    a = np.arange(3.0)
+    out = k(a)
+    out[0] = 99.0
+    assert a[0] == 0.0
+
+
+def test_params_order_and_default_wrt():
+    k = ck.compile(w * x + b, params=[x])
+    assert k.signature == ("b", "w", "x")
+    assert k.wrt == (b, w) and k.params == (x,)
+    assert np.allclose(k(1.0, 2.0, np.array([3.0])), [7.0])
+
+
+def test_strings_are_parsed_and_keyword_arguments_work():
+    k = ck.compile("w*x + b", wrt="w b", params="x")
+    assert k.signature == ("w", "b", "x")
+    assert np.allclose(k(2.0, 1.0, x=np.array([1.0, 2.0])), [3.0, 5.0])
+
+
+def test_float32_dtype():
+    k = ck.compile([x * 2, x + 1], [x], dtype=np.float32)
+    out = k(np.arange(3))
+    assert out.dtype == np.float32 and out.shape == (3, 2)
+
+
+# -- errors -------------------------------------------------------------------------
+def test_wrong_number_of_arguments_names_the_signature():
+    k = ck.compile(w * x + b, [w, b], [x])
+    with pytest.raises(CalckitTypeError, match=r"\(w, b, x\).*3.*got 2"):
+        k(1.0, 2.0)
+    assert isinstance(CalckitTypeError("t"), TypeError)
+
+
+def test_shapes_that_do_not_broadcast_name_arguments_and_shapes():
+    k = ck.compile(x * y, [x, y])
+    with pytest.raises(ShapeError, match=r"x: \(3,\).*y: \(4,\)"):
+        k(np.ones(3), np.ones(4))
+    many = ck.compile_hessian(sum((sp.Symbol(f"v{i}") - 1) ** 4 for i in range(20)))
+    with pytest.raises(ShapeError, match=r"v0: \(3,\)"):
+        many(np.ones(3), *[np.ones(4)] * 19)
+
+
+@pytest.mark.parametrize("bad", ["abc", None, {"a": 1}, [1.0, "x"], object()])
+def test_non_numeric_input_is_a_clear_calckit_error(bad):
+    k = ck.compile(x * y, [x, y])
+    with pytest.raises(CalckitTypeError, match="argument y"):
+        k(1.0, bad)
+
+
+def test_free_symbol_missing_from_wrt_and_params():
+    with pytest.raises(InvalidParameterError, match=r"\['y'\].*params"):
+        ck.compile(x * y, [x])
+    with pytest.raises(InvalidParameterError, match="both"):
+        ck.compile(x * y, [x, y], [y])
+
+
+def test_unsupported_function_is_a_calckit_error():
+    f = sp.Function("f")
+    with pytest.raises(CalckitError, match="f"):
+        ck.compile(f(x), [x])
+    with pytest.raises(CalckitTypeError):
+        ck.compile(object(), [x])
+
+
+# -- piecewise family ---------------------------------------------------------------
+def _no_warnings(fn, *args):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with np.errstate(over="raise", invalid="raise", divide="raise"):
+            return fn(*args)
+
+
+def test_piecewise_untaken_branch_never_evaluated():
+    k = ck.compile(sp.Piecewise((x, x > 0), (sp.exp(x) - 1, True)), [x], stable=False)
+    xs = np.array([-1000.0, -1.0, 0.0, 1.0, 1000.0])
+    out = _no_warnings(k, xs)
+    assert np.allclose(out, [-1.0, np.expm1(-1.0), 0.0, 1.0, 1000.0])
+    assert np.all(np.isfinite(out))
+    assert _no_warnings(k, 1000.0) == 1000.0
+
+
+def test_piecewise_log_branch_only_where_positive():
+    k = ck.compile(sp.Piecewise((sp.log(x), x > 0), (0, True)), [x])
+    out = _no_warnings(k, np.array([-2.0, 0.0, np.e]))
+    assert np.allclose(out, [0.0, 0.0, 1.0])
+    # a branch that would divide by zero at the other branch's points
+    k2 = ck.compile(sp.Piecewise((1 / x, x < -1), (sp.sqrt(x + 1), True)), [x])
+    assert np.allclose(_no_warnings(k2, np.array([-2.0, -1.0, 3.0])), [-0.5, 0.0, 2.0])
+
+
+def test_piecewise_with_cse_does_not_hoist_branch_subexpressions():
+    inner = sp.log(x) ** 2
+    e = [
+        sp.Piecewise((inner + sp.log(x), x > 0), (x, True)),
+        sp.Piecewise((inner, x > 0), (0, True)),
+    ]
+    for cse in (True, False):
+        k = ck.compile(e, [x], cse=cse)
+        out = _no_warnings(k, np.array([-1.0, 0.0, np.e]))
+        assert np.allclose(out, [[-1.0, 0.0], [0.0, 0.0], [2.0, 1.0]])
+
+
+def test_nested_piecewise_and_broadcast_arguments():
+    e = sp.Piecewise(
+        (sp.Piecewise((sp.log(y), y > 0), (-1, True)), x > 0), (sp.sqrt(-x), True)
+    )
+    k = ck.compile(e, [x, y])
+    out = _no_warnings(k, np.array([[-4.0], [1.0]]), np.array([-1.0, np.e]))
+    assert out.shape == (2, 2)
+    assert np.allclose(out, [[2.0, 2.0], [-1.0, 1.0]])
+
+
+def test_piecewise_without_default_is_nan_where_undefined():
+    k = ck.compile(sp.Piecewise((x, x > 0)), [x])
+    out = k(np.array([-1.0, 2.0]))
+    assert np.isnan(out[0]) and out[1] == 2.0
+
+
+@pytest.mark.parametrize(
+    "expr, want",
+    [
+        (sp.Heaviside(x), [0.0, 0.5, 1.0]),
+        (sp.Heaviside(x, 1), [0.0, 1.0, 1.0]),
+        (sp.Max(x, 0), [0.0, 0.0, 2.0]),
+        (sp.Min(x, 0, y), [-2.0, 0.0, 0.0]),
+        (sp.Abs(x), [2.0, 0.0, 2.0]),
+        (sp.sign(x), [-1.0, 0.0, 1.0]),
+        (sp.erf(x), [float(sp.erf(-2)), 0.0, float(sp.erf(2))]),
+    ],
+)
+def test_piecewise_like_functions(expr, want):
+    k = ck.compile(expr, [x, y])
+    assert np.allclose(_no_warnings(k, np.array([-2.0, 0.0, 2.0]), 1.0), want)
+
+
+def test_derivatives_of_kinks_compile():
+    k = ck.compile_grad(sp.Max(x, 0) + sp.Abs(y), [x, y])
+    out = _no_warnings(k, np.array([-1.0, 2.0]), np.array([-3.0, 3.0]))
+    assert np.allclose(out, [[0.0, -1.0], [1.0, 1.0]])
+
+
+# -- source, cache, repr ---------------------------------------------------------------
+def test_source_is_inspectable():
+    k = ck.compile([x**9, x**2 * y], [x, y])
+    assert "def _kernel(x, y)" in k.source
+    assert "power" not in k.source  # integer powers are products
+    assert inspect.getsource(k.function) in k.source
+    assert "Kernel(" in repr(k) and "wrt=(x, y)" in repr(k)
+
+
+def test_cse_computes_shared_subexpressions_once():
+    e = [sp.exp(x * y) * x, sp.exp(x * y) * y]
+    with_cse = ck.compile(e, [x, y], cse=True).source
+    without = ck.compile(e, [x, y], cse=False).source
+    assert with_cse.count("numpy.exp") == 1
+    assert without.count("numpy.exp") == 2
+
+
+def test_cache_returns_the_same_kernel():
+    kernels.cache_clear()
+    k1 = ck.compile(x * y + 1, [x, y])
+    k2 = ck.compile(x * y + 1, [x, y])
+    assert k1 is k2
+    assert ck.compile(x * y + 1, [x, y], cse=False) is not k1
+    info = kernels.cache_info()
+    assert info.hits >= 1 and 1 <= info.currsize <= info.maxsize
+    g1 = ck.compile_grad(x**2 * y, [x, y])
+    assert ck.compile_grad(x**2 * y, [x, y]) is g1
+    kernels.cache_clear()
+    assert kernels.cache_info().currsize == 0
+    assert ck.compile(x * y + 1, [x, y]) is not k1
+
+
+def test_cache_is_bounded(monkeypatch):
+    small = kernels._LRU(3)
+    monkeypatch.setattr(kernels, "_CACHE", small)
+    ks = [ck.compile(x + i, [x]) for i in range(5)]
+    assert small.info().currsize == 3
+    assert ck.compile(x + 4, [x]) is ks[4]
+
+
+# -- stability and derivatives ---------------------------------------------------------
+def test_stable_default_keeps_softplus_gradient_finite():
+    k = ck.compile_grad(sp.log(1 + sp.exp(w * x + b)), [w, b], [x])
+    xs = np.array([-1000.0, 0.0, 1000.0])
+    out = _no_warnings(k, 1.0, 0.0, xs)
+    assert np.all(np.isfinite(out))
+    assert np.allclose(out[:, 1], [0.0, 0.5, 1.0])
+
+
+def test_gradient_matches_mpmath_derivative():
+    f = sp.sin(x * y) * sp.exp(-x) + x**5 / (1 + y**2)
+    k = ck.compile_grad(f, [x, y])
+    pts = np.array([[0.3, -1.2], [1.7, 0.4], [-0.8, 2.5]])
+    got = k(pts[:, 0], pts[:, 1])
+    mpmath.mp.dps = 30
+    fx = sp.lambdify((x, y), f, "mpmath")
+    for row, (a, c) in zip(got, pts, strict=True):
+        want = [
+            mpmath.diff(lambda t, c=c: fx(t, c), a),
+            mpmath.diff(lambda t, a=a: fx(a, t), c),
+        ]
+        assert np.allclose(row, [float(v) for v in want], rtol=1e-12)
+
+
+def test_rosenbrock_matches_scipy():
+    n = 30
+    xs = sp.symbols(f"x0:{n}", real=True)
+    f = sum(
+        100 * (xs[i + 1] - xs[i] ** 2) ** 2 + (1 - xs[i]) ** 2 for i in range(n - 1)
+    )
+    kg, kh = ck.compile_grad(f, xs), ck.compile_hessian(f, xs)
+    pts = np.random.default_rng(3).uniform(-2, 2, size=(4, n))
+    g, h = kg(*pts.T), kh(*pts.T)
+    assert g.shape == (4, n) and h.shape == (4, n, n)
+    for i in range(4):
+        assert np.allclose(g[i], so.rosen_der(pts[i]), rtol=1e-12)
+        assert np.allclose(h[i], so.rosen_hess(pts[i]), rtol=1e-12)
+    assert np.allclose(kh(*pts[0]), so.rosen_hess(pts[0]))
