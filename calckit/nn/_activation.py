@@ -121,14 +121,18 @@ class Activation(Layer):
         self.derivative = derivative(self.expr, x)
         # write f' through the output y = f(x) where that removes x
         via_y = self.derivative.subs(self.expr, _Y)
-        use_y = _Y in via_y.free_symbols and x not in via_y.free_symbols
-        d_expr = via_y if use_y else self.derivative
+        if _Y in via_y.free_symbols and x not in via_y.free_symbols:
+            d_expr, self._d_args = via_y, "y"
+        else:
+            d_expr, self._d_args = self.derivative, "x"
         self._f = _raw(compile_kernel(self.expr, wrt=[x]))
-        self._df = _raw(compile_kernel(d_expr, wrt=[x, _Y]))
+        self._by_output = self._d_args == "y"
+        self._df = _raw(compile_kernel(d_expr, wrt=[_Y if self._by_output else x]))
         self._cache = None
 
     def forward(self, x, training: bool = True):
-        x = as_float_array(x)
+        if type(x) is not np.ndarray or x.dtype != np.float64:
+            x = as_float_array(x)
         y = self._f(x)
         if not isinstance(y, np.ndarray) or y.shape != x.shape:
             y = np.broadcast_to(np.asarray(y, dtype=np.float64), x.shape).copy()
@@ -140,7 +144,11 @@ class Activation(Layer):
         x, y = self._cache
         if grad_out.shape != x.shape:
             self._check_backward(grad_out, x.shape)
-        return grad_out * self._df(x, y)
+        d = self._df(y if self._by_output else x)
+        if d is x or d is y:  # the kernel may return its argument (f' = f)
+            return grad_out * d
+        d *= grad_out
+        return d
 
     def __repr__(self) -> str:
         if isinstance(self.spec, str):

@@ -32,6 +32,9 @@ class Layer:
 
     #: scheme used by :meth:`reset_parameters` ("auto" = by next activation)
     init: str = "auto"
+    #: False lets ``backward`` skip the input gradient and return None
+    #: (Sequential sets it on its first layer while training)
+    input_grad: bool = True
 
     def __init__(self) -> None:
         self.params: dict[str, np.ndarray] = {}

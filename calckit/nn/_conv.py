@@ -117,7 +117,9 @@ class Conv2D(Layer):
         _, _, oh, ow = grad_out.shape
         self.grads["W"][...] = np.tensordot(grad_out, win,
                                             axes=((0, 2, 3), (0, 2, 3)))
-        np.sum(grad_out, axis=(0, 2, 3), out=self.grads["b"])
+        np.add.reduce(grad_out, axis=(0, 2, 3), out=self.grads["b"])
+        if not self.input_grad:
+            return None
         # gradient of the input: scatter each kernel offset's contribution
         g = np.ascontiguousarray(grad_out.transpose(0, 2, 3, 1))  # (N, OH, OW, O)
         dxp = np.zeros((xp_shape[0], xp_shape[2], xp_shape[3], xp_shape[1]))

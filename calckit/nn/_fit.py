@@ -122,8 +122,9 @@ def _epoch_metrics(model, head, X, y, binary):
     stop = model._stop(head)
     z = model.forward(X, False, stop=stop)
     value, _ = head(z, y)
-    correct = head.correct(z, y, binary)
-    return value, (None if correct is None else correct / len(X))
+    if not head.has_accuracy(binary):
+        return value, None
+    return value, head.correct(z, head.labels(y)) / len(X)
 
 
 def fit(model, X, y, *, loss="mse", optimizer="adam", epochs: int = 10,
@@ -192,24 +193,43 @@ def fit(model, X, y, *, loss="mse", optimizer="adam", epochs: int = 10,
     opt = _optimizer(optimizer, opt_kwargs)
     gen = as_rng(seed)
     model._ensure_packed()
-    flat, flat_grad = model._flat, model._flat_grad
     layers = model.layers[:stop]
+    bar = _Progress(int(epochs), progress, stream)
+    starts = range(0, n, batch_size)
+    track_acc = head.has_accuracy(binary)
+    labels = head.labels(Y) if track_acc else None
+    first = layers[0] if layers else None
+    saved_flag = first.input_grad if first is not None else True
+    try:
+        if first is not None:
+            first.input_grad = False  # dL/dX is not needed for training
+        return _loop(model, head, X, Y, labels, track_acc, binary, val, opt, gen,
+                     int(epochs), batch_size, shuffle, early_stopping, min_delta,
+                     restore_best, on_divergence, bar, layers, starts)
+    finally:
+        if first is not None:
+            first.input_grad = saved_flag
+
+
+def _loop(model, head, X, Y, labels, track_acc, binary, val, opt, gen, epochs,
+          batch_size, shuffle, early_stopping, min_delta, restore_best,
+          on_divergence, bar, layers, starts):
+    n = len(X)
+    flat, flat_grad = model._flat, model._flat_grad
     rev = layers[::-1]
     state = opt.init(flat.copy())
     history = History()
-    bar = _Progress(int(epochs), progress, stream)
     best, best_flat, best_buffers, waited = math.inf, None, None, 0
-    starts = range(0, n, batch_size)
-    track_acc = head.has_accuracy(binary)
-    for epoch in range(1, int(epochs) + 1):
+    for epoch in range(1, epochs + 1):
         t0 = time.perf_counter()
         start_flat = flat.copy()
         start_buffers = {k: b.copy() for k, b in model.buffers().items()}
         if shuffle:
             perm = gen.permutation(n)
             Xs, Ys = X[perm], Y[perm]
+            Ls = labels[perm] if track_acc else None
         else:
-            Xs, Ys = X, Y
+            Xs, Ys, Ls = X, Y, labels
         total, correct = 0.0, 0
         for s in starts:
             out = Xs[s:s + batch_size]
@@ -222,7 +242,7 @@ def fit(model, X, y, *, loss="mse", optimizer="adam", epochs: int = 10,
                                  start_flat, start_buffers, on_divergence, bar)
             total += value * len(yb)
             if track_acc:
-                correct += head.correct(out, yb, binary)
+                correct += head.correct(out, Ls[s:s + batch_size])
             for layer in rev:
                 g = layer.backward(g)
             new, state = opt.step(flat, flat_grad, state)

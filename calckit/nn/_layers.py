@@ -69,24 +69,32 @@ class Dense(Layer):
         self.params["b"][...] = 0.0
 
     def forward(self, x, training: bool = True):
-        x = as_float_array(x)
+        if type(x) is not np.ndarray or x.dtype != np.float64:
+            x = as_float_array(x)
         if x.ndim < 2 or x.shape[-1] != self.in_features:
             raise self._shape_error(f"expected (N, {self.in_features})", x.shape)
         self._x = x
-        return x @ self.params["W"] + self.params["b"]
+        out = x @ self.params["W"]
+        out += self.params["b"]
+        return out
 
     def backward(self, grad_out):
         x = self._x
-        self._need_forward(x)
-        self._check_backward(grad_out, x.shape[:-1] + (self.out_features,))
+        if x is None:
+            self._need_forward(x)
+        if grad_out.shape[:-1] != x.shape[:-1] or grad_out.shape[-1] != (
+                self.out_features):
+            self._check_backward(grad_out, x.shape[:-1] + (self.out_features,))
         if x.ndim == 2:
             np.matmul(x.T, grad_out, out=self.grads["W"])
-            np.sum(grad_out, axis=0, out=self.grads["b"])
+            np.add.reduce(grad_out, axis=0, out=self.grads["b"])
         else:
             x2 = x.reshape(-1, self.in_features)
             g2 = grad_out.reshape(-1, self.out_features)
             np.matmul(x2.T, g2, out=self.grads["W"])
-            np.sum(g2, axis=0, out=self.grads["b"])
+            np.add.reduce(g2, axis=0, out=self.grads["b"])
+        if not self.input_grad:
+            return None
         return grad_out @ self.params["W"].T
 
     def output_shape(self, input_shape):

@@ -22,6 +22,7 @@ from calckit.nn._activation import ACTIVATION_VAR
 
 __all__ = ["make_head", "loss_expr", "SoftmaxCrossEntropyHead", "ElementwiseHead"]
 
+_sum = np.add.reduce
 _Y = sp.Symbol("y", real=True)
 _Z = sp.Symbol("z", real=True)
 
@@ -33,9 +34,9 @@ _LOGIT_LOSSES = frozenset({"bce_with_logits", "hinge", "squared_hinge"})
 
 def loss_expr(loss):
     """``(name_or_None, l(y, z))`` for a loss name, Lambda, or callable."""
-    from calckit import losses
-
     if isinstance(loss, str):
+        from calckit import losses
+
         if loss not in losses.names():
             raise UnknownNameError(
                 f"unknown loss {loss!r}; use one of {', '.join(losses.names())} "
@@ -96,8 +97,8 @@ class ElementwiseHead:
         self.activation = activation
         self.expr = expr
         self.grad_expr = derivative(expr, _Z)
-        self._value = _raw(compile_kernel(expr, wrt=[_Y, _Z]))
-        self._grad = _raw(compile_kernel(self.grad_expr, wrt=[_Y, _Z]))
+        # value and gradient from one kernel call: out[..., 0], out[..., 1]
+        self._both = _raw(compile_kernel([expr, self.grad_expr], wrt=[_Y, _Z]))
         self.classification = name in _PROBABILITY_LOSSES | _LOGIT_LOSSES
         self.label_mid = 0.0 if name in {"hinge", "squared_hinge"} else 0.5
 
@@ -115,11 +116,9 @@ class ElementwiseHead:
 
     def __call__(self, z, y):
         """``(mean loss, gradient wrt z)``."""
-        value = self._value(y, z)
-        grad = self._grad(y, z)
-        if grad.shape != z.shape:
-            grad = np.broadcast_to(grad, z.shape)
-        return float(value.mean()), grad * (1.0 / z.size)
+        out = self._both(y, z)
+        scale = 1.0 / z.size
+        return float(_sum(out[..., 0], axis=None)) * scale, out[..., 1] * scale
 
     def predicted_positive(self, z):
         """Boolean predictions from the head input, or None for regression."""
@@ -133,11 +132,13 @@ class ElementwiseHead:
         """Accuracy is reported for classification losses, or 0/1 targets."""
         return self.classification or binary_targets
 
-    def correct(self, z, y, binary_targets: bool):
-        """Number of correct predictions, or None when accuracy is undefined."""
-        if not (self.classification or binary_targets):
-            return None
-        return int(np.count_nonzero(self.predicted_positive(z) == (y > self.label_mid)))
+    def labels(self, y):
+        """What :meth:`correct` compares predictions with (precomputable)."""
+        return y > self.label_mid
+
+    def correct(self, z, labels) -> int:
+        """Number of correct predictions given ``labels = self.labels(y)``."""
+        return int(np.count_nonzero(self.predicted_positive(z) == labels))
 
 
 class SoftmaxCrossEntropyHead:
@@ -177,22 +178,26 @@ class SoftmaxCrossEntropyHead:
             f"{where}; give one-hot targets (N, K) or integer labels (N,)")
 
     def __call__(self, z, y):
-        zmax = z.max(axis=1, keepdims=True)
-        shifted = z - zmax
+        shifted = z - np.maximum.reduce(z, axis=1, keepdims=True)
         e = np.exp(shifted)
-        s = e.sum(axis=1, keepdims=True)
-        lse = np.log(s)
-        ysum = y.sum(axis=1, keepdims=True)
-        n = z.shape[0]
-        value = float(np.sum(lse * ysum) - np.sum(y * shifted)) / n
-        grad = (e * (ysum / s) - y) * (1.0 / n)
+        s = _sum(e, axis=1, keepdims=True)
+        ysum = _sum(y, axis=1, keepdims=True)
+        inv_n = 1.0 / z.shape[0]
+        value = float(_sum(np.log(s) * ysum, axis=None)
+                      - _sum(y * shifted, axis=None)) * inv_n
+        grad = e * (ysum / s)
+        grad -= y
+        grad *= inv_n
         return value, grad
 
     def has_accuracy(self, binary_targets: bool) -> bool:
         return True
 
-    def correct(self, z, y, binary_targets: bool):
-        return int(np.count_nonzero(z.argmax(axis=1) == y.argmax(axis=1)))
+    def labels(self, y):
+        return y.argmax(axis=1)
+
+    def correct(self, z, labels) -> int:
+        return int(np.count_nonzero(z.argmax(axis=1) == labels))
 
 
 def make_head(loss, last_layer=None):

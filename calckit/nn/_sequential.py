@@ -188,7 +188,15 @@ class Sequential:
         yt = head.targets(y, z.shape, " (targets)")
         value, g = head(z, yt)
         self._ensure_packed()
-        self.backward(g, stop=stop)
+        first = self.layers[0] if stop else None
+        flag = first.input_grad if first is not None else True
+        try:
+            if first is not None:
+                first.input_grad = False
+            self.backward(g, stop=stop)
+        finally:
+            if first is not None:
+                first.input_grad = flag
         return value, {key: self._flat_grad[o:o + s].reshape(shape).copy()
                        for key, o, s, shape in self._keys}
 
