@@ -1,0 +1,551 @@
+"""gradcheck: exact derivative kernels against numeric differentiation.
+
+:func:`gradcheck` compiles the exact gradient (or Hessian, ``order=2``) of an
+expression with :func:`calckit.compile_grad` / :func:`calckit.compile_hessian`
+and compares it, entry by entry, with :mod:`calckit.numeric` applied to the
+compiled expression itself, at one point or many. The result is a
+:class:`GradcheckReport`: per entry the exact and numeric values, absolute and
+relative error, the step used and the numeric error estimate, and a status.
+
+An entry passes when ``|exact - numeric| <= atol + rtol * max(|exact|,
+|numeric|) + 2 * error_estimate``: the numeric side's own error estimate
+widens the tolerance, so a check never fails because finite differences are
+inaccurate, and never passes a wrong derivative by luck of a loose constant.
+Entries that disagree where the expression is not differentiable (a
+``Piecewise``/``Abs``/``Max``/``Heaviside`` condition holding with equality,
+or one-sided numeric derivatives that disagree) are reported as ``kink``, not
+as failures.
+
+>>> import calckit as ck
+>>> report = ck.gradcheck("log(1 + exp(w*x + b))", wrt="w b",
+...                       at={"w": 0.5, "b": -1.0}, params={"x": 2.0})
+>>> report.ok, report.max_rel_error < 1e-10
+(True, True)
+>>> print(report)  # doctest: +ELLIPSIS
+gradcheck OK: order 1, method richardson, 1 point, 2 entries; max abs error ...
+point 0: w=0.5, b=-1
+point  component  exact  numeric  abs err  rel err     step  err est  status
+    0  d/dw           1        1  ...  ok <- worst
+    0  d/db         0.5      0.5  ...  ok
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping
+from typing import NamedTuple
+
+import numpy as np
+import sympy as sp
+
+from calckit.errors import (
+    CalckitTypeError,
+    InvalidParameterError,
+    ShapeError,
+    UnknownNameError,
+)
+from calckit.numeric._differences import directional_estimate
+from calckit.numeric._hessian import HESSIAN_METHODS, hessian_estimate
+from calckit.numeric._steps import METHODS, check_method
+from calckit.symbolic._coerce import as_expr, as_symbol, as_symbols
+
+__all__ = ["GradcheckReport", "GradcheckRow", "gradcheck"]
+
+_KINK_SOURCES = (sp.Abs, sp.sign, sp.Heaviside, sp.Max, sp.Min, sp.floor, sp.ceiling)
+_STATUSES = ("ok", "kink", "FAIL", "nan")
+_MAX_ROWS = 60  # rows shown by str(); all rows are in report.rows
+
+
+class GradcheckRow(NamedTuple):
+    """One compared entry of a :class:`GradcheckReport`."""
+
+    point: int
+    component: str
+    exact: float
+    numeric: float
+    abs_error: float
+    rel_error: float
+    step: float
+    error_estimate: float
+    status: str  # "ok", "kink", "FAIL" or "nan"
+
+
+class GradcheckReport:
+    """Result of :func:`gradcheck`; ``str()`` is an aligned table.
+
+    Attributes
+    ----------
+    ok : bool
+        True when no entry failed (kinks do not count as failures).
+        ``bool(report)`` is the same.
+    max_abs_error, max_rel_error : float
+        Largest errors over the entries that are not kinks (``nan`` if an
+        entry could not be evaluated). The relative error of an entry is
+        ``|exact - numeric| / max(|exact|, |numeric|)``, 0 when both are 0.
+    rows : tuple of GradcheckRow
+        Every entry: point index, component, exact, numeric, abs/rel error,
+        step, numeric error estimate, status.
+    worst : int or None
+        Index into ``rows`` of the entry nearest to (or furthest past) its
+        tolerance, among entries that are not kinks.
+    points : ndarray, shape (k, n)
+        The points checked, one column per variable in ``wrt``.
+    exact, numeric, error_estimate : ndarray
+        Shape ``(k, n)`` (order 1) or ``(k, n, n)`` (order 2).
+    wrt : tuple of str
+    expr : sympy.Expr
+    order, method, rtol, atol, nfev
+        The settings used; ``nfev`` counts numeric evaluations of ``expr``.
+    """
+
+    def __init__(self, *, expr, wrt, points, order, method, rtol, atol, rows,
+                 exact, numeric, error_estimate, nfev):
+        self.expr, self.wrt, self.points = expr, tuple(wrt), points
+        self.order, self.method, self.rtol, self.atol = order, method, rtol, atol
+        self.rows, self.nfev = tuple(rows), nfev
+        self.exact, self.numeric, self.error_estimate = exact, numeric, error_estimate
+        judged = [r for r in self.rows if r.status != "kink"]
+        self.n_failed = sum(r.status in ("FAIL", "nan") for r in self.rows)
+        self.n_kinks = sum(r.status == "kink" for r in self.rows)
+        self.ok = self.n_failed == 0
+        if any(r.status == "nan" for r in judged):
+            self.max_abs_error = self.max_rel_error = float("nan")
+        else:
+            self.max_abs_error = max((r.abs_error for r in judged), default=0.0)
+            self.max_rel_error = max((r.rel_error for r in judged), default=0.0)
+        self.worst = _worst(self.rows, rtol, atol)
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+    @property
+    def failures(self) -> tuple:
+        """The rows that failed (status ``FAIL`` or ``nan``)."""
+        return tuple(r for r in self.rows if r.status in ("FAIL", "nan"))
+
+    @property
+    def kinks(self) -> tuple:
+        """The rows reported as kinks."""
+        return tuple(r for r in self.rows if r.status == "kink")
+
+    def summary(self) -> str:
+        """One line: verdict, settings, errors, counts."""
+        k = self.points.shape[0]
+        verdict = "OK" if self.ok else "FAILED"
+        return (
+            f"gradcheck {verdict}: order {self.order}, method {self.method}, "
+            f"{k} point{'s' if k != 1 else ''}, {len(self.rows)} entr"
+            f"{'ies' if len(self.rows) != 1 else 'y'}; "
+            f"max abs error {self.max_abs_error:.2e}, max rel error "
+            f"{self.max_rel_error:.2e} (rtol {self.rtol:g}, atol {self.atol:g}); "
+            f"{self.n_failed} failed, {self.n_kinks} kink"
+            f"{'s' if self.n_kinks != 1 else ''}"
+        )
+
+    def _point_lines(self, limit: int = 5) -> list[str]:
+        lines = []
+        for i, p in enumerate(self.points[:limit]):
+            pairs = zip(self.wrt, p, strict=True)
+            coords = ", ".join(f"{n}={v:.10g}" for n, v in pairs)
+            lines.append(f"point {i}: {coords}")
+        if self.points.shape[0] > limit:
+            lines.append(f"... {self.points.shape[0] - limit} more points")
+        return lines
+
+    def _shown(self, max_rows):
+        """Row indices to display: all, or failures/kinks/worst first."""
+        idx = list(range(len(self.rows)))
+        if max_rows is None or len(idx) <= max_rows:
+            return idx, 0
+        keep = [i for i in idx if self.rows[i].status != "ok" or i == self.worst]
+        rest = [i for i in idx if i not in set(keep)]
+        chosen = sorted(keep[:max_rows] + rest[: max(0, max_rows - len(keep))])
+        return chosen, len(idx) - len(chosen)
+
+    def _cells(self, i: int) -> list[str]:
+        r = self.rows[i]
+        return [
+            str(r.point), r.component, f"{r.exact:.10g}", f"{r.numeric:.10g}",
+            f"{r.abs_error:.1e}", f"{r.rel_error:.1e}", f"{r.step:.1e}",
+            f"{r.error_estimate:.1e}",
+            r.status + (" <- worst" if i == self.worst else ""),
+        ]
+
+    _HEADER = ("point", "component", "exact", "numeric", "abs err", "rel err",
+               "step", "err est", "status")
+
+    def table(self, max_rows: int | None = _MAX_ROWS) -> str:
+        """The aligned text table (``max_rows=None`` shows every row)."""
+        shown, hidden = self._shown(max_rows)
+        body = [self._cells(i) for i in shown]
+        widths = [max(len(h), *(len(c[j]) for c in body)) if body else len(h)
+                  for j, h in enumerate(self._HEADER)]
+        left = {1, 8}
+
+        def fmt(cells):
+            return "  ".join(
+                c.ljust(w) if j in left else c.rjust(w)
+                for j, (c, w) in enumerate(zip(cells, widths, strict=True))
+            ).rstrip()
+
+        lines = [fmt(self._HEADER)] + [fmt(c) for c in body]
+        if hidden:
+            lines.append(
+                f"... {hidden} more rows, all ok (report.table(None) shows them)"
+            )
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return "\n".join([self.summary(), *self._point_lines(), self.table()])
+
+    def __repr__(self) -> str:
+        return (
+            f"<GradcheckReport ok={self.ok} order={self.order} "
+            f"points={self.points.shape[0]} entries={len(self.rows)} "
+            f"max_rel_error={self.max_rel_error:.2e}>"
+        )
+
+    def _repr_markdown_(self) -> str:
+        shown, hidden = self._shown(_MAX_ROWS)
+        lines = [f"**{self.summary()}**", ""]
+        lines += [f"- {line}" for line in self._point_lines()] + [""]
+        lines.append("| " + " | ".join(self._HEADER) + " |")
+        lines.append("|" + "|".join(["---:"] * len(self._HEADER)) + "|")
+        for i in shown:
+            cells = self._cells(i)
+            if i == self.worst or self.rows[i].status != "ok":
+                cells = [f"**{c}**" for c in cells]
+            lines.append("| " + " | ".join(cells) + " |")
+        if hidden:
+            lines.append(f"\n*{hidden} more rows, all ok*")
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        shown, hidden = self._shown(_MAX_ROWS)
+        colour = {"ok": "", "kink": "#fff3cd", "FAIL": "#f8d7da", "nan": "#f8d7da"}
+        out = [f"<p><b>{html.escape(self.summary())}</b></p>"]
+        out.append("<p>" + "<br>".join(map(html.escape, self._point_lines())) + "</p>")
+        out.append("<table><thead><tr>")
+        out += [f"<th>{html.escape(h)}</th>" for h in self._HEADER]
+        out.append("</tr></thead><tbody>")
+        for i in shown:
+            style = colour[self.rows[i].status]
+            weight = "font-weight:bold;" if i == self.worst else ""
+            attr = f' style="background:{style};{weight}"' if style or weight else ""
+            cells = "".join(f"<td>{html.escape(c)}</td>" for c in self._cells(i))
+            out.append(f"<tr{attr}>{cells}</tr>")
+        out.append("</tbody></table>")
+        if hidden:
+            out.append(f"<p><i>{hidden} more rows, all ok</i></p>")
+        return "".join(out)
+
+
+def _worst(rows, rtol, atol):
+    best, where = -1.0, None
+    for i, r in enumerate(rows):
+        if r.status == "kink":
+            continue
+        if r.status == "nan":
+            return i
+        tol = atol + rtol * max(abs(r.exact), abs(r.numeric)) + 2 * r.error_estimate
+        ratio = r.abs_error / tol if tol > 0 else (np.inf if r.abs_error else 0.0)
+        if ratio > best:
+            best, where = ratio, i
+    return where
+
+
+# -- argument handling ---------------------------------------------------------
+
+
+def _points(at, wrt_syms) -> np.ndarray:
+    """``at`` as a finite float array (k, n) in the order of ``wrt``."""
+    names = [s.name for s in wrt_syms]
+    n = len(names)
+    if at is None or at is Ellipsis:
+        raise InvalidParameterError(
+            f"gradcheck needs at=: a dict {{name: value}}, a sequence of {n} values "
+            f"for {names}, or an array (k, {n}) of points"
+        )
+    if isinstance(at, Mapping):
+        by_name = {}
+        for key, value in at.items():
+            name = key.name if isinstance(key, sp.Symbol) else str(key)
+            if name not in names:
+                raise UnknownNameError(
+                    f"at names {name!r}, which is not a variable of the check; "
+                    f"the variables (wrt) are {names}"
+                )
+            by_name[name] = value
+        missing = [m for m in names if m not in by_name]
+        if missing:
+            raise InvalidParameterError(
+                f"at has no value for {missing}; give all of {names}"
+            )
+        cols = [_numbers(by_name[m], f"at[{m!r}]") for m in names]
+        try:
+            cols = np.broadcast_arrays(*cols)
+        except ValueError:
+            shapes = {m: np.shape(c) for m, c in zip(names, cols, strict=True)}
+            raise ShapeError(f"the values in at do not broadcast: {shapes}") from None
+        if cols[0].ndim > 1:
+            raise ShapeError("values in at must be scalars or 1-D arrays of points")
+        pts = np.stack([np.atleast_1d(c) for c in cols], axis=-1)
+    else:
+        pts = _numbers(at, "at")
+        if pts.ndim == 0 and n == 1:
+            pts = pts.reshape(1, 1)
+        elif pts.ndim == 1:
+            pts = pts.reshape(-1, 1) if n == 1 else pts.reshape(1, -1)
+        if pts.ndim != 2 or pts.shape[1] != n:
+            raise ShapeError(
+                f"at has shape {np.shape(at)}, but wrt has {n} variable"
+                f"{'s' if n != 1 else ''} {names}: give {n} values, or an array "
+                f"(k, {n}) of k points"
+            )
+    if pts.shape[0] == 0:
+        raise ShapeError("at holds no points")
+    if not np.all(np.isfinite(pts)):
+        bad = np.argwhere(~np.isfinite(pts))[0]
+        raise InvalidParameterError(
+            f"at must be finite; point {bad[0]} has {names[bad[1]]}="
+            f"{pts[tuple(bad)]}"
+        )
+    return pts
+
+
+def _short(obj, limit: int = 50) -> str:
+    text = str(obj)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _numbers(value, label) -> np.ndarray:
+    try:
+        return np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        raise CalckitTypeError(f"{label} must be numbers; got {value!r}") from None
+
+
+def _params(params, expr, k):
+    """(symbols, values) of the fixed parameters; values scalars or (k,)."""
+    if not params:
+        return (), ()
+    if not isinstance(params, Mapping):
+        raise CalckitTypeError(
+            f"params must be a dict {{name: value}} of fixed values; got {params!r}"
+        )
+    syms, values = [], []
+    for key, value in params.items():
+        sym = as_symbol(key, expr, name="params")
+        arr = _numbers(value, f"params[{sym.name!r}]")
+        if arr.ndim > 1 or (arr.ndim == 1 and arr.size not in (1, k)):
+            raise ShapeError(
+                f"params[{sym.name!r}] must be a scalar or have one value per point "
+                f"({k}); got shape {arr.shape}"
+            )
+        if not np.all(np.isfinite(arr)):
+            raise InvalidParameterError(
+                f"params[{sym.name!r}] must be finite; got {value!r}"
+            )
+        syms.append(sym)
+        values.append(arr.reshape(-1) if arr.ndim else arr)
+    return tuple(syms), tuple(values)
+
+
+# -- the check -----------------------------------------------------------------
+
+
+def gradcheck(
+    expr,
+    wrt=None,
+    at=None,
+    params=None,
+    rtol: float = 1e-6,
+    atol: float = 1e-8,
+    method: str = "richardson",
+    order: int = 1,
+) -> GradcheckReport:
+    """Check the exact gradient (or Hessian) of ``expr`` numerically.
+
+    Parameters
+    ----------
+    expr : sympy.Expr or str
+        Scalar expression.
+    wrt : sequence of symbols or names, or str, optional
+        Variables to differentiate in; default: the free symbols sorted by
+        name, minus the ``params``.
+    at : dict, sequence or array (k, n)
+        Where to check: ``{"x": 1.0, "y": 2.0}`` (values may be 1-D arrays,
+        one per point), ``n`` values in the order of ``wrt``, or ``k`` points
+        as an array of shape ``(k, n)``.
+    params : dict, optional
+        Fixed values of the other symbols (scalars, or one value per point).
+    rtol, atol : float
+        Tolerances, widened by twice the numeric error estimate.
+    method : str
+        Numeric method: ``richardson`` (default), ``central``, ``complex``
+        (order 1 only), ``forward``, ``backward`` (order 1 only).
+    order : {1, 2}
+        1 checks :func:`calckit.compile_grad`, 2 :func:`calckit.compile_hessian`
+        (upper triangle entries).
+
+    Returns
+    -------
+    GradcheckReport
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> r = gradcheck("x**2*y + sin(y)", at=np.array([[1.0, 2.0], [0.5, -1.0]]),
+    ...               order=2)
+    >>> r.ok, len(r.rows), r.exact.shape
+    (True, 6, (2, 2, 2))
+    >>> gradcheck("relu(x)", at={"x": 0.0}).rows[0].status
+    'kink'
+    """
+    from calckit.kernels import compile as compile_kernel
+    from calckit.kernels import compile_grad, compile_hessian
+
+    if order not in (1, 2) or isinstance(order, bool):
+        raise InvalidParameterError(
+            f"order must be 1 (gradient) or 2 (Hessian); got {order!r}"
+        )
+    check_method(method, allowed=METHODS if order == 1 else HESSIAN_METHODS)
+    for label, tol in (("rtol", rtol), ("atol", atol)):
+        if not (isinstance(tol, (int, float)) and np.isfinite(tol) and tol >= 0):
+            raise InvalidParameterError(
+                f"{label} must be a finite number >= 0; got {tol!r}"
+            )
+    e = as_expr(expr)
+    param_names = set()
+    if isinstance(params, Mapping):
+        param_names = {k.name if isinstance(k, sp.Symbol) else str(k) for k in params}
+    if wrt is None:
+        wrt_syms = [s for s in as_symbols(None, e) if s.name not in param_names]
+    else:
+        wrt_syms = as_symbols(wrt, e)
+    if not wrt_syms:
+        raise InvalidParameterError(f"{e} has no variables to check; give wrt")
+    pts = _points(at, wrt_syms)
+    k, n = pts.shape
+    param_syms, param_values = _params(params, e, k)
+    if method == "complex":  # the complex step needs a complex, unrewritten kernel
+        f = compile_kernel(e, wrt_syms, param_syms, stable=False, dtype=np.complex128)
+    else:
+        f = compile_kernel(e, wrt_syms, param_syms)
+    compile_exact = compile_grad if order == 1 else compile_hessian
+    exact_kernel = compile_exact(e, wrt_syms, param_syms)
+
+    def fvec(rows):
+        reps = rows.shape[0] // k
+        extra = [np.repeat(v, reps) if v.ndim else v for v in param_values]
+        return f(*rows.T, *extra)
+
+    fvec.__qualname__ = f"compiled({_short(e)})"
+
+    grad_kernel = compile_grad(e, wrt_syms, param_syms) if order == 2 else None
+
+    def gvec(rows):
+        reps = rows.shape[0] // k
+        extra = [np.repeat(v, reps) if v.ndim else v for v in param_values]
+        return grad_kernel(*rows.T, *extra)
+
+    with np.errstate(all="ignore"):
+        exact = np.broadcast_to(exact_kernel(*pts.T, *param_values),
+                                (k,) + (n,) * order).astype(float)
+        if order == 1:
+            est = directional_estimate(fvec, pts, method, vectorized=True)
+        else:
+            est = hessian_estimate(fvec, pts, method, vectorized=True)
+        status = _judge(exact, est.value, est.error, rtol, atol)
+        if np.any(status == "FAIL"):
+            kink = _kinks(e, wrt_syms, param_syms, param_values, pts, order, fvec,
+                          gvec, rtol, atol)
+            status = np.where((status == "FAIL") & kink, "kink", status)
+    rows = _rows(exact, est, status, wrt_syms, order)
+    return GradcheckReport(
+        expr=e, wrt=[s.name for s in wrt_syms], points=pts, order=order,
+        method=method, rtol=float(rtol), atol=float(atol), rows=rows, exact=exact,
+        numeric=est.value, error_estimate=est.error, nfev=est.nfev,
+    )
+
+
+def _judge(exact, numeric, error, rtol, atol):
+    diff = np.abs(exact - numeric)
+    scale = np.maximum(np.abs(exact), np.abs(numeric))
+    ok = diff <= atol + rtol * scale + 2.0 * error
+    status = np.where(ok, "ok", "FAIL").astype(object)
+    status[~(np.isfinite(exact) & np.isfinite(numeric))] = "nan"
+    return status
+
+
+def _kink_surfaces(e):
+    """Expressions that vanish where ``e`` may not be differentiable."""
+    out = []
+    for node in sp.preorder_traversal(e):
+        if isinstance(node, (sp.Abs, sp.sign, sp.Heaviside, sp.floor, sp.ceiling)):
+            out.append(node.args[0])
+        elif isinstance(node, (sp.Max, sp.Min)):
+            args = node.args
+            out += [a - b for i, a in enumerate(args) for b in args[i + 1:]]
+        elif isinstance(node, sp.Piecewise):
+            for _, cond in node.args:
+                out += [r.lhs - r.rhs for r in _relationals(cond)]
+    return [s for s in dict.fromkeys(out) if s.free_symbols]
+
+
+def _relationals(cond):
+    if isinstance(cond, sp.core.relational.Relational):
+        return [cond]
+    if isinstance(cond, (sp.And, sp.Or, sp.Not)):
+        return [r for a in cond.args for r in _relationals(a)]
+    return []
+
+
+def _kinks(e, wrt_syms, param_syms, param_values, pts, order, fvec, gvec, rtol, atol):
+    """Boolean mask (like the entries) of non-differentiable entries."""
+    from calckit.kernels import compile as compile_kernel
+
+    k, n = pts.shape
+    shape = (k,) + (n,) * order
+    on_surface = np.zeros(k, dtype=bool)
+    surfaces = _kink_surfaces(e)
+    if surfaces:
+        kernel = compile_kernel(surfaces, wrt_syms, param_syms, stable=False)
+        values = np.broadcast_to(kernel(*pts.T, *param_values), (k, len(surfaces)))
+        scale = np.maximum(1.0, np.max(np.abs(pts), axis=1))
+        on_surface = np.any(np.abs(values) <= 1e-12 * scale[:, None], axis=1)
+    # one-sided derivatives (of f for order 1, of the exact gradient for order 2)
+    g = fvec if order == 1 else gvec
+    fwd = directional_estimate(g, pts, "forward", vectorized=True)
+    bwd = directional_estimate(g, pts, "backward", vectorized=True)
+    gap = np.abs(fwd.value - bwd.value)
+    scale = np.maximum(np.abs(fwd.value), np.abs(bwd.value))
+    one_sided = gap > atol + rtol * scale + 4.0 * (fwd.error + bwd.error)
+    one_sided |= ~(np.isfinite(fwd.value) & np.isfinite(bwd.value))
+    return np.broadcast_to(on_surface.reshape((k,) + (1,) * order), shape) | one_sided
+
+
+def _rows(exact, est, status, wrt_syms, order):
+    k, n = exact.shape[:2]
+    names = [s.name for s in wrt_syms]
+    rows = []
+    for p in range(k):
+        if order == 1:
+            entries = [((j,), f"d/d{names[j]}", est.step[p, j]) for j in range(n)]
+        else:
+            entries = [
+                ((i, j), f"d2/d{names[i]}2" if i == j else f"d2/d{names[i]}d{names[j]}",
+                 est.step[p, j])
+                for i in range(n) for j in range(i, n)
+            ]
+        for idx, label, step in entries:
+            ex, nu = float(exact[(p, *idx)]), float(est.value[(p, *idx)])
+            diff = abs(ex - nu)
+            scale = max(abs(ex), abs(nu))
+            rel = diff / scale if scale > 0 else (0.0 if diff == 0 else float("inf"))
+            if not (np.isfinite(ex) and np.isfinite(nu)):
+                diff = rel = float("nan")
+            err = float(est.error[(p, *idx)])
+            rows.append(GradcheckRow(p, label, ex, nu, diff, rel, float(step), err,
+                                     str(status[(p, *idx)])))
+    return rows
