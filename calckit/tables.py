@@ -115,6 +115,9 @@ class _TextPrinter(StrPrinter):
             return f"{name}{_primes(n)}({self._print(arg)})"
         return super()._print_Subs(expr)
 
+    def _print_Float(self, expr):
+        return _short_float(expr)
+
     def _print_Piecewise(self, expr):
         parts = []
         for value, cond in expr.args:
@@ -128,6 +131,10 @@ class _TextPrinter(StrPrinter):
 
 
 class _LatexPrinter(LatexPrinter):
+    def _print_Float(self, expr):
+        mant, _, exp = _short_float(expr).partition("e")
+        return rf"{mant} \cdot 10^{{{int(exp)}}}" if exp else mant
+
     def _print_Derivative(self, expr):
         prime = _prime_of(expr)
         if prime:
@@ -141,6 +148,13 @@ class _LatexPrinter(LatexPrinter):
             name, n, arg = prime
             return rf"{name}{_primes(n, latex=True)}\left({self._print(arg)}\right)"
         return super()._print_Subs(expr)
+
+
+def _short_float(value) -> str:
+    """A float constant to 8 significant digits (tables are for reading;
+    the evaluated columns and ``derivatives`` keep full precision)."""
+    text = f"{float(value):.8g}"
+    return text if any(c in text for c in ".en") else text + ".0"
 
 
 def _primes(n: int, *, latex: bool = False) -> str:

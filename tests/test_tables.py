@@ -263,3 +263,50 @@ def test_unknown_column_is_named():
     t = derivative_table(x**2)
     with pytest.raises(InvalidParameterError, match="f'''"):
         t[0, "f'''"]
+
+
+def _numeric_derivative(expr, var, point, order, fixed=None):
+    """mpmath derivative of expr via 30-digit evalf (independent of tables)."""
+    subs = dict(fixed or {})
+
+    def fn(t):
+        subs[var] = sp.Float(t, 30)
+        return mpmath.mpf(str(expr.evalf(30, subs=subs)))
+
+    with mpmath.workdps(30):  # step 1e-8: truncation ~1e-16, rounding ~1e-14
+        return float(mpmath.diff(fn, mpmath.mpf(point), order, h=mpmath.mpf("1e-8")))
+
+
+def test_activation_table_has_every_activation_and_correct_derivatives():
+    from calckit import activations
+    from calckit.tables import activation_table
+
+    pts = [0.7, -1.3]  # away from every kink (0, +-1, +-3)
+    t = activation_table(at=pts)
+    assert [r[0] for r in t.rows] == list(activations.names())
+    xs = t.wrt[0]
+    for i, f in enumerate(t.exprs):
+        for p in pts:
+            for head, k in (("f", 0), ("f'", 1), ("f''", 2)):
+                ref = _numeric_derivative(f, xs, p, k)
+                got = float(t[i, f"{head}({p:g})"])
+                assert got == pytest.approx(ref, rel=1e-9, abs=1e-12), (
+                    t.rows[i][0], head, p)
+    assert "selu" in t.to_markdown() and "1.050701" in str(t)
+
+
+def test_loss_table_has_every_loss_and_correct_derivatives():
+    from calckit import losses
+    from calckit.tables import loss_table
+
+    t = loss_table(orders=(0, 1))
+    names = [r[0].split(" (")[0] for r in t.rows]
+    assert names == list(losses.names())
+    yhat = t.wrt[0]
+    syms = {s.name: s for f in t.exprs for s in f.free_symbols}
+    fixed = {syms[n]: v for n, v in {"y": 1, "y2": 0.5, "z2": 0.2}.items() if n in syms}
+    for i, f in enumerate(t.exprs):
+        d = t.derivatives[i][(yhat,)]
+        got = float(d.subs(fixed).subs(yhat, 0.3))
+        ref = _numeric_derivative(f, yhat, 0.3, 1, fixed)
+        assert got == pytest.approx(ref, rel=1e-9, abs=1e-12), t.rows[i][0]
