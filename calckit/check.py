@@ -428,26 +428,25 @@ def gradcheck(
     pts = _points(at, wrt_syms)
     k, n = pts.shape
     param_syms, param_values = _params(params, e, k)
+    real_f = compile_kernel(e, wrt_syms, param_syms)
     if method == "complex":  # the complex step needs a complex, unrewritten kernel
         f = compile_kernel(e, wrt_syms, param_syms, stable=False, dtype=np.complex128)
     else:
-        f = compile_kernel(e, wrt_syms, param_syms)
+        f = real_f
     compile_exact = compile_grad if order == 1 else compile_hessian
     exact_kernel = compile_exact(e, wrt_syms, param_syms)
 
-    def fvec(rows):
-        reps = rows.shape[0] // k
-        extra = [np.repeat(v, reps) if v.ndim else v for v in param_values]
-        return f(*rows.T, *extra)
+    def batched(kernel):
+        def fvec(rows):
+            reps = rows.shape[0] // k
+            extra = [np.repeat(v, reps) if v.ndim else v for v in param_values]
+            return kernel(*rows.T, *extra)
 
-    fvec.__qualname__ = f"compiled({_short(e)})"
+        fvec.__qualname__ = f"compiled({_short(e)})"
+        return fvec
 
-    grad_kernel = compile_grad(e, wrt_syms, param_syms) if order == 2 else None
-
-    def gvec(rows):
-        reps = rows.shape[0] // k
-        extra = [np.repeat(v, reps) if v.ndim else v for v in param_values]
-        return grad_kernel(*rows.T, *extra)
+    fvec = batched(f)
+    gvec = batched(compile_grad(e, wrt_syms, param_syms)) if order == 2 else None
 
     with np.errstate(all="ignore"):
         exact = np.broadcast_to(exact_kernel(*pts.T, *param_values),
@@ -458,8 +457,8 @@ def gradcheck(
             est = hessian_estimate(fvec, pts, method, vectorized=True)
         status = _judge(exact, est.value, est.error, rtol, atol)
         if np.any(status == "FAIL"):
-            kink = _kinks(e, wrt_syms, param_syms, param_values, pts, order, fvec,
-                          gvec, rtol, atol)
+            kink = _kinks(e, wrt_syms, param_syms, param_values, pts, order,
+                          batched(real_f), gvec, rtol, atol)
             status = np.where((status == "FAIL") & kink, "kink", status)
     rows = _rows(exact, est, status, wrt_syms, order)
     return GradcheckReport(

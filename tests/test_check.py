@@ -1,0 +1,210 @@
+"""calckit.gradcheck: exact kernels vs numeric derivatives, reports, kinks, errors."""
+
+import numpy as np
+import pytest
+import sympy as sp
+
+import calckit as ck
+from calckit.check import GradcheckReport, gradcheck
+from calckit.errors import (
+    CalckitTypeError,
+    InvalidParameterError,
+    NumericError,
+    ShapeError,
+    UnknownNameError,
+)
+
+x, y, w, b = sp.symbols("x y w b", real=True)
+
+
+def _make_wrong(name, factor, shift=0):
+    """A sin-like primitive whose fdiff is wrong by ``factor`` (and ``shift``)."""
+
+    def fdiff(self, argindex=1):
+        return factor * sp.cos(self.args[0]) + shift
+
+    def numpycode(self, printer):
+        return f"{printer._module_format('numpy.sin')}({printer._print(self.args[0])})"
+
+    return type(name, (sp.Function,), {"fdiff": fdiff, "_numpycode": numpycode})
+
+
+def test_public_names():
+    assert ck.gradcheck is gradcheck and ck.GradcheckReport is GradcheckReport
+
+
+@pytest.mark.parametrize(
+    "expr",
+    [
+        "log(1 + exp(w*x + b))",
+        "w**2*x*sin(b) + exp(-w*b)",
+        "sigmoid(w*x + b)",
+        "tanh(w)*atan(b*x) + sqrt(w**2 + 1)",
+    ],
+)
+def test_smooth_expressions_pass_at_many_points(expr, rng):
+    at = rng.normal(size=(5, 2))
+    report = gradcheck(expr, wrt="w b", at=at, params={"x": 0.7})
+    assert report.ok and bool(report)
+    assert len(report.rows) == 10 and report.exact.shape == (5, 2)
+    assert report.max_rel_error < 1e-9
+    assert all(r.status == "ok" for r in report.rows)
+    np.testing.assert_array_equal(report.points, at)
+
+
+def test_order_two_checks_the_hessian(rng):
+    at = rng.uniform(-2, 2, size=(3, 3))
+    report = gradcheck("x**2*y*exp(w/3) + sin(x*y*w)", wrt="x y w", at=at, order=2)
+    assert report.ok and report.exact.shape == (3, 3, 3)
+    assert len(report.rows) == 3 * 6  # upper triangle per point
+    assert report.max_rel_error < 1e-8
+    assert {r.component for r in report.rows} >= {"d2/dx2", "d2/dxdy", "d2/dyw"
+                                                  .replace("yw", "ydw")}
+
+
+@pytest.mark.parametrize("method", ["central", "richardson", "complex", "forward"])
+def test_wrong_derivative_is_caught_by_every_method(method):
+    wrong = _make_wrong("sin_wrong", 1 + 1e-4)  # 1e-4 relative error in d/dx
+    report = gradcheck(wrong(x) * y, wrt="x y", at=[[0.5, 2.0], [1.0, -1.0]],
+                       method=method)
+    assert not report.ok
+    failed = report.failures
+    assert {(r.point, r.component) for r in failed} == {(0, "d/dx"), (1, "d/dx")}
+    assert all(r.status == "FAIL" for r in failed)
+    assert report.rows[report.worst].status == "FAIL"
+    assert "FAIL" in str(report) and "<- worst" in str(report)
+    assert report.max_rel_error == pytest.approx(1e-4, rel=1e-3)
+
+
+def test_small_errors_caught_with_richardson_but_tolerated_by_forward():
+    wrong = _make_wrong("sin_slightly_wrong", 1 + 1e-7)
+    tight = gradcheck(wrong(x), at=[0.3, 1.2], rtol=1e-9, atol=0.0)
+    assert not tight.ok  # richardson's error estimate is well below 1e-7
+    loose = gradcheck(wrong(x), at=[0.3, 1.2], rtol=1e-9, atol=0.0, method="forward")
+    # forward differences are too coarse to judge 1e-7: their error estimate
+    # widens the tolerance instead of reporting a false failure
+    assert loose.ok
+    assert all(r.error_estimate > 1e-7 * abs(r.exact) for r in loose.rows)
+
+
+def test_numeric_error_estimate_widens_tolerance():
+    # forward differences: true error ~1e-8, far above rtol=1e-12, still ok
+    report = gradcheck("exp(x)*sin(3*y)", at=[0.4, 0.2], rtol=1e-12, atol=0.0,
+                       method="forward")
+    assert report.ok
+    assert report.max_rel_error > 1e-12
+    for r in report.rows:
+        assert r.abs_error <= 2 * r.error_estimate
+
+
+def test_relu_kink_is_reported_not_failed():
+    relu = ck.activations.get("relu")
+    report = gradcheck(relu(x) * y, wrt="x y", at=[[0.0, 2.0], [0.5, 2.0]])
+    assert report.ok and report.n_kinks == 1
+    (kink,) = report.kinks
+    assert (kink.point, kink.component, kink.exact) == (0, "d/dx", 0.0)
+    assert kink.numeric == pytest.approx(1.0)  # central average of 0 and 2
+    # kinks do not count in the maxima
+    assert report.max_rel_error < 1e-10
+    assert "kink" in str(report)
+
+
+def test_kink_in_the_hessian():
+    relu = ck.activations.get("relu")
+    report = gradcheck(relu(x) ** 2 + x * y, wrt="x y", at=[[0.0, 1.5], [0.3, 1.5]],
+                       order=2)
+    assert report.ok and [r.component for r in report.kinks] == ["d2/dx2"]
+
+
+def test_kink_found_numerically_near_but_not_at_the_point():
+    # |x - 1e-9| at 0: the kink is inside the stencil; one-sided derivatives disagree
+    report = gradcheck("Abs(x - 1e-9)", at=[0.0])
+    assert report.ok and report.rows[0].status == "kink"
+
+
+def test_relative_error_definition():
+    report = gradcheck("x*y + 3", at=[0.0, 0.0])
+    assert [r.rel_error for r in report.rows] == [0.0, 0.0]
+    for r in gradcheck("x**3 + y", at=[1.3, 0.2]).rows:
+        expected = abs(r.exact - r.numeric) / max(abs(r.exact), abs(r.numeric))
+        assert r.rel_error == expected
+
+
+def test_params_scalar_and_per_point():
+    at = np.array([[0.5, -1.0], [1.0, 0.3], [-0.2, 0.1]])
+    xs = np.array([2.0, -1.0, 0.5])
+    report = gradcheck("log(1 + exp(w*x + b))", wrt="w b", at=at, params={"x": xs})
+    sig = 1 / (1 + np.exp(-(at[:, 0] * xs + at[:, 1])))
+    np.testing.assert_allclose(report.exact, np.stack([xs * sig, sig], axis=1),
+                               rtol=1e-14)
+    assert report.ok
+    with pytest.raises(ShapeError, match="params\\['x'\\]"):
+        gradcheck("w*x + b", wrt="w b", at=at, params={"x": [1.0, 2.0]})
+
+
+def test_at_forms_agree():
+    a = gradcheck("x**2*y", at={"x": 1.5, "y": -2.0})
+    b_ = gradcheck("x**2*y", at=[1.5, -2.0])
+    c = gradcheck("x**2*y", at={"y": [-2.0, 3.0], "x": 1.5})
+    np.testing.assert_array_equal(a.exact, b_.exact)
+    np.testing.assert_array_equal(c.points, [[1.5, -2.0], [1.5, 3.0]])
+    d = gradcheck("x**2", at=[1.0, 2.0, 3.0])  # one variable: a list is k points
+    assert d.points.shape == (3, 1)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "needle"),
+    [
+        ({"at": [1.0, 2.0, 3.0]}, ShapeError, "wrt has 2 variables \\['x', 'y'\\]"),
+        ({"at": {"x": 1.0, "z": 2.0}}, UnknownNameError, "'z'"),
+        ({"at": {"x": 1.0}}, InvalidParameterError, "no value for \\['y'\\]"),
+        ({"at": [1.0, np.inf]}, InvalidParameterError, "y=inf"),
+        ({"at": {"x": "one", "y": 2.0}}, CalckitTypeError, "at\\['x'\\]"),
+        ({"at": None}, InvalidParameterError, "needs at="),
+        ({"at": [1.0, 2.0], "order": 3}, InvalidParameterError, "order"),
+        ({"at": [1.0, 2.0], "order": 2, "method": "complex"}, InvalidParameterError,
+         "'central', 'richardson'"),
+        ({"at": [1.0, 2.0], "method": "spline"}, InvalidParameterError, "'richardson'"),
+        ({"at": [1.0, 2.0], "rtol": -1.0}, InvalidParameterError, "rtol"),
+    ],
+)
+def test_bad_arguments(kwargs, error, needle):
+    with pytest.raises(error, match=needle):
+        gradcheck("x**2*y", **kwargs)
+
+
+def test_complex_step_on_expression_without_complex_support_is_clear():
+    # scipy's expit has no complex loop: say so, name the kernel, suggest richardson
+    with pytest.raises(NumericError, match="compiled\\(sigmoid\\(x\\)\\).*richardson"):
+        gradcheck("sigmoid(x)", at=[0.5], method="complex")
+
+
+def test_text_markdown_and_html():
+    report = gradcheck("x**2*y + sin(y)", at=[[1.0, 2.0], [0.5, -1.0]])
+    text = str(report)
+    lines = text.splitlines()
+    assert lines[0].startswith("gradcheck OK: order 1, method richardson, 2 points")
+    table = lines[lines.index(next(ln for ln in lines if ln.startswith("point  "))):]
+    starts = {ln.index(" d/d") for ln in table[1:]}
+    assert len(starts) == 1  # component column aligned
+    assert len({ln.rstrip().find("  ok") for ln in table[1:]}) == 1  # status aligned
+    assert text.count("<- worst") == 1
+    md = report._repr_markdown_()
+    assert "| point | component | exact | numeric |" in md and "**" in md
+    page = report._repr_html_()
+    assert page.count("<tr") == 1 + 4 and "<table>" in page
+    assert "GradcheckReport ok=True" in repr(report)
+
+
+def test_long_reports_are_truncated_in_str_but_complete_in_rows(rng):
+    report = gradcheck("sin(x)*y", at=rng.normal(size=(80, 2)))
+    assert len(report.rows) == 160
+    text = str(report)
+    assert "more rows, all ok" in text and len(text.splitlines()) < 80
+    assert len(report.table(None).splitlines()) == 161
+
+
+def test_nan_entries_fail():
+    report = gradcheck("log(x)", at=[-1.0])
+    assert not report.ok and report.rows[0].status == "nan"
+    assert np.isnan(report.max_abs_error)
