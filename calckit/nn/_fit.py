@@ -203,9 +203,12 @@ def fit(model, X, y, *, loss="mse", optimizer="adam", epochs: int = 10,
     try:
         if first is not None:
             first.input_grad = False  # dL/dX is not needed for training
-        return _loop(model, head, X, Y, labels, track_acc, binary, val, opt, gen,
-                     int(epochs), batch_size, shuffle, early_stopping, min_delta,
-                     restore_best, on_divergence, bar, layers, starts)
+        # overflow is detected below (non-finite loss -> clear error), so
+        # NumPy's warnings would only add noise
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            return _loop(model, head, X, Y, labels, track_acc, binary, val, opt, gen,
+                         int(epochs), batch_size, shuffle, early_stopping,
+                         min_delta, restore_best, on_divergence, bar, layers, starts)
     finally:
         if first is not None:
             first.input_grad = saved_flag
