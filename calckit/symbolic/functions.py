@@ -35,7 +35,15 @@ from __future__ import annotations
 import mpmath
 import sympy as sp
 
-__all__ = ["sigmoid", "softplus", "logsumexp", "ndtr", "log_sigmoid"]
+__all__ = [
+    "sigmoid",
+    "softplus",
+    "logsumexp",
+    "ndtr",
+    "logcosh",
+    "quotient",
+    "log_sigmoid",
+]
 
 
 def _mp_args(args, prec):
@@ -233,7 +241,8 @@ class logsumexp(_StablePrimitive):  # noqa: N801
 
     def _mpmathcode(self, printer):
         f, e = (printer._module_format(f"mpmath.{n}") for n in ("log", "exp"))
-        return f"{f}(" + " + ".join(f"{e}({printer._print(a)})" for a in self.args) + ")"
+        terms = " + ".join(f"{e}({printer._print(a)})" for a in self.args)
+        return f"{f}({terms})"
 
     def _numpycode(self, printer):
         f = printer._module_format("numpy.logaddexp")
@@ -289,6 +298,102 @@ class ndtr(_StablePrimitive):  # noqa: N801
     def _numpycode(self, printer):
         f = printer._module_format("scipy.special.ndtr")
         return f"{f}({printer._print(self.args[0])})"
+
+
+class logcosh(_StablePrimitive):  # noqa: N801
+    r""":math:`\log\cosh(x)`, printed as ``numpy.logaddexp(x, -x) - log(2)``.
+
+    Its derivative is ``tanh(x)`` (exact at 0, unlike a difference of two
+    softmax weights).
+
+    >>> import sympy as sp
+    >>> x = sp.Symbol("x", real=True)
+    >>> logcosh(0), sp.diff(logcosh(x), x), logcosh(sp.Integer(1000)).evalf(8)
+    (0, tanh(x), 999.30685)
+    """
+
+    _latex_name = r"\log\cosh"
+    _pretty_name = "logcosh"
+
+    @classmethod
+    def eval(cls, x):
+        if x.is_zero:
+            return sp.Integer(0)
+        if x in (sp.oo, sp.S.NegativeInfinity):
+            return sp.oo
+        return cls._float_eval((x,))
+
+    def fdiff(self, argindex=1):
+        return sp.tanh(self.args[0])
+
+    def _eval_is_nonnegative(self):
+        return True if self.args[0].is_extended_real else None
+
+    @staticmethod
+    def _mpmath_value(x):
+        return mpmath.log(mpmath.cosh(x))
+
+    def _eval_rewrite_as_cosh(self, x, **kwargs):
+        return sp.log(sp.cosh(x))
+
+    def _mpmathcode(self, printer):
+        f, c = (printer._module_format(f"mpmath.{n}") for n in ("log", "cosh"))
+        return f"{f}({c}({printer._print(self.args[0])}))"
+
+    def _numpycode(self, printer):
+        f = printer._module_format("numpy.logaddexp")
+        a = printer._print(self.args[0])
+        return f"({f}({a}, -({a})) - {float(mpmath.log(2))!r})"
+
+
+class quotient(_StablePrimitive):  # noqa: N801
+    r"""``a/b`` evaluated left to right, so ``quotient(quotient(y, p), p)``
+    computes ``(y/p)/p``: unlike ``y/(p*p)`` it neither underflows ``p*p``
+    to 0 (giving ``0/0``) nor loses digits in a subnormal ``p*p``.
+
+    >>> import sympy as sp
+    >>> a, b = sp.symbols("a b", real=True)
+    >>> sp.diff(quotient(a, b), b), quotient(a, 1)
+    (-a/b**2, a)
+    """
+
+    _latex_name = r"\operatorname{quotient}"
+    _pretty_name = "quotient"
+
+    def _latex(self, printer, exp=None):
+        a, b = (printer._print(t) for t in self.args)
+        tex = rf"\frac{{{a}}}{{{b}}}"
+        return rf"\left({tex}\right)^{{{exp}}}" if exp is not None else tex
+
+    @classmethod
+    def eval(cls, a, b):
+        if b == 1:
+            return a
+        if a.is_zero:
+            return sp.Integer(0)
+        if a.is_Number and b.is_Number:
+            return a / b
+        return None
+
+    def fdiff(self, argindex=1):
+        a, b = self.args
+        return 1 / b if argindex == 1 else -a / b**2
+
+    def _eval_is_finite(self):
+        return None
+
+    @staticmethod
+    def _mpmath_value(a, b):
+        return a / b
+
+    def _eval_rewrite_as_Mul(self, a, b, **kwargs):
+        return a / b
+
+    def _mpmathcode(self, printer):
+        a, b = (printer._print(t) for t in self.args)
+        return f"(({a})/({b}))"
+
+    _numpycode = _mpmathcode
 
 
 def log_sigmoid(x) -> sp.Expr:

@@ -30,7 +30,14 @@ from collections.abc import Callable
 import sympy as sp
 from sympy.codegen.cfunctions import expm1, log1p
 
-from calckit.symbolic.functions import logsumexp, ndtr, sigmoid, softplus
+from calckit.symbolic.functions import (
+    logcosh,
+    logsumexp,
+    ndtr,
+    quotient,
+    sigmoid,
+    softplus,
+)
 
 __all__ = ["stabilize", "RULES"]
 
@@ -112,9 +119,8 @@ def _log_rules(node):
     arg = node.args[0]
     if isinstance(arg, sigmoid):  # log(sigmoid(u)) -> -softplus(-u)
         return -softplus(-arg.args[0])
-    if isinstance(arg, sp.cosh):  # log(cosh(u)) -> logsumexp(u, -u) - log 2
-        u = arg.args[0]
-        return logsumexp(u, -u) - sp.log(2)
+    if isinstance(arg, sp.cosh):  # log(cosh(u)) -> logcosh(u)
+        return logcosh(arg.args[0])
     if isinstance(arg, sp.Mul):  # log(sigmoid(u)**k * rest) handled factorwise
         sig = [f for f in arg.args if isinstance(f, sigmoid)]
         if sig and all(f.is_positive for f in arg.args):
@@ -213,6 +219,18 @@ def _mul_rules(node):
                 j = factors.index(target)
                 rest = [g for m, g in enumerate(factors) if m not in (i, j)]
                 return sp.Mul(sp.tanh(base.args[0]) ** k, *rest)
+    # y*p**-k -> (y/p)/p...: p*p would underflow (0/0) or go subnormal
+    for i, f in enumerate(factors):
+        if (
+            isinstance(f, sp.Pow)
+            and f.exp.is_Integer
+            and f.exp <= -2
+            and not f.base.is_number
+        ):
+            out = sp.Mul(*factors[:i], *factors[i + 1 :])
+            for _ in range(-int(f.exp)):
+                out = quotient(out, f.base)
+            return out
     return None
 
 
