@@ -12,6 +12,7 @@ of lower order, so the estimate is conservative (an upper bound in practice).
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import NamedTuple
 
 import numpy as np
@@ -146,34 +147,43 @@ def directional_estimate(
         return Estimate(value, _complex_error(value, None), steps, nfev)
     steps = step_sizes(x, method=method, n=n, h=h, scale=scale,
                        order=stencil_order(method))
-    offsets, weights, factor = _plan(method, n, with_error)
-    nonzero = offsets != 0
-    centre = not np.all(nonzero)
-    shifts = offsets[nonzero].astype(float)
+    shifts, weights, factor, centre = _vector_plan(method, n, with_error)
     disp = shifts[None, :, None, None] * (steps[:, None, :, None] * eye)
     points = (x[:, None, None, :] + disp).reshape(batch, -1, dim)
     if centre:
         points = np.concatenate([x[:, None, :], points], axis=1)
-    values, nfev = call_vector(
-        f, points.reshape(-1, dim), vectorized=vectorized
-    )
+    count = points.shape[1]
+    values, nfev = call_vector(f, points.reshape(-1, dim), vectorized=vectorized)
     out = values.shape[1:]
-    values = values.reshape((batch, points.shape[1]) + out)
-    start = 1 if centre else 0
-    grid = values[:, start:].reshape((batch, shifts.size, dim) + out)
-    grid = np.moveaxis(grid, 1, 0)  # (S, B, d, *out)
+    values = values.reshape(batch, count, -1)  # (B, P, M)
+    size = values.shape[2]
+    grid = values[:, int(centre):].reshape(batch, shifts.size, dim * size)
     if centre:
-        centre_values = np.broadcast_to(values[:, :1], grid.shape[1:])[None]
-        grid = np.concatenate([centre_values, grid], axis=0)
-        weights = np.concatenate(
-            [weights[:, ~nonzero], weights[:, nonzero]], axis=1
+        centre_values = np.tile(values[:, :1], (1, 1, dim))
+        grid = np.concatenate([centre_values, grid], axis=1)  # (B, S, d*M)
+    # weights sum to 0: subtracting one row is exact and keeps constants at 0
+    est = (weights @ (grid - grid[:, :1])).reshape(batch, -1, dim, size)
+    hn = (steps**n)[:, :, None]  # (B, d, 1)
+    value = est[:, 0] / hn
+    error = None
+    if with_error:
+        rounding = (np.abs(weights[0]) @ np.abs(grid)).reshape(batch, dim, size)
+        error = factor * np.abs(value - est[:, 1] / hn) + (
+            _ROUNDING * _EPS * rounding / hn
         )
-    hn = (steps**n).reshape((batch, dim) + (1,) * len(out))
-    value, error = _combine(weights, grid, hn, with_error, factor)
-    value = np.moveaxis(value, 1, -1)
-    if error is not None:
-        error = np.moveaxis(error, 1, -1)
+        error = np.swapaxes(error, 1, 2).reshape((batch, *out, dim))
+    value = np.swapaxes(value, 1, 2).reshape((batch, *out, dim))
     return Estimate(value, error, steps, nfev)
+
+
+@lru_cache(maxsize=64)
+def _vector_plan(method, n, with_error):
+    """(nonzero offsets, weights with the centre column first, factor, centre)."""
+    offsets, weights, factor = _plan(method, n, with_error)
+    nonzero = offsets != 0
+    centre = not bool(np.all(nonzero))
+    weights = np.concatenate([weights[:, ~nonzero], weights[:, nonzero]], axis=1)
+    return offsets[nonzero].astype(float), weights, factor, centre
 
 
 def check_scalar_output(est: Estimate, f, what: str) -> None:

@@ -63,8 +63,8 @@ def base_step(method: str, n: int = 1, *, order: int | None = None) -> float:
 
 
 def _pow2_floor(h: np.ndarray) -> np.ndarray:
-    mantissa, exponent = np.frexp(h)
-    return np.ldexp(np.full_like(h, 0.5), exponent)
+    _, exponent = np.frexp(h)
+    return np.ldexp(0.5, exponent)
 
 
 def step_sizes(
