@@ -41,6 +41,8 @@ every kernel.
 
 from __future__ import annotations
 
+import math
+
 import numpy
 import sympy as sp
 
@@ -96,29 +98,31 @@ def _piecewise(shape, dtype, branches, args):
     """Evaluate a lowered ``Piecewise``: each branch only where it applies.
 
     ``branches`` is a sequence of ``(condition, value)`` functions of
-    ``args`` (``condition`` None means ``True``). Elements no condition
-    selects are ``nan``, as SymPy leaves them undefined.
+    ``args`` (``condition`` None means ``True``). Each condition sees only
+    the elements no earlier condition selected, each value only the elements
+    its condition selected (gathered with flat indices). Elements no
+    condition selects are ``nan``, as SymPy leaves them undefined.
     """
-    args = [numpy.broadcast_to(a, shape) for a in args]
-    out = numpy.full(shape, numpy.nan, dtype)
-    rem = None  # None: every element is still unassigned
+    sub = [numpy.broadcast_to(a, shape).reshape(-1) for a in args]
+    out = numpy.full(math.prod(shape), numpy.nan, dtype)
+    idx = None  # flat indices of the unassigned elements; None: all of them
     for cond, value in branches:
         if cond is None:
-            sel = rem
-        elif rem is None:
-            sel = numpy.broadcast_to(cond(*args), shape)
-        else:
-            sel = rem.copy()
-            sel[rem] = cond(*[a[rem] for a in args])
-        if sel is None:
-            out[...] = value(*args)
-            return out
-        if sel.any():
-            out[sel] = value(*[a[sel] for a in args])
-        rem = ~sel if rem is None else rem & ~sel
-        if not rem.any():
+            if idx is None:
+                out[...] = value(*sub)
+            else:
+                out[idx] = value(*sub)
             break
-    return out
+        c = numpy.broadcast_to(cond(*sub), out.shape if idx is None else idx.shape)
+        yes = numpy.flatnonzero(c)
+        no = numpy.flatnonzero(~c)
+        if yes.size:
+            out[yes if idx is None else idx[yes]] = value(*[a.take(yes) for a in sub])
+        if not no.size:
+            break
+        sub = [a.take(no) for a in sub]
+        idx = no if idx is None else idx[no]
+    return out.reshape(shape)
 
 
 _NUMERIC_KINDS = {"b", "i", "u", "f"}
