@@ -43,6 +43,7 @@ __all__ = [
 
 Params = Union[np.ndarray, "dict[str, np.ndarray]"]  # noqa: UP007
 Schedule = Callable[[int], float]
+_F64 = np.dtype(np.float64)
 ScalarOrSchedule = Union[float, Schedule]  # noqa: UP007
 
 
@@ -255,7 +256,8 @@ class Optimizer:
         self._hyper = dict(hyper)
         for k, v in hyper.items():
             setattr(self, k, v)
-        self._lr_is_schedule = callable(hyper.get("lr"))
+        self._lr = hyper.get("lr")
+        self._lr_is_schedule = callable(self._lr)
         self._freeze()
 
     @property
@@ -297,22 +299,33 @@ class Optimizer:
 
     def learning_rate(self, count: int) -> float:
         """The learning rate of the step taken after ``count`` steps."""
-        lr = self._hyper["lr"]
-        return float(lr(count)) if self._lr_is_schedule else lr
+        return float(self._lr(count)) if self._lr_is_schedule else self._lr
 
     def step(self, params: Params, grads: Params, state: Any) -> tuple[Params, Any]:
         """One update: return ``(new_params, new_state)``; inputs are not
         modified."""
-        owner = type(self).__name__
-        if not isinstance(state, self.State):
+        if type(state) is not self.State and not isinstance(state, self.State):
+            owner = type(self).__name__
             raise CalckitTypeError(
                 f"{owner}.step: state must be the {self.State.__name__} returned "
                 f"by {owner}.init, got {type(state).__name__}"
             )
         count = state.count
         t = count + 1
-        lr = self.learning_rate(count) if "lr" in self._hyper else None
-        bufs = state[1:]
+        lr = float(self._lr(count)) if self._lr_is_schedule else self._lr
+        if (
+            type(params) is np.ndarray
+            and type(grads) is np.ndarray
+            and params.dtype is _F64
+            and grads.dtype is _F64
+            and params.shape == grads.shape
+        ):  # fast path: nothing to convert or check
+            new_p, new_b = self._leaf(params, grads, state[1:], t, lr)
+            return new_p, self.State(t, *new_b)
+        return self._step_general(params, grads, state[1:], t, lr)
+
+    def _step_general(self, params, grads, bufs, t, lr):
+        owner = type(self).__name__
         if isinstance(params, dict):
             _check_same_tree(params, grads, owner)
             new_p, new_bufs = {}, [None if b is None else {} for b in bufs]
