@@ -12,8 +12,8 @@ Methods
 ``central``
     Central differences, second-order accurate (relative error ~1e-10).
 ``richardson``
-    Central differences at steps h, 2h, 3h, 4h combined by Richardson
-    extrapolation: an 8th-order stencil, 8 evaluations per first derivative,
+    Central differences at steps h, 2h, ..., 6h combined by Richardson
+    extrapolation: a 12th-order stencil, 12 evaluations per first derivative,
     relative error ~1e-13 on smooth functions.
 ``complex``
     Complex step ``Im f(x + i h) / h`` (first derivatives only): one
@@ -197,9 +197,10 @@ def jacobian(
     >>> def polar(v):
     ...     r, t = v[..., 0], v[..., 1]
     ...     return np.stack([r * np.cos(t), r * np.sin(t)], axis=-1)
-    >>> np.round(jacobian(polar, [2.0, 0.0], method="richardson"), 10)
-    array([[1., 0.],
-           [0., 2.]])
+    >>> J = jacobian(polar, [2.0, 0.5], method="richardson")
+    >>> bool(np.allclose(J, [[np.cos(0.5), -2 * np.sin(0.5)],
+    ...                      [np.sin(0.5), 2 * np.cos(0.5)]], rtol=1e-12))
+    True
     """
     point = _vector_point(x)
     est = directional_estimate(

@@ -5,7 +5,7 @@ At scale ``t`` the diagonal uses ``(f(x + t h_i e_i) - 2 f(x) + f(x - t h_i e_i)
 ``(f(++) - f(+-) - f(-+) + f(--)) / (4 t**2 h_i h_j)``. Both expand in even
 powers of ``t``, so Richardson weights over ``t = 1..K`` cancel the first
 ``K - 1`` error terms. ``central`` is ``K = 1`` (compared with ``K = 2`` for
-its error estimate); ``richardson`` uses ``K = RICHARDSON_LEVELS`` (compared
+its error estimate); ``richardson`` uses ``K = HESSIAN_LEVELS`` (compared
 with ``K - 1``). All points go to ``f`` in one batch.
 """
 
@@ -16,7 +16,7 @@ import numpy as np
 from calckit.errors import ShapeError
 from calckit.numeric._differences import _EPS, _ROUNDING, Estimate
 from calckit.numeric._evaluate import call_vector, fname
-from calckit.numeric._stencils import RICHARDSON_LEVELS, richardson_weights
+from calckit.numeric._stencils import HESSIAN_LEVELS, richardson_weights
 from calckit.numeric._steps import check_method, step_sizes
 
 __all__ = ["HESSIAN_METHODS", "hessian_estimate"]
@@ -33,7 +33,7 @@ def _levels(method: str, with_error: bool):
         alt = np.array(richardson_weights(2))
         count = 2 if with_error else 1
     else:
-        top = RICHARDSON_LEVELS
+        top = HESSIAN_LEVELS
         main = np.array(richardson_weights(top))
         alt = np.append(richardson_weights(top - 1), 0.0)
         count = top
@@ -52,7 +52,7 @@ def hessian_estimate(
     """
     check_method(method, allowed=HESSIAN_METHODS)
     batch, dim = x.shape
-    order = 2 if method == "central" else 2 * RICHARDSON_LEVELS
+    order = 2 if method == "central" else 2 * HESSIAN_LEVELS
     steps = step_sizes(x, method=method, n=2, h=h, scale=scale, order=order)
     scales, weights = _levels(method, with_error)
     nt = scales.size

@@ -23,11 +23,22 @@ from typing import NamedTuple
 
 import numpy as np
 
-__all__ = ["Plan", "fd_weights", "plan_1d", "richardson_weights", "RICHARDSON_LEVELS"]
+__all__ = [
+    "HESSIAN_LEVELS",
+    "Plan",
+    "RICHARDSON_LEVELS",
+    "fd_weights",
+    "plan_1d",
+    "richardson_weights",
+]
 
 #: Number of Richardson levels (central differences at steps h, 2h, ..., K*h).
-#: For a first derivative this is the 8-point, 8th-order central stencil.
-RICHARDSON_LEVELS = 4
+#: For a first derivative this is the 12-point, 12th-order central stencil: the
+#: accuracy panel reaches 1e-12 relative error with it (1e-11 with K = 4).
+RICHARDSON_LEVELS = 6
+#: Richardson levels for Hessians (8 n**2 + 1 points; K = 6 would need 12 n**2 + 1
+#: for a threefold gain in accuracy).
+HESSIAN_LEVELS = 4
 
 
 class Plan(NamedTuple):

@@ -1,0 +1,211 @@
+"""Numeric differentiation: accuracy, evaluations and cost on the panel.
+
+Run ``python benchmarks/numeric.py``. For each calckit method and, side by
+side, ``scipy.differentiate`` (SciPy >= 1.15), ``scipy.optimize.approx_fprime``
+and ``numdifftools`` (when installed), on the panel of
+``calckit.numeric._panel`` (exact values from mpmath at 40 digits):
+
+- max relative error per panel row, entry by entry
+  (``|num - exact| / max(|num|, |exact|)``); for the 10-D gradient and the
+  4-D Hessian also the normwise error ``max|num - exact| / max|exact|``;
+- function evaluations (points passed to ``f``) per derivative on the 1-D
+  rows and per gradient entry on the Rosenbrock row;
+- cost of one 10-D Rosenbrock gradient as a multiple of one exact gradient
+  evaluation (``rosenbrock_grad``, plain NumPy), timed in the same run.
+
+Targets (issue 3): richardson <= 1e-12 relative error on every smooth row
+with <= 12 evaluations per derivative; its Rosenbrock gradient <= 20x the
+exact gradient.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import timeit
+
+import numpy as np
+import scipy
+from scipy.optimize import approx_fprime
+
+from calckit import numeric
+from calckit.numeric._panel import PANEL, exact, rosenbrock, rosenbrock_grad
+
+HAVE_ND = importlib.util.find_spec("numdifftools") is not None
+HAVE_SD = importlib.util.find_spec("scipy.differentiate") is not None
+
+
+class Counter:
+    """Counts points passed to ``f`` (``dim`` coordinates per point)."""
+
+    def __init__(self, f, dim=None, axis=-1):
+        self.f, self.dim, self.axis, self.points = f, dim, axis, 0
+
+    def __call__(self, x):
+        x = np.asarray(x)
+        self.points += x.size if self.dim is None else x.size // self.dim
+        return self.f(x)
+
+
+def _axis0(f):
+    """scipy.differentiate puts coordinates on axis 0; calckit on the last."""
+    return lambda v: f(np.moveaxis(np.asarray(v), 0, -1))
+
+
+# --- tools: name -> (derivative(f, xs), gradient(f, x), hessian(f, x)) ---------
+
+
+def _calckit(method):
+    hess = method if method in numeric.HESSIAN_METHODS else None
+    return (
+        lambda f, x: numeric.derivative(f, x, method=method),
+        lambda f, x: numeric.gradient(f, x, method=method),
+        (lambda f, x: numeric.hessian(f, x, method=hess)) if hess else None,
+    )
+
+
+def _scipy_differentiate():
+    import scipy.differentiate as sd
+
+    return (
+        lambda f, x: sd.derivative(f, x).df,
+        lambda f, x: sd.jacobian(_axis0(f), x).df,
+        lambda f, x: sd.hessian(_axis0(f), x).ddf,
+    )
+
+
+def _approx_fprime():
+    def deriv(f, xs):
+        return np.array([approx_fprime(np.array([v]), lambda t: f(t[0]))[0] for v in xs])
+
+    return deriv, lambda f, x: approx_fprime(x, f), None
+
+
+def _numdifftools():
+    import numdifftools as nd
+
+    return (
+        lambda f, x: nd.Derivative(f)(x),
+        lambda f, x: nd.Gradient(f)(x),
+        lambda f, x: nd.Hessian(f)(x),
+    )
+
+
+def tools():
+    out = {f"calckit {m}": _calckit(m) for m in ("forward", "central", "richardson",
+                                                 "complex")}
+    if HAVE_SD:
+        out["scipy.differentiate"] = _scipy_differentiate()
+    out["scipy approx_fprime"] = _approx_fprime()
+    if HAVE_ND:
+        out["numdifftools"] = _numdifftools()
+    return out
+
+
+# --- measurements -------------------------------------------------------------
+
+
+def _rel(num, truth):
+    num = np.asarray(num, dtype=float)
+    scale = np.maximum(np.abs(num), np.abs(truth))
+    rel = np.where(scale > 0, np.abs(num - truth) / np.where(scale > 0, scale, 1), 0.0)
+    return float(np.max(rel)), float(np.max(np.abs(num - truth)) / np.max(np.abs(truth)))
+
+
+def measure(name, fns, truths):
+    deriv, grad, hess = fns
+    row = {"tool": name}
+    evals_1d = []
+    for panel_row in PANEL:
+        truth = truths[panel_row.name]
+        if panel_row.kind == "derivative":
+            f = Counter(panel_row.f)
+            row[panel_row.name] = _rel(deriv(f, panel_row.points), truth)[0]
+            evals_1d.append(f.points / panel_row.points.size)
+        elif panel_row.kind == "gradient":
+            f = Counter(panel_row.f, dim=panel_row.points.size)
+            rel, norm = _rel(grad(f, panel_row.points), truth)
+            row["rosen rel"], row["rosen norm"] = rel, norm
+            row["rosen evals"] = f.points / panel_row.points.size
+        elif hess is not None:
+            f = Counter(panel_row.f, dim=panel_row.points.size)
+            rel, norm = _rel(hess(f, panel_row.points), truth)
+            row["hess rel"], row["hess norm"], row["hess evals"] = rel, norm, f.points
+    row["evals/deriv"] = max(evals_1d)
+    return row
+
+
+def _time(fn, budget=0.2):
+    number = max(1, int(budget / max(timeit.timeit(fn, number=1), 1e-7)))
+    return min(timeit.repeat(fn, number=number, repeat=5)) / number
+
+
+def cost(fns):
+    x = PANEL[4].points
+    grad = fns[1]
+    return _time(lambda: grad(rosenbrock, x))
+
+
+# --- report -------------------------------------------------------------------
+
+COLUMNS = [
+    ("tool", "{:<21}", 21),
+    ("exp*sin/(1+x^2)", "{:.1e}", 9), ("log1p", "{:.1e}", 9), ("atan", "{:.1e}", 9),
+    ("tanh", "{:.1e}", 9), ("evals/deriv", "{:.1f}", 7),
+    ("rosen rel", "{:.1e}", 9), ("rosen norm", "{:.1e}", 9), ("rosen evals", "{:.1f}", 7),
+    ("rosen cost", "{:.1f}x", 8),
+    ("hess rel", "{:.1e}", 9), ("hess norm", "{:.1e}", 9), ("hess evals", "{:.0f}", 6),
+]
+HEADERS = ["tool", "expsin", "log1p", "atan", "tanh", "ev/der", "rosen", "ros|.|",
+           "ev/ent", "cost", "hess", "hess|.|", "h-ev"]
+
+
+def table(rows):
+    lines = ["  ".join(h.rjust(w) if i else h.ljust(w)
+                       for i, (h, (_, _, w)) in enumerate(zip(HEADERS, COLUMNS,
+                                                              strict=True)))]
+    for row in rows:
+        cells = []
+        for key, fmt, width in COLUMNS:
+            value = row.get(key)
+            text = "n/a" if value is None else fmt.format(value)
+            cells.append(text.ljust(width) if key == "tool" else text.rjust(width))
+        lines.append("  ".join(cells))
+    return "\n".join(lines)
+
+
+def main():
+    truths = {r.name: exact(r) for r in PANEL}
+    x = PANEL[4].points
+    base = _time(lambda: rosenbrock_grad(x))
+    rows = []
+    for name, fns in tools().items():
+        row = measure(name, fns, truths)
+        row["rosen cost"] = cost(fns) / base
+        rows.append(row)
+    print(f"numpy {np.__version__}, scipy {scipy.__version__}, numdifftools "
+          f"{'installed' if HAVE_ND else 'not installed'}; exact 10-D Rosenbrock "
+          f"gradient: {base * 1e6:.1f} us")
+    print("max relative error per row (entrywise; |.| = normwise), evaluations per "
+          "derivative, cost = time / exact gradient time\n")
+    print(table(rows))
+    rich = next(r for r in rows if r["tool"] == "calckit richardson")
+    smooth = ["exp*sin/(1+x^2)", "log1p", "atan", "tanh"]
+    worst_1d = max(rich[k] for k in smooth)
+    print("\ntargets for calckit richardson:")
+    print(f"  1-D rows <= 1e-12: worst {worst_1d:.1e} -> "
+          f"{'met' if worst_1d <= 1e-12 else 'NOT met'}")
+    print(f"  Rosenbrock gradient <= 1e-12: entrywise {rich['rosen rel']:.1e} -> "
+          f"{'met' if rich['rosen rel'] <= 1e-12 else 'NOT met'}; normwise "
+          f"{rich['rosen norm']:.1e} -> {'met' if rich['rosen norm'] <= 1e-12 else 'NOT met'}")
+    print(f"  4-D Hessian <= 1e-12: entrywise {rich['hess rel']:.1e}, normwise "
+          f"{rich['hess norm']:.1e} -> "
+          f"{'met' if rich['hess norm'] <= 1e-12 else 'NOT met'}")
+    evals = max(rich["evals/deriv"], rich["rosen evals"])
+    print(f"  <= 12 evaluations per derivative: {evals:.1f} -> "
+          f"{'met' if evals <= 12 else 'NOT met'}")
+    print(f"  Rosenbrock gradient cost <= 20x exact: {rich['rosen cost']:.1f}x -> "
+          f"{'met' if rich['rosen cost'] <= 20 else 'NOT met'}")
+
+
+if __name__ == "__main__":
+    main()
