@@ -62,9 +62,15 @@ _POW_PREFIX = "p"
 # -- runtime helpers (placed in the namespace of every generated kernel) --------
 def _bshape(arrays):
     """Broadcast shape of ``arrays`` (plain ``ValueError`` if impossible)."""
-    if len(arrays) == 1:
-        return arrays[0].shape
-    return numpy.broadcast_shapes(*[a.shape for a in arrays])
+    shape = ()
+    for a in arrays:  # fast path: scalars and one common shape
+        s = a.shape
+        if s == shape or not s:
+            continue
+        if shape:
+            return numpy.broadcast_shapes(*[a.shape for a in arrays])
+        shape = s
+    return shape
 
 
 def _finish(value, shape, dtype):
@@ -126,14 +132,20 @@ def _piecewise(shape, dtype, branches, args):
 
 
 _NUMERIC_KINDS = {"b", "i", "u", "f"}
+_F64 = numpy.dtype(numpy.float64)
+_F64_SCALAR = numpy.float64
 
 
 def _asarray(x, dtype, name=None):
-    """``x`` as an array of ``dtype``; a calckit error for non-numeric input."""
-    if type(x) is numpy.ndarray:
-        if x.dtype == dtype:
+    """``x`` as an array (or NumPy scalar) of ``dtype``; a calckit error for
+    non-numeric input."""
+    t = type(x)
+    if t is numpy.ndarray:
+        if x.dtype is dtype or x.dtype == dtype:
             return x
         a = x
+    elif (t is float or t is numpy.float64) and dtype is _F64:
+        return _F64_SCALAR(x)
     else:
         if x is None or isinstance(x, (str, bytes, dict, set)):
             raise CalckitTypeError(

@@ -43,7 +43,7 @@ import scipy
 import scipy.special
 import sympy as sp
 
-from calckit._codegen import RUNTIME, generate
+from calckit._codegen import _F64, RUNTIME, generate
 from calckit._printer import UnsupportedError
 from calckit.errors import CalckitTypeError, InvalidParameterError
 from calckit.symbolic._coerce import as_expr, as_symbols, free_symbols
@@ -286,6 +286,8 @@ def compile(  # noqa: A001 - the public name is part of the API
     structure, entries, shape = _normalize(exprs)
     wrt_syms, param_syms = _resolve(entries, wrt, params)
     dtype = numpy.dtype(dtype)
+    if dtype == numpy.float64:
+        dtype = _F64  # one object, so that ``x.dtype is dtype`` is a fast check
     flags = (bool(cse), bool(stable), dtype.str)
     key = ("compile", entries, shape, wrt_syms, param_syms, flags)
     cached = _CACHE.get(key)
