@@ -28,6 +28,8 @@ from calckit.symbolic._coerce import as_expr, as_symbols, free_symbols
 
 __all__ = ["minimize", "OptimizeResult"]
 
+_CHUNK = 4096  # rows of the path buffer allocated up front
+
 
 @dataclass(frozen=True, repr=False)
 class OptimizeResult:
@@ -347,8 +349,9 @@ def _raw(kernel):
 
 def _run(opt, fun, value_and_grad, hess, x, steps, tol, names) -> OptimizeResult:
     n = x.size
-    path = np.empty((steps + 1, n))
-    losses = np.empty(steps + 1)
+    cap = min(steps + 1, _CHUNK)  # grown by doubling: steps may be huge
+    path = np.empty((cap, n))
+    losses = np.empty(cap)
     state = opt.init(x)
     newton = hess is not None
     step = opt.step
@@ -385,6 +388,10 @@ def _run(opt, fun, value_and_grad, hess, x, steps, tol, names) -> OptimizeResult
                 break
             k += 1
             x, f, g, gn = x_new, f_new, g_new, gn_new
+            if k == cap:
+                cap = min(2 * cap, steps + 1)
+                path = np.resize(path, (cap, n))
+                losses = np.resize(losses, cap)
             path[k] = x
             losses[k] = f
     converged = gn < tol

@@ -232,3 +232,17 @@ def test_compare_runs_each_optimizer_and_tabulates():
         assert set(lines[1][start : start + len(word)]) == {"-"}
     with pytest.raises(CalckitTypeError):
         optim.compare(BOWL, [1, 1], {"sgd": 0.1})
+
+
+def test_long_run_path_buffer_grows_and_huge_steps_allocate_nothing_up_front():
+    # SGD on x^2 + 10 y^2: x_k = x0 (1 - 2 lr)^k, y_k = y0 (1 - 20 lr)^k
+    lr, n = 1e-4, 9000
+    r = ck.minimize(BOWL, x0=[3.0, -2.0], optimizer="sgd", lr=lr, steps=n, tol=0.0)
+    k = np.arange(n + 1)
+    expected = np.c_[3.0 * (1 - 2 * lr) ** k, -2.0 * (1 - 20 * lr) ** k]
+    assert r.path.shape == (n + 1, 2)
+    np.testing.assert_allclose(r.path, expected, rtol=1e-10)
+    np.testing.assert_allclose(r.losses, expected[:, 0] ** 2 + 10 * expected[:, 1] ** 2,
+                               rtol=1e-10)
+    r = ck.minimize("x**2", x0=[3.0], optimizer="sgd", lr=0.1, steps=10**12)
+    assert r.converged and r.path.shape == (r.nit + 1, 1)
