@@ -64,9 +64,13 @@ def _compare(label, got, ref, points, syms):
         )
 
 
-def check_stable(label, expr, syms, points, wrt=None):
+def check_stable(label, expr, syms, points, wrt=None, *, raw_orders=2):
     """Value, gradient and Hessian (wrt ``wrt``, default ``syms``) of ``expr``
-    compiled by calckit, against 60-digit mpmath on ``points`` (rows)."""
+    compiled by calckit, against 60-digit mpmath on ``points`` (rows).
+
+    The gradient and Hessian are checked through ``compile_grad`` and
+    ``compile_hessian``; SymPy's own derivatives of the raw expression, up to
+    order ``raw_orders``, are also compiled with ``compile`` and checked."""
     wrt = list(syms if wrt is None else wrt)
     params = [s for s in syms if s not in wrt]
     points = np.asarray(points, dtype=float)
@@ -82,9 +86,11 @@ def check_stable(label, expr, syms, points, wrt=None):
         ("hessian", ck.compile_hessian(expr, wrt, params), ref[:, 1 + n:],
          lambda a: a.reshape(len(a), -1)),
         # compiling SymPy's own derivatives must be just as stable
-        ("diff", ck.compile([*g_ref, *h_ref], wrt, params), ref[:, 1:],
-         lambda a: a),
     ]
+    if raw_orders:
+        raw = [*g_ref, *h_ref][: n if raw_orders == 1 else None]
+        parts.append(("diff", ck.compile(raw, wrt, params),
+                      ref[:, 1:1 + len(raw)], lambda a: a))
     for kind, kernel, r, shape in parts:
         ok = np.all(np.isfinite(r), axis=1)
         if not ok.any():

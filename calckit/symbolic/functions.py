@@ -121,7 +121,7 @@ class sigmoid(_StablePrimitive):  # noqa: N801 - named like the math function
 
     @classmethod
     def eval(cls, x):
-        if x.is_zero:
+        if x is sp.S.Zero:
             return sp.Rational(1, 2)
         if x is sp.oo:
             return sp.Integer(1)
@@ -167,7 +167,7 @@ class softplus(_StablePrimitive):  # noqa: N801
 
     @classmethod
     def eval(cls, x):
-        if x.is_zero:
+        if x is sp.S.Zero:
             return sp.log(2)
         if x is sp.oo:
             return sp.oo
@@ -269,7 +269,7 @@ class ndtr(_StablePrimitive):  # noqa: N801
 
     @classmethod
     def eval(cls, x):
-        if x.is_zero:
+        if x is sp.S.Zero:
             return sp.Rational(1, 2)
         if x is sp.oo:
             return sp.Integer(1)
@@ -317,7 +317,7 @@ class logcosh(_StablePrimitive):  # noqa: N801
 
     @classmethod
     def eval(cls, x):
-        if x.is_zero:
+        if x is sp.S.Zero:
             return sp.Integer(0)
         if x in (sp.oo, sp.S.NegativeInfinity):
             return sp.oo
@@ -369,7 +369,7 @@ class quotient(_StablePrimitive):  # noqa: N801
     def eval(cls, a, b):
         if b == 1:
             return a
-        if a.is_zero:
+        if a is sp.S.Zero:
             return sp.Integer(0)
         if a.is_Number and b.is_Number:
             return a / b

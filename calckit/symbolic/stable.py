@@ -98,10 +98,18 @@ def _split(term: sp.Expr, pred: Callable[[sp.Expr], bool]):
     """Yield ``(coeff, factor)`` with ``term == coeff*factor`` and pred(factor)."""
     if pred(term):
         yield sp.Integer(1), term
-    elif isinstance(term, sp.Mul):
-        for i, f in enumerate(term.args):
-            if pred(f):
-                yield sp.Mul(*term.args[:i], *term.args[i + 1 :]), f
+    for i, f in enumerate(sp.Mul.make_args(term)):
+        rest = sp.Mul.make_args(term)[:i] + sp.Mul.make_args(term)[i + 1 :]
+        if isinstance(term, sp.Mul) and pred(f):
+            yield sp.Mul(*rest), f
+        elif (  # sigmoid(u)**k = sigmoid(u)**(k-1) * sigmoid(u)
+            isinstance(f, sp.Pow)
+            and isinstance(f.base, sigmoid)
+            and f.exp.is_Integer
+            and f.exp >= 2
+            and pred(f.base)
+        ):
+            yield sp.Mul(*rest, f.base ** (f.exp - 1)), f.base
 
 
 def _cheap_expand(e: sp.Expr) -> sp.Expr:
@@ -188,6 +196,13 @@ def _sig_power(f):
     return None
 
 
+def _has_exp_term(add) -> bool:
+    return any(
+        _exp_power(g) or any(_exp_power(h) for h in sp.Mul.make_args(g))
+        for g in add.args
+    )
+
+
 def _mul_rules(node):
     if not isinstance(node, sp.Mul):
         return None
@@ -200,16 +215,47 @@ def _mul_rules(node):
         drop = {i for i, _ in exps}
         rest = [f for i, f in enumerate(factors) if i not in drop]
         return sp.Mul(merged, *rest)
-    # exp(u)*sigmoid(-u)**k -> sigmoid(u)*sigmoid(-u)**(k-1)
+    # exp(r*u)*sigmoid(-u)**n -> sigmoid(u)**r*sigmoid(-u)**(n-r), 1 <= r <= n
     if len(exps) == 1:
         i, (a, k) = exps[0]
-        if k == 1:
-            for j, f in enumerate(factors):
-                sp_ = _sig_power(f)
-                if sp_ is not None and _is_neg(sp_[0], a):
-                    u, n = sp_
+        a = a * k
+        # exp(c)*(exp(a) + b)**k -> exp(a + c)*... + b*exp(c)*...: exponents
+        # cancel before anything overflows (k a small positive integer)
+        for j, f in enumerate(factors):
+            base, k = f.as_base_exp()
+            if not (isinstance(base, sp.Add) and _has_exp_term(base)):
+                continue
+            if k == 1:
+                terms = base.args
+            elif k.is_Integer and 2 <= k and len(base.args) ** int(k) <= 64:
+                terms = sp.Add.make_args(sp.expand_multinomial(f))
+            else:
+                continue
+            rest = [g for m, g in enumerate(factors) if m not in (i, j)]
+            return sp.Mul(sp.Add(*[factors[i] * g for g in terms]), *rest)
+        for j, f in enumerate(factors):
+            sig = _sig_power(f)
+            if sig is None:
+                continue
+            v, n = sig
+            for r in range(1, n + 1):
+                if sp.Add(a, r * v) == 0:
                     rest = [g for m, g in enumerate(factors) if m not in (i, j)]
-                    return sp.Mul(sigmoid(a), sigmoid(u) ** (n - 1), *rest)
+                    return sp.Mul(sigmoid(-v) ** r, sigmoid(v) ** (n - r), *rest)
+    # (1 + exp(v))**k * sigmoid(-v)**n -> sigmoid(-v)**(n - k), k <= n
+    for j, f in enumerate(factors):
+        base, k = f.as_base_exp()
+        if not (isinstance(base, sp.Add) and k.is_Integer and k > 0):
+            continue
+        lse = _lse_of_sum(base)
+        if not isinstance(lse, softplus):
+            continue
+        v = lse.args[0]
+        for m, g in enumerate(factors):
+            sig = _sig_power(g)
+            if sig is not None and sig[1] >= k and _is_neg(sig[0], v):
+                rest = [h for q, h in enumerate(factors) if q not in (j, m)]
+                return sp.Mul(sigmoid(-v) ** (sig[1] - k), *rest)
     # sinh(u)**k * cosh(u)**-k -> tanh(u)**k
     for i, f in enumerate(factors):
         base, k = f.as_base_exp()
@@ -256,19 +302,23 @@ def _complement(f):
         return 4 * sigmoid(2 * u) * sigmoid(-2 * u), None
     if isinstance(f, sp.exp):
         a = f.args[0]
-        # 1 - exp(a_i - logsumexp(A)) -> exp(logsumexp(A \ a_i) - logsumexp(A))
-        for t in sp.Add.make_args(a):
-            c, lse = t.as_coeff_Mul()
-            if c == -1 and isinstance(lse, (logsumexp, softplus)):
-                args = lse.args if isinstance(lse, logsumexp) else (0, lse.args[0])
-                ai = a + lse
-                if ai in args:
-                    rest = list(args)
-                    rest.remove(ai)
-                    return sp.exp(_lse(rest) - lse) if len(rest) > 1 else sp.exp(
-                        rest[0] - lse
-                    ), None
-        return -expm1(a), None  # 1 - e^a = -expm1(a)
+        form = _softmax_complement(a)
+        return (form if form is not None else -expm1(a)), None  # 1 - e^a
+    return None
+
+
+def _softmax_complement(a):
+    """``1 - exp(a)`` for ``a = a_i - logsumexp(A)`` with ``a_i`` in ``A``:
+    ``exp(logsumexp(A without a_i) - logsumexp(A))``; else None."""
+    for t in sp.Add.make_args(a):
+        c, lse = t.as_coeff_Mul()
+        if c == -1 and isinstance(lse, (logsumexp, softplus)):
+            args = lse.args if isinstance(lse, logsumexp) else (0, lse.args[0])
+            ai = a + lse
+            if ai in args:
+                rest = list(args)
+                rest.remove(ai)
+                return sp.exp(_lse(rest) - lse)
     return None
 
 
@@ -281,44 +331,53 @@ def _is_candidate(f) -> bool:
 def _add_complement(node):
     """``c - c*f`` / ``c + c*f`` -> ``c*(1 - f)`` in a stable form."""
     terms = list(node.args)
+    index: dict = {}
+    for k, t in enumerate(terms):
+        index.setdefault(t, k)
     for i, t in enumerate(terms):
         for d, f in _split(t, _is_candidate):
-            for j, s in enumerate(terms):
-                if j == i:
+            for j, which in ((index.get(-d), 0), (index.get(d), 1)):
+                if j is None or j == i:
                     continue
-                comp = _complement(f)
-                if comp is None:
-                    continue
-                if _is_neg(s, d):  # s + d*f == s*(1 - f)
-                    form = comp[0]
-                elif s == d:  # s + s*f == s*(1 + f)
-                    form = comp[1]
-                else:
-                    continue
+                comp = _complement(f)  # s - s*f (which=0) or s + s*f (which=1)
+                form = None if comp is None else comp[which]
                 if form is None:
                     continue
-                c = s
                 rest = [x for k, x in enumerate(terms) if k not in (i, j)]
-                return sp.Add(c * form, *rest)
+                return sp.Add(terms[j] * form, *rest)
+        # s - s*|d|*exp(a) with SymPy's exp(a + log|d|) = |d|*exp(a) split off
+        d, f = t.as_coeff_Mul()
+        if isinstance(f, sp.exp) and d.is_Rational and d not in (0, 1, -1):
+            sgn = sp.Integer(1 if d > 0 else -1)
+            j = index.get(-sgn)
+            form = _softmax_complement(f.args[0] + sp.log(abs(d)))
+            if j is not None and j != i and form is not None:
+                rest = [x for k, x in enumerate(terms) if k not in (i, j)]
+                return sp.Add(terms[j] * form, *rest)
     return None
 
 
 def _add_sigmoid_pairs(node):
     """``a*sigmoid(u) + b*sigmoid(-u)`` -> ``(a - b)*sigmoid(u) + b``."""
     terms = list(node.args)
-    found = []
+    by_arg: dict = {}
     for i, t in enumerate(terms):
         for d, f in _split(t, lambda g: isinstance(g, sigmoid)):
-            found.append((i, d, f.args[0]))
-    for n, (i, a, u) in enumerate(found):
-        for j, b, v in found[n + 1 :]:
-            if j == i or not _is_neg(u, v) or a.has(sigmoid) or b.has(sigmoid):
-                continue
-            if u.could_extract_minus_sign():
-                a, b, u = b, a, v
-            piece = _common_factor(_cheap_expand(a - b), sigmoid(u), b)
-            rest = [x for k, x in enumerate(terms) if k not in (i, j)]
-            return sp.Add(piece, *rest)
+            if not d.has(sigmoid):
+                by_arg.setdefault(f.args[0], []).append((i, d))
+    for u, entries in by_arg.items():
+        partners = by_arg.get(-u)
+        if not partners:
+            continue
+        for i, a in entries:
+            for j, b in partners:
+                if j == i:
+                    continue
+                if u.could_extract_minus_sign():
+                    a, b, u = b, a, -u
+                piece = _common_factor(_cheap_expand(a - b), sigmoid(u), b)
+                rest = [x for k, x in enumerate(terms) if k not in (i, j)]
+                return sp.Add(piece, *rest)
     return None
 
 

@@ -1,0 +1,183 @@
+"""stabilize(): every rewrite pattern, in the forms users write and the forms
+derivatives take, compiled over x in [-1000, 1000] against 60-digit mpmath
+(value, first and second derivative); idempotence; bounded cost; the
+closed forms it produces."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+import sympy as sp
+from sympy.codegen.cfunctions import expm1, log1p
+from test_activations import LOGITS, check_stable
+
+import calckit as ck
+from calckit.symbolic import stable as st
+from calckit.symbolic.functions import logcosh, logsumexp, quotient, sigmoid, softplus
+from calckit.symbolic.stable import stabilize
+
+x, y, a, b, p = sp.symbols("x y a b p", real=True)
+E = sp.exp
+
+# (label, user expression in x) -- each must compile overflow-free
+PATTERNS = [
+    ("log(1+exp(x))", sp.log(1 + E(x))),
+    ("log(exp(x)+1) of 2x-3", sp.log(E(2 * x - 3) + 1)),
+    ("log(1+exp(-x))", sp.log(1 + E(-x))),
+    ("exp(x)/(1+exp(x))", E(x) / (1 + E(x))),
+    ("1/(1+exp(-x))", 1 / (1 + E(-x))),
+    ("1/(1+exp(x))", 1 / (1 + E(x))),
+    ("log(exp(x)+exp(2x))", sp.log(E(x) + E(2 * x))),
+    ("log(exp(x)+exp(-x)+exp(x/2))", sp.log(E(x) + E(-x) + E(x / 2))),
+    ("log(3*exp(x)+exp(-x))", sp.log(3 * E(x) + E(-x))),
+    ("log(sigmoid(x))", sp.log(sigmoid(x))),
+    ("log(1-sigmoid(x))", sp.log(1 - sigmoid(x))),
+    ("1-sigmoid(x)", 1 - sigmoid(x)),
+    ("log(cosh(x))", sp.log(sp.cosh(x))),
+    ("softmax exp(x)/(exp(x)+exp(-x)+1)", E(x) / (E(x) + E(-x) + 1)),
+    ("softmax exp(-x)/(exp(x)+exp(-x))", E(-x) / (E(x) + E(-x))),
+    ("exp(x)/(exp(x)+1)**2", E(x) / (E(x) + 1) ** 2),
+    ("sigmoid(x)*sigmoid(-x)", sigmoid(x) * sigmoid(-x)),
+    ("sigmoid(x)*(1-sigmoid(x))", sigmoid(x) * (1 - sigmoid(x))),
+    ("3*sigmoid(x)-2*sigmoid(-x)", 3 * sigmoid(x) - 2 * sigmoid(-x)),
+    ("1-tanh(x)**2", 1 - sp.tanh(x) ** 2),
+    ("1+tanh(x)", 1 + sp.tanh(x)),
+    ("1-tanh(x)", 1 - sp.tanh(x)),
+    ("sinh(x)/cosh(x)", sp.sinh(x) / sp.cosh(x)),
+    ("1+erf(x)", 1 + sp.erf(x)),
+    ("(1-erf(x/2))/2", (1 - sp.erf(x / 2)) / 2),
+    ("exp(x)-1", E(x) - 1),
+    ("x*log(1+exp(x))", x * sp.log(1 + E(x))),
+    ("log(exp(x)/(1+exp(x)))", sp.log(E(x) / (1 + E(x)))),
+]
+
+
+@pytest.mark.parametrize(("label", "expr"), PATTERNS, ids=[p[0] for p in PATTERNS])
+def test_pattern_stable_over_domain(label, expr):
+    check_stable(label, expr, [x], LOGITS[:, None], raw_orders=1)
+
+
+_PROBS = np.array([1e-300, 1e-100, 1e-20, 1e-10, 1e-5, 0.01, 0.3, 0.5, 0.7, 0.99,
+                   1 - 1e-5, 1 - 1e-10, 1 - 1e-16])
+
+
+@pytest.mark.parametrize("expr", [sp.log(1 - p), sp.log(p) + sp.log(1 - p),
+                                  y * sp.log(p) + (1 - y) * sp.log(1 - p)])
+def test_probability_patterns(expr):
+    pts = np.array([(pp, yy) for pp in _PROBS for yy in (0.0, 0.5, 1.0)])
+    check_stable(str(expr), expr, [p, y], pts, wrt=[p])
+
+
+def test_two_variable_logsumexp_and_softmax():
+    grid = np.array([(u, v) for u in LOGITS[::3] for v in LOGITS[::3]])
+    check_stable("log(exp(a)+exp(b))", sp.log(E(a) + E(b)), [a, b], grid,
+                 raw_orders=1)
+    check_stable("softmax", E(a) / (E(a) + E(b)), [a, b], grid, raw_orders=1)
+
+
+# ---- the rewrites themselves ---------------------------------------------
+
+@pytest.mark.parametrize(
+    ("expr", "expected"),
+    [
+        (sp.log(1 + E(x)), softplus(x)),
+        (E(x) / (1 + E(x)), sigmoid(x)),
+        (1 / (1 + E(-x)), sigmoid(x)),
+        (sp.log(E(a) + E(b)), logsumexp(a, b)),
+        (sp.log(E(a) + E(b) + E(x)), logsumexp(a, b, x)),
+        (sp.log(sigmoid(x)), -softplus(-x)),
+        (sp.log(1 - sigmoid(x)), -softplus(x)),
+        (1 - sigmoid(x), sigmoid(-x)),
+        (sp.log(sp.cosh(x)), logcosh(x)),
+        (sp.log(1 - p), log1p(-p)),
+        (E(a) / (E(a) + E(b)), E(a - logsumexp(a, b))),
+        (E(x) / (E(x) + 1) ** 2, sigmoid(x) * sigmoid(-x)),
+        (sigmoid(x) * (1 - sigmoid(x)), sigmoid(x) * sigmoid(-x)),
+        (2 * sigmoid(x) + 5 * sigmoid(-x), 5 - 3 * sigmoid(x)),
+        (E(x) - 1, expm1(x)),
+        (1 - sp.tanh(x) ** 2, 4 * sigmoid(2 * x) * sigmoid(-2 * x)),
+        (y / p**2, quotient(quotient(y, p), p)),
+        (E(a) * E(-a + b), E(b)),
+        (softplus(x) - x, softplus(-x)),
+        (sp.DiracDelta(x) * x + 1, sp.Integer(1)),
+    ],
+)
+def test_rewrites(expr, expected):
+    assert stabilize(expr) == expected
+
+
+def test_bce_of_sigmoid_gradient_is_residual_times_input():
+    # issue 2 row c: the form a person writes, (sigmoid(z) - y)*x
+    w1, w2, bb, x1, x2 = sp.symbols("w1 w2 b x1 x2", real=True)
+    z = w1 * x1 + w2 * x2 + bb
+    loss = -(y * sp.log(sigmoid(z)) + (1 - y) * sp.log(1 - sigmoid(z)))
+    g = stabilize(ck.grad(stabilize(loss), [w1, w2, bb]))
+    r = sigmoid(z) - y
+    assert list(g) == [x1 * r, x2 * r, r]
+    # the same from the user's raw exp form
+    raw = -(y * sp.log(1 / (1 + E(-z))) + (1 - y) * sp.log(1 - 1 / (1 + E(-z))))
+    assert list(stabilize(ck.grad(stabilize(raw), [w1, w2, bb]))) == list(g)
+
+
+def test_sigmoid_derivative_closed_forms_are_visible():
+    d = sp.diff(sigmoid(x), x)
+    assert d == sigmoid(x) * (1 - sigmoid(x))
+    assert sp.pretty(d, use_unicode=True) == "(1 - σ(x))⋅σ(x)"
+    assert sp.latex(d) == r"\left(1 - \sigma\left(x\right)\right) \sigma\left(x\right)"
+    assert stabilize(d) == sigmoid(x) * sigmoid(-x)
+
+
+# ---- contract: idempotent, bounded, no simplify ----------------------------
+
+@pytest.mark.parametrize(("label", "expr"), PATTERNS, ids=[p[0] for p in PATTERNS])
+def test_idempotent(label, expr):
+    once = stabilize(expr)
+    assert stabilize(once) == once
+    d = stabilize(sp.diff(once, x))
+    assert stabilize(d) == d
+
+
+def test_idempotent_on_library_and_derivatives():
+    for name in ck.activations.names():
+        e = stabilize(ck.activations.get(name)(x))
+        assert stabilize(e) == e, name
+        for n in (1, 2):
+            d = stabilize(sp.diff(e, x, n))
+            assert stabilize(d) == d, (name, n)
+
+
+def test_bounded_cost_and_no_simplify(monkeypatch):
+    def forbidden(*args, **kwargs):
+        raise AssertionError("stabilize must not call simplify")
+
+    for name in ("simplify", "nsimplify", "trigsimp", "powsimp", "together"):
+        monkeypatch.setattr(sp, name, forbidden)
+    ws = sp.symbols("w0:300", real=True)
+    xs = sp.symbols("v0:300", real=True)
+    big = sp.Add(*[sp.log(1 + E(w * v)) * (1 - sigmoid(w - v))
+                   for w, v in zip(ws, xs, strict=True)])
+    t0 = time.perf_counter()
+    out = stabilize(big)
+    assert time.perf_counter() - t0 < 5.0
+    assert not out.has(sp.log) and out.has(softplus)
+    deep = x
+    for _ in range(40):
+        deep = sp.log(1 + E(sp.sin(deep)))
+    t0 = time.perf_counter()
+    out = stabilize(deep)
+    assert time.perf_counter() - t0 < 2.0
+    assert out.count(softplus) == 40
+
+
+def test_matrices_and_strings():
+    m = stabilize(sp.Matrix([[sp.log(1 + E(x)), 1 - sigmoid(x)]]))
+    assert isinstance(m, sp.ImmutableMatrix) and m.shape == (1, 2)
+    assert list(m) == [softplus(x), sigmoid(-x)]
+    assert st.RULES and all(callable(r) for r in st.RULES)
+
+
+def test_leaves_other_expressions_alone():
+    for e in (x**2 + 3 * x, sp.sin(x) * E(x), sp.log(x), sp.log(2 + x**2)):
+        assert stabilize(e) == e
