@@ -20,6 +20,7 @@ import re
 import sys
 from collections.abc import Sequence
 
+import numpy as np
 import sympy as sp
 
 import calckit
@@ -390,6 +391,7 @@ def _parse_optimizers(text: str) -> dict:
 
 
 def _cmd_optimize(args, echo):
+    from calckit import optim
     from calckit.symbolic._coerce import as_symbols
 
     expr = _expr(args.expr)
@@ -397,25 +399,15 @@ def _cmd_optimize(args, echo):
     x0 = _numbers(args.x0, "--x0")
     if len(x0) == 1 and len(wrt) > 1:
         x0 = x0 * len(wrt)
-    from calckit import optim
-
     kwargs = {} if args.lr is None else {"lr": args.lr}
     optimizer = optim.get(args.optimizer, **kwargs)  # validate before running
     echo(f"optimizing f = {expr} over ({', '.join(s.name for s in wrt)}) with "
          f"{args.optimizer}{'' if args.lr is None else f' (lr={args.lr:g})'} from "
          f"x0 = {x0}, at most {args.steps} steps, tol {args.tol:g} ...")
-    result = calckit.minimize(expr, wrt, x0=x0, optimizer=optimizer,
-                              steps=args.steps, tol=args.tol)
-    status = ("diverged" if result.diverged else
-              "converged" if result.converged else "not converged")
-    if args.format == "json":
-        text = json.dumps({"x": [float(v) for v in result.x],
-                           "fun": float(result.fun), "nit": int(result.nit),
-                           "converged": bool(result.converged),
-                           "diverged": bool(result.diverged),
-                           "status": status, "message": result.message}, indent=2)
-    else:
-        text = f"{result}\nstatus: {status}"
+    with np.errstate(over="ignore", invalid="ignore"):  # divergence is reported
+        result = calckit.minimize(expr, wrt, x0=x0, optimizer=optimizer,
+                                  steps=args.steps, tol=args.tol)
+        text = _result_text(result, args.format)
     if args.plot:
         from calckit import plot
 
@@ -423,6 +415,18 @@ def _cmd_optimize(args, echo):
                if len(wrt) <= 2 else plot.loss_curves({args.optimizer: result}))
         text += "\n" + _save(fig, args.plot)
     return text, 0
+
+
+def _result_text(result, fmt: str) -> str:
+    status = ("diverged" if result.diverged else
+              "converged" if result.converged else "not converged")
+    if fmt == "json":
+        return json.dumps({"x": [float(v) for v in result.x],
+                           "fun": float(result.fun), "nit": int(result.nit),
+                           "converged": bool(result.converged),
+                           "diverged": bool(result.diverged),
+                           "status": status, "message": result.message}, indent=2)
+    return f"{result}\nstatus: {status}"
 
 
 _PLOT_KINDS = ("taylor", "derivatives", "tangent", "gradient_field", "surface",
