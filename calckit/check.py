@@ -383,7 +383,8 @@ def gradcheck(
         Tolerances, widened by twice the numeric error estimate.
     method : str
         Numeric method: ``richardson`` (default), ``central``, ``complex``
-        (order 1 only), ``forward``, ``backward`` (order 1 only).
+        (complex step on a complex-valued kernel; most accurate), ``forward``,
+        ``backward`` (order 1 only).
     order : {1, 2}
         1 checks :func:`calckit.compile_grad`, 2 :func:`calckit.compile_hessian`
         (upper triangle entries).

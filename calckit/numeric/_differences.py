@@ -67,7 +67,7 @@ def as_point(x, *, name: str = "x", ndim: int | None = None) -> np.ndarray:
         ) from None
     if ndim is not None and arr.ndim != ndim:
         raise ShapeError(f"{name} must be {ndim}-dimensional; got shape {arr.shape}")
-    if not np.all(np.isfinite(arr)):
+    if not np.isfinite(arr).all():
         raise InvalidParameterError(f"{name} must be finite; got {x!r}")
     return arr
 

@@ -16,12 +16,17 @@ import numpy as np
 from calckit.errors import ShapeError
 from calckit.numeric._differences import _EPS, _ROUNDING, Estimate
 from calckit.numeric._evaluate import call_vector, fname
-from calckit.numeric._stencils import HESSIAN_LEVELS, richardson_weights
+from calckit.numeric._stencils import (
+    HESSIAN_LEVELS,
+    RICHARDSON_LEVELS,
+    plan_1d,
+    richardson_weights,
+)
 from calckit.numeric._steps import check_method, step_sizes
 
 __all__ = ["HESSIAN_METHODS", "hessian_estimate"]
 
-HESSIAN_METHODS = ("central", "richardson")
+HESSIAN_METHODS = ("central", "richardson", "complex")
 _SIGNS = np.array([[1.0, 1.0], [1.0, -1.0], [-1.0, 1.0], [-1.0, -1.0]])
 _MIXED = np.array([1.0, -1.0, -1.0, 1.0])
 
@@ -51,6 +56,8 @@ def hessian_estimate(
     Returns values of shape ``(B, d, d)``.
     """
     check_method(method, allowed=HESSIAN_METHODS)
+    if method == "complex":
+        return _complex_hessian(f, x, h, scale, vectorized, with_error)
     batch, dim = x.shape
     order = 2 if method == "central" else 2 * HESSIAN_LEVELS
     steps = step_sizes(x, method=method, n=2, h=h, scale=scale, order=order)
@@ -103,6 +110,50 @@ def hessian_estimate(
             "t,btp->bp", np.abs(weights[0]), round_m
         )
         error = _assemble(rd, rm, rows, cols)
+    return Estimate(value, error, steps, nfev)
+
+
+def _complex_hessian(f, x, h, scale, vectorized, with_error) -> Estimate:
+    """Complex step along e_i, Richardson central differences along e_j.
+
+    ``Im f(x + i c e_i + s e_j) / c`` is the first partial derivative along
+    ``e_i`` at ``x + s e_j`` to rounding; differentiating it along ``e_j``
+    with the first-derivative Richardson stencil (offsets +-1..+-K) gives
+    ``H_ij`` without the cancellation of second differences. 2K evaluations
+    per entry of the upper triangle.
+    """
+    batch, dim = x.shape
+    plan = plan_1d("richardson", 1)
+    offsets, weights = plan.offsets.astype(float), plan.weights
+    if not with_error:
+        weights = weights[:1]
+    steps = step_sizes(x, method="richardson", n=1, h=h, scale=scale,
+                       order=2 * RICHARDSON_LEVELS)
+    tiny = step_sizes(x, method="complex", scale=scale)
+    rows, cols = np.triu_indices(dim)
+    eye = np.eye(dim)
+    imag = (tiny[:, rows, None] * eye[rows])[:, None]  # (B, 1, P, d)
+    real = offsets[None, :, None, None] * (steps[:, cols, None] * eye[cols])[:, None]
+    points = x[:, None, None, :] + real + 1j * imag  # (B, S, P, d)
+    values, nfev = call_vector(
+        f, points.reshape(-1, dim), vectorized=vectorized, complex_input=True
+    )
+    if values.ndim != 1:
+        raise ShapeError(
+            f"hessian needs a scalar function R^n -> R, but {fname(f)} returns "
+            f"shape {values.shape[1:]} per point"
+        )
+    first = values.imag.reshape(batch, offsets.size, rows.size) / tiny[:, None, rows]
+    est = np.einsum("rs,bsp->rbp", weights, first - first[:, :1]) / steps[None, :, cols]
+    value = _assemble(est[0][:, rows == cols], est[0][:, rows != cols],
+                      *np.triu_indices(dim, 1))
+    error = None
+    if with_error:
+        rounding = np.einsum("s,bsp->bp", np.abs(weights[0]), np.abs(first))
+        upper = (plan.error_factor * np.abs(est[0] - est[1])
+                 + (_ROUNDING * _EPS * rounding) / steps[:, cols])
+        error = _assemble(upper[:, rows == cols], upper[:, rows != cols],
+                          *np.triu_indices(dim, 1))
     return Estimate(value, error, steps, nfev)
 
 

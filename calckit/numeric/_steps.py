@@ -94,6 +94,13 @@ def step_sizes(
         Truncation order of the stencil (see :func:`base_step`).
     """
     x = np.asarray(x, dtype=float)
+    if h is None and scale is None:  # the common case, kept lean
+        ax = np.abs(x)
+        ref = np.where(ax > 0, np.maximum(ax, _TINY), 1.0)
+        steps = base_step(method, n, order=order) * ref
+        if method == "complex":
+            steps = np.maximum(steps, _COMPLEX_FLOOR)
+        return _pow2_floor(steps)
     if h is not None:
         try:
             steps = np.broadcast_to(np.abs(np.asarray(h, dtype=float)), x.shape)
