@@ -33,10 +33,11 @@ from __future__ import annotations
 
 import html
 from collections.abc import Mapping
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 import sympy as sp
+from numpy.typing import ArrayLike
 
 from calckit.errors import (
     CalckitTypeError,
@@ -355,10 +356,10 @@ def _params(params, expr, k):
 
 
 def gradcheck(
-    expr,
-    wrt=None,
-    at=None,
-    params=None,
+    expr: sp.Expr | str,
+    wrt: Any = None,
+    at: Mapping | ArrayLike | None = None,
+    params: Mapping | None = None,
     rtol: float = 1e-6,
     atol: float = 1e-8,
     method: str = "richardson",

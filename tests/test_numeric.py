@@ -160,6 +160,13 @@ def test_derivative_is_one_call_with_array_shape_preserved():
     assert np.ndim(numeric.derivative(np.tanh, 0.5)) == 0
 
 
+def test_scalar_only_function_falls_back_to_one_call_per_point():
+    f = Counter(math.atan)
+    d = numeric.derivative(f, [0.5, 2.0], method="richardson")
+    np.testing.assert_allclose(d, 1 / (1 + np.array([0.5, 2.0]) ** 2), rtol=1e-12)
+    assert f.points == 2 * 24  # the rejected batch of 24 points, then one by one
+
+
 def test_gradient_batched_auto_vectorized_and_fallback():
     x = PANEL[4].points
     f = Counter(rosenbrock, dim=10)

@@ -33,7 +33,11 @@ array([12.,  9.])
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
+from numpy.typing import ArrayLike
 
 from calckit.numeric._differences import (
     Estimate,
@@ -69,9 +73,10 @@ def _scalar(arr):
 
 
 def derivative(
-    f, x, n: int = 1, method: str = "central", h=None, *,
-    full_output: bool = False, scale=None,
-):
+    f: Callable[..., Any], x: ArrayLike, n: int = 1, method: str = "central",
+    h: ArrayLike | None = None, *, full_output: bool = False,
+    scale: ArrayLike | None = None,
+) -> Any:
     """n-th derivative of an elementwise function at every entry of ``x``.
 
     Parameters
@@ -139,9 +144,10 @@ def raise_shape(arr):
 
 
 def gradient(
-    f, x, method: str = "central", h=None, *, full_output: bool = False,
-    scale=None, vectorized: bool | None = None,
-):
+    f: Callable[..., Any], x: ArrayLike, method: str = "central",
+    h: ArrayLike | None = None, *, full_output: bool = False,
+    scale: ArrayLike | None = None, vectorized: bool | None = None,
+) -> Any:
     """Gradient of a scalar function ``f: R^n -> R`` at ``x``; shape ``(n,)``.
 
     Parameters
@@ -183,9 +189,10 @@ def gradient(
 
 
 def jacobian(
-    f, x, method: str = "central", h=None, *, full_output: bool = False,
-    scale=None, vectorized: bool | None = None,
-):
+    f: Callable[..., Any], x: ArrayLike, method: str = "central",
+    h: ArrayLike | None = None, *, full_output: bool = False,
+    scale: ArrayLike | None = None, vectorized: bool | None = None,
+) -> Any:
     """Jacobian of ``f: R^n -> R^m`` at ``x``; shape ``(m, n)``.
 
     ``f`` may return any shape ``out`` per point; the result then has shape
@@ -212,9 +219,10 @@ def jacobian(
 
 
 def hessian(
-    f, x, method: str = "central", h=None, *, full_output: bool = False,
-    scale=None, vectorized: bool | None = None,
-):
+    f: Callable[..., Any], x: ArrayLike, method: str = "central",
+    h: ArrayLike | None = None, *, full_output: bool = False,
+    scale: ArrayLike | None = None, vectorized: bool | None = None,
+) -> Any:
     """Hessian of a scalar function ``f: R^n -> R`` at ``x``; shape ``(n, n)``.
 
     Methods ``central`` (second-order differences, relative error ~1e-8),
