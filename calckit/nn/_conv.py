@@ -1,8 +1,9 @@
 """2-D convolution and max pooling on NCHW arrays, fully vectorised.
 
-Windows come from :func:`numpy.lib.stride_tricks.sliding_window_view`
-(im2col without copying), contractions from :func:`numpy.tensordot`. The
-only Python loops run over the kernel offsets (kh * kw of them), never over
+Windows come from :func:`numpy.lib.stride_tricks.sliding_window_view`;
+one copy lays them out as im2col columns (C*kh*kw, N*OH*OW) and a single
+GEMM does the convolution (and two more its backward). The only Python
+loops run over the kernel offsets (kh * kw of them, in col2im), never over
 pixels or samples.
 
 >>> import numpy as np
@@ -102,33 +103,38 @@ class Conv2D(Layer):
             raise self._shape_error(
                 f"the padded image is smaller than the {kh}x{kw} kernel", x.shape)
         xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw))) if ph or pw else x
-        # (N, C, OH, OW, kh, kw) view: no copy
+        # (N, C, OH, OW, kh, kw) view without copying, then one im2col copy
+        # into columns (C*kh*kw, N*OH*OW) (long contiguous rows) and one GEMM
         win = sliding_window_view(xp, (kh, kw), axis=(2, 3))[:, :, ::sh, ::sw]
-        out = np.tensordot(win, self.params["W"], axes=((1, 4, 5), (1, 2, 3)))
-        out += self.params["b"]
-        self._cache = (x.shape, xp.shape, win)
-        return out.transpose(0, 3, 1, 2)  # (N, O, OH, OW)
+        n, c, oh, ow = win.shape[:4]
+        o = self.out_channels
+        cols = np.ascontiguousarray(win.transpose(1, 4, 5, 0, 2, 3)).reshape(
+            c * kh * kw, n * oh * ow)
+        out = self.params["W"].reshape(o, -1) @ cols
+        out += self.params["b"][:, None]
+        self._cache = (x.shape, xp.shape, cols)
+        return out.reshape(o, n, oh, ow).transpose(1, 0, 2, 3)
 
     def backward(self, grad_out):
         self._need_forward(self._cache)
-        x_shape, xp_shape, win = self._cache
+        x_shape, xp_shape, cols = self._cache
         self._check_backward(grad_out, self.output_shape(x_shape))
         (kh, kw), (sh, sw), (ph, pw) = self.kernel_size, self.stride, self.padding
-        _, _, oh, ow = grad_out.shape
-        self.grads["W"][...] = np.tensordot(grad_out, win,
-                                            axes=((0, 2, 3), (0, 2, 3)))
+        n, o, oh, ow = grad_out.shape
+        c = self.in_channels
+        g2 = np.ascontiguousarray(grad_out.transpose(1, 0, 2, 3)).reshape(o, -1)
+        np.matmul(g2, cols.T, out=self.grads["W"].reshape(o, -1))
         np.add.reduce(grad_out, axis=(0, 2, 3), out=self.grads["b"])
         if not self.input_grad:
             return None
-        # gradient of the input: scatter each kernel offset's contribution
-        g = np.ascontiguousarray(grad_out.transpose(0, 2, 3, 1))  # (N, OH, OW, O)
-        dxp = np.zeros((xp_shape[0], xp_shape[2], xp_shape[3], xp_shape[1]))
-        W = self.params["W"]
+        # col2im: scatter-add each kernel offset's block of columns
+        dcols = (self.params["W"].reshape(o, -1).T @ g2).reshape(c, kh, kw, n, oh, ow)
+        dxp = np.zeros((n, c, xp_shape[2], xp_shape[3]))
+        dxp_t = dxp.transpose(1, 0, 2, 3)  # (C, N, Hp, Wp) view
         for i in range(kh):
             for j in range(kw):
-                dxp[:, i:i + sh * (oh - 1) + 1:sh, j:j + sw * (ow - 1) + 1:sw, :] += (
-                    g @ W[:, :, i, j])
-        dxp = dxp.transpose(0, 3, 1, 2)
+                dxp_t[:, :, i:i + sh * (oh - 1) + 1:sh, j:j + sw * (ow - 1) + 1:sw] += (
+                    dcols[:, i, j])
         if ph or pw:
             dxp = dxp[:, :, ph:ph + x_shape[2], pw:pw + x_shape[3]]
         return dxp

@@ -233,30 +233,31 @@ def _loop(model, head, X, Y, labels, track_acc, binary, val, opt, gen, epochs,
             Ls = labels[perm] if track_acc else None
         else:
             Xs, Ys, Ls = X, Y, labels
-        total, correct = 0.0, 0
+        # the epoch's training-mode outputs; loss and accuracy are computed
+        # from them once per epoch (the batch-size-weighted mean of the
+        # batch losses), which keeps the per-batch path to forward,
+        # gradient, backward and one optimizer step
+        Z = None
         for s in starts:
             out = Xs[s:s + batch_size]
-            yb = Ys[s:s + batch_size]
             for layer in layers:
                 out = layer.forward(out, True)
-            value, g = head(out, yb)
-            if not math.isfinite(value):
-                return _diverged(model, history, epoch, s // batch_size, value,
-                                 start_flat, start_buffers, on_divergence, bar)
-            total += value * len(yb)
-            if track_acc:
-                correct += head.correct(out, Ls[s:s + batch_size])
+            if Z is None:
+                Z = np.empty((n,) + out.shape[1:])
+            Z[s:s + batch_size] = out
+            g = head.grad(out, Ys[s:s + batch_size])
             for layer in rev:
                 g = layer.backward(g)
             new, state = opt.step(flat, flat_grad, state)
             if new is not flat:
                 flat[...] = new
-        history.loss.append(total / n)
-        if track_acc:
-            history.accuracy.append(correct / n)
-        if not np.all(np.isfinite(flat)):
-            return _diverged(model, history, epoch, None, math.nan, start_flat,
+        value = head.value(Z, Ys)
+        if not (math.isfinite(value) and np.all(np.isfinite(flat))):
+            return _diverged(model, history, epoch, value, start_flat,
                              start_buffers, on_divergence, bar)
+        history.loss.append(value)
+        if track_acc:
+            history.accuracy.append(head.correct(Z, Ls) / n)
         if val is not None:
             vl, va = _epoch_metrics(model, head, val[0], val[1], binary)
             history.val_loss.append(vl)
@@ -291,18 +292,17 @@ def _restore_buffers(model, saved) -> None:
         live[k][...] = b
 
 
-def _diverged(model, history, epoch, batch, value, start_flat, start_buffers,
+def _diverged(model, history, epoch, value, start_flat, start_buffers,
               on_divergence, bar):
     model._flat[...] = start_flat
     _restore_buffers(model, start_buffers)
-    where = f"epoch {epoch}" + ("" if batch is None else f", batch {batch + 1}")
-    what = "a parameter became non-finite" if batch is None else (
-        f"the loss became {value}")
+    what = (f"the training loss became {value}" if not math.isfinite(value)
+            else "a parameter became non-finite")
     history.diverged = True
     history.message = (
-        f"training diverged at {where}: {what}. Parameters were reset to the start "
-        "of that epoch. Lower the learning rate, scale the inputs, or use a "
-        "more stable loss/optimizer.")
+        f"training diverged at epoch {epoch}: {what}. Parameters were reset to "
+        "the start of that epoch. Lower the learning rate, scale the inputs, or "
+        "use a more stable loss/optimizer.")
     if on_divergence == "raise":
         err = NumericError(history.message)
         err.history = history

@@ -97,8 +97,11 @@ class ElementwiseHead:
         self.activation = activation
         self.expr = expr
         self.grad_expr = derivative(expr, _Z)
-        # value and gradient from one kernel call: out[..., 0], out[..., 1]
+        # value and gradient from one kernel call: out[..., 0], out[..., 1];
+        # the gradient alone for the training loop (values once per epoch)
         self._both = _raw(compile_kernel([expr, self.grad_expr], wrt=[_Y, _Z]))
+        self._value = _raw(compile_kernel(expr, wrt=[_Y, _Z]))
+        self._grad = _raw(compile_kernel(self.grad_expr, wrt=[_Y, _Z]))
         self.classification = name in _PROBABILITY_LOSSES | _LOGIT_LOSSES
         self.label_mid = 0.0 if name in {"hinge", "squared_hinge"} else 0.5
 
@@ -119,6 +122,18 @@ class ElementwiseHead:
         out = self._both(y, z)
         scale = 1.0 / z.size
         return float(_sum(out[..., 0], axis=None)) * scale, out[..., 1] * scale
+
+    def value(self, z, y) -> float:
+        """The mean loss alone."""
+        return float(_sum(self._value(y, z), axis=None)) / z.size
+
+    def grad(self, z, y):
+        """The gradient of the mean loss wrt ``z`` alone."""
+        g = self._grad(y, z)
+        if g is z or g is y:  # a kernel may return its argument unchanged
+            return g * (1.0 / z.size)
+        g *= 1.0 / z.size
+        return g
 
     def predicted_positive(self, z):
         """Boolean predictions from the head input, or None for regression."""
@@ -189,6 +204,20 @@ class SoftmaxCrossEntropyHead:
         grad -= y
         grad *= inv_n
         return value, grad
+
+    def value(self, z, y) -> float:
+        shifted = z - np.maximum.reduce(z, axis=1, keepdims=True)
+        lse = np.log(_sum(np.exp(shifted), axis=1, keepdims=True))
+        ysum = _sum(y, axis=1, keepdims=True)
+        return float(_sum(lse * ysum, axis=None)
+                     - _sum(y * shifted, axis=None)) / z.shape[0]
+
+    def grad(self, z, y):
+        e = np.exp(z - np.maximum.reduce(z, axis=1, keepdims=True))
+        grad = e * (_sum(y, axis=1, keepdims=True) / _sum(e, axis=1, keepdims=True))
+        grad -= y
+        grad *= 1.0 / z.shape[0]
+        return grad
 
     def has_accuracy(self, binary_targets: bool) -> bool:
         return True
