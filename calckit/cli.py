@@ -7,7 +7,7 @@ with exit status 2 and one line on stderr, never a traceback; ``gradcheck``
 exits 1 when the check fails.
 
 >>> main(["diff", "x**2*sin(x)"])
-x**2*cos(x) + 2*x*sin(x)
+x*(x*cos(x) + 2*sin(x))
 0
 """
 
