@@ -315,3 +315,25 @@ def test_rnn_matches_torch(rng):
                                rtol=1e-11, atol=1e-13)
     np.testing.assert_allclose(layer.grads["b"], trnn.bias_ih_l0.grad.numpy(),
                                rtol=1e-11, atol=1e-13)
+
+
+@pytest.mark.parametrize("name", __import__("calckit").activations.names())
+def test_every_library_activation_gradcheck(rng, name):
+    act = nn.Activation(name)
+    x = distinct(rng, (4, 5), spacing=0.37)  # spans [-3.7, 3.7], off every kink
+    check_layer(act, x, rng)
+    # value agrees with the symbolic definition evaluated by SymPy
+    import sympy as sp
+
+    sym = sp.Symbol("t", real=True)
+    f = sp.lambdify(sym, act.expr.subs(next(iter(act.expr.free_symbols), sym), sym),
+                    modules="mpmath")
+    ref = np.array([[float(f(v)) for v in row] for row in x])
+    np.testing.assert_allclose(act.forward(x), ref, rtol=1e-12, atol=1e-14)
+
+
+def test_activation_keyword_arguments(rng):
+    act = nn.Activation("leaky_relu", alpha=0.2)
+    x = np.array([[-2.0, 3.0]])
+    np.testing.assert_allclose(act.forward(x), [[-0.4, 3.0]])
+    np.testing.assert_allclose(act.backward(np.ones((1, 2))), [[0.2, 1.0]])
