@@ -30,5 +30,6 @@ for epoch in range(0, epochs, 100):
 accuracy = np.mean((model.predict(X)[:, 0] > 0) == (y > 0.5))
 print(f"final loss = {losses[-1]:.4f}, training accuracy = {accuracy:.3f}")
 
-_common.save(ck.plot.decision_boundary(model, X, y, title="MLP Decision Boundary"),
+_common.save(ck.plot.decision_boundary(model, X, y, threshold=0.0,
+                                       title="MLP Decision Boundary"),
              "11_mlp_moons.png")

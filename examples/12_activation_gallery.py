@@ -38,6 +38,6 @@ print(f"gradcheck: {ok}")
 
 print()
 print(ck.derivative_table([ck.activations.get(n)(x) for n in names[:6]],
-                          wrt=[x], orders=(1,)))
+                          wrt=[x], orders=(0, 1), names=names[:6]))
 
 _common.save(ck.plot.activations(names), "12_activations.png")

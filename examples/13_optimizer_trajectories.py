@@ -28,5 +28,5 @@ _common.save(ck.plot.trajectories(f, paths, wrt="x y", xlim=(-3, 3.5),
                                   ylim=(-3, 3)),
              "13_trajectories.png")
 _common.save(ck.plot.loss_curves({n: r.losses for n, r in results.items()},
-                                 logy=True),
+                                 log=True),
              "13_losses.png")
