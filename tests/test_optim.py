@@ -493,3 +493,60 @@ def test_import_optim_does_not_load_sympy():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert out.stdout.strip() == "False"
+
+
+# ---------------------------------------------------------------------------
+# Random hyperparameters against torch (property test, bounded)
+# ---------------------------------------------------------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_unit = st.floats(0.0, 0.99)
+_lr = st.floats(1e-4, 0.1)
+_wd = st.sampled_from([0.0, 0.0, 1e-3, 0.1])
+
+TORCH_STRATEGIES = st.one_of(
+    st.tuples(st.just("SGD"), st.fixed_dictionaries(
+        {"lr": _lr, "momentum": _unit, "dampening": _unit, "weight_decay": _wd})),
+    st.tuples(st.just("SGD"), st.fixed_dictionaries(
+        {"lr": _lr, "momentum": st.floats(0.01, 0.99), "nesterov": st.just(True),
+         "weight_decay": _wd})),
+    st.tuples(st.just("Adagrad"), st.fixed_dictionaries(
+        {"lr": _lr, "lr_decay": st.floats(0.0, 0.5), "weight_decay": _wd,
+         "initial_accumulator_value": st.floats(0.0, 1.0),
+         "eps": st.sampled_from([1e-10, 1e-3])})),
+    st.tuples(st.just("RMSprop"), st.fixed_dictionaries(
+        # alpha >= 0.5: with tiny alpha, centered v - gbar^2 rounds below 0 and
+        # both libraries take sqrt of a negative number (nan)
+        {"lr": _lr, "alpha": st.floats(0.5, 0.99), "eps": st.sampled_from([1e-8, 1e-2]),
+         "weight_decay": _wd, "momentum": _unit, "centered": st.booleans()})),
+    st.tuples(st.sampled_from(["Adam", "AdamW"]), st.fixed_dictionaries(
+        {"lr": _lr, "betas": st.tuples(_unit, _unit),
+         "eps": st.sampled_from([1e-8, 1e-3]), "weight_decay": _wd,
+         "amsgrad": st.booleans()})),
+)
+
+
+@settings(max_examples=30, deadline=None)
+@given(config=TORCH_STRATEGIES, seed=st.integers(0, 2**16))
+def test_random_hyperparameters_match_torch(config, seed):
+    torch = pytest.importorskip("torch")
+    name, kwargs = config
+    rng = np.random.default_rng(seed)
+    a = rng.normal(size=(3, 3))
+    hess = a @ a.T + np.eye(3)
+
+    def grad(x):  # gradient of x.H.x / 2 + sum(x^4) / 4
+        return hess @ x + x**3
+
+    x0 = rng.normal(size=3)
+    p = torch.tensor(x0.copy(), dtype=torch.float64, requires_grad=True)
+    topt = getattr(torch.optim, name)([p], **kwargs)
+    ref = []
+    for _ in range(15):
+        p.grad = torch.tensor(grad(p.detach().numpy()))
+        topt.step()
+        ref.append(p.detach().numpy().copy())
+    ours, _ = run(getattr(optim, name)(**kwargs), x0, n=15, grad=grad)
+    np.testing.assert_allclose(ours, ref, rtol=1e-10, atol=1e-12)
