@@ -162,3 +162,18 @@ def test_unsupported_function_and_free_parameters_are_refused():
         remainder_bound(sp.exp(a * x), [x], 0, 2, (-1, 1))
     with pytest.raises(InvalidParameterError, match="univariate"):
         remainder_bound(sp.exp(x + y), [x, y], 0, 2, (-1, 1), method="integral")
+
+
+@pytest.mark.parametrize("f, at, order", [(sp.exp(x) * sp.sin(y), (0, 1), 3),
+                                          (sp.log(1 + x**2 + y), (1, 0), 4)])
+def test_polynomial_agrees_with_calckit_taylor(f, at, order):
+    import calckit
+
+    ours = taylor_polynomial(f, [x, y], list(at), order)
+    theirs = calckit.taylor(f, [x, y], at=list(at), order=order)
+    assert sp.expand(ours - theirs) == 0
+
+
+def test_string_input():
+    r = remainder_bound("sin(x)", "x", at=0, order=3, interval=(-0.5, 0.5))
+    assert r.holds and r.wrt[0].name == "x"

@@ -310,3 +310,10 @@ def test_loss_table_has_every_loss_and_correct_derivatives():
         got = float(d.subs(fixed).subs(yhat, 0.3))
         ref = _numeric_derivative(f, yhat, 0.3, 1, fixed)
         assert got == pytest.approx(ref, rel=1e-9, abs=1e-12), t.rows[i][0]
+
+
+def test_string_expressions_and_names():
+    t = derivative_table(["x**2*y", "sin(y)"], wrt="x y", orders=(1,))
+    assert t.headers == ("df/dx", "df/dy")
+    assert [str(c) for c in t.rows[0]] == ["2*x*y", "x**2"]
+    assert [str(c) for c in t.rows[1]] == ["0", "cos(y)"]
