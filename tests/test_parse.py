@@ -5,7 +5,7 @@ import signal
 
 import pytest
 import sympy as sp
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import calckit as ck
@@ -295,13 +295,24 @@ def test_argument_types():
 
 # --- hypothesis: printed SymPy expressions parse back to themselves ------------
 LEAVES = [x, y, z, sp.Integer(3), sp.Rational(-2, 7), sp.pi, sp.E]
-UNARY = [sp.sin, sp.exp, sp.log, sp.sqrt, sp.Abs, sp.tanh, sp.erf, sp.sign, sigmoid]
+UNARY = [
+    sp.sin,
+    sp.exp,
+    sp.tanh,
+    sp.erf,
+    sp.sign,
+    sp.Abs,
+    sigmoid,
+    lambda a: sp.log(1 + a**2),
+    lambda a: sp.sqrt(1 + a**2),
+]
 BINARY = [
     lambda a, c: a + c,
     lambda a, c: a * c,
     lambda a, c: a - c,
     lambda a, c: a / c,
-    lambda a, c: a**c,
+    lambda a, c: a**3 + c**-2,
+    lambda a, c: sp.Abs(a) ** c,
     sp.atan2,
     sp.Max,
     logsumexp,
@@ -321,6 +332,12 @@ def expressions(draw, depth=3):
 @settings(max_examples=150, deadline=None)
 @given(expressions())
 def test_printed_sympy_expressions_parse_back(expr):
-    if expr.has(sp.zoo, sp.nan):
-        return
-    assert parse(str(expr)) == expr
+    assume(not expr.has(sp.zoo, sp.nan, sp.I))  # no complex numbers in calckit
+    # SymPy sometimes introduces re(), im(), ... which are not whitelisted
+    assume({f.func.__name__ for f in expr.atoms(sp.Function)} <= set(function_names()))
+    text = str(expr)
+    # str() is not always an exact inverse (-2*x/(7*(x + y)) reads back as
+    # -2*x/(7*x + 7*y)), so the reference is SymPy's own parser on the same
+    # (trusted, generated) text
+    names = {"x": x, "y": y, "z": z, "sigmoid": sigmoid, "logsumexp": logsumexp}
+    assert parse(text) == sp.parse_expr(text, local_dict=names)
