@@ -66,7 +66,9 @@ ACTIVATIONS = {
     "relu": lambda x: (x > 0).astype(np.float64),
     "leaky_relu": lambda x: np.where(x > 0, 1.0, 0.01),
     "elu": lambda x: np.where(x > 0, 1.0, np.exp(np.minimum(x, 0))),
-    "selu": lambda x: np.where(x > 0, SELU_S, SELU_S * SELU_A * np.exp(np.minimum(x, 0))),
+    "selu": lambda x: np.where(
+        x > 0, SELU_S, SELU_S * SELU_A * np.exp(np.minimum(x, 0))
+    ),
     "gelu": lambda x: ndtr(x) + x * np.exp(-0.5 * x * x) * INV_SQRT_2PI,
     "gelu_tanh": _gelu_tanh_d,
     "swish": _swish_d,
@@ -188,7 +190,8 @@ def main(argv=None) -> None:
     args = ap.parse_args(argv)
     rows = run(args.n, args.repeat)
     print(f"N = {args.n:,}; best of {args.repeat}; ratio = calckit / hand-written")
-    print(f"{'entry':34} {'calckit ms':>10} {'numpy ms':>9} {'ratio':>6}  equal  <=1.3x")
+    head = f"{'entry':34} {'calckit ms':>10} {'numpy ms':>9} {'ratio':>6}"
+    print(f"{head}  equal  <=1.3x")
     for name, tk, th, ok in rows:
         r = tk / th
         print(f"{name:34} {tk * 1e3:10.2f} {th * 1e3:9.2f} {r:6.2f}  "

@@ -61,8 +61,10 @@ def test_fdiff_matches_derivative_of_definition(prim, defn, rng):
             exact = _mp(sp.diff(prim, s).rewrite(sp.exp), subs)
             with mpmath.workdps(60):
                 f = sp.lambdify(syms, defn, modules="mpmath")
-                numeric = mpmath.diff(lambda t: f(*[t if v == s else mpmath.mpf(
-                    subs[v]) for v in syms]), mpmath.mpf(subs[s]))
+                def along(t, f=f, s=s, subs=subs):
+                    return f(*[t if v == s else mpmath.mpf(subs[v]) for v in syms])
+
+                numeric = mpmath.diff(along, mpmath.mpf(subs[s]))
             assert abs(exact - numeric) <= 1e-25 * (1 + abs(numeric)), (prim, s, pt)
 
 
