@@ -11,10 +11,12 @@ An entry passes when ``|exact - numeric| <= atol + rtol * max(|exact|,
 |numeric|) + 2 * error_estimate``: the numeric side's own error estimate
 widens the tolerance, so a check never fails because finite differences are
 inaccurate, and never passes a wrong derivative by luck of a loose constant.
-Entries that disagree where the expression is not differentiable (a
-``Piecewise``/``Abs``/``Max``/``Heaviside`` condition holding with equality,
-or one-sided numeric derivatives that disagree) are reported as ``kink``, not
-as failures.
+Entries that fail, or whose error estimate is too large to judge by (a kink
+inside the wide Richardson stencil), are recomputed with narrow central
+differences (noted in the row). Entries that still disagree where the
+expression is not differentiable (a ``Piecewise``/``Abs``/``Max``/``Heaviside``
+condition holding with equality, or one-sided numeric derivatives that
+disagree) are reported as ``kink``, not as failures.
 
 >>> import calckit as ck
 >>> report = ck.gradcheck("log(1 + exp(w*x + b))", wrt="w b",
@@ -31,9 +33,8 @@ point  component  exact  numeric  abs err  rel err     step  err est  status
 
 from __future__ import annotations
 
-import html
 from collections.abc import Mapping
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 import sympy as sp
@@ -47,212 +48,12 @@ from calckit.errors import (
 )
 from calckit.numeric._differences import directional_estimate
 from calckit.numeric._hessian import HESSIAN_METHODS, hessian_estimate
+from calckit.numeric._report import GradcheckReport, GradcheckRow
 from calckit.numeric._steps import METHODS, check_method
 from calckit.symbolic._coerce import as_expr, as_symbol, as_symbols
 
 __all__ = ["GradcheckReport", "GradcheckRow", "gradcheck"]
 
-_KINK_SOURCES = (sp.Abs, sp.sign, sp.Heaviside, sp.Max, sp.Min, sp.floor, sp.ceiling)
-_STATUSES = ("ok", "kink", "FAIL", "nan")
-_MAX_ROWS = 60  # rows shown by str(); all rows are in report.rows
-
-
-class GradcheckRow(NamedTuple):
-    """One compared entry of a :class:`GradcheckReport`."""
-
-    point: int
-    component: str
-    exact: float
-    numeric: float
-    abs_error: float
-    rel_error: float
-    step: float
-    error_estimate: float
-    status: str  # "ok", "kink", "FAIL" or "nan"
-
-
-class GradcheckReport:
-    """Result of :func:`gradcheck`; ``str()`` is an aligned table.
-
-    Attributes
-    ----------
-    ok : bool
-        True when no entry failed (kinks do not count as failures).
-        ``bool(report)`` is the same.
-    max_abs_error, max_rel_error : float
-        Largest errors over the entries that are not kinks (``nan`` if an
-        entry could not be evaluated). The relative error of an entry is
-        ``|exact - numeric| / max(|exact|, |numeric|)``, 0 when both are 0.
-    rows : tuple of GradcheckRow
-        Every entry: point index, component, exact, numeric, abs/rel error,
-        step, numeric error estimate, status.
-    worst : int or None
-        Index into ``rows`` of the entry nearest to (or furthest past) its
-        tolerance, among entries that are not kinks.
-    points : ndarray, shape (k, n)
-        The points checked, one column per variable in ``wrt``.
-    exact, numeric, error_estimate : ndarray
-        Shape ``(k, n)`` (order 1) or ``(k, n, n)`` (order 2).
-    wrt : tuple of str
-    expr : sympy.Expr
-    order, method, rtol, atol, nfev
-        The settings used; ``nfev`` counts numeric evaluations of ``expr``.
-    """
-
-    def __init__(self, *, expr, wrt, points, order, method, rtol, atol, rows,
-                 exact, numeric, error_estimate, nfev):
-        self.expr, self.wrt, self.points = expr, tuple(wrt), points
-        self.order, self.method, self.rtol, self.atol = order, method, rtol, atol
-        self.rows, self.nfev = tuple(rows), nfev
-        self.exact, self.numeric, self.error_estimate = exact, numeric, error_estimate
-        judged = [r for r in self.rows if r.status != "kink"]
-        self.n_failed = sum(r.status in ("FAIL", "nan") for r in self.rows)
-        self.n_kinks = sum(r.status == "kink" for r in self.rows)
-        self.ok = self.n_failed == 0
-        if any(r.status == "nan" for r in judged):
-            self.max_abs_error = self.max_rel_error = float("nan")
-        else:
-            self.max_abs_error = max((r.abs_error for r in judged), default=0.0)
-            self.max_rel_error = max((r.rel_error for r in judged), default=0.0)
-        self.worst = _worst(self.rows, rtol, atol)
-
-    def __bool__(self) -> bool:
-        return self.ok
-
-    @property
-    def failures(self) -> tuple:
-        """The rows that failed (status ``FAIL`` or ``nan``)."""
-        return tuple(r for r in self.rows if r.status in ("FAIL", "nan"))
-
-    @property
-    def kinks(self) -> tuple:
-        """The rows reported as kinks."""
-        return tuple(r for r in self.rows if r.status == "kink")
-
-    def summary(self) -> str:
-        """One line: verdict, settings, errors, counts."""
-        k = self.points.shape[0]
-        verdict = "OK" if self.ok else "FAILED"
-        return (
-            f"gradcheck {verdict}: order {self.order}, method {self.method}, "
-            f"{k} point{'s' if k != 1 else ''}, {len(self.rows)} entr"
-            f"{'ies' if len(self.rows) != 1 else 'y'}; "
-            f"max abs error {self.max_abs_error:.2e}, max rel error "
-            f"{self.max_rel_error:.2e} (rtol {self.rtol:g}, atol {self.atol:g}); "
-            f"{self.n_failed} failed, {self.n_kinks} kink"
-            f"{'s' if self.n_kinks != 1 else ''}"
-        )
-
-    def _point_lines(self, limit: int = 5) -> list[str]:
-        lines = []
-        for i, p in enumerate(self.points[:limit]):
-            pairs = zip(self.wrt, p, strict=True)
-            coords = ", ".join(f"{n}={v:.10g}" for n, v in pairs)
-            lines.append(f"point {i}: {coords}")
-        if self.points.shape[0] > limit:
-            lines.append(f"... {self.points.shape[0] - limit} more points")
-        return lines
-
-    def _shown(self, max_rows):
-        """Row indices to display: all, or failures/kinks/worst first."""
-        idx = list(range(len(self.rows)))
-        if max_rows is None or len(idx) <= max_rows:
-            return idx, 0
-        keep = [i for i in idx if self.rows[i].status != "ok" or i == self.worst]
-        rest = [i for i in idx if i not in set(keep)]
-        chosen = sorted(keep[:max_rows] + rest[: max(0, max_rows - len(keep))])
-        return chosen, len(idx) - len(chosen)
-
-    def _cells(self, i: int) -> list[str]:
-        r = self.rows[i]
-        return [
-            str(r.point), r.component, f"{r.exact:.10g}", f"{r.numeric:.10g}",
-            f"{r.abs_error:.1e}", f"{r.rel_error:.1e}", f"{r.step:.1e}",
-            f"{r.error_estimate:.1e}",
-            r.status + (" <- worst" if i == self.worst else ""),
-        ]
-
-    _HEADER = ("point", "component", "exact", "numeric", "abs err", "rel err",
-               "step", "err est", "status")
-
-    def table(self, max_rows: int | None = _MAX_ROWS) -> str:
-        """The aligned text table (``max_rows=None`` shows every row)."""
-        shown, hidden = self._shown(max_rows)
-        body = [self._cells(i) for i in shown]
-        widths = [max(len(h), *(len(c[j]) for c in body)) if body else len(h)
-                  for j, h in enumerate(self._HEADER)]
-        left = {1, 8}
-
-        def fmt(cells):
-            return "  ".join(
-                c.ljust(w) if j in left else c.rjust(w)
-                for j, (c, w) in enumerate(zip(cells, widths, strict=True))
-            ).rstrip()
-
-        lines = [fmt(self._HEADER)] + [fmt(c) for c in body]
-        if hidden:
-            lines.append(
-                f"... {hidden} more rows, all ok (report.table(None) shows them)"
-            )
-        return "\n".join(lines)
-
-    def __str__(self) -> str:
-        return "\n".join([self.summary(), *self._point_lines(), self.table()])
-
-    def __repr__(self) -> str:
-        return (
-            f"<GradcheckReport ok={self.ok} order={self.order} "
-            f"points={self.points.shape[0]} entries={len(self.rows)} "
-            f"max_rel_error={self.max_rel_error:.2e}>"
-        )
-
-    def _repr_markdown_(self) -> str:
-        shown, hidden = self._shown(_MAX_ROWS)
-        lines = [f"**{self.summary()}**", ""]
-        lines += [f"- {line}" for line in self._point_lines()] + [""]
-        lines.append("| " + " | ".join(self._HEADER) + " |")
-        lines.append("|" + "|".join(["---:"] * len(self._HEADER)) + "|")
-        for i in shown:
-            cells = self._cells(i)
-            if i == self.worst or self.rows[i].status != "ok":
-                cells = [f"**{c}**" for c in cells]
-            lines.append("| " + " | ".join(cells) + " |")
-        if hidden:
-            lines.append(f"\n*{hidden} more rows, all ok*")
-        return "\n".join(lines)
-
-    def _repr_html_(self) -> str:
-        shown, hidden = self._shown(_MAX_ROWS)
-        colour = {"ok": "", "kink": "#fff3cd", "FAIL": "#f8d7da", "nan": "#f8d7da"}
-        out = [f"<p><b>{html.escape(self.summary())}</b></p>"]
-        out.append("<p>" + "<br>".join(map(html.escape, self._point_lines())) + "</p>")
-        out.append("<table><thead><tr>")
-        out += [f"<th>{html.escape(h)}</th>" for h in self._HEADER]
-        out.append("</tr></thead><tbody>")
-        for i in shown:
-            style = colour[self.rows[i].status]
-            weight = "font-weight:bold;" if i == self.worst else ""
-            attr = f' style="background:{style};{weight}"' if style or weight else ""
-            cells = "".join(f"<td>{html.escape(c)}</td>" for c in self._cells(i))
-            out.append(f"<tr{attr}>{cells}</tr>")
-        out.append("</tbody></table>")
-        if hidden:
-            out.append(f"<p><i>{hidden} more rows, all ok</i></p>")
-        return "".join(out)
-
-
-def _worst(rows, rtol, atol):
-    best, where = -1.0, None
-    for i, r in enumerate(rows):
-        if r.status == "kink":
-            continue
-        if r.status == "nan":
-            return i
-        tol = atol + rtol * max(abs(r.exact), abs(r.numeric)) + 2 * r.error_estimate
-        ratio = r.abs_error / tol if tol > 0 else (np.inf if r.abs_error else 0.0)
-        if ratio > best:
-            best, where = ratio, i
-    return where
 
 
 # -- argument handling ---------------------------------------------------------
@@ -453,21 +254,55 @@ def gradcheck(
     with np.errstate(all="ignore"):
         exact = np.broadcast_to(exact_kernel(*pts.T, *param_values),
                                 (k,) + (n,) * order).astype(float)
-        if order == 1:
-            est = directional_estimate(fvec, pts, method, vectorized=True)
-        else:
-            est = hessian_estimate(fvec, pts, method, vectorized=True)
-        status = _judge(exact, est.value, est.error, rtol, atol)
+        value, error, step, nfev = _estimate(fvec, pts, method, order)
+        status = _judge(exact, value, error, rtol, atol)
+        note = np.full(status.shape, "", dtype=object)
+        narrow = _NARROW.get((order, method))
+        scale = np.maximum(np.abs(exact), np.abs(value))
+        doubtful = (status == "FAIL") | (error > atol + rtol * scale)
+        if narrow and np.any(doubtful):
+            # a kink inside the wide stencil spoils it (a failure, or an error
+            # estimate too large to judge by): recheck with a narrow stencil
+            n_value, n_error, n_step, n_nfev = _estimate(batched(real_f), pts, narrow,
+                                                         order)
+            nfev += n_nfev
+            n_status = _judge(exact, n_value, n_error, rtol, atol)
+            use = doubtful & np.isfinite(n_value) & (
+                (n_status == "ok") | (n_error < error)
+            )
+            value = np.where(use, n_value, value)
+            error = np.where(use, n_error, error)
+            step = np.where(use, n_step, step)
+            status = np.where(use, n_status, status)
+            note[use] = f"{narrow} recheck: kink within the {method} stencil"
         if np.any(status == "FAIL"):
-            kink = _kinks(e, wrt_syms, param_syms, param_values, pts, order,
-                          batched(real_f), gvec, rtol, atol)
-            status = np.where((status == "FAIL") & kink, "kink", status)
-    rows = _rows(exact, est, status, wrt_syms, order)
+            kink, left, right = _kinks(e, wrt_syms, param_syms, param_values, pts,
+                                       order, batched(real_f), gvec, rtol, atol)
+            mark = (status == "FAIL") & kink
+            status[mark] = "kink"
+            for idx in zip(*np.nonzero(mark), strict=True):
+                note[idx] = f"one-sided {left[idx]:.6g} | {right[idx]:.6g}"
+    rows = _rows(exact, value, error, step, status, note, wrt_syms, order)
     return GradcheckReport(
         expr=e, wrt=[s.name for s in wrt_syms], points=pts, order=order,
         method=method, rtol=float(rtol), atol=float(atol), rows=rows, exact=exact,
-        numeric=est.value, error_estimate=est.error, nfev=est.nfev,
+        numeric=value, error_estimate=error, nfev=nfev,
     )
+
+
+# wide stencils whose failures are rechecked with a narrow one (kinks nearby)
+_NARROW = {(1, "richardson"): "central", (2, "richardson"): "central",
+           (2, "complex"): "central"}
+
+
+def _estimate(fvec, pts, method, order):
+    """(value, error, step per entry, nfev) of the numeric derivatives."""
+    if order == 1:
+        est = directional_estimate(fvec, pts, method, vectorized=True)
+        return est.value, est.error, est.step, est.nfev
+    est = hessian_estimate(fvec, pts, method, vectorized=True)
+    step = np.broadcast_to(est.step[:, None, :], est.value.shape)
+    return est.value, est.error, step, est.nfev
 
 
 def _judge(exact, numeric, error, rtol, atol):
@@ -503,7 +338,7 @@ def _relationals(cond):
 
 
 def _kinks(e, wrt_syms, param_syms, param_values, pts, order, fvec, gvec, rtol, atol):
-    """Boolean mask (like the entries) of non-differentiable entries."""
+    """Mask of non-differentiable entries, and one-sided (left, right) values."""
     from calckit.kernels import compile as compile_kernel
 
     k, n = pts.shape
@@ -523,30 +358,30 @@ def _kinks(e, wrt_syms, param_syms, param_values, pts, order, fvec, gvec, rtol, 
     scale = np.maximum(np.abs(fwd.value), np.abs(bwd.value))
     one_sided = gap > atol + rtol * scale + 4.0 * (fwd.error + bwd.error)
     one_sided |= ~(np.isfinite(fwd.value) & np.isfinite(bwd.value))
-    return np.broadcast_to(on_surface.reshape((k,) + (1,) * order), shape) | one_sided
+    surface = np.broadcast_to(on_surface.reshape((k,) + (1,) * order), shape)
+    return surface | one_sided, bwd.value, fwd.value
 
 
-def _rows(exact, est, status, wrt_syms, order):
+def _rows(exact, value, error, step, status, note, wrt_syms, order):
     k, n = exact.shape[:2]
     names = [s.name for s in wrt_syms]
     rows = []
     for p in range(k):
         if order == 1:
-            entries = [((j,), f"d/d{names[j]}", est.step[p, j]) for j in range(n)]
+            entries = [((j,), f"d/d{names[j]}") for j in range(n)]
         else:
             entries = [
-                ((i, j), f"d2/d{names[i]}2" if i == j else f"d2/d{names[i]}d{names[j]}",
-                 est.step[p, j])
+                ((i, j), f"d2/d{names[i]}2" if i == j else f"d2/d{names[i]}d{names[j]}")
                 for i in range(n) for j in range(i, n)
             ]
-        for idx, label, step in entries:
-            ex, nu = float(exact[(p, *idx)]), float(est.value[(p, *idx)])
+        for idx, label in entries:
+            at = (p, *idx)
+            ex, nu = float(exact[at]), float(value[at])
             diff = abs(ex - nu)
             scale = max(abs(ex), abs(nu))
             rel = diff / scale if scale > 0 else (0.0 if diff == 0 else float("inf"))
             if not (np.isfinite(ex) and np.isfinite(nu)):
                 diff = rel = float("nan")
-            err = float(est.error[(p, *idx)])
-            rows.append(GradcheckRow(p, label, ex, nu, diff, rel, float(step), err,
-                                     str(status[(p, *idx)])))
+            rows.append(GradcheckRow(p, label, ex, nu, diff, rel, float(step[at]),
+                                     float(error[at]), str(status[at]), note[at]))
     return rows

@@ -103,6 +103,7 @@ def test_relu_kink_is_reported_not_failed():
     assert report.ok and report.n_kinks == 1
     (kink,) = report.kinks
     assert (kink.point, kink.component, kink.exact) == (0, "d/dx", 0.0)
+    assert kink.note == "one-sided 0 | 2"
     assert kink.numeric == pytest.approx(1.0)  # central average of 0 and 2
     # kinks do not count in the maxima
     assert report.max_rel_error < 1e-10
@@ -120,6 +121,23 @@ def test_kink_found_numerically_near_but_not_at_the_point():
     # |x - 1e-9| at 0: the kink is inside the stencil; one-sided derivatives disagree
     report = gradcheck("Abs(x - 1e-9)", at=[0.0])
     assert report.ok and report.rows[0].status == "kink"
+
+
+def test_kink_near_the_point_is_rechecked_with_a_narrow_stencil():
+    # |x - 1| at x = 1.01: the 12-point richardson stencil (+-9% of |x|) spans
+    # the kink; the narrow central recheck confirms the exact derivative
+    report = gradcheck("Abs(x - 1)*y", at=[[1.01, 2.0], [0.97, 1.0]])
+    assert report.ok and report.n_kinks == 0
+    rechecked = [r for r in report.rows if r.note]
+    assert [(r.point, r.component) for r in rechecked] == [(0, "d/dx"), (1, "d/dx")]
+    assert all("central recheck" in r.note and r.step < 1e-4 for r in rechecked)
+    assert report.max_rel_error < 1e-10
+    assert "central recheck" in str(report)
+    # ... and a wrong derivative next to a kink still fails
+    wrong = _make_wrong("sin_wrong_near_kink", 1.001)
+    bad = gradcheck(wrong(x) * sp.Abs(y - 1), wrt="x y", at=[[0.4, 1.01]])
+    assert [(r.component, r.status) for r in bad.rows] == [("d/dx", "FAIL"),
+                                                          ("d/dy", "ok")]
 
 
 def test_relative_error_definition():

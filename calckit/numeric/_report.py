@@ -1,0 +1,214 @@
+"""The report of :func:`calckit.gradcheck` (NumPy only; rendered as text,
+Markdown and HTML). Built by :mod:`calckit.check`.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import NamedTuple
+
+import numpy as np
+
+__all__ = ["GradcheckReport", "GradcheckRow"]
+
+_MAX_ROWS = 60  # rows shown by str(); all rows are in report.rows
+
+
+class GradcheckRow(NamedTuple):
+    """One compared entry of a :class:`GradcheckReport`."""
+
+    point: int
+    component: str
+    exact: float
+    numeric: float
+    abs_error: float
+    rel_error: float
+    step: float
+    error_estimate: float
+    status: str  # "ok", "kink", "FAIL" or "nan"
+    note: str = ""  # e.g. one-sided derivatives at a kink, or a narrow recheck
+
+
+class GradcheckReport:
+    """Result of :func:`gradcheck`; ``str()`` is an aligned table.
+
+    Attributes
+    ----------
+    ok : bool
+        True when no entry failed (kinks do not count as failures).
+        ``bool(report)`` is the same.
+    max_abs_error, max_rel_error : float
+        Largest errors over the entries that are not kinks (``nan`` if an
+        entry could not be evaluated). The relative error of an entry is
+        ``|exact - numeric| / max(|exact|, |numeric|)``, 0 when both are 0.
+    rows : tuple of GradcheckRow
+        Every entry: point index, component, exact, numeric, abs/rel error,
+        step, numeric error estimate, status.
+    worst : int or None
+        Index into ``rows`` of the entry nearest to (or furthest past) its
+        tolerance, among entries that are not kinks.
+    points : ndarray, shape (k, n)
+        The points checked, one column per variable in ``wrt``.
+    exact, numeric, error_estimate : ndarray
+        Shape ``(k, n)`` (order 1) or ``(k, n, n)`` (order 2).
+    wrt : tuple of str
+    expr : sympy.Expr
+    order, method, rtol, atol, nfev
+        The settings used; ``nfev`` counts numeric evaluations of ``expr``.
+    """
+
+    def __init__(self, *, expr, wrt, points, order, method, rtol, atol, rows,
+                 exact, numeric, error_estimate, nfev):
+        self.expr, self.wrt, self.points = expr, tuple(wrt), points
+        self.order, self.method, self.rtol, self.atol = order, method, rtol, atol
+        self.rows, self.nfev = tuple(rows), nfev
+        self.exact, self.numeric, self.error_estimate = exact, numeric, error_estimate
+        judged = [r for r in self.rows if r.status != "kink"]
+        self.n_failed = sum(r.status in ("FAIL", "nan") for r in self.rows)
+        self.n_kinks = sum(r.status == "kink" for r in self.rows)
+        self.ok = self.n_failed == 0
+        if any(r.status == "nan" for r in judged):
+            self.max_abs_error = self.max_rel_error = float("nan")
+        else:
+            self.max_abs_error = max((r.abs_error for r in judged), default=0.0)
+            self.max_rel_error = max((r.rel_error for r in judged), default=0.0)
+        self.worst = _worst(self.rows, rtol, atol)
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+    @property
+    def failures(self) -> tuple:
+        """The rows that failed (status ``FAIL`` or ``nan``)."""
+        return tuple(r for r in self.rows if r.status in ("FAIL", "nan"))
+
+    @property
+    def kinks(self) -> tuple:
+        """The rows reported as kinks."""
+        return tuple(r for r in self.rows if r.status == "kink")
+
+    def summary(self) -> str:
+        """One line: verdict, settings, errors, counts."""
+        k = self.points.shape[0]
+        verdict = "OK" if self.ok else "FAILED"
+        return (
+            f"gradcheck {verdict}: order {self.order}, method {self.method}, "
+            f"{k} point{'s' if k != 1 else ''}, {len(self.rows)} entr"
+            f"{'ies' if len(self.rows) != 1 else 'y'}; "
+            f"max abs error {self.max_abs_error:.2e}, max rel error "
+            f"{self.max_rel_error:.2e} (rtol {self.rtol:g}, atol {self.atol:g}); "
+            f"{self.n_failed} failed, {self.n_kinks} kink"
+            f"{'s' if self.n_kinks != 1 else ''}"
+        )
+
+    def _point_lines(self, limit: int = 5) -> list[str]:
+        lines = []
+        for i, p in enumerate(self.points[:limit]):
+            pairs = zip(self.wrt, p, strict=True)
+            coords = ", ".join(f"{n}={v:.10g}" for n, v in pairs)
+            lines.append(f"point {i}: {coords}")
+        if self.points.shape[0] > limit:
+            lines.append(f"... {self.points.shape[0] - limit} more points")
+        return lines
+
+    def _shown(self, max_rows):
+        """Row indices to display: all, or failures/kinks/worst first."""
+        idx = list(range(len(self.rows)))
+        if max_rows is None or len(idx) <= max_rows:
+            return idx, 0
+        keep = [i for i in idx if self.rows[i].status != "ok" or i == self.worst]
+        rest = [i for i in idx if i not in set(keep)]
+        chosen = sorted(keep[:max_rows] + rest[: max(0, max_rows - len(keep))])
+        return chosen, len(idx) - len(chosen)
+
+    def _cells(self, i: int) -> list[str]:
+        r = self.rows[i]
+        return [
+            str(r.point), r.component, f"{r.exact:.10g}", f"{r.numeric:.10g}",
+            f"{r.abs_error:.1e}", f"{r.rel_error:.1e}", f"{r.step:.1e}",
+            f"{r.error_estimate:.1e}",
+            r.status + (f" ({r.note})" if r.note else "")
+            + (" <- worst" if i == self.worst else ""),
+        ]
+
+    _HEADER = ("point", "component", "exact", "numeric", "abs err", "rel err",
+               "step", "err est", "status")
+
+    def table(self, max_rows: int | None = _MAX_ROWS) -> str:
+        """The aligned text table (``max_rows=None`` shows every row)."""
+        shown, hidden = self._shown(max_rows)
+        body = [self._cells(i) for i in shown]
+        widths = [max(len(h), *(len(c[j]) for c in body)) if body else len(h)
+                  for j, h in enumerate(self._HEADER)]
+        left = {1, 8}
+
+        def fmt(cells):
+            return "  ".join(
+                c.ljust(w) if j in left else c.rjust(w)
+                for j, (c, w) in enumerate(zip(cells, widths, strict=True))
+            ).rstrip()
+
+        lines = [fmt(self._HEADER)] + [fmt(c) for c in body]
+        if hidden:
+            lines.append(
+                f"... {hidden} more rows, all ok (report.table(None) shows them)"
+            )
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return "\n".join([self.summary(), *self._point_lines(), self.table()])
+
+    def __repr__(self) -> str:
+        return (
+            f"<GradcheckReport ok={self.ok} order={self.order} "
+            f"points={self.points.shape[0]} entries={len(self.rows)} "
+            f"max_rel_error={self.max_rel_error:.2e}>"
+        )
+
+    def _repr_markdown_(self) -> str:
+        shown, hidden = self._shown(_MAX_ROWS)
+        lines = [f"**{self.summary()}**", ""]
+        lines += [f"- {line}" for line in self._point_lines()] + [""]
+        lines.append("| " + " | ".join(self._HEADER) + " |")
+        lines.append("|" + "|".join(["---:"] * len(self._HEADER)) + "|")
+        for i in shown:
+            cells = self._cells(i)
+            if i == self.worst or self.rows[i].status != "ok":
+                cells = [f"**{c}**" for c in cells]
+            lines.append("| " + " | ".join(cells) + " |")
+        if hidden:
+            lines.append(f"\n*{hidden} more rows, all ok*")
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        shown, hidden = self._shown(_MAX_ROWS)
+        colour = {"ok": "", "kink": "#fff3cd", "FAIL": "#f8d7da", "nan": "#f8d7da"}
+        out = [f"<p><b>{html.escape(self.summary())}</b></p>"]
+        out.append("<p>" + "<br>".join(map(html.escape, self._point_lines())) + "</p>")
+        out.append("<table><thead><tr>")
+        out += [f"<th>{html.escape(h)}</th>" for h in self._HEADER]
+        out.append("</tr></thead><tbody>")
+        for i in shown:
+            style = colour[self.rows[i].status]
+            weight = "font-weight:bold;" if i == self.worst else ""
+            attr = f' style="background:{style};{weight}"' if style or weight else ""
+            cells = "".join(f"<td>{html.escape(c)}</td>" for c in self._cells(i))
+            out.append(f"<tr{attr}>{cells}</tr>")
+        out.append("</tbody></table>")
+        if hidden:
+            out.append(f"<p><i>{hidden} more rows, all ok</i></p>")
+        return "".join(out)
+
+
+def _worst(rows, rtol, atol):
+    best, where = -1.0, None
+    for i, r in enumerate(rows):
+        if r.status == "kink":
+            continue
+        if r.status == "nan":
+            return i
+        tol = atol + rtol * max(abs(r.exact), abs(r.numeric)) + 2 * r.error_estimate
+        ratio = r.abs_error / tol if tol > 0 else (np.inf if r.abs_error else 0.0)
+        if ratio > best:
+            best, where = ratio, i
+    return where
