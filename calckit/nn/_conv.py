@@ -79,6 +79,15 @@ class Conv2D(Layer):
         self.user_initialised = rng is not None
         self.reset_parameters(as_rng(rng))
         self._cache = None
+        self._buffers: dict[str, np.ndarray] = {}
+
+    def _scratch(self, name: str, shape: tuple) -> np.ndarray:
+        """A work array kept between calls (fresh large arrays cost page
+        faults on every call); only ever used inside forward/backward."""
+        buf = self._buffers.get(name)
+        if buf is None or buf.shape != shape:
+            buf = self._buffers[name] = np.empty(shape)
+        return buf
 
     def reset_parameters(self, rng, activation=None) -> None:
         kh, kw = self.kernel_size
@@ -108,8 +117,8 @@ class Conv2D(Layer):
         win = sliding_window_view(xp, (kh, kw), axis=(2, 3))[:, :, ::sh, ::sw]
         n, c, oh, ow = win.shape[:4]
         o = self.out_channels
-        cols = np.ascontiguousarray(win.transpose(1, 4, 5, 0, 2, 3)).reshape(
-            c * kh * kw, n * oh * ow)
+        cols = self._scratch("cols", (c * kh * kw, n * oh * ow))
+        np.copyto(cols.reshape(c, kh, kw, n, oh, ow), win.transpose(1, 4, 5, 0, 2, 3))
         out = self.params["W"].reshape(o, -1) @ cols
         out += self.params["b"][:, None]
         self._cache = (x.shape, xp.shape, cols)
@@ -122,13 +131,16 @@ class Conv2D(Layer):
         (kh, kw), (sh, sw), (ph, pw) = self.kernel_size, self.stride, self.padding
         n, o, oh, ow = grad_out.shape
         c = self.in_channels
-        g2 = np.ascontiguousarray(grad_out.transpose(1, 0, 2, 3)).reshape(o, -1)
+        g2 = self._scratch("g2", (o, n * oh * ow))
+        np.copyto(g2.reshape(o, n, oh, ow), grad_out.transpose(1, 0, 2, 3))
         np.matmul(g2, cols.T, out=self.grads["W"].reshape(o, -1))
         np.add.reduce(grad_out, axis=(0, 2, 3), out=self.grads["b"])
         if not self.input_grad:
             return None
         # col2im: scatter-add each kernel offset's block of columns
-        dcols = (self.params["W"].reshape(o, -1).T @ g2).reshape(c, kh, kw, n, oh, ow)
+        dcols = self._scratch("dcols", cols.shape)
+        np.matmul(self.params["W"].reshape(o, -1).T, g2, out=dcols)
+        dcols = dcols.reshape(c, kh, kw, n, oh, ow)
         dxp = np.zeros((n, c, xp_shape[2], xp_shape[3]))
         dxp_t = dxp.transpose(1, 0, 2, 3)  # (C, N, Hp, Wp) view
         for i in range(kh):
