@@ -119,8 +119,9 @@ def _orders(text: str) -> tuple:
 
 
 def _fix_negative_values(argv: list) -> list:
-    """Join ``--x0 -1.2,1`` into ``--x0=-1.2,1`` (argparse would read the
-    value as an option)."""
+    """Let values and expressions start with "-": join ``--x0 -1.2,1`` into
+    ``--x0=-1.2,1`` and pass ``-x**2`` as " -x**2" (argparse would read both
+    as options; the parser ignores the leading space)."""
     out, i = [], 0
     while i < len(argv):
         arg = argv[i]
@@ -129,6 +130,9 @@ def _fix_negative_values(argv: list) -> list:
             out.append(f"{arg}={argv[i + 1]}")
             i += 2
             continue
+        if (arg.startswith("-") and not arg.startswith("--") and len(arg) > 1
+                and not re.fullmatch(r"-[nho]\d*", arg)):
+            arg = " " + arg
         out.append(arg)
         i += 1
     return out

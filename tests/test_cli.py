@@ -209,3 +209,12 @@ def test_cli_import_does_not_load_matplotlib():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True,
                          text=True, timeout=60)
     assert out.stdout.strip() == "False"
+
+
+def test_expressions_and_values_may_start_with_minus(capsys):
+    assert run(capsys, "diff", "-x**3")[1] == "-3*x**2\n"
+    status, out, _ = run(capsys, "optimize", "-exp(-x**2)", "--x0", "-0.5",
+                         "--optimizer", "newton", "--steps", "50", "--json")
+    data = json.loads(out.split("\n", 1)[1])
+    assert status == 0 and data["converged"] and abs(data["x"][0]) < 1e-8
+    assert run(capsys, "diff", "x**3", "-n", "2")[1] == "6*x\n"
