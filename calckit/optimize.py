@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -111,6 +111,7 @@ def minimize(
     steps: int = 1000,
     tol: float = 1e-8,
     params: Mapping[str, Any] | None = None,
+    callback: Callable[[int, np.ndarray, float, float], Any] | None = None,
     **opt_kwargs: Any,
 ) -> OptimizeResult:
     """Minimize ``expr`` over ``wrt`` from ``x0``.
@@ -138,6 +139,10 @@ def minimize(
         broadcast samples (e.g. least squares over arrays ``x``, ``y``).
     **opt_kwargs
         Hyperparameters of the named optimizer, such as ``lr``.
+    callback : callable, optional
+        Called after every step as ``callback(step, x, loss, grad_norm)``
+        (``x`` a copy); a true return value stops the run (for progress
+        lines, plots, or early stopping).
 
     Returns
     -------
@@ -185,7 +190,11 @@ def minimize(
         e, xs, data_syms, data, newton=_needs_hessian(opt)
     )
     names = tuple(str(s) for s in xs)
-    return _run(opt, fun, value_and_grad, hess, x, steps, tol, names)
+    if callback is not None and not callable(callback):
+        raise CalckitTypeError(
+            f"minimize: callback must be callable, got {type(callback).__name__}"
+        )
+    return _run(opt, fun, value_and_grad, hess, x, steps, tol, names, callback)
 
 
 def _needs_hessian(opt) -> bool:
@@ -329,6 +338,42 @@ def _objective(e, xs, data_syms, data, *, newton):
     return fun, value_and_grad, (hess if newton else None)
 
 
+def _message(bad, k_bad, k, converged, stop, gn, tol, losses, hint) -> str:
+    """One or two sentences on how the run ended."""
+    if bad:
+        if not k_bad:
+            return f"Diverged: the {bad} is not finite at x0."
+        return (
+            f"Diverged: a non-finite {bad} appeared at step {k_bad}; stopped "
+            f"there and kept the last finite point (step {k}). "
+            f"{hint[0].upper()}{hint[1:]}."
+        )
+    if converged:
+        return f"Converged after {_steps(k)}: gradient norm {gn:.3g} < tol {tol:g}."
+    if stop == "line search":
+        return (
+            f"Stopped at step {k}: the line search found no decrease along the "
+            f"Newton direction (gradient norm {gn:.3g} >= tol {tol:g})."
+        )
+    if stop == "callback":
+        return f"Stopped by the callback at step {k} (gradient norm {gn:.3g})."
+    message = (
+        f"Did not converge in {_steps(k)}: gradient norm {gn:.3g} >= tol {tol:g}."
+    )
+    l0, l1 = losses[0], losses[k]
+    if k and l1 > l0 + 1e-9 * abs(l0):
+        message += (
+            f" The loss grew from {l0:.4g} to {l1:.4g}: the iteration is "
+            f"diverging; {hint}."
+        )
+    elif k and l1 >= l0 - 1e-9 * abs(l0):
+        message += (
+            f" The loss did not decrease ({l0:.4g} -> {l1:.4g}): the steps "
+            f"oscillate; {hint}."
+        )
+    return message
+
+
 def _steps(k: int) -> str:
     return "1 step" if k == 1 else f"{k} steps"
 
@@ -347,7 +392,7 @@ def _raw(kernel):
     return getattr(kernel, "function", kernel)
 
 
-def _run(opt, fun, value_and_grad, hess, x, steps, tol, names) -> OptimizeResult:
+def _run(opt, fun, value_and_grad, hess, x, steps, tol, names, callback):
     n = x.size
     cap = min(steps + 1, _CHUNK)  # grown by doubling: steps may be huge
     path = np.empty((cap, n))
@@ -356,9 +401,8 @@ def _run(opt, fun, value_and_grad, hess, x, steps, tol, names) -> OptimizeResult
     newton = hess is not None
     step = opt.step
     isfinite, sqrt = math.isfinite, math.sqrt
-    k = 0
-    bad = ""
-    stalled = False
+    k = k_bad = 0
+    bad = stop = ""
     with np.errstate(all="ignore"):
         f, g = value_and_grad(x)
         gn = _norm(g)
@@ -366,12 +410,11 @@ def _run(opt, fun, value_and_grad, hess, x, steps, tol, names) -> OptimizeResult
         losses[0] = f
         if not (isfinite(f) and isfinite(gn)):
             bad = "loss" if not isfinite(f) else "gradient"
-            k_bad = 0
         while not bad and k < steps and not gn < tol:
             if newton:
                 x_new, state = step(x, g, state, hessian=hess(x), fun=fun)
                 if state.step_size == 0.0 and isfinite(state.damping):
-                    stalled = True
+                    stop = "line search"
                     break
             else:
                 x_new, state = step(x, g, state)
@@ -394,39 +437,15 @@ def _run(opt, fun, value_and_grad, hess, x, steps, tol, names) -> OptimizeResult
                 losses = np.resize(losses, cap)
             path[k] = x
             losses[k] = f
+            if callback is not None and callback(k, x.copy(), f, gn):
+                stop = "callback"
+                break
     converged = gn < tol
-    if bad:
-        message = (
-            f"Diverged: a non-finite {bad} appeared at step {k_bad}; stopped "
-            f"there and kept the last finite point (step {k}). Try a smaller lr."
-            if k_bad
-            else f"Diverged: the {bad} is not finite at x0."
-        )
-    elif converged:
-        message = (
-            f"Converged after {_steps(k)}: gradient norm {gn:.3g} < tol {tol:g}."
-        )
-    elif stalled:
-        message = (
-            f"Stopped at step {k}: the line search found no decrease along the "
-            f"Newton direction (gradient norm {gn:.3g} >= tol {tol:g})."
-        )
-    else:
-        message = (
-            f"Did not converge in {_steps(k)}: gradient norm {gn:.3g} >= tol "
-            f"{tol:g}."
-        )
-        l0, l1 = losses[0], losses[k]
-        if k and l1 > l0 + 1e-9 * abs(l0):
-            message += (
-                f" The loss grew from {l0:.4g} to {l1:.4g}: the "
-                "iteration is diverging; try a smaller lr."
-            )
-        elif k and l1 >= l0 - 1e-9 * abs(l0):
-            message += (
-                f" The loss did not decrease ({l0:.4g} -> {l1:.4g}): the steps "
-                "oscillate; try a smaller lr."
-            )
+    hint = (
+        "try a smaller lr" if "lr" in opt.hyperparameters
+        else "try another x0 or a larger damping"
+    )
+    message = _message(bad, k_bad, k, converged, stop, gn, tol, losses, hint)
     return OptimizeResult(
         x=x.copy(),
         fun=float(f),

@@ -246,3 +246,28 @@ def test_long_run_path_buffer_grows_and_huge_steps_allocate_nothing_up_front():
                                rtol=1e-10)
     r = ck.minimize("x**2", x0=[3.0], optimizer="sgd", lr=0.1, steps=10**12)
     assert r.converged and r.path.shape == (r.nit + 1, 1)
+
+
+def test_callback_sees_every_step_and_can_stop():
+    seen = []
+
+    def progress(k, x, loss, gnorm):
+        seen.append((k, x, loss, gnorm))
+        return k == 5
+
+    r = ck.minimize(BOWL, x0=[3.0, -2.0], optimizer="sgd", lr=0.01,
+                    callback=progress)
+    assert r.nit == 5 and [s[0] for s in seen] == [1, 2, 3, 4, 5]
+    np.testing.assert_array_equal(seen[-1][1], r.x)
+    assert seen[-1][2] == r.fun and seen[-1][3] == pytest.approx(r.grad_norm)
+    assert r.message.startswith("Stopped by the callback at step 5")
+    with pytest.raises(CalckitTypeError, match="callback must be callable"):
+        ck.minimize(BOWL, x0=[1.0, 1.0], callback=3)
+
+
+def test_newton_divergence_hint_does_not_mention_lr():
+    # -exp(x^2) is unbounded below: the damped Newton steps run off until the
+    # Hessian overflows, which is reported as divergence with a Newton hint
+    r = ck.minimize("-exp(x**2)", x0=[1.0], optimizer="newton", steps=200)
+    assert r.diverged and not r.converged
+    assert "lr" not in r.message and "damping" in r.message
