@@ -118,6 +118,12 @@ class _TextPrinter(StrPrinter):
     def _print_Float(self, expr):
         return _short_float(expr)
 
+    def _print_And(self, expr):
+        return " and ".join(self._print(a) for a in expr.args)
+
+    def _print_Or(self, expr):
+        return " or ".join(self._print(a) for a in expr.args)
+
     def _print_Piecewise(self, expr):
         parts = []
         for value, cond in expr.args:

@@ -317,3 +317,22 @@ def test_string_expressions_and_names():
     assert t.headers == ("df/dx", "df/dy")
     assert [str(c) for c in t.rows[0]] == ["2*x*y", "x**2"]
     assert [str(c) for c in t.rows[1]] == ["0", "cos(y)"]
+
+
+def test_piecewise_conditions_read_as_words():
+    f = sp.Piecewise(((x + 3) / 6, (x > -3) & (x < 3)), (0, x <= -3), (1, True))
+    assert str(derivative_table(f, orders=(0,))).splitlines()[2] == (
+        "((x + 3)/6 if x > -3 and x < 3 else 0 if x <= -3 else 1)")
+
+
+@pytest.mark.skipif(__import__("shutil").which("pdflatex") is None,
+                    reason="pdflatex not installed (structure is checked above)")
+def test_latex_document_compiles(tmp_path):
+    import subprocess
+
+    from calckit.tables import activation_table
+
+    (tmp_path / "t.tex").write_text(activation_table().to_latex(standalone=True))
+    done = subprocess.run(["pdflatex", "-interaction=nonstopmode", "t.tex"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout[-2000:]
