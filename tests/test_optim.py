@@ -487,12 +487,12 @@ def test_import_optim_does_not_load_sympy():
         "import sys, calckit.optim, calckit.optim.schedules;"
         "import numpy as np;"
         "calckit.optim.get('adam').init(np.zeros(2));"
-        "print('sympy' in sys.modules)"
+        "print('sympy' in sys.modules, 'matplotlib' in sys.modules)"
     )
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
-    assert out.stdout.strip() == "False"
+    assert out.stdout.strip() == "False False"
 
 
 # ---------------------------------------------------------------------------

@@ -26,7 +26,7 @@ from calckit.optim._adaptive import (
     RMSprop,
     RMSpropState,
 )
-from calckit.optim._base import Optimizer, Params, ScalarOrSchedule, Schedule
+from calckit.optim._base import Optimizer, Params, ScalarOrSchedule
 from calckit.optim._compare import compare, comparison_table
 from calckit.optim._lion import Lion, LionState
 from calckit.optim._newton import Newton, NewtonState
@@ -50,7 +50,6 @@ __all__ = [
     "SGD",
     "SGDState",
     "ScalarOrSchedule",
-    "Schedule",
     "compare",
     "comparison_table",
     "get",
