@@ -190,100 +190,140 @@ def fit(model, X, y, *, loss="mse", optimizer="adam", epochs: int = 10,
     if validation_data is not None:
         Xv = as_float_array(validation_data[0], name="validation X")
         val = (Xv, model._targets(head, Xv, validation_data[1], stop))
-    opt = _optimizer(optimizer, opt_kwargs)
-    gen = as_rng(seed)
-    model._ensure_packed()
-    layers = model.layers[:stop]
-    bar = _Progress(int(epochs), progress, stream)
-    starts = range(0, n, batch_size)
-    track_acc = head.has_accuracy(binary)
-    labels = head.labels(Y) if track_acc else None
-    first = layers[0] if layers else None
-    saved_flag = first.input_grad if first is not None else True
-    try:
-        if first is not None:
-            first.input_grad = False  # dL/dX is not needed for training
-        # overflow is detected below (non-finite loss -> clear error), so
-        # NumPy's warnings would only add noise
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            return _loop(model, head, X, Y, labels, track_acc, binary, val, opt, gen,
-                         int(epochs), batch_size, shuffle, early_stopping,
-                         min_delta, restore_best, on_divergence, bar, layers, starts)
-    finally:
-        if first is not None:
-            first.input_grad = saved_flag
+    trainer = _Trainer(
+        model=model, head=head, X=X, Y=Y, val=val, binary=binary,
+        opt=_optimizer(optimizer, opt_kwargs), gen=as_rng(seed), epochs=int(epochs),
+        batch_size=int(batch_size), shuffle=shuffle, early_stopping=early_stopping,
+        min_delta=float(min_delta), restore_best=restore_best,
+        on_divergence=on_divergence, bar=_Progress(int(epochs), progress, stream),
+        layers=model.layers[:stop])
+    return trainer.run()
 
 
-def _loop(model, head, X, Y, labels, track_acc, binary, val, opt, gen, epochs,
-          batch_size, shuffle, early_stopping, min_delta, restore_best,
-          on_divergence, bar, layers, starts):
-    n = len(X)
-    flat, flat_grad = model._flat, model._flat_grad
-    rev = layers[::-1]
-    state = opt.init(flat.copy())
-    history = History()
-    best, best_flat, best_buffers, waited = math.inf, None, None, 0
-    for epoch in range(1, epochs + 1):
-        t0 = time.perf_counter()
-        start_flat = flat.copy()
-        start_buffers = {k: b.copy() for k, b in model.buffers().items()}
-        if shuffle:
-            perm = gen.permutation(n)
-            Xs, Ys = X[perm], Y[perm]
-            Ls = labels[perm] if track_acc else None
+@dataclass
+class _Trainer:
+    """One ``fit`` call: validated inputs plus the epoch loop."""
+
+    model: object
+    head: object
+    X: np.ndarray
+    Y: np.ndarray
+    val: tuple | None
+    binary: bool
+    opt: object
+    gen: np.random.Generator
+    epochs: int
+    batch_size: int
+    shuffle: bool
+    early_stopping: int | None
+    min_delta: float
+    restore_best: bool
+    on_divergence: str
+    bar: _Progress
+    layers: list
+
+    def run(self) -> History:
+        self.model._ensure_packed()
+        self.track_acc = self.head.has_accuracy(self.binary)
+        self.labels = self.head.labels(self.Y) if self.track_acc else None
+        first = self.layers[0] if self.layers else None
+        saved_flag = first.input_grad if first is not None else True
+        try:
+            if first is not None:
+                first.input_grad = False  # dL/dX is not needed for training
+            # overflow is detected after each epoch (non-finite loss -> clear
+            # error), so NumPy's warnings would only add noise
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                return self._loop()
+        finally:
+            if first is not None:
+                first.input_grad = saved_flag
+
+    def _loop(self) -> History:
+        model, history = self.model, History()
+        flat = model._flat
+        state = self.opt.init(flat.copy())
+        self.best, self.best_flat, self.best_buffers, self.waited = (
+            math.inf, None, None, 0)
+        for epoch in range(1, self.epochs + 1):
+            t0 = time.perf_counter()
+            start_flat = flat.copy()
+            start_buffers = {k: b.copy() for k, b in model.buffers().items()}
+            value, correct, state = self._epoch(state)
+            if not (math.isfinite(value) and np.all(np.isfinite(flat))):
+                return _diverged(model, history, epoch, value, start_flat,
+                                 start_buffers, self.on_divergence, self.bar)
+            history.loss.append(value)
+            if self.track_acc:
+                history.accuracy.append(correct / len(self.X))
+            if self.val is not None:
+                vl, va = _epoch_metrics(model, self.head, self.val[0], self.val[1],
+                                        self.binary)
+                history.val_loss.append(vl)
+                if va is not None:
+                    history.val_accuracy.append(va)
+            history.epoch_seconds.append(time.perf_counter() - t0)
+            self.bar.update(epoch, history)
+            if self.early_stopping is not None and self._should_stop(epoch, history):
+                break
+        return history
+
+    def _epoch(self, state):
+        """One pass over shuffled minibatches; returns (mean loss, number
+        correct, optimizer state)."""
+        n, bs, head = len(self.X), self.batch_size, self.head
+        flat, flat_grad, opt = self.model._flat, self.model._flat_grad, self.opt
+        layers, rev = self.layers, self.layers[::-1]
+        if self.shuffle:
+            perm = self.gen.permutation(n)
+            Xs, Ys = self.X[perm], self.Y[perm]
         else:
-            Xs, Ys, Ls = X, Y, labels
-        # the epoch's training-mode outputs; loss and accuracy are computed
-        # from them once per epoch (the batch-size-weighted mean of the
-        # batch losses), which keeps the per-batch path to forward,
-        # gradient, backward and one optimizer step
+            perm, Xs, Ys = None, self.X, self.Y
+        # the epoch's training-mode outputs: loss and accuracy are computed
+        # from them once per epoch (the batch-size-weighted mean of the batch
+        # losses), which keeps the per-batch path to forward, gradient,
+        # backward and one optimizer step on the flat parameter vector
         Z = None
-        for s in starts:
-            out = Xs[s:s + batch_size]
+        for s in range(0, n, bs):
+            out = Xs[s:s + bs]
             for layer in layers:
                 out = layer.forward(out, True)
             if Z is None:
                 Z = np.empty((n,) + out.shape[1:])
-            Z[s:s + batch_size] = out
-            g = head.grad(out, Ys[s:s + batch_size])
+            Z[s:s + bs] = out
+            g = head.grad(out, Ys[s:s + bs])
             for layer in rev:
                 g = layer.backward(g)
             new, state = opt.step(flat, flat_grad, state)
             if new is not flat:
                 flat[...] = new
         value = head.value(Z, Ys)
-        if not (math.isfinite(value) and np.all(np.isfinite(flat))):
-            return _diverged(model, history, epoch, value, start_flat,
-                             start_buffers, on_divergence, bar)
-        history.loss.append(value)
-        if track_acc:
-            history.accuracy.append(head.correct(Z, Ls) / n)
-        if val is not None:
-            vl, va = _epoch_metrics(model, head, val[0], val[1], binary)
-            history.val_loss.append(vl)
-            if va is not None:
-                history.val_accuracy.append(va)
-        history.epoch_seconds.append(time.perf_counter() - t0)
-        bar.update(epoch, history)
-        if early_stopping is not None:
-            monitored = history.val_loss[-1] if val is not None else history.loss[-1]
-            if monitored < best - min_delta:
-                best, waited, history.best_epoch = monitored, 0, epoch
-                best_flat = flat.copy()
-                best_buffers = {k: b.copy() for k, b in model.buffers().items()}
-            else:
-                waited += 1
-                if waited >= early_stopping:
-                    history.stopped_early = True
-                    if restore_best and best_flat is not None:
-                        flat[...] = best_flat
-                        _restore_buffers(model, best_buffers)
-                    history.message = (
-                        f"stopped early at epoch {epoch}: no improvement for "
-                        f"{early_stopping} epochs (best epoch {history.best_epoch})")
-                    bar.note(history.message)
-                    break
-    return history
+        correct = None
+        if self.track_acc:
+            labels = self.labels if perm is None else self.labels[perm]
+            correct = head.correct(Z, labels)
+        return value, correct, state
+
+    def _should_stop(self, epoch: int, history: History) -> bool:
+        model = self.model
+        monitored = history.val_loss[-1] if self.val is not None else history.loss[-1]
+        if monitored < self.best - self.min_delta:
+            self.best, self.waited, history.best_epoch = monitored, 0, epoch
+            self.best_flat = model._flat.copy()
+            self.best_buffers = {k: b.copy() for k, b in model.buffers().items()}
+            return False
+        self.waited += 1
+        if self.waited < self.early_stopping:
+            return False
+        history.stopped_early = True
+        if self.restore_best and self.best_flat is not None:
+            model._flat[...] = self.best_flat
+            _restore_buffers(model, self.best_buffers)
+        history.message = (
+            f"stopped early at epoch {epoch}: no improvement for "
+            f"{self.early_stopping} epochs (best epoch {history.best_epoch})")
+        self.bar.note(history.message)
+        return True
 
 
 def _restore_buffers(model, saved) -> None:
