@@ -13,6 +13,7 @@ import sympy as sp
 
 import calckit as ck
 from calckit.symbolic.functions import (
+    dsigmoid,
     log_sigmoid,
     logcosh,
     logsumexp,
@@ -27,6 +28,7 @@ x, y, z = sp.symbols("x y z", real=True)
 # primitive, its definition by elementary functions (evaluated by mpmath)
 PRIMITIVES = [
     (sigmoid(x), 1 / (1 + sp.exp(-x))),
+    (dsigmoid(x), sp.exp(-x) / (1 + sp.exp(-x)) ** 2),
     (softplus(x), sp.log(1 + sp.exp(x))),
     (ndtr(x), (1 + sp.erf(x / sp.sqrt(2))) / 2),
     (logcosh(x), sp.log(sp.cosh(x))),

@@ -15,7 +15,14 @@ from test_activations import LOGITS, check_stable
 
 import calckit as ck
 from calckit.symbolic import stable as st
-from calckit.symbolic.functions import logcosh, logsumexp, quotient, sigmoid, softplus
+from calckit.symbolic.functions import (
+    dsigmoid,
+    logcosh,
+    logsumexp,
+    quotient,
+    sigmoid,
+    softplus,
+)
 from calckit.symbolic.stable import stabilize
 
 x, y, a, b, p = sp.symbols("x y a b p", real=True)
@@ -93,11 +100,12 @@ def test_two_variable_logsumexp_and_softmax():
         (sp.log(sp.cosh(x)), logcosh(x)),
         (sp.log(1 - p), log1p(-p)),
         (E(a) / (E(a) + E(b)), E(a - logsumexp(a, b))),
-        (E(x) / (E(x) + 1) ** 2, sigmoid(x) * sigmoid(-x)),
-        (sigmoid(x) * (1 - sigmoid(x)), sigmoid(x) * sigmoid(-x)),
+        (E(x) / (E(x) + 1) ** 2, dsigmoid(x)),
+        (sigmoid(x) * (1 - sigmoid(x)), dsigmoid(x)),
+        (sigmoid(-x) ** 2 * sigmoid(x) ** 3, dsigmoid(x) ** 2 * sigmoid(x)),
         (2 * sigmoid(x) + 5 * sigmoid(-x), 5 - 3 * sigmoid(x)),
         (E(x) - 1, expm1(x)),
-        (1 - sp.tanh(x) ** 2, 4 * sigmoid(2 * x) * sigmoid(-2 * x)),
+        (1 - sp.tanh(x) ** 2, 4 * dsigmoid(2 * x)),
         (y / p**2, quotient(quotient(y, p), p)),
         (E(a) * E(-a + b), E(b)),
         (softplus(x) - x, softplus(-x)),
@@ -126,7 +134,8 @@ def test_sigmoid_derivative_closed_forms_are_visible():
     assert d == sigmoid(x) * (1 - sigmoid(x))
     assert sp.pretty(d, use_unicode=True) == "(1 - σ(x))⋅σ(x)"
     assert sp.latex(d) == r"\left(1 - \sigma\left(x\right)\right) \sigma\left(x\right)"
-    assert stabilize(d) == sigmoid(x) * sigmoid(-x)
+    assert stabilize(d) == dsigmoid(x)
+    assert sp.pretty(stabilize(d), use_unicode=True) == "σ'(x)"
 
 
 # ---- contract: idempotent, bounded, no simplify ----------------------------

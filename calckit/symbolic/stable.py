@@ -18,7 +18,7 @@ logsumexp(a, b)
 >>> stabilize(sp.log(1 - sigmoid(u)))
 -softplus(u)
 >>> stabilize(sp.exp(u) / (sp.exp(u) + 1)**2)
-sigmoid(-u)*sigmoid(u)
+dsigmoid(u)
 >>> stabilize((1 - y) * sigmoid(u) - y * sigmoid(-u))
 -y + sigmoid(u)
 """
@@ -31,6 +31,7 @@ import sympy as sp
 from sympy.codegen.cfunctions import expm1, log1p
 
 from calckit.symbolic.functions import (
+    dsigmoid,
     logcosh,
     logsumexp,
     ndtr,
@@ -242,6 +243,21 @@ def _mul_rules(node):
                 if sp.Add(a, r * v) == 0:
                     rest = [g for m, g in enumerate(factors) if m not in (i, j)]
                     return sp.Mul(sigmoid(-v) ** r, sigmoid(v) ** (n - r), *rest)
+    # sigmoid(u)**a * sigmoid(-u)**b -> dsigmoid(u)**min(a, b) * ...
+    sigs = [(i, _sig_power(f)) for i, f in enumerate(factors)]
+    sigs = [(i, p) for i, p in sigs if p is not None]
+    for n, (i, (u, ka)) in enumerate(sigs):
+        for j, (v, kb) in sigs[n + 1 :]:
+            if _is_neg(u, v):
+                m = min(ka, kb)
+                canon = v if u.could_extract_minus_sign() else u
+                rest = [g for q, g in enumerate(factors) if q not in (i, j)]
+                return sp.Mul(
+                    dsigmoid(canon) ** m,
+                    sigmoid(u) ** (ka - m),
+                    sigmoid(v) ** (kb - m),
+                    *rest,
+                )
     # (1 + exp(v))**k * sigmoid(-v)**n -> sigmoid(-v)**(n - k), k <= n
     for j, f in enumerate(factors):
         base, k = f.as_base_exp()
@@ -252,10 +268,18 @@ def _mul_rules(node):
             continue
         v = lse.args[0]
         for m, g in enumerate(factors):
+            rest = [h for q, h in enumerate(factors) if q not in (j, m)]
             sig = _sig_power(g)
             if sig is not None and sig[1] >= k and _is_neg(sig[0], v):
-                rest = [h for q, h in enumerate(factors) if q not in (j, m)]
                 return sp.Mul(sigmoid(-v) ** (sig[1] - k), *rest)
+            gb, gk = g.as_base_exp()  # dsigmoid(v) = sigmoid(v)*sigmoid(-v)
+            if (
+                isinstance(gb, dsigmoid)
+                and gk.is_Integer
+                and gk >= k
+                and (gb.args[0] == v or _is_neg(gb.args[0], v))
+            ):
+                return sp.Mul(gb ** (gk - k), sigmoid(v) ** k, *rest)
     # sinh(u)**k * cosh(u)**-k -> tanh(u)**k
     for i, f in enumerate(factors):
         base, k = f.as_base_exp()
@@ -491,7 +515,7 @@ def stabilize(expr):
     >>> import sympy as sp
     >>> x = sp.Symbol("x", real=True)
     >>> stabilize(sp.diff(sigmoid(x), x))
-    sigmoid(-x)*sigmoid(x)
+    dsigmoid(x)
     >>> stabilize(sp.log(1 - x))
     log1p(-x)
     """
