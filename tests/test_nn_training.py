@@ -377,3 +377,39 @@ def test_perceptron_separates_blobs():
     assert p.converged and np.all(p.predict(X) == y)
     X2, y2 = datasets.xor()
     assert not nn.Perceptron(2).fit(X2, y2, epochs=20).converged  # not separable
+
+
+@pytest.mark.parametrize("k", [2, 4])
+def test_softmax_head_equals_symbolic_library_loss(rng, k):
+    """The vectorised softmax cross-entropy head is the library's symbolic
+    softmax_cross_entropy, compiled by calckit: same values and gradients,
+    also for huge logits and soft (unnormalised) targets."""
+    import calckit as ck
+    from calckit import losses
+
+    ys = sp.symbols(f"y0:{k}", real=True)
+    zs = sp.symbols(f"z0:{k}", real=True)
+    expr = losses.get("softmax_cross_entropy")(list(ys), list(zs))
+    value_k = ck.compile(expr, wrt=list(zs), params=list(ys))
+    grad_k = ck.compile_grad(expr, wrt=list(zs), params=list(ys))
+    Z = rng.standard_normal((6, k)) * np.array([[1], [10], [100], [700], [1], [1]])
+    Y = np.abs(rng.standard_normal((6, k)))
+    Y[:3] = np.eye(k)[rng.integers(0, k, 3)]
+    head = nn.Sequential([nn.Dense(1, k)]).head("softmax_cross_entropy")
+    value, grad = head(Z, Y)
+    ref_values = value_k(*Z.T, *Y.T)
+    ref_grad = grad_k(*Z.T, *Y.T)
+    assert value == pytest.approx(ref_values.mean(), rel=1e-12)
+    np.testing.assert_allclose(grad, ref_grad / len(Z), rtol=1e-12, atol=1e-15)
+    assert head.value(Z, Y) == pytest.approx(value, rel=1e-14)
+    np.testing.assert_allclose(head.grad(Z, Y), grad, rtol=1e-14)
+
+
+@pytest.mark.parametrize("loss", ["mse", "bce_with_logits", "huber", "hinge"])
+def test_head_value_and_grad_agree_with_fused_call(rng, loss):
+    head = mlp([2, 3, 2], "tanh").head(loss)
+    z = rng.standard_normal((5, 2)) * 3
+    y = (rng.random((5, 2)) > 0.5) * 2.0 - (1.0 if loss == "hinge" else 0.0)
+    value, grad = head(z, y)
+    assert head.value(z, y) == pytest.approx(value, rel=1e-14)
+    np.testing.assert_allclose(head.grad(z, y), grad, rtol=1e-14)
