@@ -130,14 +130,31 @@ def test_kink_near_the_point_is_rechecked_with_a_narrow_stencil():
     assert report.ok and report.n_kinks == 0
     rechecked = [r for r in report.rows if r.note]
     assert [(r.point, r.component) for r in rechecked] == [(0, "d/dx"), (1, "d/dx")]
-    assert all("central recheck" in r.note and r.step < 1e-4 for r in rechecked)
+    assert all("narrow central" in r.note and r.step < 1e-4 for r in rechecked)
     assert report.max_rel_error < 1e-10
-    assert "central recheck" in str(report)
+    assert "rechecked with narrow central differences" in str(report)
     # ... and a wrong derivative next to a kink still fails
     wrong = _make_wrong("sin_wrong_near_kink", 1.001)
     bad = gradcheck(wrong(x) * sp.Abs(y - 1), wrt="x y", at=[[0.4, 1.01]])
     assert [(r.component, r.status) for r in bad.rows] == [("d/dx", "FAIL"),
                                                           ("d/dy", "ok")]
+
+
+def test_domain_edge_inside_the_stencil_is_rechecked():
+    # log(1 - p) at p = 0.99: the richardson stencil reaches past p = 1
+    report = gradcheck("log(1 - p)", at=[0.99, 0.5])
+    assert report.ok and report.rows[0].note.startswith("rechecked with narrow")
+    assert report.rows[0].numeric == pytest.approx(-100.0, rel=1e-6)
+    assert report.rows[0].abs_error <= 2 * report.rows[0].error_estimate
+
+
+def test_c1_function_at_its_kink_confirmed_one_sided():
+    # softsign is C1 but not C2 at 0: central differences are O(h) off there;
+    # both one-sided derivatives confirm the exact value 1
+    report = gradcheck("x / (1 + Abs(x))", at=[0.0])
+    (row,) = report.rows
+    assert report.ok and row.status == "ok" and row.note.startswith("one-sided check")
+    assert row.numeric == pytest.approx(1.0, abs=1e-6)
 
 
 def test_relative_error_definition():
