@@ -298,3 +298,17 @@ def test_fd_weights_match_tables():
     )
     w = numeric.fd_weights(tuple(range(-4, 5)), 1)
     np.testing.assert_allclose(w[5:], [4 / 5, -1 / 5, 4 / 105, -1 / 280])
+
+
+def test_numeric_does_not_import_sympy():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, numpy as np, calckit.numeric as n; "
+        "n.hessian(lambda v: (v**2).sum(-1), [1.0, 2.0], method='richardson'); "
+        "print('sympy' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "False"
