@@ -337,3 +337,17 @@ def test_activation_keyword_arguments(rng):
     x = np.array([[-2.0, 3.0]])
     np.testing.assert_allclose(act.forward(x), [[-0.4, 3.0]])
     np.testing.assert_allclose(act.backward(np.ones((1, 2))), [[0.2, 1.0]])
+
+
+def test_user_activation_compiled_in_stable_form():
+    # log(1 + exp(x)) overflows if evaluated literally; calckit.compile
+    # rewrites it (softplus) and its derivative (sigmoid): no warning, exact
+    act = nn.Activation("log(1 + exp(x))")
+    x = np.array([[-800.0, 0.0, 30.0, 800.0]])
+    np.testing.assert_allclose(act.forward(x),
+                               [[0.0, np.log(2.0), 30.0 + np.log1p(np.exp(-30.0)),
+                                 800.0]], rtol=1e-15)
+    assert act.forward(x)[0, 0] == 0.0 or act.forward(x)[0, 0] < 1e-300
+    np.testing.assert_allclose(act.backward(np.ones_like(x)),
+                               [[0.0, 0.5, 1 / (1 + np.exp(-30.0)), 1.0]],
+                               rtol=1e-15, atol=1e-300)
