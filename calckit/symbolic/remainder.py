@@ -320,12 +320,15 @@ def remainder_bound(expr, wrt=None, at=0, order: int = 3, interval=(-1, 1), *,
     interval : (lo, hi), sequence of (lo, hi), or dict
         The interval (univariate) or box.
     method : {"lagrange", "integral"}
-        ``"lagrange"``: ``max|f^(n+1)| / (n+1)! * max|x - a|^(n+1)`` (on a
-        box, the sum over ``|alpha| = n+1`` of ``max|D^alpha f| / alpha! *
-        prod r_i^alpha_i``), each max bounded by interval arithmetic over the
-        hull of the box and ``at``. ``"integral"`` (univariate only): the
-        integral form ``int_a^x |f^(n+1)(t)| |x-t|^n / n! dt`` bounded piece
-        by piece at both ends of the interval; much tighter.
+        ``"lagrange"``: ``max|f^(n+1)| / (n+1)! * max|x - a|^(n+1)``, the
+        max bounded by interval arithmetic over the hull of the interval and
+        ``at``. On a box, the smaller of the sum over ``|alpha| = n+1`` of
+        ``max|D^alpha f| / alpha! * prod r_i^alpha_i`` and the joint sup over
+        ``theta in [0, 1]``, ``h in box - a`` of ``|sum D^alpha f(a + theta
+        h) h^alpha / alpha!|`` (both enclosed by branch and bound).
+        ``"integral"`` (univariate only): the integral form
+        ``int_a^x |f^(n+1)(t)| |x-t|^n / n! dt`` bounded piece by piece at
+        both ends of the interval; much tighter.
     rtol : float
         Relative tolerance of the branch and bound for each maximum.
     samples : int
@@ -376,9 +379,34 @@ def remainder_bound(expr, wrt=None, at=0, order: int = 3, interval=(-1, 1), *,
                 term = term * r ** k
             total = total + term
         bound = _up(_hi(total))
+        if len(wrt) > 1:  # the joint form is often several times tighter
+            bound = min(bound, _joint_lagrange_bound(expr, wrt, a, order, box,
+                                                     cache, rtol, max_evals // 3))
     measured = _measure(expr, poly, wrt, box, samples)
     return RemainderBound(expr, poly, wrt, a, box, order, bound, measured,
                           dmax, method)
+
+
+def _joint_lagrange_bound(expr, wrt, a, order, box, cache, rtol, max_evals):
+    """sup over theta in [0, 1], h in box - a of
+    |sum_{|alpha| = n+1} D^alpha f(a + theta h) h^alpha / alpha!|,
+    the exact Lagrange remainder bound, enclosed by branch and bound."""
+    theta = sp.Dummy("theta", real=True)
+    hs = [sp.Dummy(f"h_{s.name}", real=True) for s in wrt]
+    shift = {s: ai + theta * h for s, ai, h in zip(wrt, a, hs, strict=True)}
+    total = sp.S.Zero
+    for alpha in _multi_indices(len(wrt), order + 1):
+        d = _partial(expr, list(wrt), alpha, cache).xreplace(shift)
+        mono = sp.Mul(*[h**k for h, k in zip(hs, alpha, strict=True)])
+        total += d * mono / _alpha_factorial(alpha)
+    ranges = [(0.0, 1.0)]
+    for (lo, hi), ai in zip(box, a, strict=True):
+        lo_h, hi_h = lo - float(ai), hi - float(ai)  # widened: float(ai) rounds
+        pad = 4e-16 * max(abs(lo_h), abs(hi_h), abs(float(ai))) + 1e-300
+        ranges.append((lo_h - pad, hi_h + pad))
+    _, upper = interval_max_abs(total, [theta, *hs], ranges, rtol=rtol,
+                                max_evals=max_evals)
+    return upper
 
 
 def _integral_bound(expr, x, a, order, interval, rtol, pieces: int = 64):
