@@ -21,6 +21,7 @@ Matrix([
 
 from __future__ import annotations
 
+import functools
 import numbers
 from collections.abc import Iterable, Mapping
 
@@ -76,7 +77,7 @@ def _diff(expr: sp.Expr, var: sp.Symbol) -> sp.Expr:
             out = sp.Add(*parts)
         elif isinstance(e, sp.Pow) and var not in e.exp.free_symbols:
             base, ex = e.args
-            out = ex * base ** (ex - 1) * d(base)
+            out = sp.Mul(ex, sp.Pow(base, ex - 1), d(base))
         elif (
             isinstance(e, sp.Function)
             and type(e)._eval_derivative is sp.Function._eval_derivative
@@ -173,13 +174,28 @@ def _wrt_and_expr(expr, wrt):
     return e, as_symbols(wrt, e)
 
 
-def _first_partials(terms, wrt) -> list[list]:
-    """For each variable, the list of per-term first derivatives."""
+@functools.lru_cache(maxsize=16)
+def _term_partials(expr: sp.Expr, wrt: tuple) -> tuple:
+    """Per term of ``expr``: the pairs ``(i, d term / d wrt[i])`` for the
+    variables the term holds, in the order of ``wrt``.
+
+    Shared by :func:`grad` and :func:`hessian` (kernels ask for both), through
+    a small LRU cache of immutable results.
+    """
     index = {s: i for i, s in enumerate(wrt)}
+    out = []
+    for t in _terms(expr):
+        own = sorted(index[s] for s in t.free_symbols if s in index)
+        out.append(tuple((i, _diff(t, wrt[i])) for i in own))
+    return tuple(out)
+
+
+def _first_partials(expr, wrt) -> list[list]:
+    """For each variable, the list of per-term first derivatives."""
     parts: list[list] = [[] for _ in wrt]
-    for t in terms:
-        for i in sorted(index[s] for s in t.free_symbols if s in index):
-            parts[i].append(_diff(t, wrt[i]))
+    for pairs in _term_partials(expr, tuple(wrt)):
+        for i, d in pairs:
+            parts[i].append(d)
     return parts
 
 
@@ -210,7 +226,7 @@ def grad(expr, wrt=None) -> sp.ImmutableMatrix:
     (1, 1)
     """
     e, syms = _wrt_and_expr(expr, wrt)
-    parts = _first_partials(_terms(e), syms)
+    parts = _first_partials(e, syms)
     return sp.ImmutableMatrix(len(syms), 1, [sp.Add(*p) for p in parts])
 
 
@@ -256,7 +272,7 @@ def jacobian(exprs, wrt=None) -> sp.ImmutableMatrix:
     syms = as_symbols(wrt, es)
     rows = []
     for e in es:
-        rows.extend(sp.Add(*p) for p in _first_partials(_terms(e), syms))
+        rows.extend(sp.Add(*p) for p in _first_partials(e, syms))
     return sp.ImmutableMatrix(len(es), len(syms), rows)
 
 
@@ -290,12 +306,10 @@ def hessian(expr, wrt=None) -> sp.ImmutableMatrix:
     """
     e, syms = _wrt_and_expr(expr, wrt)
     n = len(syms)
-    index = {s: i for i, s in enumerate(syms)}
     upper: dict[tuple[int, int], list] = {}
-    for t in _terms(e):
-        own = sorted(index[s] for s in t.free_symbols if s in index)
-        for a, i in enumerate(own):
-            d1 = _diff(t, syms[i])
+    for pairs in _term_partials(e, tuple(syms)):
+        own = [i for i, _ in pairs]
+        for a, (i, d1) in enumerate(pairs):
             fs = d1.free_symbols
             for j in own[a:]:
                 if syms[j] in fs:
