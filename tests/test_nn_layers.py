@@ -347,7 +347,6 @@ def test_user_activation_compiled_in_stable_form():
     np.testing.assert_allclose(act.forward(x),
                                [[0.0, np.log(2.0), 30.0 + np.log1p(np.exp(-30.0)),
                                  800.0]], rtol=1e-15)
-    assert act.forward(x)[0, 0] == 0.0 or act.forward(x)[0, 0] < 1e-300
     np.testing.assert_allclose(act.backward(np.ones_like(x)),
                                [[0.0, 0.5, 1 / (1 + np.exp(-30.0)), 1.0]],
                                rtol=1e-15, atol=1e-300)
