@@ -255,3 +255,23 @@ def test_random_gradient_and_hessian_match_mpmath(expr, px, py):
             num = mp_partial(expr, [x, y], point, o2)
             err = abs(mp_value(H[i, j], [x, y], point) - num)
             assert err <= 1e-18 * max(1, abs(num))
+
+
+def test_symbol_of_the_same_name_is_used():
+    # the parser makes real symbols; a plain Symbol("x") must still work
+    plain = sp.Symbol("x")
+    assert ck.derivative("x**2", plain) == 2 * x
+    assert list(ck.grad("x**2*y", wrt=[plain, "y"])) == [2 * x * y, x**2]
+    assert ck.hessian("x**3", wrt=[plain])[0, 0] == 6 * x
+    # two different symbols named x: nothing is guessed
+    both = x + plain**2
+    assert ck.derivative(both, plain) == 2 * plain
+
+
+def test_wrt_errors():
+    with pytest.raises(CalckitTypeError, match="wrt"):
+        ck.grad(x**2, wrt=5)
+    with pytest.raises(DifferentiationError, match="twice"):
+        ck.hessian(x**2, wrt="x x")
+    with pytest.raises(CalckitTypeError, match="expr"):
+        ck.hessian(sp.Matrix([x, y]))
