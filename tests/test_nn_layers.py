@@ -350,3 +350,18 @@ def test_user_activation_compiled_in_stable_form():
     np.testing.assert_allclose(act.backward(np.ones_like(x)),
                                [[0.0, 0.5, 1 / (1 + np.exp(-30.0)), 1.0]],
                                rtol=1e-15, atol=1e-300)
+
+
+@pytest.mark.parametrize("name", ["relu", "leaky_relu", "hard_tanh", "elu"])
+def test_piecewise_activations_match_symbolic_at_kinks(name):
+    # the layer may compile cheaper equal forms; check against SymPy itself,
+    # at the kinks too (PyTorch's convention: relu'(0) = 0)
+    act = nn.Activation(name)
+    x = np.array([[-3.0, -1.0, -0.5, 0.0, 0.5, 1.0, 3.0]])
+    xs = next(iter(act.expr.free_symbols))
+    f = [float(act.expr.subs(xs, v)) for v in x[0]]
+    d = [float(act.derivative.subs(xs, v)) for v in x[0]]
+    np.testing.assert_allclose(act.forward(x)[0], f, rtol=1e-15)
+    np.testing.assert_allclose(act.backward(np.ones_like(x))[0], d, rtol=1e-15)
+    if name == "relu":
+        assert d[3] == 0.0
