@@ -152,3 +152,9 @@ def test_argument_errors():
         taylor("x", order=2.5)
     with pytest.raises(CalckitTypeError, match="at must be"):
         taylor("x", at=object())
+
+
+def test_plain_symbol_matches_parsed_real_symbol():
+    plain = sp.Symbol("x")
+    assert taylor("exp(x)", wrt=[plain], at=0, order=2) == 1 + x + x**2 / 2
+    assert taylor("exp(x)", at={plain: 0}, order=1) == 1 + x
