@@ -77,6 +77,7 @@ def hand_adam(steps, lr=1e-3, b1=0.9, b2=0.999, eps=1e-8):
 def torch_loop(name, steps, **kw):
     import torch
 
+    torch.set_num_threads(1)  # tiny tensors: threads only add overhead
     p = torch.tensor(X0.copy(), dtype=torch.float64, requires_grad=True)
     opt = getattr(torch.optim, name)([p], **kw)
     for _ in range(steps):
