@@ -105,7 +105,7 @@ def derivative_estimate(
         steps = step_sizes(x, method="complex", h=h, scale=scale)
         values, nfev = call_elementwise(f, x + 1j * steps, complex_input=True)
         value = values.imag / steps
-        return Estimate(value, _complex_error(value, values.real), steps, nfev)
+        return Estimate(value, _complex_error(value), steps, nfev)
     steps = step_sizes(x, method=method, n=n, h=h, scale=scale,
                        order=stencil_order(method))
     offsets, weights, factor = _plan(method, n, with_error)
@@ -115,8 +115,10 @@ def derivative_estimate(
     return Estimate(value, error, steps, nfev)
 
 
-def _complex_error(value, real_part):
-    del real_part  # truncation of the complex step is O(h**2): negligible
+def _complex_error(value):
+    """Rounding only: the truncation error of the complex step (h**2 times the
+    third derivative / 6, with h ~ 1e-20 |x|) is far below it; an explicit
+    large ``h`` is not estimated."""
     return 8.0 * _EPS * np.abs(value)
 
 
@@ -144,7 +146,7 @@ def directional_estimate(
         values = values.reshape((batch, dim) + out)
         value = values.imag / steps.reshape((batch, dim) + (1,) * len(out))
         value = np.moveaxis(value, 1, -1)
-        return Estimate(value, _complex_error(value, None), steps, nfev)
+        return Estimate(value, _complex_error(value), steps, nfev)
     steps = step_sizes(x, method=method, n=n, h=h, scale=scale,
                        order=stencil_order(method))
     shifts, weights, factor, centre = _vector_plan(method, n, with_error)
