@@ -5,8 +5,8 @@ Per page, in order and in one shared namespace:
 * ```python blocks run; a block written in ``>>>`` style is a doctest (its
   shown output must match, with NORMALIZE_WHITESPACE and ELLIPSIS);
 * ```console blocks: each ``$ command`` line runs in a shell-free subprocess
-  and must exit 0; the lines shown under it must appear in its output
-  (``...`` lines are skipped);
+  and must exit 0 (or N, when a line ``[exit N]`` is shown); the lines shown
+  under it must appear in its stdout + stderr (``...`` lines are skipped);
 * other blocks (```bash install commands, ```text) are not run.
 
 The API reference must name every public name of the contract, and the
@@ -44,6 +44,7 @@ def run_python(code: str, globs: dict, where: str) -> None:
             optionflags=doctest.NORMALIZE_WHITESPACE | doctest.ELLIPSIS)
         out: list[str] = []
         runner.run(test, out=out.append, clear_globs=False)
+        globs.update(test.globs)  # DocTest copies globs; keep the page's names
         assert runner.failures == 0, f"doctest failed in {where}:\n" + "".join(out)
     else:
         exec(compile(code, where, "exec"), globs)
@@ -67,15 +68,19 @@ def run_console(code: str, where: str, cwd: Path) -> None:
             argv = [sys.executable, "-c", _CLI, *argv[1:]]
         elif argv[0] == "python":
             argv[0] = sys.executable
+        # a shown line "[exit N]" states the expected exit status (default 0)
+        codes = [int(line[6:-1]) for line in expected if line.startswith("[exit ")]
+        expected = [line for line in expected if not line.startswith("[exit ")]
         env = dict(os.environ, MPLBACKEND="Agg")
         proc = subprocess.run(argv, capture_output=True, text=True, cwd=cwd,
                               env=env, timeout=120)
-        assert proc.returncode == 0, (
+        assert proc.returncode == (codes[0] if codes else 0), (
             f"{where}: {command!r} exited {proc.returncode}:\n{proc.stderr}")
-        output = " ".join(proc.stdout.split())
+        output = " ".join((proc.stdout + proc.stderr).split())
         for line in expected:
             assert " ".join(line.split()) in output, (
-                f"{where}: {command!r} did not print {line!r}; got:\n{proc.stdout}")
+                f"{where}: {command!r} did not print {line!r}; got:\n"
+                f"{proc.stdout}{proc.stderr}")
 
 
 def test_docs_exist():
