@@ -75,7 +75,7 @@ def _points(at, wrt_syms) -> np.ndarray:
             if name not in names:
                 raise UnknownNameError(
                     f"at names {name!r}, which is not a variable of the check; "
-                    f"the variables (wrt) are {names}"
+                    f"the variables (wrt) are {names} (fixed values go in params)"
                 )
             by_name[name] = value
         missing = [m for m in names if m not in by_name]
