@@ -1,0 +1,320 @@
+"""Rendering of calckit tables: readable plain text, Markdown, LaTeX, HTML
+and CSV cells, and the :class:`Table` they are assembled in.
+
+Private: the public names are re-exported by :mod:`calckit.tables`.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+from dataclasses import dataclass
+
+import sympy as sp
+from sympy.core.function import AppliedUndef
+from sympy.printing.latex import LatexPrinter
+from sympy.printing.str import StrPrinter
+
+from calckit.errors import InvalidParameterError
+
+__all__ = ["Column", "Table"]
+
+
+def _prime_of(expr):
+    """``(name, n, inner)`` when expr is ``f^(n)`` of an undefined f."""
+    if isinstance(expr, sp.Derivative) and isinstance(expr.expr, AppliedUndef):
+        fn = expr.expr
+        if len(fn.args) == 1 and set(expr.variables) == {fn.args[0]}:
+            return fn.func.__name__, len(expr.variables), fn.args[0]
+    if isinstance(expr, sp.Subs) and len(expr.variables) == 1:
+        inner = _prime_of(expr.expr)
+        if inner and inner[2] == expr.variables[0]:
+            return inner[0], inner[1], expr.point[0]
+    return None
+
+
+class _TextPrinter(StrPrinter):
+    """StrPrinter with ``f'(x)`` for derivatives of undefined functions and
+    ``(a if c else b)`` for Piecewise."""
+
+    def _print_Derivative(self, expr):
+        prime = _prime_of(expr)
+        if prime:
+            name, n, arg = prime
+            return f"{name}{_primes(n)}({self._print(arg)})"
+        return super()._print_Derivative(expr)
+
+    def _print_Subs(self, expr):
+        prime = _prime_of(expr)
+        if prime:
+            name, n, arg = prime
+            return f"{name}{_primes(n)}({self._print(arg)})"
+        return super()._print_Subs(expr)
+
+    def _print_Float(self, expr):
+        return _short_float(expr)
+
+    def _print_And(self, expr):
+        return " and ".join(self._print(a) for a in expr.args)
+
+    def _print_Or(self, expr):
+        return " or ".join(self._print(a) for a in expr.args)
+
+    def _print_Piecewise(self, expr):
+        parts = []
+        for value, cond in expr.args:
+            if cond is sp.true:
+                parts.append(self._print(value))
+                break
+            parts.append(f"{self._print(value)} if {self._print(cond)} else")
+        else:
+            parts.append("nan")
+        return "(" + " ".join(parts) + ")"
+
+
+class _LatexPrinter(LatexPrinter):
+    def _print_Float(self, expr):
+        mant, _, exp = _short_float(expr).partition("e")
+        return rf"{mant} \cdot 10^{{{int(exp)}}}" if exp else mant
+
+    def _print_Derivative(self, expr):
+        prime = _prime_of(expr)
+        if prime:
+            name, n, arg = prime
+            return rf"{name}{_primes(n, latex=True)}\left({self._print(arg)}\right)"
+        return super()._print_Derivative(expr)
+
+    def _print_Subs(self, expr):
+        prime = _prime_of(expr)
+        if prime:
+            name, n, arg = prime
+            return rf"{name}{_primes(n, latex=True)}\left({self._print(arg)}\right)"
+        return super()._print_Subs(expr)
+
+
+def _short_float(value) -> str:
+    """A float constant to 8 significant digits (tables are for reading;
+    the evaluated columns and ``derivatives`` keep full precision)."""
+    text = f"{float(value):.8g}"
+    return text if any(c in text for c in ".en") else text + ".0"
+
+
+def _primes(n: int, *, latex: bool = False) -> str:
+    if n <= 3:
+        return "'" * n
+    return f"^{{({n})}}" if latex else f"^({n})"
+
+
+def _text(expr) -> str:
+    return _TextPrinter().doprint(expr)
+
+
+def _latex(expr) -> str:
+    return _LatexPrinter().doprint(expr)
+
+
+def _number_text(value) -> str:
+    """Short text for an evaluated cell."""
+    if isinstance(value, sp.Basic) and value.free_symbols:
+        return _text(value)
+    if value is sp.nan:
+        return "nan"
+    if value in (sp.oo, sp.zoo):
+        return "inf"
+    if value is sp.S.NegativeInfinity:
+        return "-inf"
+    if isinstance(value, sp.Integer):
+        return str(int(value))
+    if value.is_real:
+        return f"{float(value):.6g}"
+    re, im = (float(v) for v in value.as_real_imag())
+    return f"{re:.6g}{im:+.6g}j"
+
+
+def _number_latex(value) -> str:
+    if isinstance(value, sp.Basic) and value.free_symbols:
+        return _latex(value)
+    text = _number_text(value)
+    return {"inf": r"\infty", "-inf": r"-\infty", "nan": r"\mathrm{NaN}"}.get(
+        text, text.replace("e", r"\times 10^{") + "}" if "e" in text else text
+    )
+
+
+# --------------------------------------------------------------------------
+# Tables and their renderings
+# --------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Column:
+    """A column: its plain-text header, its LaTeX header, and whether its
+    cells are ``"label"``, ``"expr"`` or ``"value"`` cells."""
+
+    header: str
+    latex: str
+    kind: str
+
+
+@dataclass(frozen=True)
+class Table:
+    """Rows of SymPy objects with plain, Markdown, LaTeX, HTML and CSV forms.
+
+    ``columns`` describes each column; ``rows`` holds the raw cells (SymPy
+    expressions, numbers, or label strings).
+    """
+
+    columns: tuple
+    rows: tuple
+
+    @property
+    def headers(self) -> tuple:
+        return tuple(c.header for c in self.columns)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __getitem__(self, key):
+        """``table[i]`` is a row; ``table[i, header]`` one cell."""
+        if isinstance(key, tuple):
+            i, header = key
+            if header not in self.headers:
+                raise InvalidParameterError(
+                    f"no column {header!r}; the columns are {list(self.headers)}"
+                )
+            return self.rows[i][self.headers.index(header)]
+        return self.rows[key]
+
+    # cell text -----------------------------------------------------------
+    def _cell_text(self, column: Column, value) -> str:
+        if column.kind == "label":
+            return str(value)
+        if column.kind == "value":
+            return _number_text(value)
+        return _text(value)
+
+    def _cell_latex(self, column: Column, value) -> str:
+        if column.kind == "label":
+            return r"\texttt{" + _latex_escape(str(value)) + "}"
+        if column.kind == "value":
+            return f"${_number_latex(value)}$"
+        return f"${_latex(value)}$"
+
+    def text_rows(self) -> list:
+        """Every row as a list of plain-text cells."""
+        return [[self._cell_text(c, v) for c, v in zip(self.columns, row,
+                                                        strict=True)]
+                for row in self.rows]
+
+    # renderings ----------------------------------------------------------
+    def __str__(self) -> str:
+        body = self.text_rows()
+        widths = [max([len(c.header)] + [len(r[j]) for r in body])
+                  for j, c in enumerate(self.columns)]
+        lines = ["  ".join(h.ljust(w) for h, w in zip(self.headers, widths,
+                                                       strict=True)).rstrip(),
+                 "  ".join("-" * w for w in widths)]
+        lines += ["  ".join(v.ljust(w) for v, w in zip(r, widths,
+                                                        strict=True)).rstrip()
+                  for r in body]
+        return "\n".join(lines)
+
+    def to_markdown(self) -> str:
+        """A GitHub-flavoured Markdown table (expressions in code spans)."""
+        def cell(column, text):
+            text = text.replace("|", r"\|")
+            return f"`{text}`" if column.kind == "expr" else text
+
+        head = "| " + " | ".join(h.replace("|", r"\|") for h in self.headers) + " |"
+        rule = "|" + "|".join(" --- " for _ in self.columns) + "|"
+        rows = ["| " + " | ".join(cell(c, t) for c, t in zip(self.columns, r,
+                                                              strict=True)) + " |"
+                for r in self.text_rows()]
+        return "\n".join([head, rule, *rows])
+
+    def to_latex(self, *, standalone: bool = False) -> str:
+        r"""A LaTeX ``tabular`` (needs ``amsmath`` for piecewise cells).
+
+        With ``standalone=True``, a complete document that compiles with
+        ``pdflatex``.
+        """
+        spec = "l" * len(self.columns)
+        lines = [rf"\begin{{tabular}}{{{spec}}}", r"\hline",
+                 " & ".join(f"${c.latex}$" if c.kind != "label" else c.latex
+                            for c in self.columns) + r" \\",
+                 r"\hline"]
+        for row in self.rows:
+            cells = [self._cell_latex(c, v) for c, v in zip(self.columns, row,
+                                                             strict=True)]
+            lines.append(" & ".join(cells) + r" \\")
+        lines += [r"\hline", r"\end{tabular}"]
+        body = "\n".join(lines)
+        if not standalone:
+            return body
+        return "\n".join([
+            r"\documentclass{article}",
+            r"\usepackage{amsmath}",
+            r"\usepackage{graphicx}",
+            r"\usepackage[landscape,margin=1cm]{geometry}",
+            r"\begin{document}",
+            r"\noindent\resizebox{\linewidth}{!}{%",
+            body + "}",
+            r"\end{document}",
+        ])
+
+    def to_html(self) -> str:
+        """An HTML ``<table>`` (expressions in ``<code>``), escaped."""
+        def cell(column, text):
+            text = html.escape(text)
+            return f"<code>{text}</code>" if column.kind == "expr" else text
+
+        head = "".join(f"<th>{html.escape(h)}</th>" for h in self.headers)
+        rows = "".join(
+            "<tr>" + "".join(f"<td>{cell(c, t)}</td>"
+                             for c, t in zip(self.columns, r, strict=True))
+            + "</tr>\n"
+            for r in self.text_rows()
+        )
+        return (f'<table class="calckit-table">\n<thead><tr>{head}</tr></thead>\n'
+                f"<tbody>\n{rows}</tbody>\n</table>")
+
+    def to_csv(self) -> str:
+        """CSV text: expressions as plain text, values at full precision."""
+        buf = io.StringIO()
+        writer = csv.writer(buf, lineterminator="\n")
+        writer.writerow(self.headers)
+        for row in self.rows:
+            out = []
+            for c, v in zip(self.columns, row, strict=True):
+                if c.kind == "value" and not (isinstance(v, sp.Basic)
+                                              and v.free_symbols):
+                    out.append(_full_precision(v))
+                else:
+                    out.append(self._cell_text(c, v))
+            writer.writerow(out)
+        return buf.getvalue()
+
+    def to_dict(self) -> dict:
+        """``{"columns": [...], "rows": [[...]]}`` of plain text (for JSON)."""
+        return {"columns": list(self.headers), "rows": self.text_rows()}
+
+    def _repr_markdown_(self) -> str:
+        return self.to_markdown()
+
+    def _repr_html_(self) -> str:
+        return self.to_html()
+
+
+def _full_precision(value) -> str:
+    if isinstance(value, sp.Integer):
+        return str(int(value))
+    if value.is_real and value.is_finite:
+        return repr(float(value))
+    return _number_text(value)
+
+
+def _latex_escape(text: str) -> str:
+    for a, b in (("\\", r"\textbackslash{}"), ("_", r"\_"), ("&", r"\&"),
+                 ("%", r"\%"), ("#", r"\#"), ("$", r"\$"), ("{", r"\{"),
+                 ("}", r"\}")):
+        text = text.replace(a, b)
+    return text
