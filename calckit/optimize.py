@@ -412,7 +412,7 @@ def _run(opt, fun, value_and_grad, hess, x, steps, tol, names, callback):
             bad = "loss" if not isfinite(f) else "gradient"
         while not bad and k < steps and not gn < tol:
             if newton:
-                x_new, state = step(x, g, state, hessian=hess(x), fun=fun)
+                x_new, state = step(x, g, state, hessian=hess(x), fun=fun, value=f)
                 if state.step_size == 0.0 and isfinite(state.damping):
                     stop = "line search"
                     break

@@ -550,3 +550,21 @@ def test_random_hyperparameters_match_torch(config, seed):
         ref.append(p.detach().numpy().copy())
     ours, _ = run(getattr(optim, name)(**kwargs), x0, n=15, grad=grad)
     np.testing.assert_allclose(ours, ref, rtol=1e-10, atol=1e-12)
+
+
+def test_newton_value_saves_one_loss_evaluation():
+    calls = []
+
+    def f(z):
+        calls.append(1)
+        return float(z[0] ** 4)
+
+    opt = optim.Newton()
+    x = np.array([1.5])
+    kw = {"hessian": [[27.0]], "fun": f}
+    a, _ = opt.step(x, 4 * x**3, opt.init(x), **kw)
+    n_without = len(calls)
+    calls.clear()
+    b, _ = opt.step(x, 4 * x**3, opt.init(x), value=1.5**4, **kw)
+    assert len(calls) == n_without - 1
+    np.testing.assert_array_equal(a, b)

@@ -129,8 +129,13 @@ class Newton(Optimizer):
         *,
         hessian: Any = None,
         fun: Callable[[Params], float] | None = None,
+        value: float | None = None,
     ) -> tuple[Params, NewtonState]:
-        """One damped Newton step; see the class docstring."""
+        """One damped Newton step; see the class docstring.
+
+        ``value`` (optional) is ``fun(params)`` when the caller already has it,
+        saving one evaluation in the line search.
+        """
         if not isinstance(state, NewtonState):
             raise CalckitTypeError(
                 "Newton.step: state must be the NewtonState returned by "
@@ -172,14 +177,14 @@ class Newton(Optimizer):
         d = -np.linalg.solve(chol.T, np.linalg.solve(chol, g))
         alpha = 1.0
         if self.line_search:
-            alpha = _backtrack(fun, params, x, d, float(g @ d))
+            f0 = float(fun(params)) if value is None else float(value)
+            alpha = _backtrack(fun, params, x, d, float(g @ d), f0)
         x_new = x + alpha * d if alpha else x.copy()
         return _unflatten(x_new, params), NewtonState(state.count + 1, tau, alpha)
 
 
-def _backtrack(fun, params, x, d, slope) -> float:
+def _backtrack(fun, params, x, d, slope, f0) -> float:
     """First ``alpha = 2**-k`` meeting Armijo's condition, else 0.0."""
-    f0 = float(fun(params))
     alpha = 1.0
     with np.errstate(all="ignore"):
         for _ in range(_MAX_HALVINGS + 1):
