@@ -110,6 +110,12 @@ def test_two_variable_logsumexp_and_softmax():
         (E(a) * E(-a + b), E(b)),
         (softplus(x) - x, softplus(-x)),
         (sp.DiracDelta(x) * x + 1, sp.Integer(1)),
+        (sp.Piecewise((1, x > 0), (0, True)), sp.Heaviside(x, 0)),
+        (sp.Piecewise((-y, x * y < 1), (0, True)), -y * sp.Heaviside(1 - x * y, 0)),
+        (sp.Piecewise((x, x >= 2), (0, True)), x * sp.Heaviside(x - 2, 1)),
+        # pieces that could overflow keep their masked Piecewise
+        (sp.Piecewise((E(x), x < 0), (1, True)),
+         sp.Piecewise((E(x), x < 0), (1, True))),
     ],
 )
 def test_rewrites(expr, expected):
@@ -178,6 +184,16 @@ def test_bounded_cost_and_no_simplify(monkeypatch):
     out = stabilize(deep)
     assert time.perf_counter() - t0 < 2.0
     assert out.count(softplus) == 40
+
+
+def test_piecewise_steps_keep_values_at_kinks():
+    pw = sp.Piecewise((x, (x > -1) & (x < 1)), (-1, x <= -1), (1, True))
+    k_raw = ck.compile(pw, [x], stable=False)
+    k = ck.compile(stabilize(pw), [x], stable=False)
+    xs = np.array([-2.0, -1.0, -0.5, 0.0, 0.5, 1.0, 2.0])
+    np.testing.assert_array_equal(k(xs), k_raw(xs))
+    d = ck.compile(stabilize(ck.derivative(stabilize(pw), x)), [x], stable=False)
+    np.testing.assert_array_equal(d(xs), [0, 0, 1, 1, 1, 0, 0])
 
 
 def test_matrices_and_strings():

@@ -453,6 +453,64 @@ def _add_rules(node):
 # ------------------------------------------------------- kink convention --
 
 
+def _step(cond):
+    """``cond`` as a product of ``Heaviside`` steps, or None.
+
+    ``a > b`` -> ``Heaviside(a - b, 0)``, ``a >= b`` -> ``Heaviside(a - b, 1)``
+    (and mirrored for ``<``, ``<=``); ``And`` multiplies its steps.
+    """
+    if isinstance(cond, sp.And):
+        steps = [_step(c) for c in cond.args]
+        return None if any(t is None for t in steps) else sp.Mul(*steps)
+    table = {
+        sp.StrictGreaterThan: (1, 0),
+        sp.GreaterThan: (1, 1),
+        sp.StrictLessThan: (-1, 0),
+        sp.LessThan: (-1, 1),
+    }
+    if type(cond) not in table:
+        return None
+    sign, at_zero = table[type(cond)]
+    return sp.Heaviside(sign * (cond.lhs - cond.rhs), at_zero)
+
+
+def _affine(v) -> bool:
+    """True for expressions of degree <= 1 (sign/Abs allowed): they cannot
+    overflow for finite inputs, so evaluating them everywhere is safe."""
+    if v.is_number:
+        return bool(v.is_finite)
+    if v.is_Symbol:
+        return True
+    if isinstance(v, sp.Add):
+        return all(_affine(a) for a in v.args)
+    if isinstance(v, sp.Mul):
+        rest = [a for a in v.args if not a.is_number]
+        return len(rest) <= 1 and all(_affine(a) for a in rest)
+    if isinstance(v, (sp.sign, sp.Abs)):
+        return _affine(v.args[0])
+    return False
+
+
+def _piecewise_rules(node):
+    """``Piecewise`` of affine pieces -> ``A*H + B*(1 - H)`` with Heaviside
+    steps whose value at 0 follows the condition (strict -> 0): one ufunc per
+    condition instead of masked branches, the same value everywhere
+    (including at the kinks) and the same derivatives."""
+    if not isinstance(node, sp.Piecewise):
+        return None
+    pieces = node.args
+    if pieces[-1].cond is not sp.true or not all(_affine(e) for e, _ in pieces):
+        return None
+    acc = pieces[-1].expr
+    for expr, cond in reversed(pieces[:-1]):
+        h = _step(cond)
+        if h is None:
+            return None
+        acc = expr * h + (acc * (1 - h) if acc != 0 else 0)
+    return acc
+
+
+
 def _delta_rules(node):
     """``DiracDelta(u)`` -> 0: the derivative of ``sign``/``Heaviside`` as
     autograd defines it (0 everywhere, including the kink)."""
@@ -463,7 +521,13 @@ def _delta_rules(node):
 
 #: The rewrite table: each rule maps one node to a new node or None.
 RULES: tuple = (
-    _log_rules, _log1p_rules, _pow_rules, _mul_rules, _add_rules, _delta_rules
+    _log_rules,
+    _log1p_rules,
+    _pow_rules,
+    _mul_rules,
+    _add_rules,
+    _delta_rules,
+    _piecewise_rules,
 )
 
 
