@@ -1,0 +1,450 @@
+"""The subcommands of the ``calckit`` command.
+
+Each ``cmd_*`` function takes the parsed arguments and returns ``(text,
+exit_status)``; the long-running ones (``optimize``, ``tour``) also receive
+``echo``, a callable that :mod:`calckit.cli` backs with ``print``. Nothing
+here prints or exits: that is :func:`calckit.cli.main`'s job.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+
+import numpy as np
+import sympy as sp
+
+import calckit
+from calckit.errors import InvalidParameterError
+
+__all__ = ["COMMANDS", "PLOT_KINDS", "cmd_optimize", "cmd_tour"]
+
+
+# --------------------------------------------------------------------------
+# Parsing helpers
+# --------------------------------------------------------------------------
+
+def _number(text: str, what: str) -> float:
+    """A number written as a constant expression (``1e-3``, ``pi/2``)."""
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    expr = calckit.parse(text)
+    if expr.free_symbols:
+        raise InvalidParameterError(f"{what} must be a number, got {text!r}")
+    value = complex(sp.N(expr))
+    if value.imag:
+        raise InvalidParameterError(f"{what} must be a real number, got {text!r}")
+    return value.real
+
+
+def _numbers(text: str, what: str) -> list:
+    parts = [p for p in re.split(r"[,\s]+", text.strip()) if p]
+    if not parts:
+        raise InvalidParameterError(f"{what} is empty; give numbers like 1,2")
+    return [_number(p, what) for p in parts]
+
+
+def _point(text: str, what: str = "--at"):
+    """``x=1,y=2`` -> dict; ``1,2`` -> list (in variable order)."""
+    if "=" not in text:
+        return _numbers(text, what)
+    out = {}
+    for part in [p for p in text.split(",") if p.strip()]:
+        name, sep, value = part.partition("=")
+        if not sep or not name.strip().isidentifier():
+            raise InvalidParameterError(
+                f"{what} must look like x=1,y=2 (or 1,2); got {text!r}"
+            )
+        out[name.strip()] = _number(value.strip(), what)
+    return out
+
+
+def _exact(text: str, what: str):
+    """An exact SymPy number: ``0.5`` -> 1/2, ``pi/2`` stays symbolic."""
+    text = text.strip()
+    if re.fullmatch(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?", text):
+        return sp.Rational(text)
+    expr = calckit.parse(text)
+    if expr.free_symbols or not expr.is_real:
+        raise InvalidParameterError(f"{what} must be a real number, got {text!r}")
+    return expr
+
+
+def _exact_point(text: str):
+    """Like :func:`_point`, with exact numbers (for expansion points)."""
+    if "=" in text:
+        return {k: _exact(v, "--at") for k, v in (
+            part.split("=", 1) for part in text.split(",") if part.strip())}
+    values = [_exact(p, "--at") for p in re.split(r"[,\s]+", text.strip()) if p]
+    return values[0] if len(values) == 1 else values
+
+
+def _pair(text: str, what: str) -> tuple:
+    values = _numbers(text, what)
+    if len(values) != 2:
+        raise InvalidParameterError(f"{what} must be two numbers lo,hi; got {text!r}")
+    return tuple(values)
+
+
+def _orders(text: str) -> tuple:
+    try:
+        return tuple(int(p) for p in text.split(",") if p.strip())
+    except ValueError as exc:
+        raise InvalidParameterError(
+            f"--orders must be integers like 0,1,2; got {text!r}"
+        ) from exc
+
+
+def _expr(text: str):
+    return calckit.parse(text)
+
+
+def _fmt(value) -> str:
+    return f"{float(value):.10g}"
+
+
+def _emit_expr(expr, args, *, label: str | None = None) -> str:
+    if args.format == "latex":
+        return sp.latex(expr)
+    if args.format == "markdown":
+        return f"`{expr}`"
+    return str(expr)
+
+
+def _save(fig, path: str) -> str:
+    fig.savefig(path, dpi=110)
+    return f"figure written to {os.path.abspath(path)}"
+
+
+# --------------------------------------------------------------------------
+# Subcommands: each returns (text to print, exit status)
+# --------------------------------------------------------------------------
+
+def cmd_diff(args):
+    from calckit.symbolic._coerce import as_symbol
+    from calckit.tables import tidy
+
+    expr = _expr(args.expr)
+    var = args.var or _single_var(expr)
+    d = calckit.derivative(expr, var, args.order)
+    shown = tidy(d)
+    value = None
+    if args.at is not None:
+        point = _point(args.at)
+        subs = _subs_of(point, [as_symbol(var, expr)], expr)
+        value = float(sp.N(d.subs(subs)))
+    if args.format == "json":
+        out = {"expr": str(expr), "var": str(var), "order": args.order,
+               "derivative": str(shown), "latex": sp.latex(shown)}
+        if value is not None:
+            out["value"] = value
+        text = json.dumps(out, indent=2)
+    else:
+        text = _emit_expr(shown, args)
+        if value is not None:
+            text += f"\nat {args.at}: {_fmt(value)}"
+    if args.plot:
+        from calckit import plot
+
+        text += "\n" + _save(plot.derivatives(expr, var, orders=(0, *range(
+            1, args.order + 1))), args.plot)
+    return text, 0
+
+
+def _single_var(expr):
+    syms = sorted(expr.free_symbols, key=lambda s: s.name)
+    if len(syms) != 1:
+        raise InvalidParameterError(
+            f"{expr} has {len(syms)} variables "
+            f"({', '.join(s.name for s in syms) or 'none'}); choose one with --var"
+        )
+    return syms[0]
+
+
+def _subs_of(point, wrt, expr):
+    from calckit.symbolic._coerce import as_symbol
+
+    if isinstance(point, dict):
+        subs = {as_symbol(k, expr, name="--at"): v for k, v in point.items()}
+        missing = [s.name for s in wrt if s not in subs]
+        if missing:
+            raise InvalidParameterError(f"--at gives no value for {', '.join(missing)}")
+        return subs
+    if len(point) != len(wrt):
+        raise InvalidParameterError(
+            f"--at has {len(point)} values for {len(wrt)} variables "
+            f"({', '.join(s.name for s in wrt)})"
+        )
+    return dict(zip(wrt, point, strict=True))
+
+
+def cmd_grad(args):
+    from calckit.symbolic._coerce import as_symbols
+    from calckit.tables import tidy
+
+    expr = _expr(args.expr)
+    wrt = as_symbols(args.wrt, expr)
+    g = calckit.grad(expr, wrt)
+    comps = [tidy(c) for c in g]
+    values = None
+    if args.at is not None:
+        subs = _subs_of(_point(args.at), wrt, expr)
+        values = [float(sp.N(c.subs(subs))) for c in g]
+    if args.format == "json":
+        out = {"expr": str(expr), "wrt": [s.name for s in wrt],
+               "grad": [str(c) for c in comps]}
+        if values is not None:
+            out["value"] = values
+        text = json.dumps(out, indent=2)
+    elif args.format == "latex":
+        text = sp.latex(sp.Matrix(comps))
+    else:
+        width = max(len(s.name) for s in wrt)
+        lines = [f"df/d{s.name.ljust(width)} = {_emit_expr(c, args)}"
+                 for s, c in zip(wrt, comps, strict=True)]
+        if values is not None:
+            lines.append(f"at {args.at}: [{', '.join(_fmt(v) for v in values)}]")
+        text = "\n".join(lines)
+    if args.plot:
+        from calckit import plot
+
+        text += "\n" + _save(plot.gradient_field(expr, wrt), args.plot)
+    return text, 0
+
+
+def cmd_hessian(args):
+    from calckit.symbolic._coerce import as_symbols
+    from calckit.tables import tidy
+
+    expr = _expr(args.expr)
+    wrt = as_symbols(args.wrt, expr)
+    H = calckit.hessian(expr, wrt).applyfunc(tidy)
+    values = None
+    if args.at is not None:
+        subs = _subs_of(_point(args.at), wrt, expr)
+        values = [[float(sp.N(H[i, j].subs(subs))) for j in range(H.cols)]
+                  for i in range(H.rows)]
+    if args.format == "json":
+        out = {"expr": str(expr), "wrt": [s.name for s in wrt],
+               "hessian": [[str(H[i, j]) for j in range(H.cols)]
+                           for i in range(H.rows)]}
+        if values is not None:
+            out["value"] = values
+        return json.dumps(out, indent=2), 0
+    if args.format == "latex":
+        return sp.latex(H), 0
+    cells = [[str(H[i, j]) for j in range(H.cols)] for i in range(H.rows)]
+    widths = [max(len(r[j]) for r in cells) for j in range(H.cols)]
+    lines = [f"Hessian in ({', '.join(s.name for s in wrt)}):"]
+    lines += ["[ " + "  ".join(c.rjust(w) for c, w in zip(r, widths, strict=True))
+              + " ]" for r in cells]
+    if values is not None:
+        lines.append(f"at {args.at}:")
+        lines += ["[ " + "  ".join(f"{v:>12.6g}" for v in r) + " ]" for r in values]
+    return "\n".join(lines), 0
+
+
+def cmd_taylor(args):
+    from calckit.symbolic._coerce import as_symbols
+
+    expr = _expr(args.expr)
+    wrt = as_symbols(args.wrt, expr)
+    at = _exact_point(args.at) if args.at is not None else 0
+    poly = calckit.taylor(expr, wrt, at=at, order=args.order)
+    parts = []
+    bound = None
+    if args.interval is not None:
+        from calckit.symbolic.remainder import remainder_bound
+
+        bound = remainder_bound(expr, wrt, at, args.order, _pair(args.interval,
+                                "--interval"), method=args.method)
+    if args.format == "json":
+        out = {"expr": str(expr), "wrt": [s.name for s in wrt], "order": args.order,
+               "polynomial": str(poly), "latex": sp.latex(poly)}
+        if bound is not None:
+            out.update(interval=list(bound.box[0]), bound=bound.bound,
+                       measured_error=bound.measured, method=bound.method)
+        parts.append(json.dumps(out, indent=2))
+    else:
+        parts.append(_emit_expr(poly, args))
+        if args.table:
+            from calckit.tables import taylor_table
+
+            t = taylor_table(expr, wrt, at, args.order)
+            parts.append({"latex": t.to_latex, "markdown": t.to_markdown}.get(
+                args.format, t.__str__)())
+        if bound is not None:
+            box = " x ".join(f"[{lo:g}, {hi:g}]" for lo, hi in bound.box)
+            parts.append(
+                f"on {box}: |f - p| <= {bound.bound:.3e} (rigorous, "
+                f"{bound.method}); measured max error {bound.measured:.3e}"
+            )
+    if args.plot:
+        from calckit import plot
+
+        if len(wrt) != 1:
+            raise InvalidParameterError("--plot draws Taylor polynomials of one "
+                                        "variable")
+        orders = sorted({max(1, args.order // 2), args.order} - {0}) or [args.order]
+        xlim = _pair(args.interval, "--interval") if args.interval else None
+        parts.append(_save(plot.taylor(expr, wrt[0], at=float(at), orders=orders,
+                                       xlim=xlim, method=args.method), args.plot))
+    return "\n".join(parts), 0
+
+
+def cmd_table(args):
+    from calckit import tables
+
+    orders = _orders(args.orders)
+    at = None
+    if args.at:
+        points = [_point(p) for p in args.at]
+        at = [p if isinstance(p, dict) else (p[0] if len(p) == 1 else tuple(p))
+              for p in points]
+    if args.rules:
+        t = tables.rules_table(orders=orders)
+    elif args.activations:
+        t = tables.activation_table(orders=orders, at=at)
+    elif args.losses:
+        t = tables.loss_table(orders=orders)
+    else:
+        if not args.exprs:
+            raise InvalidParameterError(
+                "give expressions, or --rules, --activations or --losses"
+            )
+        t = tables.derivative_table([_expr(e) for e in args.exprs], wrt=args.wrt,
+                                    orders=orders, at=at)
+    render = {"latex": t.to_latex, "markdown": t.to_markdown, "html": t.to_html,
+              "csv": t.to_csv, "json": lambda: json.dumps(t.to_dict(), indent=2)}
+    return render.get(args.format, t.__str__)().rstrip("\n"), 0
+
+
+def cmd_gradcheck(args):
+    expr = _expr(args.expr)
+    point = _point(args.at)
+    report = calckit.gradcheck(expr, wrt=args.wrt, at=point, order=args.order,
+                               method=args.method, rtol=args.rtol, atol=args.atol)
+    if args.format == "json":
+        text = json.dumps({"ok": bool(report.ok),
+                           "max_abs_error": float(report.max_abs_error),
+                           "max_rel_error": float(report.max_rel_error),
+                           "report": str(report)}, indent=2)
+    elif args.format == "markdown":
+        text = report._repr_markdown_()
+    else:
+        text = str(report)
+    return text, 0 if report.ok else 1
+
+
+def _parse_optimizers(text: str) -> dict:
+    """``adam:0.02,sgd:0.001,newton`` -> {label: kwargs}."""
+    out = {}
+    for part in [p.strip() for p in text.split(",") if p.strip()]:
+        name, _, lr = part.partition(":")
+        spec = {"optimizer": name.strip().lower()}
+        if lr:
+            spec["lr"] = _number(lr, "--optimizers learning rate")
+        label = part if part not in out else f"{part} #{len(out)}"
+        out[label] = spec
+    if not out:
+        raise InvalidParameterError("--optimizers is empty; e.g. adam:0.02,newton")
+    return out
+
+
+def cmd_optimize(args, echo):
+    from calckit import optim
+    from calckit.symbolic._coerce import as_symbols
+
+    expr = _expr(args.expr)
+    wrt = as_symbols(args.wrt, expr)
+    x0 = _numbers(args.x0, "--x0")
+    if len(x0) == 1 and len(wrt) > 1:
+        x0 = x0 * len(wrt)
+    kwargs = {} if args.lr is None else {"lr": args.lr}
+    optimizer = optim.get(args.optimizer, **kwargs)  # validate before running
+    echo(f"optimizing f = {expr} over ({', '.join(s.name for s in wrt)}) with "
+         f"{args.optimizer}{'' if args.lr is None else f' (lr={args.lr:g})'} from "
+         f"x0 = {x0}, at most {args.steps} steps, tol {args.tol:g} ...")
+    with np.errstate(over="ignore", invalid="ignore"):  # divergence is reported
+        result = calckit.minimize(expr, wrt, x0=x0, optimizer=optimizer,
+                                  steps=args.steps, tol=args.tol)
+        text = _result_text(result, args.format)
+    if args.plot:
+        from calckit import plot
+
+        fig = (plot.trajectories(expr, {args.optimizer: result}, wrt)
+               if len(wrt) <= 2 else plot.loss_curves({args.optimizer: result}))
+        text += "\n" + _save(fig, args.plot)
+    return text, 0
+
+
+def _result_text(result, fmt: str) -> str:
+    status = ("diverged" if result.diverged else
+              "converged" if result.converged else "not converged")
+    if fmt == "json":
+        return json.dumps({"x": [float(v) for v in result.x],
+                           "fun": float(result.fun), "nit": int(result.nit),
+                           "converged": bool(result.converged),
+                           "diverged": bool(result.diverged),
+                           "status": status, "message": result.message}, indent=2)
+    return f"{result}\nstatus: {status}"
+
+
+PLOT_KINDS = ("taylor", "derivatives", "tangent", "gradient_field", "surface",
+               "trajectories", "loss_curves", "learning_rates", "activations")
+
+
+def cmd_plot(args):
+    from calckit import optim, plot
+
+    kind = args.kind
+    if kind != "activations" and kind != "learning_rates" and not args.expr:
+        raise InvalidParameterError(f"plot {args.kind} needs an expression")
+    expr = _expr(args.expr) if args.expr else None
+    lim = {}
+    if args.xlim:
+        lim["xlim"] = _pair(args.xlim, "--xlim")
+    if args.ylim:
+        lim["ylim"] = _pair(args.ylim, "--ylim")
+    at = _numbers(args.at, "--at") if args.at else None
+    if kind == "taylor":
+        fig = plot.taylor(expr, args.wrt, at=at[0] if at else 0.0,
+                          orders=_orders(args.orders or "1,2,3,5"), **lim)
+    elif kind == "derivatives":
+        fig = plot.derivatives(expr, args.wrt, orders=_orders(args.orders or "0,1,2"),
+                               **lim)
+    elif kind == "tangent":
+        fig = plot.tangent(expr, at if at else 0.0, args.wrt, **lim)
+    elif kind in ("gradient_field", "surface"):
+        fig = getattr(plot, kind)(expr, args.wrt, **lim)
+    elif kind in ("trajectories", "loss_curves"):
+        if not args.x0:
+            raise InvalidParameterError(f"plot {args.kind} needs --x0")
+        runs = optim.compare(expr, _numbers(args.x0, "--x0"),
+                             _parse_optimizers(args.optimizers), steps=args.steps)
+        fig = (plot.trajectories(expr, runs, args.wrt, **lim)
+               if kind == "trajectories" else plot.loss_curves(runs))
+    elif kind == "learning_rates":
+        lrs = _numbers(args.lrs, "--lrs") if args.lrs else (0.01, 0.1, 0.5, 1.0)
+        x0 = _numbers(args.x0, "--x0") if args.x0 else None
+        fig = plot.learning_rates(expr if expr is not None else "x**2 + 10", x0=x0,
+                                  lrs=lrs, steps=args.steps if args.steps != 1000
+                                  else 30)
+    else:
+        fig = plot.activations(**({"xlim": lim["xlim"]} if "xlim" in lim else {}))
+    return _save(fig, args.out), 0
+
+
+def cmd_tour(args, echo):
+    from calckit import tour
+
+    tour.run(args.out, emit=echo, quick=args.quick)  # the tour lists its files
+    return "", 0
+
+
+COMMANDS = {"diff": cmd_diff, "grad": cmd_grad, "hessian": cmd_hessian,
+            "taylor": cmd_taylor, "table": cmd_table, "gradcheck": cmd_gradcheck,
+            "plot": cmd_plot}
