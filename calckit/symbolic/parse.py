@@ -19,7 +19,9 @@ Bounded work on hostile input:
 - parentheses, calls and power chains nest at most ``MAX_DEPTH`` deep, so
   the recursion is bounded and no ``RecursionError`` can occur;
 - exact numeric powers are evaluated only when the result has at most
-  ``MAX_POWER_BITS`` bits (all of them together at most ``BIT_BUDGET``);
+  ``MAX_POWER_BITS`` bits (all of them together at most ``BIT_BUDGET``),
+  and exact roots (where SymPy searches for factors) only of numbers of at
+  most ``ROOT_BITS`` bits in all;
   larger ones such as ``9**9**9**9`` raise :class:`ParseError` rather than
   being kept unevaluated, since any later operation could expand them;
 - decimal literals outside the float64 range (``1e999999``) are rejected
@@ -61,6 +63,7 @@ __all__ = ["parse", "function_names", "MAX_DEPTH"]
 MAX_DEPTH = 100
 MAX_POWER_BITS = 14_000  # about 4200 decimal digits (Python prints up to 4300)
 BIT_BUDGET = 100_000
+ROOT_BITS = 2_048  # exact roots (sqrt(n), n**(1/3), ...) of numbers this size
 MAX_FLOAT_DIGITS = 100
 MAX_INT_DIGITS = 4_000
 _FLOAT_MAX = 1.7976931348623157e308
@@ -301,6 +304,7 @@ class _Parser:
         self.i = 0
         self.depth = 0
         self.budget = BIT_BUDGET
+        self.root_budget = ROOT_BITS
         self.tuple_at = -1  # token index where a tuple argument may start
 
     # -- helpers ---------------------------------------------------------
@@ -480,6 +484,9 @@ class _Parser:
             for a in args:
                 for v in a if isinstance(a, tuple) else (a,):
                     self.registry_arg_check(v, name_tok)
+        if fn.func in (sp.sqrt, sp.cbrt):
+            root = sp.Rational(1, 2 if fn.func is sp.sqrt else 3)
+            return self.power_of(args[0], root, name_tok)
         try:
             out = fn.func(*args)
         except (CalckitError, TypeError, ValueError, ArithmeticError) as err:
@@ -580,6 +587,15 @@ class _Parser:
                     "use a float base such as 9.0 or a symbol",
                 )
             self.budget -= cost
+            if not exponent.is_Integer:  # SymPy looks for exact roots: costly
+                bits = _numeric_bits(base)
+                if bits > ROOT_BITS or bits > self.root_budget:
+                    self.fail(
+                        op,
+                        f"exact root of a {bits:.0f}-bit number is too costly "
+                        f"(at most {ROOT_BITS} bits in all); use a float",
+                    )
+                self.root_budget -= bits
         return self.number_check(sp.Pow(base, exponent), op)
 
 
