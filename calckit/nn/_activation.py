@@ -70,7 +70,8 @@ def activation_expr(activation, **kwargs):
                 f"activation {getattr(activation, '__name__', activation)!r} must "
                 f"return a SymPy expression when called on a SymPy symbol, got "
                 f"{type(expr).__name__}")
-        return getattr(activation, "__name__", None), expr, _X
+        name = getattr(activation, "__name__", None)
+        return (None if name == "<lambda>" else name), expr, _X
     raise CalckitTypeError(
         "activation must be a library name, a SymPy Lambda or expression in one "
         f"variable, or a callable on a SymPy symbol; got {type(activation).__name__}")
@@ -130,7 +131,7 @@ class Activation(Layer):
         ``f(x)`` and ``f'(x)``.
     """
 
-    def __init__(self, activation="relu", **kwargs) -> None:
+    def __init__(self, activation, **kwargs) -> None:
         super().__init__()
         from calckit.kernels import compile as compile_kernel
         from calckit.symbolic.derive import derivative
@@ -140,12 +141,9 @@ class Activation(Layer):
         self.derivative = derivative(self.expr, x)
         # write f' through the output y = f(x) where that removes x
         via_y = self.derivative.subs(self.expr, _Y)
-        if _Y in via_y.free_symbols and x not in via_y.free_symbols:
-            d_expr, self._d_args = via_y, "y"
-        else:
-            d_expr, self._d_args = self.derivative, "x"
+        self._by_output = _Y in via_y.free_symbols and x not in via_y.free_symbols
+        d_expr = via_y if self._by_output else self.derivative
         self._f = _raw(compile_kernel(_lean(self.expr, x), wrt=[x]))
-        self._by_output = self._d_args == "y"
         self._df = _raw(compile_kernel(_lean(d_expr, x),
                                        wrt=[_Y if self._by_output else x]))
         self._cache = None
