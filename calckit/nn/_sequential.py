@@ -22,6 +22,7 @@ True
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -30,6 +31,9 @@ from calckit.nn._activation import Activation
 from calckit.nn._base import Layer, as_float_array
 from calckit.nn._init import as_rng
 from calckit.nn._losses import make_head
+
+if TYPE_CHECKING:
+    from calckit.nn._fit import History
 
 __all__ = ["Sequential", "ModelGradcheckReport"]
 
@@ -175,7 +179,7 @@ class Sequential:
         where = " (targets)"
         return head.targets(y, self._output_shape(X.shape, stop), where)
 
-    def value_and_grad(self, X, y, loss):
+    def value_and_grad(self, X, y, loss) -> tuple[float, dict]:
         """Training-mode forward and backprop.
 
         Returns ``(loss_value, grads)`` with ``grads`` keyed like
@@ -210,7 +214,7 @@ class Sequential:
 
     def fit(self, X, y, *, loss="mse", optimizer="adam", epochs: int = 10,
             batch_size: int | None = 32, seed=None, progress: bool = True,
-            **kwargs):
+            **kwargs) -> History:
         """Train with minibatches; see :func:`calckit.nn.fit` for every option."""
         from calckit.nn._fit import fit
 
