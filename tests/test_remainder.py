@@ -5,6 +5,8 @@ import math
 import numpy as np
 import pytest
 import sympy as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from calckit.errors import InvalidParameterError, NumericError
 from calckit.symbolic._interval import interval_max_abs
@@ -197,3 +199,39 @@ def test_box_bounds_hold_on_a_dense_grid(f, at, box, order):
     err = sp.lambdify((x, y), f - r.polynomial, "numpy")(X, Y)
     assert float(np.max(np.abs(err))) <= r.bound
     assert r.ratio < 6
+
+
+# property test: the bound is rigorous, so no grid point may exceed it
+_FAMILY = [
+    lambda c: sp.exp(c * x),
+    lambda c: sp.sin(c * x) + x**2,
+    lambda c: sp.log(2 + c * x / 4),
+    lambda c: 1 / (1 + c**2 * x**2),
+    lambda c: sp.tanh(c * x),
+    lambda c: sp.cosh(c * x) * sp.cos(x),
+    lambda c: sp.atan(c * x),
+    lambda c: sp.sqrt(3 + c * x / 2),
+]
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    kind=st.integers(0, len(_FAMILY) - 1),
+    c=st.sampled_from([-2, -1, 1, 2, 3]),
+    lo=st.floats(-2, 0.5),
+    width=st.floats(0.1, 1.5),
+    at_frac=st.floats(0, 1),
+    order=st.integers(0, 5),
+    method=st.sampled_from(["lagrange", "integral"]),
+)
+def test_bound_is_never_exceeded(kind, c, lo, width, at_frac, order, method):
+    f = _FAMILY[kind](c)
+    hi = lo + width
+    a = round(lo + at_frac * width, 3)
+    r = remainder_bound(f, [x], a, order, (lo, hi), method=method, samples=51,
+                        max_evals=600)
+    grid = np.linspace(lo, hi, 4001)
+    fv = sp.lambdify(x, f, "numpy")(grid)
+    err = np.abs(fv - sp.lambdify(x, r.polynomial, "numpy")(grid))
+    slack = 1e-13 * float(np.max(np.abs(fv)))  # float64 rounding of f - p
+    assert float(np.max(err)) <= r.bound + slack
