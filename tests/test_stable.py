@@ -22,6 +22,7 @@ from calckit.symbolic.functions import (
     quotient,
     sigmoid,
     softplus,
+    step,
 )
 from calckit.symbolic.stable import stabilize
 
@@ -110,9 +111,9 @@ def test_two_variable_logsumexp_and_softmax():
         (E(a) * E(-a + b), E(b)),
         (softplus(x) - x, softplus(-x)),
         (sp.DiracDelta(x) * x + 1, sp.Integer(1)),
-        (sp.Piecewise((1, x > 0), (0, True)), sp.Heaviside(x, 0)),
-        (sp.Piecewise((-y, x * y < 1), (0, True)), -y * sp.Heaviside(1 - x * y, 0)),
-        (sp.Piecewise((x, x >= 2), (0, True)), x * sp.Heaviside(x - 2, 1)),
+        (sp.Piecewise((1, x > 0), (0, True)), step(x, 0)),
+        (sp.Piecewise((-y, x * y < 1), (0, True)), -y * step(1 - x * y, 0)),
+        (sp.Piecewise((x, x >= 2), (0, True)), x * step(x - 2, 1)),
         # pieces that could overflow keep their masked Piecewise
         (sp.Piecewise((E(x), x < 0), (1, True)),
          sp.Piecewise((E(x), x < 0), (1, True))),

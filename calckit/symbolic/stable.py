@@ -38,6 +38,7 @@ from calckit.symbolic.functions import (
     quotient,
     sigmoid,
     softplus,
+    step,
 )
 
 __all__ = ["stabilize", "RULES"]
@@ -454,10 +455,10 @@ def _add_rules(node):
 
 
 def _step(cond):
-    """``cond`` as a product of ``Heaviside`` steps, or None.
+    """``cond`` as a product of unit steps, or None.
 
-    ``a > b`` -> ``Heaviside(a - b, 0)``, ``a >= b`` -> ``Heaviside(a - b, 1)``
-    (and mirrored for ``<``, ``<=``); ``And`` multiplies its steps.
+    ``a > b`` -> ``step(a - b, 0)``, ``a >= b`` -> ``step(a - b, 1)`` (and
+    mirrored for ``<``, ``<=``); ``And`` multiplies its steps.
     """
     if isinstance(cond, sp.And):
         steps = [_step(c) for c in cond.args]
@@ -471,7 +472,7 @@ def _step(cond):
     if type(cond) not in table:
         return None
     sign, at_zero = table[type(cond)]
-    return sp.Heaviside(sign * (cond.lhs - cond.rhs), at_zero)
+    return step(sign * (cond.lhs - cond.rhs), at_zero)
 
 
 def _affine(v) -> bool:
@@ -492,10 +493,10 @@ def _affine(v) -> bool:
 
 
 def _piecewise_rules(node):
-    """``Piecewise`` of affine pieces -> ``A*H + B*(1 - H)`` with Heaviside
-    steps whose value at 0 follows the condition (strict -> 0): one ufunc per
-    condition instead of masked branches, the same value everywhere
-    (including at the kinks) and the same derivatives."""
+    """``Piecewise`` of affine pieces -> ``A*H + B*(1 - H)`` with unit steps
+    ``H`` whose value at 0 follows the condition (strict -> 0): one
+    comparison per condition instead of masked branches, the same value
+    everywhere (including at the kinks) and the same derivatives."""
     if not isinstance(node, sp.Piecewise):
         return None
     pieces = node.args
