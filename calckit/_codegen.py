@@ -221,7 +221,7 @@ class _Module:
         return f"_{stem}{self.count}"
 
 
-def generate(entries, shape, args, *, cse: bool = True) -> str:
+def generate(entries, shape, args, *, cse: bool = True, labels=None) -> str:
     """Source of a module defining ``_kernel(*args)`` (see module docstring).
 
     Parameters
@@ -235,24 +235,30 @@ def generate(entries, shape, args, *, cse: bool = True) -> str:
         The kernel's arguments, in order.
     cse : bool
         Run common-subexpression elimination across all entries.
+    labels : sequence of str, optional
+        Argument names for error messages (default: the symbol names).
     """
     mod = _Module(cse)
     names = [str(a) for a in args]
+    labels = tuple(labels) if labels is not None else tuple(names)
     entries = [sp.sympify(e) for e in entries]
     if shape != ():
         unique, index = _distinct(entries)
         groups = _templates(unique, args)
         if len(unique) >= _BATCH_MIN and len(groups) * _BATCH_GAIN <= len(unique):
-            body = _batched(mod, groups, index, shape, len(entries), names)
+            body = _batched(mod, groups, index, shape, len(entries), names, labels)
             return _module(mod, names, body)
-    body = [f"    {n} = _asarray({n}, _dtype, {n!r})" for n in names]
+    body = [
+        f"    {n} = _asarray({n}, _dtype, {lab!r})"
+        for n, lab in zip(names, labels, strict=True)
+    ]
     if names:
         tup = f"({', '.join(names)},)"
         body += [
             "    try:",
             f"        _shape = _bshape({tup})",
             "    except ValueError:",
-            f"        _shape_error({tuple(names)!r}, {tup})",
+            f"        _shape_error({labels!r}, {tup})",
         ]
     else:
         body.append("    _shape = ()")
@@ -327,7 +333,7 @@ def _templates(unique, args):
     return groups
 
 
-def _batched(mod, groups, index, shape, size, names):
+def _batched(mod, groups, index, shape, size, names, labels):
     """Body evaluating each template once on gathered arguments.
 
     Used when many entries share few templates (Rosenbrock-like sums): all
@@ -337,7 +343,7 @@ def _batched(mod, groups, index, shape, size, names):
     """
     tup = f"({', '.join(names)},)"
     lines = [
-        f"    _A = _stack_args({tup}, _dtype, {tuple(names)!r})",
+        f"    _A = _stack_args({tup}, _dtype, {labels!r})",
         "    _shape = _A.shape[:-1]",
         _alloc(index, shape, size),
         f"    _flat = out.reshape(_shape + ({size},))",

@@ -150,6 +150,20 @@ class Kernel:
         The generated Python source.
     dtype : numpy.dtype
         Type of the inputs (after conversion) and of the output.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import sympy as sp
+    >>> x, y = sp.symbols("x y", real=True)
+    >>> k = compile([x * y, x + y], [x], params=[y])
+    >>> k
+    Kernel((x*y, x + y), wrt=(x,), params=(y,), expr_shape=(2,))
+    >>> k(np.array([1.0, 2.0]), 3.0)
+    array([[3., 4.],
+           [6., 5.]])
+    >>> print(k.source.splitlines()[-3])
+        out[..., 0] = x*y
     """
 
     __slots__ = (
@@ -299,37 +313,66 @@ def compile(  # noqa: A001 - the public name is part of the API
     return kernel
 
 
-def compile_grad(expr, wrt=None, params=(), *, cse: bool = True) -> Kernel:
+def compile_grad(
+    expr, wrt=None, params=(), *, cse: bool = True, dtype: Any = numpy.float64
+) -> Kernel:
     """Kernel of the exact gradient of ``expr``: output trailing shape ``(n,)``.
 
     The expression is rewritten into stable forms, differentiated
     (:func:`calckit.grad`), rewritten again and compiled with ``stable=True``.
 
+    Parameters
+    ----------
+    expr : sympy.Expr or str
+        A scalar expression.
+    wrt : sequence of symbols or names, or str, optional
+        The ``n`` variables (default: free symbols sorted by name, minus
+        ``params``). A variable absent from ``expr`` has derivative 0.
+    params : sequence of symbols or names, or str, optional
+        Further kernel arguments (data), after ``wrt``.
+    cse, dtype
+        As for :func:`compile`.
+
+    Returns
+    -------
+    Kernel
+        ``kernel(*wrt_values, *param_values)`` of shape
+        ``broadcast_shape + (n,)``.
+
+    Examples
+    --------
     >>> import numpy as np
     >>> k = compile_grad("w**2*x + b", wrt="w b", params="x")
     >>> k(3.0, 1.0, np.array([1.0, 2.0]))
     array([[ 6.,  1.],
            [12.,  1.]])
     """
-    return _derived("grad", expr, wrt, params, cse)
+    return _derived("grad", expr, wrt, params, cse, dtype)
 
 
-def compile_hessian(expr, wrt=None, params=(), *, cse: bool = True) -> Kernel:
+def compile_hessian(
+    expr, wrt=None, params=(), *, cse: bool = True, dtype: Any = numpy.float64
+) -> Kernel:
     """Kernel of the exact Hessian of ``expr``: trailing shape ``(n, n)``.
 
+    Arguments as for :func:`compile_grad`. Each unordered pair of variables
+    is computed once; structural zeros stay zeros of a float array.
+
+    Examples
+    --------
     >>> k = compile_hessian("x**2*y + 3*y")
     >>> k(1.0, 2.0)
     array([[4., 2.],
            [2., 0.]])
     """
-    return _derived("hessian", expr, wrt, params, cse)
+    return _derived("hessian", expr, wrt, params, cse, dtype)
 
 
 # -- internals ----------------------------------------
-def _derived(kind, expr, wrt, params, cse) -> Kernel:
+def _derived(kind, expr, wrt, params, cse, dtype) -> Kernel:
     e = as_expr(expr)
     wrt_syms, param_syms = _resolve((e,), wrt, params, check=False)
-    key = (kind, e, wrt_syms, param_syms, bool(cse))
+    key = (kind, e, wrt_syms, param_syms, bool(cse), numpy.dtype(dtype).str)
     cached = _CACHE.get(key)
     if cached is not None:
         return cached
@@ -340,7 +383,7 @@ def _derived(kind, expr, wrt, params, cse) -> Kernel:
         out = list(derive.grad(stable_e, list(wrt_syms)))
     else:
         out = derive.hessian(stable_e, list(wrt_syms))
-    kernel = compile(out, wrt_syms, param_syms, cse=cse, stable=True)
+    kernel = compile(out, wrt_syms, param_syms, cse=cse, stable=True, dtype=dtype)
     _CACHE.put(key, kernel)
     return kernel
 
@@ -427,7 +470,8 @@ def _build(structure, entries, shape, wrt, params, *, cse, stable, dtype) -> Ker
     rename = {s: sp.Symbol(n) for s, n in zip(args, safe, strict=True)}
     printed = [e.xreplace(rename) for e in entries_final]
     try:
-        source = generate(printed, shape, [rename[s] for s in args], cse=cse)
+        source = generate(printed, shape, [rename[s] for s in args], cse=cse,
+                          labels=[s.name for s in args])
     except UnsupportedError as exc:
         raise CalckitTypeError(f"cannot compile {_short(structure)}: {exc}") from None
     fn = _exec(source, dtype)

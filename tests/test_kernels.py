@@ -299,3 +299,38 @@ def test_rosenbrock_matches_scipy():
         assert np.allclose(g[i], so.rosen_der(pts[i]), rtol=1e-12)
         assert np.allclose(h[i], so.rosen_hess(pts[i]), rtol=1e-12)
     assert np.allclose(kh(*pts[0]), so.rosen_hess(pts[0]))
+
+
+def test_awkward_symbol_names_keep_their_labels():
+    syms = [sp.Symbol(n, real=True) for n in ("lambda", "x.y", "out", "_z", "numpy")]
+    k = ck.compile(sum(syms) * syms[0], syms)
+    assert k.signature == ("lambda", "x.y", "out", "_z", "numpy")
+    assert k(1.0, 2.0, 3.0, 4.0, 5.0) == 15.0
+    with pytest.raises(CalckitTypeError, match="argument x.y"):
+        k(1.0, "a", 3.0, 4.0, 5.0)
+
+
+def test_constant_kernel_without_arguments():
+    k = ck.compile(sp.Integer(3), wrt=[])
+    assert k.signature == () and k().shape == () and k() == 3.0
+
+
+def test_many_variable_piecewise_hessian_is_batched_and_masked():
+    vs = sp.symbols("v0:20", real=True)
+    f = sum(sp.Piecewise(((v - 1) ** 3, v > 1), (sp.log(1 + v**2), True)) for v in vs)
+    kh = ck.compile_hessian(f, vs)
+    assert "_stack_args" in kh.source  # one template evaluated for all 20
+    pts = np.linspace(-2.0, 3.0, 20)
+    h = _no_warnings(kh, *pts)
+    want = [6 * (v - 1) if v > 1 else (2 - 2 * v * v) / (1 + v * v) ** 2 for v in pts]
+    assert np.allclose(h, np.diag(want), rtol=1e-13, atol=1e-15)
+    batch = np.random.default_rng(0).uniform(-2, 3, size=(5, 20))
+    hb = kh(*batch.T)
+    assert hb.shape == (5, 20, 20)
+    assert np.allclose(hb[2], kh(*batch[2]))
+
+
+def test_complex_dtype_for_complex_step():
+    k = ck.compile(sp.exp(x) * x, [x], dtype=complex)
+    h = 1e-30
+    assert np.isclose(k(1.0 + 1j * h).imag / h, 2 * np.e, rtol=1e-14)
