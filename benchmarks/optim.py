@@ -5,7 +5,9 @@ Run: ``python benchmarks/optim.py`` (about 20 s). Prints two tables.
 1. Time per step of ``minimize`` on the 2-D Rosenbrock loss (compiled
    value-and-gradient kernel, NumPy loop) for SGD and Adam, against a
    hand-written NumPy loop with a hand-coded gradient in the same run (the
-   floor for a Python loop), and against ``torch.optim`` when installed.
+   floor for a Python loop), and against ``torch.optim`` with autograd when
+   installed. CPU time of the process is shown beside wall time: on a shared,
+   loaded machine wall time mostly measures the other processes.
    Targets: <= 30 us per SGD step, <= 50 us per Adam step.
 2. Iterations, function/gradient/Hessian evaluations and wall time to reach
    ``|grad| < 1e-10`` on Rosenbrock from (-1.2, 1) for calckit's Newton and
@@ -108,7 +110,7 @@ def overhead_table():
         cpu_hand, _ = cpu_best_of(lambda h=hand: h(STEPS))
         assert r.nit == STEPS and np.allclose(r.x, x_hand, atol=1e-5), name
         try:
-            t_torch, _ = best_of(
+            t_torch, _ = cpu_best_of(
                 lambda tn=torch_name, k=kw: torch_loop(tn, STEPS // 4, **k), 2
             )
             t_torch *= 4
@@ -121,7 +123,7 @@ def overhead_table():
           "call, which compiles, is shown apart)")
     print(f"{'optimizer':9}  {'minimize wall':>13}  {'minimize CPU':>12}  "
           f"{'target':>6}  {'hand NumPy CPU':>14}  {'ratio':>5}  "
-          f"{'torch wall':>10}  {'first call s':>12}")
+          f"{'torch CPU':>10}  {'first call s':>12}")
     us = 1e6 / STEPS
     for name, comp, t_ck, cpu_ck, _t_hand, cpu_hand, t_torch in rows:
         print(f"{name:9}  {t_ck * us:13.1f}  {cpu_ck * us:12.1f}  "
