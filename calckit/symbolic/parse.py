@@ -67,6 +67,7 @@ ROOT_BITS = 2_048  # exact roots (sqrt(n), n**(1/3), ...) of numbers this size
 MAX_FLOAT_DIGITS = 100
 MAX_INT_DIGITS = 4_000
 _FLOAT_MAX = 1.7976931348623157e308
+_FOLD_LIMIT = 64  # longer products are built in one n-ary Mul
 
 _TOKEN = re.compile(
     r"(?P<ws>[ \t\r\n]+)"
@@ -321,8 +322,8 @@ class _Parser:
     def fail(self, tok: _Token, message: str, cause=None):
         _fail(self.text, tok.pos, tok.text, message, cause)
 
-    def enter(self, tok: _Token, extra: int = 1):
-        self.depth += extra
+    def enter(self, tok: _Token):
+        self.depth += 1
         if self.depth > MAX_DEPTH:
             self.fail(tok, f"nesting deeper than {MAX_DEPTH} levels")
 
@@ -375,7 +376,12 @@ class _Parser:
                     self.fail(op, "division by zero")
                 f = self.power_of(f, sp.S.NegativeOne, op)
             factors.append(f)
-        return self.number_check(sp.Mul(*factors), op)
+        if len(factors) > _FOLD_LIMIT:  # n-ary: linear time on long chains
+            return self.number_check(sp.Mul(*factors), op)
+        out = factors[0]
+        for f in factors[1:]:  # left to right, as Python and SymPy evaluate
+            out = sp.Mul(out, f)  # (so 3*(x + y)/x distributes the 3)
+        return self.number_check(out, op)
 
     def unary(self):
         negative = False
@@ -670,6 +676,14 @@ def parse(
     CalckitTypeError
         If ``text`` is not a string or ``symbols`` is not a mapping of names
         to SymPy expressions.
+
+    Notes
+    -----
+    Work is bounded (see the module docstring): nesting is limited to
+    ``MAX_DEPTH`` levels, and exact numeric powers or roots too large to
+    evaluate cheaply (``9**9**9**9``, ``sqrt(2**14000 + 1)``) are refused
+    with a :class:`ParseError` rather than kept unevaluated. Symbolic powers
+    such as ``x**1000000`` are fine.
 
     Examples
     --------
