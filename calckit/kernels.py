@@ -392,7 +392,7 @@ def _normalize(exprs):
     """(structure, entries tuple, expr_shape) of the user's ``exprs``."""
     if isinstance(exprs, sp.MatrixBase):
         m = sp.ImmutableMatrix(exprs)
-        entries = tuple(as_expr(e, name="exprs entry") for e in m)
+        entries = tuple(_entry(e) for row in m.tolist() for e in row)
         return m, entries, tuple(m.shape)
     if isinstance(exprs, numpy.ndarray) and exprs.ndim == 2:
         return _normalize(sp.ImmutableMatrix(exprs.tolist()))
@@ -406,14 +406,21 @@ def _normalize(exprs):
                     f"lengths {sorted(widths)}"
                 )
             return _normalize(sp.ImmutableMatrix(items))
-        entries = tuple(as_expr(e, name=f"exprs[{i}]") for i, e in enumerate(items))
+        entries = tuple(_entry(e, i) for i, e in enumerate(items))
         return entries, entries, (len(entries),)
     e = as_expr(exprs, name="exprs")
     return e, (e,), ()
 
 
+def _entry(e, i=None):
+    if isinstance(e, sp.Expr):  # fast path for large matrices
+        return e
+    return as_expr(e, name="exprs entry" if i is None else f"exprs[{i}]")
+
+
 def _resolve(entries, wrt, params, *, check=True):
     """(wrt, params) as tuples of symbols; checks coverage and overlap."""
+    entries = {e for e in entries if not e.is_Number}
     param_syms = tuple(as_symbols(params, entries, name="params")) if params else ()
     if wrt is None:
         wrt_syms = tuple(
@@ -467,10 +474,19 @@ def _build(structure, entries, shape, wrt, params, *, cse, stable, dtype) -> Ker
         entries_final = tuple(entries)
     args = wrt + params
     safe = _safe_names(args)
-    rename = {s: sp.Symbol(n) for s, n in zip(args, safe, strict=True)}
-    printed = [e.xreplace(rename) for e in entries_final]
+    # the printer prints symbols by name: rename only the unsafe ones
+    rename = {s: sp.Symbol(n) for s, n in zip(args, safe, strict=True) if s.name != n}
+    renamed: dict = {}
+    printed = []
+    for e in entries_final:
+        if e.is_Number or not rename:
+            printed.append(e)
+            continue
+        if e not in renamed:
+            renamed[e] = e.xreplace(rename)
+        printed.append(renamed[e])
     try:
-        source = generate(printed, shape, [rename[s] for s in args], cse=cse,
+        source = generate(printed, shape, [rename.get(s, s) for s in args], cse=cse,
                           labels=[s.name for s in args])
     except UnsupportedError as exc:
         raise CalckitTypeError(f"cannot compile {_short(structure)}: {exc}") from None
