@@ -124,7 +124,21 @@ def softmax_cross_entropy(ys, zs) -> sp.Expr:
     """``sum_i y_i*(logsumexp(zs) - z_i)`` for targets ``ys`` (one-hot or
     probabilities) and logits ``zs`` (PyTorch ``CrossEntropyLoss``). The
     gradient with respect to ``z_j`` is ``sum(ys)*softmax_j - y_j``,
-    i.e. softmax minus one-hot for one-hot targets."""
+    i.e. softmax minus one-hot for one-hot targets, with
+    ``softmax_j = exp(z_j - logsumexp(zs))``:
+
+    >>> import sympy as sp
+    >>> zs, ys = sp.symbols("z0:3", real=True), sp.symbols("y0:3", real=True)
+    >>> loss = softmax_cross_entropy(ys, zs)
+    >>> g = sp.Matrix([[sp.diff(loss, z) for z in zs]]).subs(
+    ...     {ys[0]: 0, ys[1]: 1, ys[2]: 0})
+    >>> print(sp.latex(g[1]))
+    e^{z_{1} - \\operatorname{logsumexp}\\left(z_{0}, z_{1}, z_{2}\\right)} - 1
+    >>> g
+    Matrix([[exp(z0 - logsumexp(z0, z1, z2)),
+             exp(z1 - logsumexp(z0, z1, z2)) - 1,
+             exp(z2 - logsumexp(z0, z1, z2))]])
+    """
     ys, zs = _pair(ys, zs, "ys", "zs")
     lse = logsumexp(*zs)
     return sp.Add(*[yi * (lse - zi) for yi, zi in zip(ys, zs, strict=True)])
