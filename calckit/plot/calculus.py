@@ -190,8 +190,11 @@ def activations(names=None, *, xlim=(-4.0, 4.0), orders=(0, 1), ncols: int = 4,
     xs = np.linspace(lo, hi, num)
     ncols = max(1, min(ncols, len(items)))
     nrows = -(-len(items) // ncols)
-    fig, axes = figure(nrows, ncols, size=(3.2 * ncols, 2.6 * nrows + 0.6),
-                       squeeze=False)
+    height = 2.6 * nrows + 0.6
+    fig, axes = figure(nrows, ncols, size=(3.2 * ncols, height), squeeze=False,
+                       layout=None)
+    fig.subplots_adjust(left=0.06, right=0.98, bottom=0.3 / height,
+                        top=1 - 0.9 / height, hspace=0.45, wspace=0.28)
     for k, (name, expr) in enumerate(items):
         ax = axes[k // ncols][k % ncols]
         syms = [s for s in expr.free_symbols]
