@@ -7,9 +7,12 @@ from __future__ import annotations
 
 import time
 
+import mpmath
 import numpy as np
 import pytest
 import sympy as sp
+from hypothesis import given, settings
+from hypothesis import strategies as hs
 from sympy.codegen.cfunctions import expm1, log1p
 from test_activations import LOGITS, check_stable
 
@@ -207,3 +210,46 @@ def test_matrices_and_strings():
 def test_leaves_other_expressions_alone():
     for e in (x**2 + 3 * x, sp.sin(x) * E(x), sp.log(x), sp.log(2 + x**2)):
         assert stabilize(e) == e
+
+
+# ---- property: rewriting never changes the value ---------------------------
+
+_LEAVES = [x, -x, 2 * x - 1, y, x * y, sp.Rational(1, 3)]
+_UNARY = [
+    lambda u: sp.log(1 + E(u)),
+    lambda u: E(u) / (1 + E(u)),
+    lambda u: 1 / (1 + E(-u)),
+    sigmoid, lambda u: 1 - sigmoid(u), lambda u: sp.log(sigmoid(u)),
+    lambda u: sp.log(sp.cosh(u)), lambda u: 1 - sp.tanh(u) ** 2,
+    lambda u: 1 + sp.erf(u), lambda u: E(u) - 1, lambda u: sp.log(E(u) + E(-u)),
+    lambda u: E(u) / (E(u) + E(2 * u) + 1),
+    lambda u: sp.Piecewise((u, u > 0), (0, True)),
+]
+_BINARY = [sp.Add, sp.Mul, lambda a, b: a - b, lambda a, b: a / (2 + b**2)]
+
+
+@hs.composite
+def _exprs(draw, depth=3):
+    if depth == 0 or draw(hs.booleans()):
+        return draw(hs.sampled_from(_LEAVES))
+    if draw(hs.booleans()):
+        return draw(hs.sampled_from(_UNARY))(draw(_exprs(depth=depth - 1)))
+    op = draw(hs.sampled_from(_BINARY))
+    return op(draw(_exprs(depth=depth - 1)), draw(_exprs(depth=depth - 1)))
+
+
+@settings(max_examples=60, deadline=None)
+@given(_exprs(), hs.lists(hs.floats(-6, 6), min_size=2, max_size=2))
+def test_stabilize_preserves_values(expr, at):
+    out = stabilize(expr)
+    assert stabilize(out) == out
+    syms = [x, y]
+    with mpmath.workdps(40):
+        f = sp.lambdify(syms, [expr, out], modules="mpmath")
+        try:
+            v0, v1 = f(*[mpmath.mpf(v) for v in at])
+        except (ZeroDivisionError, ValueError):
+            return
+        if isinstance(v0, mpmath.mpc) or isinstance(v1, mpmath.mpc):
+            return
+        assert abs(v0 - v1) <= mpmath.mpf(10) ** -25 * (1 + abs(v0)), (expr, out)
