@@ -38,9 +38,13 @@ class Estimate(NamedTuple):
     nfev: int
 
 
-def stencil_order(method: str, levels: int = RICHARDSON_LEVELS) -> int:
+def stencil_order(method: str, levels: int | None = None) -> int:
     """Truncation order of ``method``'s main stencil."""
-    return {"forward": 1, "backward": 1, "central": 2}.get(method, 2 * levels)
+    if method in ("forward", "backward"):
+        return levels or 1
+    if method == "central":
+        return 2
+    return 2 * (levels or RICHARDSON_LEVELS)
 
 
 def check_n(n, method: str) -> int:
@@ -84,8 +88,8 @@ def _combine(weights, values, hn, with_error, factor):
     return est[0], error
 
 
-def _plan(method, n, with_error):
-    plan = plan_1d(method, n)
+def _plan(method, n, with_error, levels=None):
+    plan = plan_1d(method, n, levels)
     offsets, weights = plan.offsets, plan.weights
     if not with_error:
         keep = weights[0] != 0.0
@@ -124,12 +128,14 @@ def _complex_error(value):
 
 def directional_estimate(
     f, x, method: str = "central", h=None, *, scale=None, vectorized=None,
-    with_error: bool = True, n: int = 1,
+    with_error: bool = True, n: int = 1, levels: int | None = None,
 ) -> Estimate:
     """n-th partial derivatives of ``f: R^n -> R^m`` along each coordinate.
 
     ``x`` has shape ``(B, d)`` (B base points). Returns values of shape
     ``(B, *out, d)`` where ``out`` is the shape of ``f`` at one point.
+    ``levels`` sets the order of one-sided stencils (default 1) or the
+    Richardson levels (default :data:`RICHARDSON_LEVELS`).
     """
     check_method(method)
     n = check_n(n, method)
@@ -148,8 +154,8 @@ def directional_estimate(
         value = np.moveaxis(value, 1, -1)
         return Estimate(value, _complex_error(value), steps, nfev)
     steps = step_sizes(x, method=method, n=n, h=h, scale=scale,
-                       order=stencil_order(method))
-    shifts, weights, factor, centre = _vector_plan(method, n, with_error)
+                       order=stencil_order(method, levels))
+    shifts, weights, factor, centre = _vector_plan(method, n, with_error, levels)
     disp = shifts[None, :, None, None] * (steps[:, None, :, None] * eye)
     points = (x[:, None, None, :] + disp).reshape(batch, -1, dim)
     if centre:
@@ -179,9 +185,9 @@ def directional_estimate(
 
 
 @lru_cache(maxsize=64)
-def _vector_plan(method, n, with_error):
+def _vector_plan(method, n, with_error, levels=None):
     """(nonzero offsets, weights with the centre column first, factor, centre)."""
-    offsets, weights, factor = _plan(method, n, with_error)
+    offsets, weights, factor = _plan(method, n, with_error, levels)
     nonzero = offsets != 0
     centre = not bool(np.all(nonzero))
     weights = np.concatenate([weights[:, ~nonzero], weights[:, nonzero]], axis=1)

@@ -12,6 +12,7 @@ import numpy as np
 __all__ = ["GradcheckReport", "GradcheckRow"]
 
 _MAX_ROWS = 60  # rows shown by str(); all rows are in report.rows
+_BAD = ("FAIL", "uncertain", "nan")  # statuses that make a report fail
 
 
 class GradcheckRow(NamedTuple):
@@ -25,7 +26,7 @@ class GradcheckRow(NamedTuple):
     rel_error: float
     step: float
     error_estimate: float
-    status: str  # "ok", "kink", "FAIL" or "nan"
+    status: str  # "ok", "kink", "FAIL", "uncertain" or "nan"
     note: str = ""  # e.g. one-sided derivatives at a kink, or a narrow recheck
 
 
@@ -35,8 +36,11 @@ class GradcheckReport:
     Attributes
     ----------
     ok : bool
-        True when no entry failed (kinks do not count as failures).
-        ``bool(report)`` is the same.
+        True when every entry is ``ok`` or ``kink``. ``FAIL`` (exact and numeric
+        disagree), ``uncertain`` (they differ by more than the tolerance but
+        less than the numeric error estimate, which exceeds ten times the
+        tolerance: nothing can be concluded) and ``nan`` (not evaluable) fail
+        the check. ``bool(report)`` is the same.
     max_abs_error, max_rel_error : float
         Largest errors over the entries that are not kinks (``nan`` if an
         entry could not be evaluated). The relative error of an entry is
@@ -64,7 +68,7 @@ class GradcheckReport:
         self.rows, self.nfev = tuple(rows), nfev
         self.exact, self.numeric, self.error_estimate = exact, numeric, error_estimate
         judged = [r for r in self.rows if r.status != "kink"]
-        self.n_failed = sum(r.status in ("FAIL", "nan") for r in self.rows)
+        self.n_failed = sum(r.status in _BAD for r in self.rows)
         self.n_kinks = sum(r.status == "kink" for r in self.rows)
         self.ok = self.n_failed == 0
         if any(r.status == "nan" for r in judged):
@@ -79,8 +83,8 @@ class GradcheckReport:
 
     @property
     def failures(self) -> tuple:
-        """The rows that failed (status ``FAIL`` or ``nan``)."""
-        return tuple(r for r in self.rows if r.status in ("FAIL", "nan"))
+        """The rows that failed (status ``FAIL``, ``uncertain`` or ``nan``)."""
+        return tuple(r for r in self.rows if r.status in _BAD)
 
     @property
     def kinks(self) -> tuple:
@@ -182,7 +186,8 @@ class GradcheckReport:
 
     def _repr_html_(self) -> str:
         shown, hidden = self._shown(_MAX_ROWS)
-        colour = {"ok": "", "kink": "#fff3cd", "FAIL": "#f8d7da", "nan": "#f8d7da"}
+        colour = {"ok": "", "kink": "#fff3cd", "FAIL": "#f8d7da", "nan": "#f8d7da",
+                  "uncertain": "#f8d7da"}
         out = [f"<p><b>{html.escape(self.summary())}</b></p>"]
         out.append("<p>" + "<br>".join(map(html.escape, self._point_lines())) + "</p>")
         out.append("<table><thead><tr>")

@@ -101,10 +101,11 @@ def _on(offsets: tuple[int, ...], sub: tuple[int, ...], n: int) -> np.ndarray:
 
 
 @lru_cache(maxsize=64)
-def plan_1d(method: str, n: int, levels: int = RICHARDSON_LEVELS) -> Plan:
+def plan_1d(method: str, n: int, levels: int | None = None) -> Plan:
     """The plan of ``method`` for the n-th derivative along one direction.
 
-    - forward/backward: offsets 0..n (order 1), compared with 0..n+1 (order 2);
+    - forward/backward: offsets 0..n+L-1 (order L = ``levels``, default 1),
+      compared with 0..n+L (order L+1);
     - central: offsets -p..p (order 2), compared with the order-4 stencil;
     - richardson: offsets -(p+K-1)..(p+K-1) (order 2K), compared with the
       order 2K-2 stencil (a conservative error estimate).
@@ -115,14 +116,15 @@ def plan_1d(method: str, n: int, levels: int = RICHARDSON_LEVELS) -> Plan:
     [-2, -1, 1, 2]
     """
     p = (n + 1) // 2
-    if method == "forward":
-        main, alt, factor = tuple(range(n + 1)), tuple(range(n + 2)), 1.0
-    elif method == "backward":
-        main, alt, factor = tuple(range(-n, 1)), tuple(range(-n - 1, 1)), 1.0
+    if method in ("forward", "backward"):
+        top = n + (levels or 1)
+        main, alt, factor = tuple(range(top)), tuple(range(top + 1)), 1.0
+        if method == "backward":
+            main, alt = tuple(-o for o in main), tuple(-o for o in alt)
     elif method == "central":
         main, alt, factor = tuple(range(-p, p + 1)), tuple(range(-p - 1, p + 2)), 1.0
     elif method == "richardson":
-        top = p + levels - 1
+        top = p + (levels or RICHARDSON_LEVELS) - 1
         main, alt = tuple(range(-top, top + 1)), tuple(range(-top + 1, top))
         factor = 1.0
     else:  # pragma: no cover - validated by callers
