@@ -36,6 +36,8 @@ _EXPORTS = {
     "hessian": "calckit.symbolic.derive",
     "directional_derivative": "calckit.symbolic.derive",
     "taylor": "calckit.symbolic.taylor",
+    "taylor_coefficients": "calckit.symbolic.taylor",
+    "remainder_bound": "calckit.symbolic.remainder",
     "compile": "calckit.kernels",
     "compile_grad": "calckit.kernels",
     "compile_hessian": "calckit.kernels",
