@@ -31,7 +31,7 @@ from sympy.codegen.cfunctions import expm1
 
 from calckit.errors import UnknownNameError
 from calckit.symbolic._coerce import as_expr
-from calckit.symbolic.functions import ndtr, sigmoid, softplus
+from calckit.symbolic.functions import sigmoid, softplus
 
 __all__ = [
     "get",
@@ -115,9 +115,10 @@ def selu(x) -> sp.Expr:
 
 
 def gelu(x) -> sp.Expr:
-    """Exact GELU ``x*Phi(x) = x/2*(1 + erf(x/sqrt(2)))`` (``approximate='none'``)."""
+    """Exact GELU ``x/2*(1 + erf(x/sqrt(2)))`` (PyTorch ``approximate='none'``);
+    kernels compute it as ``x*ndtr(x)``, accurate in the left tail."""
     x = _x(x)
-    return x * ndtr(x)
+    return x / 2 * (1 + sp.erf(x / sp.sqrt(2)))
 
 
 def gelu_tanh(x) -> sp.Expr:
@@ -234,7 +235,7 @@ def get(name: str) -> Callable:
     --------
     >>> import sympy as sp
     >>> get("gelu")(sp.Symbol("x", real=True))
-    x*ndtr(x)
+    x*(erf(sqrt(2)*x/2) + 1)/2
     >>> get("rellu")
     Traceback (most recent call last):
     ...
