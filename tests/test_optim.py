@@ -7,6 +7,8 @@ import sys
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from calckit import optim
 from calckit.errors import (
@@ -498,9 +500,6 @@ def test_import_optim_does_not_load_sympy():
 # ---------------------------------------------------------------------------
 # Random hyperparameters against torch (property test, bounded)
 # ---------------------------------------------------------------------------
-
-from hypothesis import given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
 
 _unit = st.floats(0.0, 0.99)
 _lr = st.floats(1e-4, 0.1)
