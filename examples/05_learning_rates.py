@@ -10,6 +10,9 @@ import calckit as ck
 f = "x**2 + 10"
 learning_rates = [0.01, 0.1, 0.5, 1.0]
 
+report = ck.gradcheck(f, wrt="x", at=[[-5.0], [-0.3], [2.0], [5.0]])
+print(f"gradcheck of f' = {ck.derivative(f, 'x')} ok: {report.ok}")
+
 print("lr    | x after 20 steps | f(x)      | converged | diverged")
 print("-" * 60)
 for lr in learning_rates:

@@ -80,6 +80,14 @@ print(f"max |backprop - symbolic| = {np.max(np.abs(backprop - exact)):.2e}")
 report = model.gradcheck(x, y_true, "mse")
 print(f"model.gradcheck ok: {report.ok}")
 
+# One of the seeds writes sigmoid_derivative(x) = x*(1 - x): right only when it
+# is given the activation s = sigmoid(z), not the pre-activation z.
+zs = sp.Symbol("z", real=True)
+exact_d = float(ck.derivative(sigmoid(zs), zs).subs(zs, 1.5).evalf())
+s_val = float(sigmoid(sp.Float(1.5)).evalf())
+print(f"\nsigmoid'(1.5) = {exact_d:.6f}; s*(1-s) with s = sigmoid(1.5): "
+      f"{s_val * (1 - s_val):.6f}; z*(1-z) with z = 1.5: {1.5 * (1 - 1.5):.6f} (wrong)")
+
 # ------------------------------------------------------------ the chain rule
 _common.banner("CHAIN RULE: y = sigmoid(w2 * sigmoid(w1 * x)), x=2, w1=3, w2=4")
 expr = ck.parse("sigmoid(w2*sigmoid(w1*x))")

@@ -23,6 +23,10 @@ print("-" * 60)
 for name, r in results.items():
     print(f"{name:9} | {r.x[0]:16.3e} | {r.x[1]:16.3e} | {r.fun:.3e}")
 
+# The exact gradient every optimizer used, checked along the Adam path.
+report = ck.gradcheck(f, wrt="x y", at=results["adam"].path[::10])
+print(f"gradcheck along the Adam path ok: {report.ok}")
+
 paths = {name: r.path for name, r in results.items()}
 _common.save(ck.plot.trajectories(f, paths, wrt="x y", xlim=(-3, 3.5),
                                   ylim=(-3, 3)),

@@ -44,7 +44,7 @@ EXPECTED: dict[str, tuple[list[str], list[str]]] = {
         ["04_gradient_descent.png"]),
     "05_learning_rates.py": (
         [r"0\.01\s+\|\s+3\.33\d+", r"0\.5\s+\|\s+0\.000000", r"1\.0\s+\|\s+5\.000000",
-         r"lr = 1\.1: diverged=True"],
+         r"lr = 1\.1: diverged=True", r"gradcheck of f' = 2\*x ok: True"],
         ["05_learning_rates.png"]),
     "06_linear_regression.py": (
         [r"Epoch   0: Loss = ", r"Final parameters: w = 2\.9\d\d",
@@ -53,7 +53,7 @@ EXPECTED: dict[str, tuple[list[str], list[str]]] = {
     "07_backprop_chain_rule.py": (
         [r"dL/d\[0\.W\] shape: \(2, 3\)",
          r"max \|backprop - symbolic\| = \d\.\d+e-(1[3-9]|[2-9]\d)",
-         r"model\.gradcheck ok: True",
+         r"model\.gradcheck ok: True", r"sigmoid'\(1\.5\) = 0\.149146",
          r"exact gradient kernel    dy/dw1 = 3\.5186016843\d*e-04",
          r"gradcheck ok: True"],
         []),
@@ -73,7 +73,8 @@ EXPECTED: dict[str, tuple[list[str], list[str]]] = {
         [r"sigmoid\(\[-1000\.  1000\.\]\) = \[0\. 1\.\]", r"gradcheck: \{.*\}"],
         ["12_activations.png"]),
     "13_optimizer_trajectories.py": (
-        [r"sgd\s+\|\s+4\.28\de-05", r"momentum\s+\|", r"adam\s+\|"],
+        [r"sgd\s+\|\s+4\.28\de-05", r"momentum\s+\|", r"adam\s+\|",
+         r"gradcheck along the Adam path ok: True"],
         ["13_trajectories.png", "13_losses.png"]),
     "14_quadratic_minimum.py": (
         [r"f'\(x\) = 2\*x \+ 5", r"x = \[-5/2\]", r"Minimum found at x = -2\.50",
