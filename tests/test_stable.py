@@ -117,6 +117,11 @@ def test_two_variable_logsumexp_and_softmax():
         (sp.Piecewise((1, x > 0), (0, True)), step(x, 0)),
         (sp.Piecewise((-y, x * y < 1), (0, True)), -y * step(1 - x * y, 0)),
         (sp.Piecewise((x, x >= 2), (0, True)), x * step(x - 2, 1)),
+        (sp.Piecewise((x - y, sp.Abs(x - y) < 2), (2 * sp.sign(x - y), True)),
+         sp.Min(sp.Max(x - y, -2), 2)),
+        (x * sp.sign(x) + 1, sp.Abs(x) + 1),
+        (1 / (1 + sp.Abs(x)) - x * sp.sign(x) / (1 + sp.Abs(x)) ** 2,
+         (1 + sp.Abs(x)) ** -2),
         # pieces that could overflow keep their masked Piecewise
         (sp.Piecewise((E(x), x < 0), (1, True)),
          sp.Piecewise((E(x), x < 0), (1, True))),

@@ -244,6 +244,12 @@ def _mul_rules(node):
                 if sp.Add(a, r * v) == 0:
                     rest = [g for m, g in enumerate(factors) if m not in (i, j)]
                     return sp.Mul(sigmoid(-v) ** r, sigmoid(v) ** (n - r), *rest)
+    # u*sign(u) -> |u| for real u
+    for i, f in enumerate(factors):
+        if isinstance(f, sp.sign) and f.args[0] in factors and f.args[0].is_real:
+            j = factors.index(f.args[0])
+            rest = [g for q, g in enumerate(factors) if q not in (i, j)]
+            return sp.Mul(sp.Abs(f.args[0]), *rest)
     # sigmoid(u)**a * sigmoid(-u)**b -> dsigmoid(u)**min(a, b) * ...
     sigs = [(i, _sig_power(f)) for i, f in enumerate(factors)]
     sigs = [(i, p) for i, p in sigs if p is not None]
@@ -297,6 +303,7 @@ def _mul_rules(node):
             and f.exp.is_Integer
             and f.exp <= -2
             and not f.base.is_number
+            and not (f.base - 1).is_nonnegative  # a base >= 1 cannot underflow
         ):
             out = sp.Mul(*factors[:i], *factors[i + 1 :])
             for _ in range(-int(f.exp)):
@@ -441,10 +448,43 @@ def _add_softplus_minus(node):
     return None
 
 
+def _add_common_denominator(node):
+    """``n1/a**k1 + n2/a**k2 + ...`` -> ``(sum n_i*a**(K - k_i))/a**K`` when the
+    numerator collapses (e.g. softsign': ``1/a - |x|/a**2`` with
+    ``a = 1 + |x|`` -> ``1/a**2``). Small sums only; kept only if smaller."""
+    if len(node.args) > 6:
+        return None
+    base, parts = None, []
+    for t in node.args:
+        found = None
+        for f in sp.Mul.make_args(t):
+            b, k = f.as_base_exp()
+            if k.is_Integer and k < 0 and not b.is_number:
+                if found is not None:
+                    return None
+                found = (b, -int(k), f)
+        if found is None or (base is not None and found[0] != base):
+            return None
+        base = found[0]
+        parts.append((sp.Mul(*[g for g in sp.Mul.make_args(t) if g is not found[2]]),
+                      found[1]))
+    if len(parts) < 2 or max(k for _, k in parts) > 3:
+        return None
+    top = max(k for _, k in parts)
+    num = _cheap_expand(sp.Add(*[n * base ** (top - k) for n, k in parts]))
+    out = num / base**top
+    return out if sp.count_ops(out) < sp.count_ops(node) else None
+
+
 def _add_rules(node):
     if not isinstance(node, sp.Add):
         return None
-    for rule in (_add_complement, _add_sigmoid_pairs, _add_softplus_minus):
+    for rule in (
+        _add_complement,
+        _add_sigmoid_pairs,
+        _add_softplus_minus,
+        _add_common_denominator,
+    ):
         out = rule(node)
         if out is not None:
             return out
@@ -492,6 +532,23 @@ def _affine(v) -> bool:
     return False
 
 
+def _clip(pieces):
+    """``Piecewise((k*u, |u| < d), (k*d*sign(u), True))`` -> ``k*clip(u, -d, d)``
+    (the derivative of Huber's loss)."""
+    if len(pieces) != 2 or pieces[1].cond is not sp.true:
+        return None
+    (a, cond), (b, _) = pieces
+    if not (isinstance(cond, sp.StrictLessThan) and isinstance(cond.lhs, sp.Abs)):
+        return None
+    u, d = cond.lhs.args[0], cond.rhs
+    if not d.is_positive:
+        return None
+    for k in (sp.Integer(1), sp.Integer(-1)):
+        if sp.Add(a, -k * u) == 0 and sp.Add(b, -k * d * sp.sign(u)) == 0:
+            return k * sp.Min(sp.Max(u, -d), d)
+    return None
+
+
 def _piecewise_rules(node):
     """``Piecewise`` of affine pieces -> ``A*H + B*(1 - H)`` with unit steps
     ``H`` whose value at 0 follows the condition (strict -> 0): one
@@ -500,6 +557,9 @@ def _piecewise_rules(node):
     if not isinstance(node, sp.Piecewise):
         return None
     pieces = node.args
+    clip = _clip(pieces)
+    if clip is not None:
+        return clip
     if pieces[-1].cond is not sp.true or not all(_affine(e) for e, _ in pieces):
         return None
     acc = pieces[-1].expr
