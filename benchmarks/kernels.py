@@ -34,6 +34,15 @@ def best(fn, repeat=5, number=1):
     return min(timeit.repeat(fn, repeat=repeat, number=number)) / number
 
 
+def best_interleaved(fns, repeat, number=1):
+    """Best time of each function, timed in alternation (fair under load)."""
+    times = {k: float("inf") for k in fns}
+    for _ in range(repeat):
+        for k, fn in fns.items():
+            times[k] = min(times[k], timeit.timeit(fn, number=number) / number)
+    return times
+
+
 def stacked(fn, ncols):
     """Wrap a lambdified function so it returns the kernel layout."""
     if ncols is None:
@@ -207,7 +216,8 @@ def bench_rows(n, repeat):
                 if not ok:
                     raise SystemExit(f"row {row['name']}: {name} disagrees")
             args = row["args"]
-            times = {k: best(lambda f=f, a=args: f(*a), repeat) for k, f in fns.items()}
+            calls = {k: (lambda f=f, a=args: f(*a)) for k, f in fns.items()}
+            times = best_interleaved(calls, repeat)
         t0 = times["hand"]
         lines.append(
             f"{row['name']:44s} {t0 * 1e3:7.2f}ms "
@@ -218,8 +228,8 @@ def bench_rows(n, repeat):
             small = tuple(np.asarray(a)[:1] if np.ndim(a) else a
                           for a in row["args"])
             with np.errstate(all="ignore"):
-                per = {k: best(lambda f=f, a=small: f(*a), 5, 2000)
-                       for k, f in fns.items()}
+                calls = {k: (lambda f=f, a=small: f(*a)) for k, f in fns.items()}
+                per = best_interleaved(calls, 7, 1000)
             overhead.append((row["name"], per))
     return lines, overhead
 
@@ -263,7 +273,7 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="N = 10^5, fewer repeats")
     ns = parser.parse_args(argv)
     n = 10**5 if ns.quick else 10**6
-    repeat = 3 if ns.quick else 5
+    repeat = 3 if ns.quick else 7
     # warm up imports so that compile times below do not include them
     u = sp.Symbol("u", real=True)
     ck.compile_grad(sp.log(1 + sp.exp(u)), [u])

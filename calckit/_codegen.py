@@ -18,24 +18,25 @@ The pipeline, per function body:
    and matrices fill ``out[..., i]`` of one ``numpy.empty`` (or
    ``numpy.zeros`` when there are structural zeros) array, each distinct
    entry computed once (symmetric entries of a Hessian are assigned twice).
+   Temporaries are deleted after their last use.
+5. The body is a function ``_core(*args, _shape, _out)``; ``_kernel``
+   converts and broadcasts the arguments and, for large inputs, calls
+   ``_core`` block by block along the leading axis (about :data:`BLOCK`
+   elements at a time, so temporaries stay in cache), writing into one
+   output array.
 
 The runtime helpers live in :data:`RUNTIME` and are put in the namespace of
 every kernel.
 
 >>> import sympy as sp
 >>> x, y = sp.symbols("x y", real=True)
->>> print(generate([x*y, 0, 3], (3,), [x, y]).split("def _kernel")[1])
-(x, y):
-    x = _asarray(x, _dtype, 'x')
-    y = _asarray(y, _dtype, 'y')
-    try:
-        _shape = _bshape((x, y,))
-    except ValueError:
-        _shape_error(('x', 'y'), (x, y,))
-    out = numpy.zeros(_shape + (3,), _dtype)
+>>> print(generate([x*y, 0, 3], (3,), [x, y]).split("def _kernel")[0])
+def _core(x, y, _shape, _out):
+    out = numpy.zeros(_shape + (3,), _dtype) if _out is None else _out
     out[..., 0] = x*y
     out[..., 2] = 3
     return out
+<BLANKLINE>
 <BLANKLINE>
 """
 
@@ -52,6 +53,8 @@ from calckit.errors import CalckitTypeError, ShapeError
 __all__ = ["generate", "RUNTIME"]
 
 _CSE_PREFIX = "c"
+#: elements per block when large inputs are evaluated block by block
+BLOCK = 16384
 #: batch entries by template when there are at least this many distinct ones
 _BATCH_MIN = 16
 #: ... and at least this many entries per template on average
@@ -73,13 +76,39 @@ def _bshape(arrays):
     return shape
 
 
-def _finish(value, shape, dtype):
-    """Return ``value`` as a fresh array of exactly ``shape`` and ``dtype``."""
+def _finish(value, shape, dtype, out=None):
+    """Return ``value`` as a fresh array of exactly ``shape`` and ``dtype``
+    (written into ``out`` when given)."""
+    if out is not None:
+        out[...] = value
+        return out
     if type(value) is numpy.ndarray and value.shape == shape and value.dtype == dtype:
         return value
     out = numpy.empty(shape, dtype)
     out[...] = value
     return out
+
+
+def _block_rows(shape):
+    """Rows of the leading axis per block, or 0 to evaluate in one go.
+
+    Large inputs are evaluated in blocks of about :data:`BLOCK` elements so
+    that the temporaries stay in cache (1.2-2x faster than whole arrays).
+    """
+    if not shape:
+        return 0
+    inner = math.prod(shape[1:])
+    if not inner:
+        return 0
+    rows = max(1, BLOCK // inner)
+    return rows if shape[0] >= 2 * rows else 0
+
+
+def _cut(a, i, j, n, nd):
+    """Rows ``i:j`` of argument ``a`` if it spans the leading axis."""
+    if a.ndim == nd and a.shape[0] == n:
+        return a[i:j]
+    return a
 
 
 def _ipow(x, n):
@@ -196,6 +225,8 @@ def _stack_args(args, dtype, names):
 
 
 RUNTIME = {
+    "_block_rows": _block_rows,
+    "_cut": _cut,
     "_asarray": _asarray,
     "_shape_error": _shape_error,
     "_stack_args": _stack_args,
@@ -263,14 +294,31 @@ def generate(entries, shape, args, *, cse: bool = True, labels=None) -> str:
     else:
         body.append("    _shape = ()")
     if shape == ():
-        lines, (value,) = _body(mod, entries, indent="    ")
-        body += lines
+        core, (value,) = _body(mod, entries, indent="    ")
         if value in names:  # never hand an input array back
-            body.append(f"    return _finish({value}.copy(), _shape, _dtype)")
-        else:
-            body.append(f"    return _finish({value}, _shape, _dtype)")
+            value = f"{value}.copy()"
+        core.append(f"    return _finish({value}, _shape, _dtype, _out)")
+        alloc = "numpy.empty(_shape, _dtype)"
     else:
-        body += _fill(mod, unique, index, shape, len(entries))
+        core = _fill(mod, unique, index, shape, len(entries))
+        alloc = _alloc(index, shape, len(entries))
+    mod.helpers.append(f"def _core({', '.join([*names, '_shape', '_out'])}):")
+    mod.helpers += core
+    mod.helpers.append("")
+    body += [
+        "    _rows = _block_rows(_shape)",
+        "    if _rows:  # large input: evaluate block by block (cache-friendly)",
+        f"        _out = {alloc}",
+        "        _n, _nd = _shape[0], len(_shape)",
+        "        for _i in range(0, _n, _rows):",
+        "            _j = min(_i + _rows, _n)",
+        "            _core(",
+        *[f"                _cut({n}, _i, _j, _n, _nd)," for n in names],
+        "                (_j - _i,) + _shape[1:], _out[_i:_j],",
+        "            )",
+        "        return _out",
+        f"    return _core({', '.join([*names, '_shape', 'None'])})",
+    ]
     return _module(mod, names, body)
 
 
@@ -296,17 +344,18 @@ def _distinct(entries):
 
 
 def _alloc(index, shape, size):
+    """Text allocating the output (zeros if there are structural zeros)."""
     has_zero = sum(len(v) for v in index.values()) < size
     alloc = "zeros" if has_zero else "empty"
     shape_text = "(" + ", ".join(str(s) for s in shape) + ",)"
-    return f"    out = numpy.{alloc}(_shape + {shape_text}, _dtype)"
+    return f"numpy.{alloc}(_shape + {shape_text}, _dtype)"
 
 
 def _fill(mod, unique, index, shape, size):
     """Lines computing ``out`` for vector/matrix outputs, entry by entry."""
     # temporaries first, then the output (NumPy reuses freed memory better)
     lines, values = _body(mod, unique, indent="    ")
-    lines.append(_alloc(index, shape, size))
+    lines.append(f"    out = {_alloc(index, shape, size)} if _out is None else _out")
     for e, value in zip(unique, values, strict=True):
         targets = [_index(pos, shape) for pos in index[e]]
         lines.append(f"    out[..., {targets[0]}] = {value}")
@@ -345,7 +394,7 @@ def _batched(mod, groups, index, shape, size, names, labels):
     lines = [
         f"    _A = _stack_args({tup}, _dtype, {labels!r})",
         "    _shape = _A.shape[:-1]",
-        _alloc(index, shape, size),
+        f"    out = {_alloc(index, shape, size)}",
         f"    _flat = out.reshape(_shape + ({size},))",
     ]
     for tmpl, members in groups.items():
@@ -395,15 +444,57 @@ def _body(mod, exprs, indent):
     else:
         repl, reduced = [], lowered
     repl, reduced, pow_lines = _power_chains(mod, repl, reduced)
-    lines = list(pre_lines)
-    for s, v in pow_lines.get(None, []):
-        lines.append(f"{indent}{s} = {mod.printer.doprint(v)}")
+    stmts = list(pow_lines.get(None, []))
     for sym, value in repl:
+        stmts.append((sym, value))
+        stmts += pow_lines.get(sym, [])
+    stmts, reduced = _drop_aliases(stmts, reduced)
+    lines = list(pre_lines)
+    for sym, value, dead in _with_deaths(stmts, reduced):
         lines.append(f"{indent}{sym} = {mod.printer.doprint(value)}")
-        for s, v in pow_lines.get(sym, []):
-            lines.append(f"{indent}{s} = {mod.printer.doprint(v)}")
+        if dead:
+            lines.append(f"{indent}del {', '.join(map(str, dead))}")
     values = [mod.printer.doprint(r) for r in reduced]
     return lines, values
+
+
+def _drop_aliases(stmts, reduced):
+    """Remove ``a = b`` statements; reuse an existing name for a repeated
+    value (``sympy.cse`` may leave an output equal to a replacement)."""
+    alias: dict = {}
+    seen: dict = {}
+    out = []
+    for sym, value in stmts:
+        if alias:
+            value = value.xreplace(alias)
+        if value.is_Symbol:
+            alias[sym] = value
+        elif value in seen:
+            alias[sym] = seen[value]
+        else:
+            seen[value] = sym
+            out.append((sym, value))
+    reduced = [r.xreplace(alias) if alias else r for r in reduced]
+    return out, [seen.get(r, r) for r in reduced]
+
+
+def _with_deaths(stmts, reduced):
+    """Yield ``(sym, value, dead)``: ``dead`` are the temporaries last used by
+    this statement (deleted right after it, so large arrays are freed early)."""
+    names = {sym for sym, _ in stmts}
+    last: dict = {}
+    for i, (_, value) in enumerate(stmts):
+        for s in value.free_symbols & names:
+            last[s] = i
+    keep = set()
+    for r in reduced:
+        keep |= r.free_symbols
+    dying: dict = {}
+    for s, i in last.items():
+        if s not in keep:
+            dying.setdefault(i, []).append(s)
+    for i, (sym, value) in enumerate(stmts):
+        yield sym, value, sorted(dying.get(i, []), key=str)
 
 
 def _fold_numbers(expr):

@@ -86,6 +86,12 @@ class KernelPrinter(SciPyPrinter):
 
     # -- sums: a positive term first (``f - y``, not ``-y + f``: one op less) --
     def _print_Add(self, expr, order=None):
+        coeffs = {abs(t.as_coeff_Mul()[0]) for t in expr.args}
+        if len(coeffs) == 1:  # 2*a + 2*b - 2*y -> 2*(a + b - y): fewer products
+            (c,) = coeffs
+            if c != 1 and c != 0 and c.is_finite:
+                inner = sp.Add(*[t / c for t in expr.args], evaluate=False)
+                return f"{self._print(c)}*({self._print_Add(inner, order)})"
         terms = list(self._as_ordered_terms(expr, order=order))
         for i, t in enumerate(terms):
             if not t.could_extract_minus_sign():

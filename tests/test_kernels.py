@@ -334,3 +334,23 @@ def test_complex_dtype_for_complex_step():
     k = ck.compile(sp.exp(x) * x, [x], dtype=complex)
     h = 1e-30
     assert np.isclose(k(1.0 + 1j * h).imag / h, 2 * np.e, rtol=1e-14)
+
+
+@pytest.mark.parametrize(
+    "shapes", [((200_000,), ()), ((40_000, 1), (1, 3)), ((5, 9000), (9000,))]
+)
+def test_large_inputs_evaluated_in_blocks_match_whole_evaluation(shapes):
+    from calckit import _codegen
+
+    e = [sp.Piecewise((sp.log(x), x > 0.5), (x * y, True)), sp.exp(-x) * y**3, 2]
+    k = ck.compile(e, [x, y])
+    rng = np.random.default_rng(5)
+    a, c = rng.uniform(0, 1, size=shapes[0]), rng.normal(size=shapes[1])
+    bshape = np.broadcast_shapes(a.shape, c.shape)
+    assert k(a, c).shape == bshape + (3,)
+    got = _no_warnings(k, a, c)
+    assert _codegen._block_rows(bshape) > 0 or bshape[0] == 5
+    aa, cc = np.broadcast_arrays(a, c)
+    first = np.where(aa > 0.5, np.log(np.maximum(aa, 0.5)), aa * cc)
+    want = np.stack([first, np.exp(-aa) * cc**3, np.full(bshape, 2.0)], axis=-1)
+    assert np.allclose(got, want, rtol=1e-14, atol=0)
