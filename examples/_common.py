@@ -1,7 +1,7 @@
 """Shared helpers for the calckit examples.
 
 Every example saves its figures instead of showing them, so the whole set runs
-unattended (``python examples/01_tangent_slope.py``). Two environment variables
+unattended (``python examples/01_tangent_slope.py``). Three environment variables
 control a run:
 
 ``CALCKIT_EXAMPLES_OUT``
