@@ -9,7 +9,11 @@ params`` that broadcasts them NumPy-style and returns a float array of shape
 The generated source (``kernel.source``) is plain NumPy: common
 subexpressions are computed once across all outputs, integer powers are
 products, each ``Piecewise`` branch is evaluated only where its condition
-holds, constants and structural zeros fill full float arrays.
+holds, constants and structural zeros fill full float arrays. Large inputs
+are evaluated block by block along the leading axis so that temporaries stay
+in cache; many entries sharing one form (the Hessian of a long sum such as
+N-dimensional Rosenbrock) are evaluated once per form on gathered arguments.
+See :mod:`calckit._codegen` for the details.
 
 Kernels are cached: compiling the same expressions with the same ``wrt``,
 ``params`` and flags returns the same :class:`Kernel` object. The cache is a
