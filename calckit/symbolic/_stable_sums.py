@@ -1,0 +1,357 @@
+"""The sum, step and kink rules of :mod:`calckit.symbolic.stable`, and the
+small helpers all rules share. Each rule maps one node to a new node or None;
+:data:`calckit.symbolic.stable.RULES` is the table that uses them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import sympy as sp
+from sympy.codegen.cfunctions import expm1
+
+from calckit.symbolic.functions import logsumexp, ndtr, sigmoid, softplus, step
+
+_EXPAND_LIMIT = 60  # count_ops bound for expanding a combined coefficient
+
+
+# --------------------------------------------------------------- helpers --
+
+
+def _is_neg(a: sp.Expr, b: sp.Expr) -> bool:
+    """True if ``a == -b`` structurally (cheap: one Add construction)."""
+    return sp.Add(a, b) == 0
+
+
+def _exp_exponent(term: sp.Expr):
+    """Exponent ``a`` with ``term == exp(a)`` (positive constants allowed).
+
+    ``exp(a)`` -> ``a``; ``c*exp(a)`` with a positive number ``c`` ->
+    ``a + log(c)``; a positive number ``c`` -> ``log(c)``. Else None.
+    """
+    if isinstance(term, sp.exp):
+        return term.args[0]
+    if term.is_Number and term.is_positive and term.is_finite:
+        return sp.log(term)
+    if isinstance(term, sp.Mul):
+        coeff, rest = term.as_coeff_Mul()
+        if isinstance(rest, sp.exp) and coeff.is_positive and coeff.is_finite:
+            return rest.args[0] + sp.log(coeff)
+    return None
+
+
+def _lse_of_sum(add: sp.Expr):
+    """``log(add)`` as softplus/logsumexp if ``add`` is a sum of exps, else None."""
+    if not isinstance(add, sp.Add):
+        return None
+    exps = [_exp_exponent(t) for t in add.args]
+    if any(e is None for e in exps) or not any(isinstance(t, sp.exp) or (
+        isinstance(t, sp.Mul) and any(isinstance(f, sp.exp) for f in t.args)
+    ) for t in add.args):
+        return None
+    return _lse(exps)
+
+
+def _lse(exponents) -> sp.Expr:
+    """logsumexp of ``exponents``, as softplus when one of two is zero."""
+    exponents = list(exponents)
+    if len(exponents) == 2:
+        if exponents[0] == 0:
+            return softplus(exponents[1])
+        if exponents[1] == 0:
+            return softplus(exponents[0])
+    return logsumexp(*exponents)
+
+
+def _split(term: sp.Expr, pred: Callable[[sp.Expr], bool]):
+    """Yield ``(coeff, factor)`` with ``term == coeff*factor`` and pred(factor)."""
+    if pred(term):
+        yield sp.Integer(1), term
+    for i, f in enumerate(sp.Mul.make_args(term)):
+        rest = sp.Mul.make_args(term)[:i] + sp.Mul.make_args(term)[i + 1 :]
+        if isinstance(term, sp.Mul) and pred(f):
+            yield sp.Mul(*rest), f
+        elif (  # sigmoid(u)**k = sigmoid(u)**(k-1) * sigmoid(u)
+            isinstance(f, sp.Pow)
+            and isinstance(f.base, sigmoid)
+            and f.exp.is_Integer
+            and f.exp >= 2
+            and pred(f.base)
+        ):
+            yield sp.Mul(*rest, f.base ** (f.exp - 1)), f.base
+
+
+def _cheap_expand(e: sp.Expr) -> sp.Expr:
+    if sp.count_ops(e) <= _EXPAND_LIMIT:
+        return sp.expand(e)
+    return e
+
+
+# ------------------------------------------------------------ add rules --
+
+
+def _complement(f):
+    """For ``1 - f`` and ``1 + f``: (minus_form, plus_form), None if unsafe.
+
+    Returns the overflow- and cancellation-free forms of ``1 - f`` and
+    ``1 + f`` (either may be None when no rewrite is needed).
+    """
+    if isinstance(f, sigmoid):
+        return sigmoid(-f.args[0]), None
+    if isinstance(f, sp.erf):
+        u = sp.sqrt(2) * f.args[0]  # erfc(-u) would auto-evaluate to 2 - erfc(u)
+        return 2 * ndtr(-u), 2 * ndtr(u)
+    if isinstance(f, sp.tanh):
+        u = f.args[0]
+        return 2 * sigmoid(-2 * u), 2 * sigmoid(2 * u)
+    if isinstance(f, sp.Pow) and isinstance(f.base, sp.tanh) and f.exp == 2:
+        u = f.base.args[0]
+        return 4 * sigmoid(2 * u) * sigmoid(-2 * u), None
+    if isinstance(f, sp.exp):
+        a = f.args[0]
+        form = _softmax_complement(a)
+        return (form if form is not None else -expm1(a)), None  # 1 - e^a
+    return None
+
+
+def _softmax_complement(a):
+    """``1 - exp(a)`` for ``a = a_i - logsumexp(A)`` with ``a_i`` in ``A``:
+    ``exp(logsumexp(A without a_i) - logsumexp(A))``; else None."""
+    for t in sp.Add.make_args(a):
+        c, lse = t.as_coeff_Mul()
+        if c == -1 and isinstance(lse, (logsumexp, softplus)):
+            args = lse.args if isinstance(lse, logsumexp) else (0, lse.args[0])
+            ai = a + lse
+            if ai in args:
+                rest = list(args)
+                rest.remove(ai)
+                return sp.exp(_lse(rest) - lse)
+    return None
+
+
+def _is_candidate(f) -> bool:
+    return isinstance(f, (sigmoid, sp.erf, sp.tanh, sp.exp)) or (
+        isinstance(f, sp.Pow) and isinstance(f.base, sp.tanh) and f.exp == 2
+    )
+
+
+def _add_complement(node):
+    """``c - c*f`` / ``c + c*f`` -> ``c*(1 - f)`` in a stable form."""
+    terms = list(node.args)
+    index: dict = {}
+    for k, t in enumerate(terms):
+        index.setdefault(t, k)
+    for i, t in enumerate(terms):
+        for d, f in _split(t, _is_candidate):
+            for j, which in ((index.get(-d), 0), (index.get(d), 1)):
+                if j is None or j == i:
+                    continue
+                comp = _complement(f)  # s - s*f (which=0) or s + s*f (which=1)
+                form = None if comp is None else comp[which]
+                if form is None:
+                    continue
+                rest = [x for k, x in enumerate(terms) if k not in (i, j)]
+                return sp.Add(terms[j] * form, *rest)
+        # s - s*|d|*exp(a) with SymPy's exp(a + log|d|) = |d|*exp(a) split off
+        d, f = t.as_coeff_Mul()
+        if isinstance(f, sp.exp) and d.is_Rational and d not in (0, 1, -1):
+            sgn = sp.Integer(1 if d > 0 else -1)
+            j = index.get(-sgn)
+            form = _softmax_complement(f.args[0] + sp.log(abs(d)))
+            if j is not None and j != i and form is not None:
+                rest = [x for k, x in enumerate(terms) if k not in (i, j)]
+                return sp.Add(terms[j] * form, *rest)
+    return None
+
+
+def _add_sigmoid_pairs(node):
+    """``a*sigmoid(u) + b*sigmoid(-u)`` -> ``(a - b)*sigmoid(u) + b``."""
+    terms = list(node.args)
+    by_arg: dict = {}
+    for i, t in enumerate(terms):
+        for d, f in _split(t, lambda g: isinstance(g, sigmoid)):
+            if not d.has(sigmoid):
+                by_arg.setdefault(f.args[0], []).append((i, d))
+    for u, entries in by_arg.items():
+        partners = by_arg.get(-u)
+        if not partners:
+            continue
+        for i, a in entries:
+            for j, b in partners:
+                if j == i:
+                    continue
+                if u.could_extract_minus_sign():
+                    a, b, u = b, a, -u
+                piece = _common_factor(_cheap_expand(a - b), sigmoid(u), b)
+                rest = [x for k, x in enumerate(terms) if k not in (i, j)]
+                return sp.Add(piece, *rest)
+    return None
+
+
+def _common_factor(coeff, f, b):
+    """``coeff*f + b`` with the factors common to ``coeff`` and ``b`` pulled out
+    (a cheap, non-recursive ``factor_terms``)."""
+    ca, cb = list(sp.Mul.make_args(coeff)), list(sp.Mul.make_args(b))
+    common = []
+    for g in list(ca):
+        if not g.is_Number and g in cb:
+            ca.remove(g)
+            cb.remove(g)
+            common.append(g)
+    if coeff.could_extract_minus_sign() and b.could_extract_minus_sign():
+        return -_common_factor(-coeff, f, -b)
+    return sp.Mul(*common, sp.Add(sp.Mul(*ca) * f, sp.Mul(*cb)))
+
+
+def _add_softplus_minus(node):
+    """``c*softplus(u) - c*u`` -> ``c*softplus(-u)`` (c a number)."""
+    terms = list(node.args)
+    for i, t in enumerate(terms):
+        for d, f in _split(t, lambda g: isinstance(g, softplus)):
+            if not d.is_Number:
+                continue
+            need = list(sp.Add.make_args(sp.Mul(-d, f.args[0])))
+            rest = terms[:i] + terms[i + 1 :]
+            pool = list(rest)
+            for x in need:
+                if x in pool:
+                    pool.remove(x)
+                else:
+                    break
+            else:
+                return sp.Add(d * softplus(-f.args[0]), *pool)
+    return None
+
+
+def _add_common_denominator(node):
+    """``n1/a**k1 + n2/a**k2 + ...`` -> ``(sum n_i*a**(K - k_i))/a**K`` when the
+    numerator collapses (e.g. softsign': ``1/a - |x|/a**2`` with
+    ``a = 1 + |x|`` -> ``1/a**2``). Small sums only; kept only if smaller."""
+    if len(node.args) > 6:
+        return None
+    base, parts = None, []
+    for t in node.args:
+        found = None
+        for f in sp.Mul.make_args(t):
+            b, k = f.as_base_exp()
+            if k.is_Integer and k < 0 and not b.is_number:
+                if found is not None:
+                    return None
+                found = (b, -int(k), f)
+        if found is None or (base is not None and found[0] != base):
+            return None
+        base = found[0]
+        parts.append((sp.Mul(*[g for g in sp.Mul.make_args(t) if g is not found[2]]),
+                      found[1]))
+    if len(parts) < 2 or max(k for _, k in parts) > 3:
+        return None
+    top = max(k for _, k in parts)
+    num = _cheap_expand(sp.Add(*[n * base ** (top - k) for n, k in parts]))
+    out = num / base**top
+    return out if sp.count_ops(out) < sp.count_ops(node) else None
+
+
+def _add_rules(node):
+    if not isinstance(node, sp.Add):
+        return None
+    for rule in (
+        _add_complement,
+        _add_sigmoid_pairs,
+        _add_softplus_minus,
+        _add_common_denominator,
+    ):
+        out = rule(node)
+        if out is not None:
+            return out
+    return None
+
+
+# ------------------------------------------------------- kink convention --
+
+
+def _step(cond):
+    """``cond`` as a product of unit steps, or None.
+
+    ``a > b`` -> ``step(a - b, 0)``, ``a >= b`` -> ``step(a - b, 1)`` (and
+    mirrored for ``<``, ``<=``); ``And`` multiplies its steps.
+    """
+    if isinstance(cond, sp.And):
+        steps = [_step(c) for c in cond.args]
+        return None if any(t is None for t in steps) else sp.Mul(*steps)
+    table = {
+        sp.StrictGreaterThan: (1, 0),
+        sp.GreaterThan: (1, 1),
+        sp.StrictLessThan: (-1, 0),
+        sp.LessThan: (-1, 1),
+    }
+    if type(cond) not in table:
+        return None
+    sign, at_zero = table[type(cond)]
+    return step(sign * (cond.lhs - cond.rhs), at_zero)
+
+
+def _affine(v) -> bool:
+    """True for expressions of degree <= 1 (sign/Abs allowed): they cannot
+    overflow for finite inputs, so evaluating them everywhere is safe."""
+    if v.is_number:
+        return bool(v.is_finite)
+    if v.is_Symbol:
+        return True
+    if isinstance(v, sp.Add):
+        return all(_affine(a) for a in v.args)
+    if isinstance(v, sp.Mul):
+        rest = [a for a in v.args if not a.is_number]
+        return len(rest) <= 1 and all(_affine(a) for a in rest)
+    if isinstance(v, (sp.sign, sp.Abs)):
+        return _affine(v.args[0])
+    return False
+
+
+def _clip(pieces):
+    """``Piecewise((k*u, |u| < d), (k*d*sign(u), True))`` -> ``k*clip(u, -d, d)``
+    (the derivative of Huber's loss)."""
+    if len(pieces) != 2 or pieces[1].cond is not sp.true:
+        return None
+    (a, cond), (b, _) = pieces
+    if not (isinstance(cond, sp.StrictLessThan) and isinstance(cond.lhs, sp.Abs)):
+        return None
+    u, d = cond.lhs.args[0], cond.rhs
+    if not d.is_positive:
+        return None
+    for k in (sp.Integer(1), sp.Integer(-1)):
+        if sp.Add(a, -k * u) == 0 and sp.Add(b, -k * d * sp.sign(u)) == 0:
+            return k * sp.Min(sp.Max(u, -d), d)
+    return None
+
+
+def _piecewise_rules(node):
+    """``Piecewise`` of affine pieces -> ``A*H + B*(1 - H)`` with unit steps
+    ``H`` whose value at 0 follows the condition (strict -> 0): one
+    comparison per condition instead of masked branches, the same value
+    everywhere (including at the kinks) and the same derivatives."""
+    if not isinstance(node, sp.Piecewise):
+        return None
+    pieces = node.args
+    clip = _clip(pieces)
+    if clip is not None:
+        return clip
+    if pieces[-1].cond is not sp.true or not all(_affine(e) for e, _ in pieces):
+        return None
+    acc = pieces[-1].expr
+    for expr, cond in reversed(pieces[:-1]):
+        h = _step(cond)
+        if h is None:
+            return None
+        acc = expr * h + (acc * (1 - h) if acc != 0 else 0)
+    return acc
+
+
+
+def _delta_rules(node):
+    """``DiracDelta(u)`` -> 0: the derivative of ``sign``/``Heaviside`` as
+    autograd defines it (0 everywhere, including the kink)."""
+    if isinstance(node, sp.DiracDelta):
+        return sp.S.Zero
+    return None
+
+
+#: The rewrite table: each rule maps one node to a new node or None.
