@@ -182,7 +182,10 @@ def gradcheck(
     params : dict, optional
         Fixed values of the other symbols (scalars, or one value per point).
     rtol, atol : float
-        Tolerances, widened by twice the numeric error estimate.
+        An entry is ``ok`` when ``|exact - numeric| <= atol + rtol *
+        max(|exact|, |numeric|) + 2 * error_estimate``; ``uncertain`` (a
+        failure) when it passes only thanks to an error estimate above ten
+        times ``atol + rtol * max(...)``.
     method : str
         Numeric method: ``richardson`` (default), ``central``, ``complex``
         (complex step on a complex-valued kernel; most accurate), ``forward``,
@@ -194,6 +197,21 @@ def gradcheck(
     Returns
     -------
     GradcheckReport
+        ``ok``, ``max_abs_error``, ``max_rel_error``, ``rows`` (one per
+        entry: point, component, exact, numeric, abs/rel error, step, error
+        estimate, status ``ok``/``kink``/``FAIL``/``uncertain``/``nan``, note),
+        ``worst``; ``str()`` is an aligned table, ``_repr_markdown_`` and
+        ``_repr_html_`` render it in notebooks.
+
+    Raises
+    ------
+    InvalidParameterError, ShapeError, UnknownNameError, CalckitTypeError
+        Bad ``at`` (wrong length, unknown or missing names, non-finite or
+        non-numeric values), ``params``, ``method``, ``order`` or tolerances;
+        the message names the input.
+    NumericError
+        ``method="complex"`` on an expression whose NumPy kernel rejects
+        complex input.
 
     Examples
     --------

@@ -16,9 +16,13 @@ Methods
     extrapolation: a 12th-order stencil, 12 evaluations per first derivative,
     relative error ~1e-13 on smooth functions.
 ``complex``
-    Complex step ``Im f(x + i h) / h`` (first derivatives only): one
-    evaluation, exact to rounding, but ``f`` must be analytic and accept
-    complex input.
+    Complex step ``Im f(x + i h) / h``: one evaluation per first derivative,
+    exact to rounding, but ``f`` must be analytic and accept complex input
+    (a :class:`~calckit.errors.NumericError` names ``f`` otherwise). For
+    Hessians: complex step along one axis, Richardson along the other (~1e-13).
+
+Error estimates are conservative: the distance to a stencil of different
+order plus a rounding bound. ``step_sizes`` shows the steps used.
 
 >>> import numpy as np
 >>> from calckit import numeric
