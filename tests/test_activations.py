@@ -247,3 +247,8 @@ def test_gelu_forms_are_close_but_distinct(a, b):
     ka, kb = (ck.compile(act.get(n)(x), [x]) for n in (a, b))
     assert np.max(np.abs(ka(xs) - kb(xs))) < 1e-3
     assert np.max(np.abs(ka(xs) - kb(xs))) > 1e-6
+
+
+@pytest.mark.parametrize("name", act.names())
+def test_every_activation_is_usable_in_parse(name):
+    assert ck.parse(f"{name}(x)") == act.get(name)(x)

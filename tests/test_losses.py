@@ -240,3 +240,11 @@ def test_unknown_loss_lists_close_matches(bad, hint):
     with pytest.raises(UnknownNameError, match=repr(hint)) as info:
         ck.losses.get(bad)
     assert isinstance(info.value, LookupError)
+
+
+@pytest.mark.parametrize("name", [n for n in L.names()
+                                  if not any(k.endswith("s")
+                                             for k in L.argument_kinds(n))])
+def test_every_scalar_loss_is_usable_in_parse(name):
+    y, z = sp.symbols("y z", real=True)
+    assert ck.parse(f"{name}(y, z)") == L.get(name)(y, z)
