@@ -47,7 +47,9 @@ class GradcheckReport:
         ``|exact - numeric| / max(|exact|, |numeric|)``, 0 when both are 0.
     rows : tuple of GradcheckRow
         Every entry: point index, component, exact, numeric, abs/rel error,
-        step, numeric error estimate, status.
+        step, numeric error estimate, status and a note (rechecks, one-sided
+        values at kinks). ``failures`` and ``kinks`` select rows;
+        ``n_failed`` and ``n_kinks`` count them.
     worst : int or None
         Index into ``rows`` of the entry nearest to (or furthest past) its
         tolerance, among entries that are not kinks.
@@ -59,6 +61,10 @@ class GradcheckReport:
     expr : sympy.Expr
     order, method, rtol, atol, nfev
         The settings used; ``nfev`` counts numeric evaluations of ``expr``.
+
+    ``summary()`` is the first line of ``str()``; ``table(max_rows=None)`` the
+    full table (``str()`` shows at most 60 rows: failures, kinks and the
+    worst entry first).
     """
 
     def __init__(self, *, expr, wrt, points, order, method, rtol, atol, rows,
