@@ -16,6 +16,8 @@ these helpers, so the conventions of API.md hold everywhere:
 [x, y]
 >>> as_symbols(None, as_expr("w*x + b"))
 [b, w, x]
+>>> as_symbols([x], as_expr("x**2"))[0].is_real   # the parser's real x
+True
 """
 
 from __future__ import annotations
@@ -86,7 +88,7 @@ def free_symbols(exprs) -> set:
 def as_symbol(var, expr=None, *, name: str = "var") -> sp.Symbol:
     """Return ``var`` as a SymPy symbol, preferring the one inside ``expr``."""
     if isinstance(var, sp.Symbol):
-        return var
+        return _held_same_name(var, expr)
     if isinstance(var, str):
         text = var.strip()
         if not _NAME.match(text):
@@ -104,6 +106,22 @@ def as_symbol(var, expr=None, *, name: str = "var") -> sp.Symbol:
     )
 
 
+def _held_same_name(sym: sp.Symbol, expr) -> sp.Symbol:
+    """``sym``, or the one symbol of the same name that ``expr`` holds instead.
+
+    ``grad("x**2", [sp.Symbol("x")])`` would otherwise differentiate the real
+    ``x`` made by the parser with respect to a different, non-real ``x`` and
+    return 0. Only a unique same-named symbol is substituted.
+    """
+    if expr is None:
+        return sym
+    held = free_symbols(expr)
+    if sym in held:
+        return sym
+    same = [s for s in held if isinstance(s, sp.Symbol) and s.name == sym.name]
+    return same[0] if len(same) == 1 else sym
+
+
 def as_symbols(wrt, expr=None, *, name: str = "wrt") -> list:
     """Return ``wrt`` as a list of distinct symbols (see module docstring)."""
     if wrt is None:
@@ -114,7 +132,9 @@ def as_symbols(wrt, expr=None, *, name: str = "wrt") -> list:
     if isinstance(wrt, str):
         parts = [p for p in re.split(r"[\s,]+", wrt.strip()) if p]
         if not parts:
-            raise DifferentiationError(f"{name} is an empty string; give variable names")
+            raise DifferentiationError(
+                f"{name} is an empty string; give variable names"
+            )
         items: Iterable = parts
     elif isinstance(wrt, sp.Symbol):
         items = [wrt]

@@ -34,7 +34,6 @@ from calckit.symbolic._coerce import (
     as_expr,
     as_symbol,
     as_symbols,
-    free_symbols,
 )
 
 __all__ = [
@@ -130,25 +129,7 @@ def _variable(var, expr) -> sp.Symbol:
             "var must be a symbol or a variable name, got "
             f"{type(var).__name__}: {_short(var)}"
         )
-    return _same_name(as_symbol(var, expr, name="var"), expr)
-
-
-def _same_name(sym: sp.Symbol, exprs) -> sp.Symbol:
-    """``sym``, or the symbol of the same name the expression holds instead.
-
-    ``grad("x**2", [sp.Symbol("x")])`` would otherwise differentiate the
-    real ``x`` made by the parser with respect to a different, non-real
-    ``x`` and return 0. Only a unique same-named symbol is substituted.
-    """
-    held = free_symbols(exprs)
-    if sym in held:
-        return sym
-    same = [s for s in held if isinstance(s, sp.Symbol) and s.name == sym.name]
-    return same[0] if len(same) == 1 else sym
-
-
-def _resolve(wrt, exprs) -> list:
-    return [_same_name(s, exprs) for s in as_symbols(wrt, exprs)]
+    return as_symbol(var, expr, name="var")
 
 
 def derivative(expr, var, n: int = 1) -> sp.Expr:
@@ -195,7 +176,7 @@ def derivative(expr, var, n: int = 1) -> sp.Expr:
 
 def _wrt_and_expr(expr, wrt):
     e = as_expr(expr)
-    return e, _resolve(wrt, e)
+    return e, as_symbols(wrt, e)
 
 
 @functools.lru_cache(maxsize=16)
@@ -293,7 +274,7 @@ def jacobian(exprs, wrt=None) -> sp.ImmutableMatrix:
     [1, 2*y]])
     """
     es = _as_expr_list(exprs)
-    syms = _resolve(wrt, es)
+    syms = as_symbols(wrt, es)
     rows = []
     for e in es:
         rows.extend(sp.Add(*p) for p in _first_partials(e, syms))
@@ -383,9 +364,9 @@ def directional_derivative(
     """
     e = as_expr(expr)
     if isinstance(direction, Mapping):
-        keys = [_same_name(as_symbol(k, e, name="direction"), e) for k in direction]
+        keys = [as_symbol(k, e, name="direction") for k in direction]
         comps = dict(zip(keys, direction.values(), strict=True))
-        syms = keys if wrt is None else _resolve(wrt, e)
+        syms = keys if wrt is None else as_symbols(wrt, e)
         unknown = [k for k in keys if k not in syms]
         if unknown:
             raise ShapeError(
@@ -393,7 +374,7 @@ def directional_derivative(
             )
         vec = [comps.get(s, 0) for s in syms]
     else:
-        syms = _resolve(wrt, e)
+        syms = as_symbols(wrt, e)
         if isinstance(direction, (str, sp.Expr, numbers.Number)) or not isinstance(
             direction, Iterable
         ):

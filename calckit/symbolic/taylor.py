@@ -24,8 +24,8 @@ from collections.abc import Mapping
 import sympy as sp
 
 from calckit.errors import CalckitTypeError, DifferentiationError, ShapeError
-from calckit.symbolic._coerce import _short, as_expr, as_symbol
-from calckit.symbolic.derive import _diff, _resolve, _same_name
+from calckit.symbolic._coerce import _short, as_expr, as_symbol, as_symbols
+from calckit.symbolic.derive import _diff
 
 __all__ = ["taylor", "taylor_coefficients"]
 
@@ -43,9 +43,9 @@ def _order(order) -> int:
 def _point(e: sp.Expr, wrt, at) -> tuple[list, list]:
     """Resolve ``wrt`` and ``at`` into the variables and their values."""
     if isinstance(at, Mapping):
-        keys = [_same_name(as_symbol(k, e, name="at"), e) for k in at]
+        keys = [as_symbol(k, e, name="at") for k in at]
         values = dict(zip(keys, at.values(), strict=True))
-        syms = keys if wrt is None else _resolve(wrt, e)
+        syms = keys if wrt is None else as_symbols(wrt, e)
         extra = [k for k in keys if k not in syms]
         missing = [s for s in syms if s not in values]
         if extra or missing:
@@ -55,7 +55,7 @@ def _point(e: sp.Expr, wrt, at) -> tuple[list, list]:
             )
         raw = [values[s] for s in syms]
     else:
-        syms = _resolve(wrt, e)
+        syms = as_symbols(wrt, e)
         if isinstance(at, (str, sp.Expr, numbers.Number)):
             raw = [at] * len(syms)
         elif isinstance(at, sp.MatrixBase) or hasattr(at, "__len__"):
