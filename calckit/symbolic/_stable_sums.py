@@ -319,7 +319,7 @@ def _clip(pieces):
         return None
     for k in (sp.Integer(1), sp.Integer(-1)):
         if sp.Add(a, -k * u) == 0 and sp.Add(b, -k * d * sp.sign(u)) == 0:
-            return k * sp.Min(sp.Max(u, -d), d)
+            return sp.Min(sp.Max(k * u, -d), d)  # clip is odd: k*clip(u) = clip(k*u)
     return None
 
 
