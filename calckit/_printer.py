@@ -109,6 +109,15 @@ class KernelPrinter(SciPyPrinter):
         return "".join(parts)
 
     # -- numbers -------------------------------------------------------------
+    def _print_Integer(self, expr):
+        if abs(expr.p) <= 2**53:
+            return str(expr.p)
+        value = float(sp.Float(expr))  # huge: a float literal (or inf)
+        if value in (float("inf"), float("-inf")):
+            sign = "-" if value < 0 else ""
+            return f"({sign}{self._module_format('numpy.inf')})"
+        return repr(value)
+
     def _print_Rational(self, expr):
         if expr.q == 1:
             return str(expr.p)

@@ -354,3 +354,8 @@ def test_large_inputs_evaluated_in_blocks_match_whole_evaluation(shapes):
     first = np.where(aa > 0.5, np.log(np.maximum(aa, 0.5)), aa * cc)
     want = np.stack([first, np.exp(-aa) * cc**3, np.full(bshape, 2.0)], axis=-1)
     assert np.allclose(got, want, rtol=1e-14, atol=0)
+
+
+def test_huge_integer_constants_become_floats():
+    k = ck.compile([sp.Integer(10) ** 300 * x, sp.Integer(2) ** 60 * x], [x])
+    assert np.allclose(k(np.ones(2)), [[1e300, 2.0**60]] * 2)
