@@ -425,14 +425,16 @@ def _entry(e, i=None):
 def _resolve(entries, wrt, params, *, check=True):
     """(wrt, params) as tuples of symbols; checks coverage and overlap."""
     entries = {e for e in entries if not e.is_Number}
-    param_syms = tuple(as_symbols(params, entries, name="params")) if params else ()
+    # names resolve against the free symbols; computed once (not per name)
+    held = sorted(free_symbols(entries), key=str)
+    param_syms = tuple(as_symbols(params, held, name="params")) if params else ()
     if wrt is None:
         wrt_syms = tuple(
-            s for s in sorted(free_symbols(entries), key=lambda s: s.name)
+            s for s in sorted(held, key=lambda s: s.name)
             if isinstance(s, sp.Symbol) and s not in param_syms
         )
     else:
-        wrt_syms = tuple(as_symbols(wrt, entries, name="wrt"))
+        wrt_syms = tuple(as_symbols(wrt, held, name="wrt"))
     both = set(wrt_syms) & set(param_syms)
     if both:
         raise InvalidParameterError(
@@ -440,7 +442,7 @@ def _resolve(entries, wrt, params, *, check=True):
             "give each once"
         )
     if check:
-        missing = free_symbols(entries) - set(wrt_syms) - set(param_syms)
+        missing = set(held) - set(wrt_syms) - set(param_syms)
         if missing:
             names = sorted(map(str, missing))
             raise InvalidParameterError(
