@@ -276,7 +276,7 @@ def gradcheck(
         status = _judge(exact, value, error, rtol, atol)
         note = np.full(status.shape, "", dtype=object)
         rough = np.zeros(status.shape, dtype=bool)  # wide and narrow disagree
-        ref = np.where(pts != 0, np.abs(pts), 1.0)
+        ref = np.where(pts != 0, np.maximum(np.abs(pts), 1e-100), 1.0)
         shrink = method != "complex" or order == 2  # the stencil has a width
         rechecks = [
             # a kink or the domain's edge inside the wide stencil spoils it:
