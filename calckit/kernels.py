@@ -47,7 +47,8 @@ import scipy
 import scipy.special
 import sympy as sp
 
-from calckit._codegen import _F64, RUNTIME, generate
+from calckit._codegen import generate
+from calckit._codegen_runtime import _F64, RUNTIME
 from calckit._printer import UnsupportedError
 from calckit.errors import CalckitTypeError, InvalidParameterError
 from calckit.symbolic._coerce import as_expr, as_symbols, free_symbols
