@@ -134,6 +134,19 @@ def _has_exp_term(add) -> bool:
     )
 
 
+def _cancels(terms, v, n) -> bool:
+    """True if a term holds ``exp(r*(-v))`` with ``1 <= r <= n`` (which a
+    factor ``sigmoid(v)**n`` turns into sigmoids)."""
+    for t in terms:
+        for h in sp.Mul.make_args(t):
+            p = _exp_power(h)
+            if p is not None and any(
+                sp.Add(p[0] * p[1], r * v) == 0 for r in range(1, n + 1)
+            ):
+                return True
+    return False
+
+
 def _mul_rules(node):
     if not isinstance(node, sp.Mul):
         return None
@@ -173,6 +186,26 @@ def _mul_rules(node):
                 if sp.Add(a, r * v) == 0:
                     rest = [g for m, g in enumerate(factors) if m not in (i, j)]
                     return sp.Mul(sigmoid(-v) ** r, sigmoid(v) ** (n - r), *rest)
+    # multiply out small sums of exps so their exponents can cancel:
+    # (sum of exps)*(sum of exps), sigmoid(-v)**n*(sum with exp(r*v))
+    sums = []
+    for j, f in enumerate(factors):
+        base, k = f.as_base_exp()
+        if isinstance(base, sp.Add) and _has_exp_term(base) and k.is_Integer:
+            if k == 1:
+                sums.append((j, base.args))
+            elif 2 <= k and len(base.args) ** int(k) <= 64:
+                sums.append((j, sp.Add.make_args(sp.expand_multinomial(f))))
+    if len(sums) >= 2 and len(sums[0][1]) * len(sums[1][1]) <= 16:
+        (i, t1), (j, t2) = sums[:2]
+        rest = [g for m, g in enumerate(factors) if m not in (i, j)]
+        return sp.Mul(sp.Add(*[a * b for a in t1 for b in t2]), *rest)
+    for j, terms in sums:
+        for m, g in enumerate(factors):
+            sig = _sig_power(g)
+            if sig is not None and _cancels(terms, *sig):
+                rest = [h for q, h in enumerate(factors) if q not in (j, m)]
+                return sp.Mul(sp.Add(*[g * t for t in terms]), *rest)
     # u*sign(u) -> |u| for real u
     for i, f in enumerate(factors):
         if isinstance(f, sp.sign) and f.args[0] in factors and f.args[0].is_real:
