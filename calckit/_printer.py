@@ -31,6 +31,10 @@ from sympy.printing.precedence import precedence
 
 __all__ = ["KernelPrinter", "UnsupportedError"]
 
+
+def _sort_key(expr):
+    return expr.sort_key()
+
 #: integer powers up to this exponent are printed as inline products
 _INLINE_POWER = 3
 
@@ -92,6 +96,9 @@ class KernelPrinter(SciPyPrinter):
             if c != 1 and c != 0 and c.is_finite:
                 inner = sp.Add(*[t / c for t in expr.args], evaluate=False)
                 return f"{self._print(c)}*({self._print_Add(inner, order)})"
+        grouped = self._group_common_factor(expr, order)
+        if grouped is not None:
+            return grouped
         terms = list(self._as_ordered_terms(expr, order=order))
         for i, t in enumerate(terms):
             if not t.could_extract_minus_sign():
@@ -107,6 +114,39 @@ class KernelPrinter(SciPyPrinter):
             else:
                 parts.append(f" - {text}" if neg else f" + {text}")
         return "".join(parts)
+
+    def _group_common_factor(self, expr, order):
+        """``a*y1 + a*y2 - b -> -b + a*(y1 + y2)``: one product per factor.
+
+        Takes the non-numeric factor shared by most terms (at least two);
+        the rest of the sum is grouped the same way when printed.
+        """
+        factors = [sp.Mul.make_args(t) for t in expr.args]
+        counts: dict = {}
+        for args in factors:
+            for f in set(args):
+                if not f.is_Number:
+                    counts[f] = counts.get(f, 0) + 1
+        best = [f for f, n in counts.items() if n >= 2]
+        if not best:
+            return None
+        f = max(best, key=lambda g: (counts[g], _sort_key(g)))
+        inside, rest = [], []
+        for term, args in zip(expr.args, factors, strict=True):
+            if f in args:
+                i = args.index(f)
+                inside.append(sp.Mul(*args[:i], *args[i + 1:]))
+            else:
+                rest.append(term)
+        text = f"{self.parenthesize(f, precedence(sp.Mul(2, f)))}*"
+        text += f"({self._print(sp.Add(*inside))})"
+        if rest:
+            others = sp.Add(*rest)
+            if others.could_extract_minus_sign():
+                text += f" - {self.parenthesize(-others, precedence(expr))}"
+            else:
+                text += f" + {self.parenthesize(others, precedence(expr))}"
+        return text
 
     # -- numbers -------------------------------------------------------------
     def _print_Integer(self, expr):

@@ -359,3 +359,12 @@ def test_large_inputs_evaluated_in_blocks_match_whole_evaluation(shapes):
 def test_huge_integer_constants_become_floats():
     k = ck.compile([sp.Integer(10) ** 300 * x, sp.Integer(2) ** 60 * x], [x])
     assert np.allclose(k(np.ones(2)), [[1e300, 2.0**60]] * 2)
+
+
+def test_sums_share_common_factors_and_coefficients():
+    a, c = sp.symbols("a c", real=True)
+    k = ck.compile(a * x + a * y - c, [a, x, y, c])
+    assert "a*(x + y) - c" in k.source
+    assert np.allclose(k(2.0, 3.0, np.array([1.0, -1.0]), 0.5), [7.5, 3.5])
+    k2 = ck.compile(2 * x - 2 * y, [x, y])
+    assert "2*(x - y)" in k2.source
