@@ -44,7 +44,6 @@ from __future__ import annotations
 
 import sympy as sp
 
-from calckit._codegen_runtime import RUNTIME
 from calckit._printer import KernelPrinter
 
 __all__ = ["generate"]
