@@ -197,6 +197,8 @@ class Kernel:
         return self._fn
 
     def __call__(self, *args, **kwargs):
+        """Evaluate at ``args`` (one array-like per name of ``signature``;
+        keywords by name also work); NumPy broadcasting applies."""
         if kwargs:
             args = self._bind(args, kwargs)
         if len(args) != self._nargs:
