@@ -51,7 +51,7 @@ _EXPORTS = {
 }
 _SUBMODULES = {
     "activations", "losses", "numeric", "optim", "nn", "plot", "datasets",
-    "tables", "symbolic",
+    "tables", "symbolic", "kernels",
 }
 
 __all__ = sorted(

@@ -86,40 +86,45 @@ def free_symbols(exprs) -> set:
 
 
 def as_symbol(var, expr=None, *, name: str = "var") -> sp.Symbol:
-    """Return ``var`` as a SymPy symbol, preferring the one inside ``expr``."""
+    """Return ``var`` as a SymPy symbol, preferring the one inside ``expr``.
+
+    A name, or a symbol that ``expr`` does not hold, resolves to the one
+    symbol of that name ``expr`` holds: ``grad("x**2", [sp.Symbol("x")])``
+    would otherwise differentiate the parser's real ``x`` with respect to a
+    different, non-real ``x`` and return 0.
+    """
+    return _resolve(var, _held(expr), name)
+
+
+def _held(expr) -> tuple:
+    """The symbols ``expr`` holds and a map name -> those symbols (once)."""
+    held = set() if expr is None else free_symbols(expr)
+    by_name: dict = {}
+    for s in held:
+        if isinstance(s, sp.Symbol):
+            by_name.setdefault(s.name, []).append(s)
+    return held, by_name
+
+
+def _resolve(var, held: tuple, name: str) -> sp.Symbol:
+    symbols, by_name = held
     if isinstance(var, sp.Symbol):
-        return _held_same_name(var, expr)
+        if var in symbols:
+            return var
+        same = by_name.get(var.name, ())
+        return same[0] if len(same) == 1 else var
     if isinstance(var, str):
         text = var.strip()
         if not _NAME.match(text):
             raise DifferentiationError(
                 f"{name} must be a symbol or a variable name, got {var!r}"
             )
-        if expr is not None:
-            for s in free_symbols(expr):
-                if isinstance(s, sp.Symbol) and s.name == text:
-                    return s
-        return real_symbol(text)
+        same = by_name.get(text)
+        return same[0] if same else real_symbol(text)
     raise CalckitTypeError(
         f"{name} must be a SymPy Symbol or a name, got {type(var).__name__}: "
         f"{_short(var)}"
     )
-
-
-def _held_same_name(sym: sp.Symbol, expr) -> sp.Symbol:
-    """``sym``, or the one symbol of the same name that ``expr`` holds instead.
-
-    ``grad("x**2", [sp.Symbol("x")])`` would otherwise differentiate the real
-    ``x`` made by the parser with respect to a different, non-real ``x`` and
-    return 0. Only a unique same-named symbol is substituted.
-    """
-    if expr is None:
-        return sym
-    held = free_symbols(expr)
-    if sym in held:
-        return sym
-    same = [s for s in held if isinstance(s, sp.Symbol) and s.name == sym.name]
-    return same[0] if len(same) == 1 else sym
 
 
 def as_symbols(wrt, expr=None, *, name: str = "wrt") -> list:
@@ -147,7 +152,8 @@ def as_symbols(wrt, expr=None, *, name: str = "wrt") -> list:
             f"{name} must be a sequence of symbols or names, got "
             f"{type(wrt).__name__}: {_short(wrt)}"
         )
-    out = [as_symbol(v, expr, name=name) for v in items]
+    held = _held(expr)
+    out = [_resolve(v, held, name) for v in items]
     seen = set()
     for s in out:
         if s in seen:
