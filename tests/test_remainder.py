@@ -235,3 +235,14 @@ def test_bound_is_never_exceeded(kind, c, lo, width, at_frac, order, method):
     err = np.abs(fv - sp.lambdify(x, r.polynomial, "numpy")(grid))
     slack = 1e-13 * float(np.max(np.abs(fv)))  # float64 rounding of f - p
     assert float(np.max(err)) <= r.bound + slack
+
+
+def test_point_is_read_like_calckit_taylor():
+    from calckit.errors import DifferentiationError
+
+    with pytest.raises(DifferentiationError, match="x=0"):
+        remainder_bound(sp.log(x), [x], 0, 2, (0.5, 1))
+    with pytest.raises(InvalidParameterError, match="z"):
+        taylor_terms(sp.exp(x), [x], at={"x": 1, "z": 2}, order=1)
+    terms = taylor_terms(sp.exp(x), [x], at={"x": 1}, order=1)
+    assert [t.coefficient for t in terms] == [sp.E, sp.E]

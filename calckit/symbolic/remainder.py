@@ -1,5 +1,9 @@
 """Taylor terms and rigorous bounds of the Taylor remainder.
 
+The terms and partial derivatives come from :mod:`calckit.symbolic.taylor`
+(the same coefficients as :func:`calckit.taylor`); this module adds the
+per-term view a table shows and the bounds.
+
 The bound never comes from sampling: the largest ``|f^(n+1)|`` on the
 interval (or every ``|D^alpha f|``, ``|alpha| = n + 1``, on a box) is
 enclosed with interval arithmetic (:mod:`mpmath.iv`, outward rounding) on a
@@ -27,13 +31,20 @@ import mpmath
 import sympy as sp
 from mpmath import iv
 
-from calckit.errors import InvalidParameterError, NumericError
+from calckit.errors import (
+    CalckitTypeError,
+    InvalidParameterError,
+    NumericError,
+    ShapeError,
+)
 from calckit.symbolic._coerce import as_expr, as_symbols
 from calckit.symbolic._interval import interval_max_abs
 from calckit.symbolic._interval import iv_const as _iv_const
 from calckit.symbolic._interval import lower_end as _lo
 from calckit.symbolic._interval import up as _up
 from calckit.symbolic._interval import upper_end as _hi
+from calckit.symbolic.taylor import _partials, taylor_coefficients
+from calckit.symbolic.taylor import _point as _taylor_point
 
 __all__ = [
     "TaylorTerm",
@@ -60,36 +71,17 @@ class TaylorTerm:
     term: sp.Expr
 
 
-def _point(at, wrt) -> tuple:
-    """``at`` (number, sequence, or dict) as a tuple of SymPy numbers."""
-    if isinstance(at, dict):
-        lookup = {(k.name if isinstance(k, sp.Symbol) else str(k)): v
-                  for k, v in at.items()}
-        missing = [s.name for s in wrt if s.name not in lookup]
-        if missing:
-            raise InvalidParameterError(
-                f"at gives no value for {', '.join(missing)}: {at!r}"
-            )
-        values = [lookup[s.name] for s in wrt]
-    elif isinstance(at, (list, tuple)):
-        if len(at) != len(wrt):
-            raise InvalidParameterError(
-                f"at has {len(at)} values but there are {len(wrt)} variables "
-                f"({', '.join(s.name for s in wrt)}): {at!r}"
-            )
-        values = list(at)
-    else:
-        values = [at] * len(wrt)
-    out = []
+def _point(expr, wrt, at) -> tuple:
+    """``at`` (number, sequence, or dict) as a tuple of real SymPy numbers,
+    resolved by :func:`calckit.symbolic.taylor` 's own reading of ``at``."""
+    try:
+        _, values = _taylor_point(expr, list(wrt), at)
+    except (ShapeError, CalckitTypeError) as exc:
+        raise InvalidParameterError(str(exc)) from exc
     for v in values:
-        try:
-            num = sp.sympify(v, strict=True) if not isinstance(v, str) else None
-        except (sp.SympifyError, TypeError):
-            num = None
-        if num is None or not num.is_number or num.is_real is False:
+        if not v.is_number or v.is_real is False:
             raise InvalidParameterError(f"at must hold real numbers, got {v!r}")
-        out.append(num)
-    return tuple(out)
+    return tuple(values)
 
 
 def _check_order(order) -> int:
@@ -104,29 +96,15 @@ def _check_order(order) -> int:
     return order
 
 
-def _multi_indices(n_vars: int, degree: int):
-    """All alpha with ``sum(alpha) == degree``, in graded lexicographic order."""
-    for combo in itertools.combinations_with_replacement(range(n_vars), degree):
-        alpha = [0] * n_vars
-        for i in combo:
-            alpha[i] += 1
-        yield tuple(alpha)
-
-
 def _alpha_factorial(alpha) -> int:
     return math.prod(math.factorial(k) for k in alpha)
 
 
-def _partial(expr, wrt, alpha, cache):
-    """``D^alpha expr``, built from the cached lower-order partials."""
-    if alpha in cache:
-        return cache[alpha]
-    i = max(j for j, k in enumerate(alpha) if k)
-    lower = list(alpha)
-    lower[i] -= 1
-    value = sp.diff(_partial(expr, wrt, tuple(lower), cache), wrt[i])
-    cache[alpha] = value
-    return value
+def _top_partials(expr, wrt, degree: int) -> list:
+    """``[(alpha, D^alpha expr)]`` for the non-zero partials with
+    ``|alpha| == degree`` (the zero ones add nothing to a bound)."""
+    return [(alpha, d) for alpha, d in _partials(expr, list(wrt), degree)
+            if sum(alpha) == degree]
 
 
 def taylor_terms(expr, wrt=None, at=0, order: int = 3) -> tuple:
@@ -145,24 +123,22 @@ def taylor_terms(expr, wrt=None, at=0, order: int = 3) -> tuple:
     expr = as_expr(expr)
     wrt = as_symbols(wrt, expr)
     order = _check_order(order)
-    a = _point(at, wrt)
+    a = _point(expr, wrt, at)
     n_terms = math.comb(order + len(wrt), len(wrt))
     if n_terms > _MAX_TERMS:
         raise InvalidParameterError(
             f"a Taylor polynomial of order {order} in {len(wrt)} variables has "
             f"{n_terms} terms (more than {_MAX_TERMS}); lower the order"
         )
-    cache = {(0,) * len(wrt): expr}
-    subs = dict(zip(wrt, a, strict=True))
+    coeffs = taylor_coefficients(expr, list(wrt), at=list(a), order=order)
     out = []
-    for degree in range(order + 1):
-        for alpha in _multi_indices(len(wrt), degree):
-            d = _partial(expr, wrt, alpha, cache).subs(subs)
-            d = sp.nsimplify(d) if d.is_Float and d == int(d) else d
+    for alpha, coeff in coeffs.items():
+        d = coeff * _alpha_factorial(alpha)
+        if d.is_Float and d == int(d):
+            d = sp.nsimplify(d)
             coeff = d / _alpha_factorial(alpha)
-            mono = sp.Mul(*[(s - ai) ** k
-                            for s, ai, k in zip(wrt, a, alpha, strict=True)])
-            out.append(TaylorTerm(alpha, d, coeff, coeff * mono))
+        mono = sp.Mul(*[(s - ai) ** k for s, ai, k in zip(wrt, a, alpha, strict=True)])
+        out.append(TaylorTerm(alpha, d, coeff, coeff * mono))
     return tuple(out)
 
 
@@ -341,7 +317,7 @@ def remainder_bound(expr, wrt=None, at=0, order: int = 3, interval=(-1, 1), *,
     expr = as_expr(expr)
     wrt = tuple(as_symbols(wrt, expr))
     order = _check_order(order)
-    a = _point(at, wrt)
+    a = _point(expr, wrt, at)
     box = _box(interval, wrt)
     if method not in ("lagrange", "integral"):
         raise InvalidParameterError(
@@ -360,14 +336,14 @@ def remainder_bound(expr, wrt=None, at=0, order: int = 3, interval=(-1, 1), *,
     poly = taylor_polynomial(expr, list(wrt), list(a), order)
     hull = [(min(lo, float(ai)), max(hi, float(ai)))
             for (lo, hi), ai in zip(box, a, strict=True)]
-    cache = {(0,) * len(wrt): expr}
+    top = _top_partials(expr, wrt, order + 1)
     if method == "integral":
-        bound, dmax = _integral_bound(expr, wrt[0], a[0], order, box[0], rtol)
+        d = top[0][1] if top else sp.S.Zero  # f^(n+1), univariate
+        bound, dmax = _integral_bound(d, wrt[0], a[0], order, box[0], rtol)
     else:
         total = iv.mpf(0)
         dmax = 0.0
-        for alpha in _multi_indices(len(wrt), order + 1):
-            d = _partial(expr, list(wrt), alpha, cache)
+        for alpha, d in top:
             _, upper = interval_max_abs(d, list(wrt), hull, rtol=rtol,
                                         max_evals=max_evals)
             dmax = max(dmax, upper)
@@ -380,14 +356,14 @@ def remainder_bound(expr, wrt=None, at=0, order: int = 3, interval=(-1, 1), *,
             total = total + term
         bound = _up(_hi(total))
         if len(wrt) > 1:  # the joint form is often several times tighter
-            bound = min(bound, _joint_lagrange_bound(expr, wrt, a, order, box,
-                                                     cache, rtol, max_evals // 3))
+            bound = min(bound, _joint_lagrange_bound(wrt, a, box, top, rtol,
+                                                     max_evals // 3))
     measured = _measure(expr, poly, wrt, box, samples)
     return RemainderBound(expr, poly, wrt, a, box, order, bound, measured,
                           dmax, method)
 
 
-def _joint_lagrange_bound(expr, wrt, a, order, box, cache, rtol, max_evals):
+def _joint_lagrange_bound(wrt, a, box, top, rtol, max_evals):
     """sup over theta in [0, 1], h in box - a of
     |sum_{|alpha| = n+1} D^alpha f(a + theta h) h^alpha / alpha!|,
     the exact Lagrange remainder bound, enclosed by branch and bound."""
@@ -395,8 +371,8 @@ def _joint_lagrange_bound(expr, wrt, a, order, box, cache, rtol, max_evals):
     hs = [sp.Dummy(f"h_{s.name}", real=True) for s in wrt]
     shift = {s: ai + theta * h for s, ai, h in zip(wrt, a, hs, strict=True)}
     total = sp.S.Zero
-    for alpha in _multi_indices(len(wrt), order + 1):
-        d = _partial(expr, list(wrt), alpha, cache).xreplace(shift)
+    for alpha, d in top:
+        d = d.xreplace(shift)
         mono = sp.Mul(*[h**k for h, k in zip(hs, alpha, strict=True)])
         total += d * mono / _alpha_factorial(alpha)
     ranges = [(0.0, 1.0)]
@@ -409,9 +385,9 @@ def _joint_lagrange_bound(expr, wrt, a, order, box, cache, rtol, max_evals):
     return upper
 
 
-def _integral_bound(expr, x, a, order, interval, rtol, pieces: int = 64):
-    """max over both ends e of int_a^e |f^(n+1)(t)| |e - t|^n / n! dt."""
-    d = sp.diff(expr, x, order + 1)
+def _integral_bound(d, x, a, order, interval, rtol, pieces: int = 64):
+    """max over both ends e of int_a^e |d(t)| |e - t|^n / n! dt, where
+    ``d = f^(n+1)``."""
     a_iv = _iv_const(a)
     fact = math.factorial(order + 1)
     worst = mpmath.mpf(0)

@@ -74,11 +74,17 @@ def _point(e: sp.Expr, wrt, at) -> tuple[list, list]:
     return syms, vals
 
 
-def _coefficients(e: sp.Expr, syms: list, vals: list, order: int) -> dict:
+def _partials(e: sp.Expr, syms: list, order: int):
+    """Yield ``(alpha, D^alpha e)`` for every non-zero partial derivative of
+    total degree ``<= order``, graded and then lexicographically decreasing.
+
+    Each partial is one differentiation of its parent (one degree lower), so
+    every mixed partial is formed once; a zero partial prunes its
+    descendants, and a degree's partials are dropped once the next degree
+    no longer needs them.
+    """
     n = len(syms)
-    point = dict(zip(syms, vals, strict=True))
     partials = {(): e}  # sorted tuple of variable indices -> partial derivative
-    coeffs = {}
     for degree in range(order + 1):
         for combo in itertools.combinations_with_replacement(range(n), degree):
             if combo:
@@ -87,14 +93,19 @@ def _coefficients(e: sp.Expr, syms: list, vals: list, order: int) -> dict:
                 if d is None or d == 0:
                     continue  # zero partial: all of its descendants vanish
                 partials[combo] = d
-            alpha = tuple(combo.count(i) for i in range(n))
-            value = _evaluate(partials[combo], point, alpha, syms)
-            factorial = sp.prod([sp.factorial(k) for k in alpha])
-            coeffs[alpha] = value / factorial
+            yield tuple(combo.count(i) for i in range(n)), partials[combo]
         if degree:
             # partials of degree - 1 are no longer needed
             for combo in itertools.combinations_with_replacement(range(n), degree - 1):
                 partials.pop(combo, None)
+
+
+def _coefficients(e: sp.Expr, syms: list, vals: list, order: int) -> dict:
+    point = dict(zip(syms, vals, strict=True))
+    coeffs = {}
+    for alpha, d in _partials(e, syms, order):
+        value = _evaluate(d, point, alpha, syms)
+        coeffs[alpha] = value / sp.prod([sp.factorial(k) for k in alpha])
     return coeffs
 
 
