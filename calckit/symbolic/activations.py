@@ -22,15 +22,14 @@ True
 
 from __future__ import annotations
 
-import difflib
 import types
 from collections.abc import Callable
 
 import sympy as sp
 from sympy.codegen.cfunctions import expm1
 
-from calckit.errors import UnknownNameError
 from calckit.symbolic._coerce import as_expr
+from calckit.symbolic._registry import lookup
 from calckit.symbolic.functions import sigmoid, softplus
 
 __all__ = [
@@ -204,22 +203,6 @@ REGISTRY: types.MappingProxyType = types.MappingProxyType(
 def names() -> tuple:
     """The registered activation names, sorted."""
     return tuple(sorted(REGISTRY))
-
-
-def lookup(registry, name, kind: str) -> Callable:
-    """``registry[name]`` or :class:`UnknownNameError` naming close matches."""
-    if not isinstance(name, str):
-        raise UnknownNameError(
-            f"{kind} names are strings; got {type(name).__name__}: {name!r}"
-        )
-    key = name.strip().lower().replace("-", "_")
-    if key in registry:
-        return registry[key]
-    close = difflib.get_close_matches(key, list(registry), n=3, cutoff=0.5)
-    hint = f" Did you mean {', '.join(map(repr, close))}?" if close else ""
-    raise UnknownNameError(
-        f"unknown {kind} {name!r}.{hint} Known {kind}s: {', '.join(sorted(registry))}."
-    )
 
 
 def get(name: str) -> Callable:

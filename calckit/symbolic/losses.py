@@ -25,7 +25,7 @@ import sympy as sp
 
 from calckit.errors import CalckitTypeError, InvalidParameterError, ShapeError
 from calckit.symbolic._coerce import as_expr
-from calckit.symbolic.activations import lookup
+from calckit.symbolic._registry import lookup, normalize
 from calckit.symbolic.functions import logsumexp, softplus
 
 __all__ = [
@@ -236,7 +236,7 @@ def names() -> tuple:
 def argument_kinds(name: str) -> tuple:
     """The kinds of the arguments of loss ``name`` (see :data:`ARGUMENT_KINDS`)."""
     get(name)
-    return ARGUMENT_KINDS[name.strip().lower().replace("-", "_")]
+    return ARGUMENT_KINDS[normalize(name)]
 
 
 def get(name: str) -> Callable:

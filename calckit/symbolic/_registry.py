@@ -1,0 +1,40 @@
+"""Look-ups in the read-only name -> definition tables of
+:mod:`calckit.symbolic.activations` and :mod:`calckit.symbolic.losses`.
+
+>>> import types
+>>> table = types.MappingProxyType({"relu": abs})
+>>> lookup(table, " ReLU ", "activation") is abs
+True
+>>> normalize("Leaky-ReLU")
+'leaky_relu'
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Mapping
+
+from calckit.errors import UnknownNameError
+
+__all__ = ["normalize", "lookup"]
+
+
+def normalize(name: str) -> str:
+    """The registry key of ``name``: stripped, lower case, ``-`` as ``_``."""
+    return name.strip().lower().replace("-", "_")
+
+
+def lookup(registry: Mapping, name, kind: str) -> Callable:
+    """``registry[name]`` or :class:`UnknownNameError` naming close matches."""
+    if not isinstance(name, str):
+        raise UnknownNameError(
+            f"{kind} names are strings; got {type(name).__name__}: {name!r}"
+        )
+    key = normalize(name)
+    if key in registry:
+        return registry[key]
+    close = difflib.get_close_matches(key, list(registry), n=3, cutoff=0.5)
+    hint = f" Did you mean {', '.join(map(repr, close))}?" if close else ""
+    raise UnknownNameError(
+        f"unknown {kind} {name!r}.{hint} Known {kind}s: {', '.join(sorted(registry))}."
+    )
