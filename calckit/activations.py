@@ -13,52 +13,13 @@ The definitions live in :mod:`calckit.symbolic.activations`.
 True
 """
 
-from calckit.symbolic.activations import (
-    REGISTRY,
-    SELU_ALPHA,
-    SELU_SCALE,
-    elu,
-    gelu,
-    gelu_tanh,
-    get,
-    hard_sigmoid,
-    hard_tanh,
-    identity,
-    leaky_relu,
-    log_sigmoid,
-    mish,
-    names,
-    relu,
-    selu,
-    silu,
-    softsign,
-    swish,
-    tanh,
-)
-from calckit.symbolic.activations import sigmoid_ as sigmoid
-from calckit.symbolic.activations import softplus_ as softplus
+from calckit.symbolic import activations as _definitions
+from calckit.symbolic.activations import *  # noqa: F403  (every name of __all__)
 
-__all__ = [
-    "get",
-    "names",
-    "REGISTRY",
-    "SELU_ALPHA",
-    "SELU_SCALE",
-    "identity",
-    "sigmoid",
-    "tanh",
-    "relu",
-    "leaky_relu",
-    "elu",
-    "selu",
-    "gelu",
-    "gelu_tanh",
-    "swish",
-    "silu",
-    "softplus",
-    "mish",
-    "softsign",
-    "hard_sigmoid",
-    "hard_tanh",
-    "log_sigmoid",
-]
+# The defining module calls two entries ``sigmoid_`` and ``softplus_`` (there
+# ``sigmoid`` and ``softplus`` are the SymPy functions); here they go by their
+# own names.
+sigmoid = _definitions.sigmoid_
+softplus = _definitions.softplus_
+del sigmoid_, softplus_  # noqa: F405, F821
+__all__ = [name.removesuffix("_") for name in _definitions.__all__]

@@ -14,42 +14,5 @@ Piecewise((-y*z + 1, y*z < 1), (0, True))
 True
 """
 
-from calckit.symbolic.losses import (
-    ARGUMENT_KINDS,
-    REGISTRY,
-    argument_kinds,
-    bce_with_logits,
-    binary_cross_entropy,
-    focal,
-    get,
-    hinge,
-    huber,
-    kl_divergence,
-    log_cosh,
-    mae,
-    mse,
-    names,
-    poisson_nll,
-    softmax_cross_entropy,
-    squared_hinge,
-)
-
-__all__ = [
-    "get",
-    "names",
-    "argument_kinds",
-    "REGISTRY",
-    "ARGUMENT_KINDS",
-    "mse",
-    "mae",
-    "huber",
-    "log_cosh",
-    "binary_cross_entropy",
-    "bce_with_logits",
-    "softmax_cross_entropy",
-    "hinge",
-    "squared_hinge",
-    "focal",
-    "kl_divergence",
-    "poisson_nll",
-]
+from calckit.symbolic.losses import *  # noqa: F403  (every name of __all__)
+from calckit.symbolic.losses import __all__  # noqa: F401
