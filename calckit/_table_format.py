@@ -34,23 +34,26 @@ def _prime_of(expr):
     return None
 
 
-class _TextPrinter(StrPrinter):
-    """StrPrinter with ``f'(x)`` for derivatives of undefined functions and
-    ``(a if c else b)`` for Piecewise."""
+class _PrimeNotation:
+    """Printer mixin: ``f'(x)``, ``f''(a)``, ``f^(4)(x)`` for derivatives of an
+    undefined function of one variable (and their values at a point); the
+    printer's ``_prime(name, n, arg)`` writes one."""
 
     def _print_Derivative(self, expr):
         prime = _prime_of(expr)
-        if prime:
-            name, n, arg = prime
-            return f"{name}{_primes(n)}({self._print(arg)})"
-        return super()._print_Derivative(expr)
+        return self._prime(*prime) if prime else super()._print_Derivative(expr)
 
     def _print_Subs(self, expr):
         prime = _prime_of(expr)
-        if prime:
-            name, n, arg = prime
-            return f"{name}{_primes(n)}({self._print(arg)})"
-        return super()._print_Subs(expr)
+        return self._prime(*prime) if prime else super()._print_Subs(expr)
+
+
+class _TextPrinter(_PrimeNotation, StrPrinter):
+    """StrPrinter with ``f'(x)`` for derivatives of undefined functions and
+    ``(a if c else b)`` for Piecewise."""
+
+    def _prime(self, name, n, arg):
+        return f"{name}{_primes(n)}({self._print(arg)})"
 
     def _print_Float(self, expr):
         return _short_float(expr)
@@ -73,24 +76,13 @@ class _TextPrinter(StrPrinter):
         return "(" + " ".join(parts) + ")"
 
 
-class _LatexPrinter(LatexPrinter):
+class _LatexPrinter(_PrimeNotation, LatexPrinter):
     def _print_Float(self, expr):
         mant, _, exp = _short_float(expr).partition("e")
         return rf"{mant} \cdot 10^{{{int(exp)}}}" if exp else mant
 
-    def _print_Derivative(self, expr):
-        prime = _prime_of(expr)
-        if prime:
-            name, n, arg = prime
-            return rf"{name}{_primes(n, latex=True)}\left({self._print(arg)}\right)"
-        return super()._print_Derivative(expr)
-
-    def _print_Subs(self, expr):
-        prime = _prime_of(expr)
-        if prime:
-            name, n, arg = prime
-            return rf"{name}{_primes(n, latex=True)}\left({self._print(arg)}\right)"
-        return super()._print_Subs(expr)
+    def _prime(self, name, n, arg):
+        return rf"{name}{_primes(n, latex=True)}\left({self._print(arg)}\right)"
 
 
 def _short_float(value) -> str:
