@@ -94,39 +94,30 @@ def step_sizes(
         Truncation order of the stencil (see :func:`base_step`).
     """
     x = np.asarray(x, dtype=float)
-    if h is None and scale is None:  # the common case, kept lean
-        ax = np.abs(x)
-        ref = np.where(ax > 0, np.maximum(ax, _TINY), 1.0)
-        steps = base_step(method, n, order=order) * ref
-        if method == "complex":
-            steps = np.maximum(steps, _COMPLEX_FLOOR)
-        return _pow2_floor(steps)
     if h is not None:
-        try:
-            steps = np.broadcast_to(np.abs(np.asarray(h, dtype=float)), x.shape)
-        except ValueError:
-            raise ShapeError(
-                f"h of shape {np.shape(h)} does not broadcast to x of shape {x.shape}"
-            ) from None
-        if not np.all(np.isfinite(steps)) or np.any(steps == 0):
-            raise InvalidParameterError(f"h must be finite and nonzero; got {h!r}")
-        return np.array(steps, dtype=float)
-    if scale is not None:
-        try:
-            ref = np.broadcast_to(np.abs(np.asarray(scale, dtype=float)), x.shape)
-        except ValueError:
-            raise ShapeError(
-                f"scale of shape {np.shape(scale)} does not broadcast to x of "
-                f"shape {x.shape}"
-            ) from None
-        if not np.all(np.isfinite(ref)) or np.any(ref == 0):
-            raise InvalidParameterError(
-                f"scale must be finite and nonzero; got {scale!r}"
-            )
-    else:
+        return np.array(_magnitudes(h, "h", x.shape), dtype=float)
+    if scale is None:
         ax = np.abs(x)
         ref = np.where(ax > 0, np.maximum(ax, _TINY), 1.0)
+    else:
+        ref = _magnitudes(scale, "scale", x.shape)
     steps = base_step(method, n, order=order) * ref
     if method == "complex":
         steps = np.maximum(steps, _COMPLEX_FLOOR)
-    return _pow2_floor(np.asarray(steps, dtype=float))
+    return _pow2_floor(steps)
+
+
+def _magnitudes(value, name: str, shape: tuple) -> np.ndarray:
+    """``|value|`` broadcast to ``shape``, checked finite and nonzero."""
+    try:
+        out = np.broadcast_to(np.abs(np.asarray(value, dtype=float)), shape)
+    except ValueError:
+        raise ShapeError(
+            f"{name} of shape {np.shape(value)} does not broadcast to x of "
+            f"shape {shape}"
+        ) from None
+    if not np.all(np.isfinite(out)) or np.any(out == 0):
+        raise InvalidParameterError(
+            f"{name} must be finite and nonzero; got {value!r}"
+        )
+    return out
