@@ -45,6 +45,18 @@ def figure(nrows: int = 1, ncols: int = 1, *, size=None,
     return fig, axes
 
 
+def finish(ax, *, xlabel=None, ylabel=None, title=None, grid: bool = True) -> None:
+    """Label the axes (``None`` leaves one as it is), add the legend and,
+    unless ``grid=False``, a light grid."""
+    for setter, text in ((ax.set_xlabel, xlabel), (ax.set_ylabel, ylabel),
+                         (ax.set_title, title)):
+        if text is not None:
+            setter(text)
+    ax.legend(loc="best", fontsize="small")
+    if grid:
+        ax.grid(alpha=0.3)
+
+
 def univariate(expr, var):
     """``(expr, symbol)`` for a function of one variable."""
     expr = as_expr(expr)

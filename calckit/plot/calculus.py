@@ -15,6 +15,7 @@ from calckit.plot._common import (
     color,
     evaluate,
     figure,
+    finish,
     robust_ylim,
     univariate,
 )
@@ -86,10 +87,7 @@ def taylor(expr, var=None, at=0.0, orders=(1, 2, 3, 5), *, xlim=None,
     ylim = robust_ylim(fx, pad=0.25)
     if ylim:
         ax.set_ylim(*ylim)
-    ax.set_ylabel("y")
-    ax.set_title(f"Taylor polynomials of {expr} about {x} = {a:g}")
-    ax.legend(loc="best", fontsize="small")
-    ax.grid(alpha=0.3)
+    finish(ax, ylabel="y", title=f"Taylor polynomials of {expr} about {x} = {a:g}")
     ax_err.set_yscale("log")
     ax_err.set_xlabel(str(x))
     ax_err.set_ylabel("absolute error")
@@ -124,11 +122,7 @@ def derivatives(expr, var=None, orders=(0, 1, 2), *, xlim=(-3.0, 3.0),
         ax.plot(xs, evaluate(d, [x], xs), label=f"{_prime_label(n)}({x}) = "
                 f"{_text(tidy(d))}", **style)
     ax.axhline(0, color="0.6", lw=0.8)
-    ax.set_xlabel(str(x))
-    ax.set_ylabel("value")
-    ax.set_title(f"{expr} and its derivatives")
-    ax.legend(loc="best", fontsize="small")
-    ax.grid(alpha=0.3)
+    finish(ax, xlabel=str(x), ylabel="value", title=f"{expr} and its derivatives")
     return fig
 
 
@@ -159,11 +153,7 @@ def tangent(expr, at=0.0, var=None, *, xlim=None, num: int = 400):
     ylim = robust_ylim(fx, pad=0.2)
     if ylim:
         ax.set_ylim(*ylim)
-    ax.set_xlabel(str(x))
-    ax.set_ylabel("y")
-    ax.set_title(f"Tangent lines of {expr}")
-    ax.legend(loc="best", fontsize="small")
-    ax.grid(alpha=0.3)
+    finish(ax, xlabel=str(x), ylabel="y", title=f"Tangent lines of {expr}")
     return fig
 
 

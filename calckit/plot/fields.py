@@ -14,6 +14,7 @@ from calckit.plot._common import (
     check_limits,
     evaluate,
     figure,
+    finish,
     label_color,
 )
 
@@ -195,10 +196,8 @@ def trajectories(expr, results, wrt=None, *, xlim=None, ylim=None,
         ax.plot(start[0], start[1], "o", color=FUNCTION_COLOR, label="start")
         ax.set_xlim(*xlim)
         ax.set_ylim(*ylim)
-    ax.set_xlabel(wrt[0].name)
-    ax.set_ylabel(wrt[1].name)
-    ax.set_title(f"Optimizer paths on {expr}")
-    ax.legend(loc="best", fontsize="small")
+    finish(ax, xlabel=wrt[0].name, ylabel=wrt[1].name,
+           title=f"Optimizer paths on {expr}", grid=False)
     return fig
 
 
@@ -213,9 +212,5 @@ def _trajectories_1d(expr, wrt, paths, xlim):
         inside = path[np.isfinite(path[:, 0]), 0]
         ax.plot(inside, evaluate(expr, wrt, inside), color=c, marker="o",
                 markersize=3, lw=1, label=f"{label} ({status})")
-    ax.set_xlabel(wrt[0].name)
-    ax.set_ylabel("f")
-    ax.set_title(f"Optimizer iterates on {expr}")
-    ax.legend(loc="best", fontsize="small")
-    ax.grid(alpha=0.3)
+    finish(ax, xlabel=wrt[0].name, ylabel="f", title=f"Optimizer iterates on {expr}")
     return fig
