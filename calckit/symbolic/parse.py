@@ -2,8 +2,9 @@
 
 The text is never given to ``eval``, ``exec``, ``sympify`` or ``parse_expr``.
 A small tokenizer (ASCII digits, ASCII names, the operators ``+ - * / ** ^``,
-parentheses and commas) feeds a precedence-climbing parser that builds the
-SymPy expression directly, calling only whitelisted functions.
+parentheses and commas; :mod:`calckit.symbolic._lexer`) feeds a
+precedence-climbing parser that builds the SymPy expression directly, calling
+only whitelisted functions (:func:`calckit.symbolic._registry.function_table`).
 
 Grammar (lowest precedence first; ``^`` is a synonym of ``**``)::
 
@@ -40,23 +41,15 @@ calckit.errors.ParseError: attribute access '.' is not allowed at position 1 ...
 from __future__ import annotations
 
 import difflib
-import functools
-import inspect
-import keyword
 import math
-import re
 from collections.abc import Mapping
-from typing import NamedTuple
 
 import sympy as sp
 
-from calckit.errors import (
-    CalckitError,
-    CalckitTypeError,
-    InvalidParameterError,
-    ParseError,
-)
+from calckit.errors import CalckitError, CalckitTypeError, InvalidParameterError
+from calckit.symbolic import _lexer
 from calckit.symbolic._coerce import real_symbol
+from calckit.symbolic._registry import FunctionEntry, function_names, function_table
 
 __all__ = ["parse", "function_names", "MAX_DEPTH"]
 
@@ -69,226 +62,8 @@ MAX_INT_DIGITS = 4_000
 _FLOAT_MAX = 1.7976931348623157e308
 _FOLD_LIMIT = 64  # longer products are built in one n-ary Mul
 
-_TOKEN = re.compile(
-    r"(?P<ws>[ \t\r\n]+)"
-    r"|(?P<num>(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)"
-    r"|(?P<name>[A-Za-z_][A-Za-z0-9_]*)"
-    r"|(?P<op>\*\*|[-+*/^(),])"
-)
-_FORBIDDEN = {
-    "//": "floor division '//' is not allowed; use '/'",
-    "==": "comparison '==' is not allowed; parse takes one expression",
-    "!=": "comparison '!=' is not allowed",
-    "<=": "comparison '<=' is not allowed",
-    ">=": "comparison '>=' is not allowed",
-    "<<": "shift '<<' is not allowed",
-    ">>": "shift '>>' is not allowed",
-    ":=": "assignment ':=' is not allowed",
-    "=": "assignment '=' is not allowed; keyword arguments are not supported",
-    "%": "'%' is not allowed; there is no modulo",
-    ".": "attribute access '.' is not allowed",
-    "[": "subscripts '[...]' are not allowed",
-    "]": "subscripts '[...]' are not allowed",
-    "{": "braces are not allowed",
-    "}": "braces are not allowed",
-    "'": "string literals are not allowed",
-    '"': "string literals are not allowed",
-    "@": "'@' is not allowed; use '*'",
-    ";": "';' is not allowed; parse takes one expression",
-    ":": "':' is not allowed (no lambdas, slices or annotations)",
-    "<": "comparison '<' is not allowed",
-    ">": "comparison '>' is not allowed",
-    "!": "'!' is not allowed",
-    "&": "'&' is not allowed",
-    "|": "'|' is not allowed",
-    "~": "'~' is not allowed",
-    "#": "comments '#' are not allowed",
-    "\\": "backslashes are not allowed",
-    "`": "backquotes are not allowed",
-    "$": "'$' is not allowed",
-    "?": "'?' is not allowed",
-}
-
-
-class _Token(NamedTuple):
-    kind: str  # "num", "name", "op", "end"
-    text: str
-    pos: int
-
-
-class _Fn(NamedTuple):
-    func: object
-    lo: int
-    hi: float  # math.inf for variadic
-    registry: bool  # activations/losses: may take (a, b, ...) tuples
-
-
-def _sympy_functions() -> dict:
-    one = [
-        "exp", "log", "sqrt", "cbrt", "sin", "cos", "tan", "cot", "sec", "csc",
-        "asin", "acos", "atan", "acot", "sinh", "cosh", "tanh", "coth", "asinh",
-        "acosh", "atanh", "erf", "erfc", "sign", "floor", "ceiling",
-    ]  # fmt: skip
-    table = {name: _Fn(getattr(sp, name), 1, 1, False) for name in one}
-    table.update(
-        log=_Fn(sp.log, 1, 2, False),
-        ln=_Fn(sp.log, 1, 1, False),
-        atan2=_Fn(sp.atan2, 2, 2, False),
-        Abs=_Fn(sp.Abs, 1, 1, False),
-        abs=_Fn(sp.Abs, 1, 1, False),
-        Max=_Fn(sp.Max, 1, math.inf, False),
-        max=_Fn(sp.Max, 1, math.inf, False),
-        Min=_Fn(sp.Min, 1, math.inf, False),
-        min=_Fn(sp.Min, 1, math.inf, False),
-        Heaviside=_Fn(sp.Heaviside, 1, 2, False),
-    )
-    return table
-
-
-def _arity(func) -> tuple[int, float]:
-    nargs = getattr(func, "nargs", None)
-    if isinstance(nargs, sp.FiniteSet) and nargs and all(n.is_Integer for n in nargs):
-        return int(min(nargs)), int(max(nargs))
-    if isinstance(func, type) and issubclass(func, sp.Function):
-        return 1, math.inf
-    try:
-        params = inspect.signature(func).parameters.values()
-    except (TypeError, ValueError):
-        return 1, math.inf
-    kinds = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
-    pos = [p for p in params if p.kind in kinds]
-    if any(p.kind is inspect.Parameter.VAR_POSITIONAL for p in params):
-        hi: float = math.inf
-    else:
-        hi = len(pos)
-    lo = sum(p.default is inspect.Parameter.empty for p in pos)
-    return lo, hi
-
-
-def _registry(module: str):
-    try:
-        return __import__(module, fromlist=["get"])
-    except ModuleNotFoundError as err:  # the library is optional for the parser
-        if err.name in (module, module.rsplit(".", 1)[0]):
-            return None
-        raise
-
-
-@functools.lru_cache(maxsize=1)
-def _function_table() -> dict:
-    """Whitelisted functions: SymPy's, the stable primitives, the registries.
-
-    Built once (the registries are read-only after import); SymPy's own
-    functions win over a registry entry of the same name.
-    """
-    table = {}
-    for module in ("calckit.losses", "calckit.activations"):
-        reg = _registry(module)
-        if reg is None:
-            continue
-        for name in reg.names():
-            fn = reg.get(name)
-            table[name] = _Fn(fn, *_arity(fn), True)
-    prim = _registry("calckit.symbolic.functions")
-    if prim is not None:
-        for name in getattr(prim, "__all__", ()):
-            fn = getattr(prim, name)
-            table[name] = _Fn(fn, *_arity(fn), False)
-    table.update(_sympy_functions())
-    return table
-
-
-def function_names() -> tuple[str, ...]:
-    """Sorted names of every function :func:`parse` accepts.
-
-    >>> {"exp", "atan2", "Max"} <= set(function_names())
-    True
-    """
-    return tuple(sorted(_function_table()))
-
 
 _CONSTANTS = {"pi": sp.pi, "E": sp.E}
-
-
-def _tokens(text: str):
-    """Yield the tokens of ``text`` lazily, ending with an "end" token.
-
-    Lazy, so that an error near the start (say, nesting too deep) is found
-    without scanning the rest of a long input.
-    """
-    pos, n = 0, len(text)
-    while pos < n:
-        m = _TOKEN.match(text, pos)
-        if m is None:
-            _bad_char(text, pos)
-        kind, tok, end = m.lastgroup, m.group(), m.end()
-        if kind == "num" and end < n and (text[end].isalnum() or text[end] in "_."):
-            _bad_number(text, pos, end)
-        elif kind == "name":
-            _check_name(text, tok, pos)
-        elif tok == "/" and text.startswith("/", end):
-            _fail(text, pos, "//", _FORBIDDEN["//"])
-        if kind != "ws":
-            yield _Token(kind, tok, pos)
-        pos = end
-    yield _Token("end", "", n)
-
-
-def _bad_char(text: str, pos: int):
-    two = text[pos : pos + 2]
-    if two in _FORBIDDEN:
-        _fail(text, pos, two, _FORBIDDEN[two])
-    ch = text[pos]
-    if ch in _FORBIDDEN:
-        msg = _FORBIDDEN[ch]
-        if ch == "." and pos and (text[pos - 1].isalnum() or text[pos - 1] in "_)"):
-            msg = "attribute access '.' is not allowed"
-        _fail(text, pos, ch, msg)
-    if not ch.isascii():
-        _fail(text, pos, ch, f"non-ASCII character {ch!r} is not allowed")
-    _fail(text, pos, ch, f"unexpected character {ch!r}")
-
-
-def _bad_number(text: str, start: int, end: int):
-    tok = text[start:end]
-    nxt = text[end]
-    if nxt == ".":
-        _fail(text, end, ".", f"malformed number {tok + '.'!r}")
-    if nxt in "eE":
-        _fail(text, end, nxt, f"incomplete exponent after {tok!r}; write e.g. {tok}e3")
-    m = re.compile(r"[A-Za-z0-9_]+").match(text, end)
-    word = m.group()
-    _fail(
-        text, end, word,
-        f"implicit multiplication {tok + word!r} is not supported; "
-        f"write '{tok}*{word}'",
-    )  # fmt: skip
-
-
-def _check_name(text: str, name: str, pos: int):
-    if "__" in name:
-        _fail(text, pos, name, f"dunder name {name!r} is not allowed")
-    if keyword.iskeyword(name):
-        _fail(text, pos, name, f"Python keyword {name!r} is not allowed")
-
-
-def _snippet(text: str, pos: int, width: int = 60) -> str:
-    if len(text) <= width:
-        return text
-    lo = max(0, min(pos - width // 2, len(text) - width))
-    out = text[lo : lo + width]
-    return ("..." if lo else "") + out + ("..." if lo + width < len(text) else "")
-
-
-def _fail(text: str, pos: int, token: str, message: str, cause=None):
-    where = f"at position {pos}" if token == "" else f"at position {pos} ({token!r})"
-    err = ParseError(
-        f"{message} {where} in {_snippet(text, pos)!r}",
-        text=text if len(text) <= 1000 else text[:1000] + "...",
-        position=pos,
-        token=token,
-    )
-    raise err from cause
 
 
 class _Tuple(tuple):
@@ -298,7 +73,7 @@ class _Tuple(tuple):
 class _Parser:
     def __init__(self, text, symbols, rational):
         self.text = text
-        self.source = _tokens(text)
+        self.source = _lexer.tokens(text)
         self.tokens = [next(self.source)]
         self.symbols = symbols
         self.rational = rational
@@ -309,20 +84,20 @@ class _Parser:
         self.tuple_at = -1  # token index where a tuple argument may start
 
     # -- helpers ---------------------------------------------------------
-    def peek(self) -> _Token:
+    def peek(self) -> _lexer.Token:
         return self.tokens[self.i]
 
-    def take(self) -> _Token:
+    def take(self) -> _lexer.Token:
         tok = self.tokens[self.i]
         self.i += 1
         if tok.kind != "end":
             self.tokens.append(next(self.source))
         return tok
 
-    def fail(self, tok: _Token, message: str, cause=None):
-        _fail(self.text, tok.pos, tok.text, message, cause)
+    def fail(self, tok: _lexer.Token, message: str, cause=None):
+        _lexer.fail(self.text, tok.pos, tok.text, message, cause)
 
-    def enter(self, tok: _Token):
+    def enter(self, tok: _lexer.Token):
         self.depth += 1
         if self.depth > MAX_DEPTH:
             self.fail(tok, f"nesting deeper than {MAX_DEPTH} levels")
@@ -431,7 +206,7 @@ class _Parser:
         self.expect_operand_end()
         return out
 
-    def group(self, open_tok: _Token):
+    def group(self, open_tok: _lexer.Token):
         tuple_ok = self.tuple_at == self.i - 1
         self.enter(open_tok)
         items = [self.sum()]
@@ -457,7 +232,7 @@ class _Parser:
             return _Tuple(self.scalar(e) for e in items)
         return items[0]
 
-    def call(self, name_tok: _Token, fn: _Fn):
+    def call(self, name_tok: _lexer.Token, fn: FunctionEntry):
         open_tok = self.take()
         self.enter(open_tok)
         args = []
@@ -501,12 +276,12 @@ class _Parser:
             self.fail(name_tok, f"{name_tok.text}() did not return an expression")
         return self.number_check(out, name_tok)
 
-    def name(self, tok: _Token):
+    def name(self, tok: _lexer.Token):
         name = tok.text
         follows_call = self.peek().text == "("
         if name in self.symbols and not follows_call:
             return self.symbols[name]
-        table = _function_table()
+        table = function_table()
         if follows_call:
             if name in table:
                 return self.call(tok, table[name])
@@ -521,7 +296,7 @@ class _Parser:
         return real_symbol(name)
 
     # -- numbers ---------------------------------------------------------
-    def number(self, tok: _Token):
+    def number(self, tok: _lexer.Token):
         text = tok.text
         mant, has_exp, exp_text = text.lower().partition("e")
         if not has_exp and "." not in text:
@@ -564,7 +339,7 @@ class _Parser:
             raise AssertionError("internal error: tuple used as an operand")
         return value
 
-    def number_check(self, value, tok: _Token):
+    def number_check(self, value, tok: _lexer.Token):
         """Refuse undefined values and floats beyond the float64 range."""
         if value is sp.S.ComplexInfinity or value is sp.S.NaN:
             self.fail(tok, f"the value is undefined ({value})")
@@ -572,7 +347,7 @@ class _Parser:
             self.fail(tok, "the numeric value overflows float64")
         return value
 
-    def registry_arg_check(self, value, tok: _Token):
+    def registry_arg_check(self, value, tok: _lexer.Token):
         if value.is_Rational and _bits(value) > 16:
             self.fail(
                 tok,
@@ -580,7 +355,7 @@ class _Parser:
                 "(at most 16 bits); use a float",
             )
 
-    def power_of(self, base, exponent, op: _Token):
+    def power_of(self, base, exponent, op: _lexer.Token):
         """``base**exponent`` with the cost of exact evaluation bounded."""
         if exponent.is_Rational:
             if base == 0 and exponent.is_negative:
@@ -710,7 +485,7 @@ def parse(
             f"parse() needs a str, got {type(text).__name__}: {text!r:.60}"
         )
     if len(text) > max_length:
-        _fail(
+        _lexer.fail(
             text[:max_length], max_length, text[max_length : max_length + 10],
             f"input of {len(text)} characters is longer than max_length="
             f"{max_length}",
@@ -719,5 +494,5 @@ def parse(
     parser = _Parser(text, table, bool(rational))
     out = parser.parse()
     if out.has(sp.S.ComplexInfinity, sp.S.NaN):
-        _fail(text, 0, text[:10], "the expression contains an undefined value")
+        _lexer.fail(text, 0, text[:10], "the expression contains an undefined value")
     return out
