@@ -14,36 +14,48 @@ The pipeline, per function body:
 2. ``sympy.cse`` across every output entry (``cse=True``).
 3. Integer powers of one base are computed once as a chain of products
    (``x2 = x*x; x3 = x2*x; ...``) when several are needed.
-4. Output: a single expression is broadcast to ``shape`` if needed; vectors
-   and matrices fill ``out[..., i]`` of one ``numpy.empty`` (or
+4. Output: a single expression is broadcast to ``shape`` if needed (a
+   ``(1,)``- or ``(1, 1)``-shaped output is a view of it, never a copy);
+   vectors and matrices fill ``out[..., i]`` of one ``numpy.empty`` (or
    ``numpy.zeros`` when there are structural zeros) array, each distinct
-   entry computed once (symmetric entries of a Hessian are assigned twice).
-   Temporaries are deleted after their last use.
-5. The body is a function ``_core(*args, _shape, _out)``; ``_kernel``
-   converts and broadcasts the arguments and, for large inputs, calls
-   ``_core`` block by block along the leading axis (about
+   entry computed once and, when its outermost operation is a ufunc,
+   written in place (``numpy.divide(a, b, out=out[..., 0])``; see
+   :mod:`calckit._codegen_cost`). Symmetric entries of a Hessian are
+   assigned twice. Temporaries are deleted after their last use.
+5. ``_kernel`` converts and broadcasts the arguments and evaluates the body.
+   Bodies of several operations (or with a masked ``Piecewise``) also get a
+   copy ``_core(*args, _shape, _out)`` that ``_kernel`` calls block by block
+   along the leading axis on large inputs (about
    :data:`calckit._codegen_runtime.BLOCK` elements at a time, so temporaries
-   stay in cache), writing into one output array.
+   stay in cache), writing into one output array. Short bodies run on whole
+   arrays: for them the blocks cost more than they save.
 
 The runtime helpers live in :mod:`calckit._codegen_runtime` and are put in
 the namespace of every kernel.
 
 >>> import sympy as sp
 >>> x, y = sp.symbols("x y", real=True)
->>> print(generate([x*y, 0, 3], (3,), [x, y]).split("def _kernel")[0])
-def _core(x, y, _shape, _out):
-    out = numpy.zeros(_shape + (3,), _dtype) if _out is None else _out
-    out[..., 0] = x*y
+>>> print(generate([x*y, 0, 3], (3,), [x, y]).split("    try")[1])
+:
+        _shape = _bshape((x, y,))
+    except ValueError:
+        _shape_error(('x', 'y'), (x, y,))
+    out = numpy.zeros(_shape + (3,), _dtype)
+    numpy.multiply(x, y, out=out[..., 0])
     out[..., 2] = 3
     return out
-<BLANKLINE>
 <BLANKLINE>
 """
 
 from __future__ import annotations
 
+import math
+
 import sympy as sp
 
+from calckit._codegen_cost import BLOCK_COST as _BLOCK_COST
+from calckit._codegen_cost import cost as _cost
+from calckit._codegen_cost import into as _into
 from calckit._printer import KernelPrinter
 
 __all__ = ["generate"]
@@ -65,6 +77,7 @@ class _Module:
         self.printer = KernelPrinter()
         self.helpers: list[str] = []
         self.count = 0
+        self.piecewise = False  # a masked Piecewise was lowered
 
     def fresh(self, stem: str) -> str:
         self.count += 1
@@ -92,35 +105,42 @@ def generate(entries, shape, args, *, cse: bool = True, labels=None) -> str:
     names = [str(a) for a in args]
     labels = tuple(labels) if labels is not None else tuple(names)
     entries = [sp.sympify(e) for e in entries]
-    if shape != ():
+    single = shape == () or (len(entries) == 1 and math.prod(shape) == 1)
+    if not single:
         unique, index = _distinct(entries)
         groups = _templates(unique, args)
         if len(unique) >= _BATCH_MIN and len(groups) * _BATCH_GAIN <= len(unique):
             body = _batched(mod, groups, index, shape, len(entries), names, labels)
             return _module(mod, names, body)
-    body = [
-        f"    {n} = _asarray({n}, _dtype, {lab!r})"
-        for n, lab in zip(names, labels, strict=True)
-    ]
-    if names:
-        tup = f"({', '.join(names)},)"
-        body += [
-            "    try:",
-            f"        _shape = _bshape({tup})",
-            "    except ValueError:",
-            f"        _shape_error({labels!r}, {tup})",
-        ]
-    else:
-        body.append("    _shape = ()")
-    if shape == ():
-        core, (value,) = _body(mod, entries, indent="    ")
+    body = _prologue(names, labels)
+    if single:
+        lines, (value,) = _body(mod, entries, indent="    ")
         if value in names:  # never hand an input array back
             value = f"{value}.copy()"
-        core.append(f"    return _finish({value}, _shape, _dtype, _out)")
+        # a (1,)- or (1, 1)-shaped output is a view of the fresh (N,) result
+        tail = "" if shape == () else f".reshape(_shape + {tuple(shape)!r})"
         alloc = "numpy.empty(_shape, _dtype)"
     else:
-        core = _fill(mod, unique, index, shape, len(entries))
+        unique, index = _distinct(entries)
+        lines, values = _body(mod, unique, indent="    ")
         alloc = _alloc(index, shape, len(entries))
+        tail = ""
+    if not mod.piecewise and _cost(lines, [value] if single else values) < _BLOCK_COST:
+        if single:
+            body += [*lines, f"    return _finish({value}, _shape, _dtype){tail}"]
+        else:
+            body += _fill(lines, values, unique, index, shape, alloc)
+        return _module(mod, names, body)
+    if single:
+        into = _into(value, "_out")
+        if into:
+            core = [*lines, f"    _out = {alloc} if _out is None else _out",
+                    f"    {into}", "    return _out"]
+        else:
+            core = [*lines, f"    return _finish({value}, _shape, _dtype, _out)"]
+    else:
+        core = _fill(lines, values, unique, index, shape,
+                     f"{alloc} if _out is None else _out")
     mod.helpers.append(f"def _core({', '.join([*names, '_shape', '_out'])}):")
     mod.helpers += core
     mod.helpers.append("")
@@ -135,10 +155,31 @@ def generate(entries, shape, args, *, cse: bool = True, labels=None) -> str:
         *[f"                _cut({n}, _i, _j, _n, _nd)," for n in names],
         "                (_j - _i,) + _shape[1:], _out[_i:_j],",
         "            )",
-        "        return _out",
-        f"    return _core({', '.join([*names, '_shape', 'None'])})",
+        f"        return _out{tail}",
+        f"    return _core({', '.join([*names, '_shape', 'None'])}){tail}",
     ]
     return _module(mod, names, body)
+
+
+def _prologue(names, labels):
+    """Lines converting the arguments and computing their broadcast ``_shape``."""
+    body = [
+        f"    {n} = _asarray({n}, _dtype, {lab!r})"
+        for n, lab in zip(names, labels, strict=True)
+    ]
+    if len(names) == 1:
+        body.append(f"    _shape = {names[0]}.shape")
+    elif names:
+        tup = f"({', '.join(names)},)"
+        body += [
+            "    try:",
+            f"        _shape = _bshape({tup})",
+            "    except ValueError:",
+            f"        _shape_error({labels!r}, {tup})",
+        ]
+    else:
+        body.append("    _shape = ()")
+    return body
 
 
 def _module(mod, names, body):
@@ -170,15 +211,15 @@ def _alloc(index, shape, size):
     return f"numpy.{alloc}(_shape + {shape_text}, _dtype)"
 
 
-def _fill(mod, unique, index, shape, size):
-    """Lines computing ``out`` for vector/matrix outputs, entry by entry."""
+def _fill(lines, values, unique, index, shape, alloc):
+    """Lines computing ``out`` (allocated by the text ``alloc``) for vector
+    and matrix outputs, entry by entry, each written in place if possible."""
     # temporaries first, then the output (NumPy reuses freed memory better)
-    lines, values = _body(mod, unique, indent="    ")
-    lines.append(f"    out = {_alloc(index, shape, size)} if _out is None else _out")
+    lines = [*lines, f"    out = {alloc}"]
     for e, value in zip(unique, values, strict=True):
         targets = [_index(pos, shape) for pos in index[e]]
-        lines.append(f"    out[..., {targets[0]}] = {value}")
         first = f"out[..., {targets[0]}]"
+        lines.append(f"    {_into(value, first) or f'{first} = {value}'}")
         for t in targets[1:]:
             lines.append(f"    out[..., {t}] = {first}")
     lines.append("    return out")
@@ -371,6 +412,7 @@ def _piecewise_call(mod, pw):
         pairs.append((value, cond))
         if cond is sp.true:
             break
+    mod.piecewise = True
     if all(_cannot_fail(v) and _cannot_fail(c) for v, c in pairs):
         return _where(mod, pairs)
     syms = sorted(pw.free_symbols, key=lambda s: s.name)

@@ -10,8 +10,15 @@ prints in the ways that matter for speed and safety:
   through ``_ipow`` (repeated squaring); negative ones become ``1/(...)``;
   ``x**(1/2) -> numpy.sqrt(x)``;
 - ``Max``/``Min`` become nested ``numpy.maximum``/``numpy.minimum`` (they
-  broadcast, unlike ``numpy.amax`` of a tuple);
-- ``Heaviside(x, H0)`` becomes ``numpy.heaviside(x, H0)``;
+  broadcast, unlike ``numpy.amax`` of a tuple), and ``Min(b, Max(a, u))``
+  with numbers ``a <= b`` becomes ``numpy.clip(u, a, b)`` (one pass);
+- unit steps are comparisons: ``Heaviside(u, 0)`` (and calckit's
+  ``step(u, 0)``) becomes ``numpy.greater(u, 0).astype(float)``,
+  ``Heaviside(u)`` (value 1/2 at 0) ``0.5*numpy.sign(u) + 0.5`` -- several
+  times cheaper than ``numpy.heaviside``; a product of steps is one
+  ``&`` of comparisons, cast once;
+- ``-f(a - b)`` for an odd ``f`` (``sign``, ``tanh``, ...) becomes
+  ``f(b - a)`` (one negation less);
 - constants such as ``pi`` and rationals become float literals.
 
 ``Piecewise`` is never printed here: the code generator evaluates each branch
@@ -37,6 +44,25 @@ def _sort_key(expr):
 
 #: integer powers up to this exponent are printed as inline products
 _INLINE_POWER = 3
+
+
+#: odd functions ``f(-u) = -f(u)`` and the NumPy/SciPy function printing them
+_ODD = {
+    sp.sign: "numpy.sign",
+    sp.tanh: "numpy.tanh",
+    sp.sinh: "numpy.sinh",
+    sp.sin: "numpy.sin",
+    sp.tan: "numpy.tan",
+    sp.atan: "numpy.arctan",
+    sp.asinh: "numpy.arcsinh",
+    sp.erf: "scipy.special.erf",
+}
+
+
+def _step(arg, h):
+    from calckit.symbolic._step import step
+
+    return step(arg, h)
 
 
 class UnsupportedError(Exception):
@@ -148,6 +174,26 @@ class KernelPrinter(SciPyPrinter):
                 text += f" + {self.parenthesize(others, precedence(expr))}"
         return text
 
+    # -- products: unit steps and negated odd functions -----------------------
+    def _print_Mul(self, expr):
+        args = expr.args
+        if len(args) == 2 and args[0] == -1:
+            odd = _ODD.get(type(args[1]))
+            if odd is not None and args[1].args[0].could_extract_minus_sign():
+                # -sign(a - b) -> sign(b - a): one operation less
+                return f"{self._module_format(odd)}({self._print(-args[1].args[0])})"
+        steps = [a for a in args if hasattr(a, "_numpy_condition")]
+        if len(steps) < 2:
+            return super()._print_Mul(expr)
+        conds = " & ".join(s._numpy_condition(self) for s in steps)
+        text = f"({conds}).astype(float)"
+        others = sp.Mul(*[a for a in args if a not in steps])
+        if others == 1:
+            return text
+        if others == -1:
+            return f"-{text}"
+        return f"{self.parenthesize(others, precedence(expr))}*{text}"
+
     # -- numbers -------------------------------------------------------------
     def _print_Integer(self, expr):
         if abs(expr.p) <= 2**53:
@@ -185,10 +231,28 @@ class KernelPrinter(SciPyPrinter):
 
     # -- piecewise-like functions with broadcasting NumPy equivalents ---------
     def _print_Max(self, expr):
-        return self._nested("numpy.maximum", expr.args)
+        return self._clip(expr, sp.Min) or self._nested("numpy.maximum", expr.args)
 
     def _print_Min(self, expr):
-        return self._nested("numpy.minimum", expr.args)
+        return self._clip(expr, sp.Max) or self._nested("numpy.minimum", expr.args)
+
+    def _clip(self, expr, inner_type):
+        """``numpy.clip(u, lo, hi)`` for ``Min(hi, Max(lo, u))`` (or
+        ``Max(lo, Min(hi, u))``) with numbers ``lo <= hi``, else None."""
+        nums = [a for a in expr.args if a.is_Number]
+        rest = [a for a in expr.args if not a.is_Number]
+        if len(nums) != 1 or len(rest) != 1 or not isinstance(rest[0], inner_type):
+            return None
+        inner = rest[0]
+        inums = [a for a in inner.args if a.is_Number]
+        irest = [a for a in inner.args if not a.is_Number]
+        if len(inums) != 1 or len(irest) != 1:
+            return None
+        lo, hi = (inums[0], nums[0]) if inner_type is sp.Max else (nums[0], inums[0])
+        if not (lo.is_finite and hi.is_finite and lo <= hi):
+            return None
+        clip = self._module_format("numpy.clip")
+        return f"{clip}({self._print(irest[0])}, {self._print(lo)}, {self._print(hi)})"
 
     def _nested(self, name, args):
         fn = self._module_format(name)
@@ -202,6 +266,11 @@ class KernelPrinter(SciPyPrinter):
         h0 = expr.args[1] if len(expr.args) > 1 else sp.S.Half
         if not h0.is_number:
             raise UnsupportedError(f"Heaviside with a symbolic value at 0: {expr}")
+        if h0 in (0, 1):
+            return self._print(_step(arg, h0))
+        if h0 == sp.S.Half:
+            sign = self._module_format("numpy.sign")
+            return f"(0.5*{sign}({self._print(arg)}) + 0.5)"
         return (
             f"{self._module_format('numpy.heaviside')}"
             f"({self._print(arg)}, {float(h0)!r})"

@@ -168,7 +168,7 @@ class Kernel:
     array([[3., 4.],
            [6., 5.]])
     >>> print([line for line in k.source.splitlines() if "out[..., 0]" in line][0])
-        out[..., 0] = x*y
+        numpy.multiply(x, y, out=out[..., 0])
     """
 
     __slots__ = (
