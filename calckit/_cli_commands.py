@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from types import MappingProxyType
 
 import numpy as np
 import sympy as sp
@@ -445,6 +446,7 @@ def cmd_tour(args, echo):
     return "", 0
 
 
-COMMANDS = {"diff": cmd_diff, "grad": cmd_grad, "hessian": cmd_hessian,
-            "taylor": cmd_taylor, "table": cmd_table, "gradcheck": cmd_gradcheck,
-            "plot": cmd_plot}
+COMMANDS = MappingProxyType({
+    "diff": cmd_diff, "grad": cmd_grad, "hessian": cmd_hessian, "taylor": cmd_taylor,
+    "table": cmd_table, "gradcheck": cmd_gradcheck, "plot": cmd_plot,
+})

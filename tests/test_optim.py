@@ -568,3 +568,11 @@ def test_newton_value_saves_one_loss_evaluation():
     b, _ = opt.step(x, 4 * x**3, opt.init(x), value=1.5**4, **kw)
     assert len(calls) == n_without - 1
     np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("name", optim.names())
+def test_declared_constraints_are_read_only(name):
+    cls = type(optim.get(name))
+    assert "lr" in cls._constraints or name == "newton"
+    with pytest.raises(TypeError):
+        cls._constraints["lr"] = None

@@ -13,6 +13,7 @@ True
 from __future__ import annotations
 
 import numbers
+from types import MappingProxyType
 
 import numpy as np
 
@@ -66,13 +67,14 @@ def uniform_fan_in(shape, *, fan_in: int, fan_out: int, rng: np.random.Generator
     return rng.uniform(-a, a, size=shape)
 
 
-INIT_SCHEMES = {
+#: scheme name -> initialiser (read-only)
+INIT_SCHEMES = MappingProxyType({
     "glorot": glorot_uniform,
     "xavier": glorot_uniform,
     "he": he_normal,
     "kaiming": he_normal,
     "uniform_fan_in": uniform_fan_in,
-}
+})
 
 
 def init_for(init: str, activation: str | None = None):

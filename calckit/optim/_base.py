@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Callable, Mapping
+from types import MappingProxyType
 from typing import Any, ClassVar, Union
 
 import numpy as np
@@ -240,9 +241,14 @@ class Optimizer:
     this step. The base class maps ``_leaf`` over dict parameters.
     """
 
-    _constraints: ClassVar[dict[str, Any]] = {}
+    _constraints: ClassVar[Mapping[str, Any]] = MappingProxyType({})
     _checks: ClassVar[tuple] = ()  # (predicate(hyper) -> bool, message)
     State: ClassVar[type]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # the declared constraints are class-wide data: read-only once declared
+        cls._constraints = MappingProxyType(dict(cls._constraints))
 
     def _setup(self, **hyper: Any) -> None:
         validate(type(self).__name__, self._constraints, hyper)

@@ -7,6 +7,8 @@ tests) can save them.
 
 from __future__ import annotations
 
+from types import MappingProxyType
+
 import numpy as np
 from matplotlib.figure import Figure
 
@@ -18,9 +20,11 @@ from calckit.symbolic._coerce import as_expr, as_symbols
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b",
            "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")
 FUNCTION_COLOR = "#000000"
-OPTIMIZER_COLORS = {"sgd": PALETTE[0], "momentum": PALETTE[9], "adam": PALETTE[1],
-                    "rmsprop": PALETTE[2], "adagrad": PALETTE[3],
-                    "adamw": PALETTE[4], "lion": PALETTE[5], "newton": PALETTE[6]}
+OPTIMIZER_COLORS = MappingProxyType({
+    "sgd": PALETTE[0], "momentum": PALETTE[9], "adam": PALETTE[1],
+    "rmsprop": PALETTE[2], "adagrad": PALETTE[3], "adamw": PALETTE[4],
+    "lion": PALETTE[5], "newton": PALETTE[6],
+})
 
 
 def color(index: int) -> str:

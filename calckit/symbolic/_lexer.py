@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import keyword
 import re
+from types import MappingProxyType
 from typing import NamedTuple
 
 from calckit.errors import ParseError
@@ -31,8 +32,8 @@ _TOKEN = re.compile(
     r"|(?P<op>\*\*|[-+*/^(),])"
 )
 #: two- and one-character sequences outside the grammar, with the message
-#: that says why.
-FORBIDDEN = {
+#: that says why (read-only).
+FORBIDDEN = MappingProxyType({
     "//": "floor division '//' is not allowed; use '/'",
     "==": "comparison '==' is not allowed; parse takes one expression",
     "!=": "comparison '!=' is not allowed",
@@ -64,7 +65,7 @@ FORBIDDEN = {
     "`": "backquotes are not allowed",
     "$": "'$' is not allowed",
     "?": "'?' is not allowed",
-}
+})
 
 
 class Token(NamedTuple):
