@@ -46,6 +46,18 @@ def test_taylor_lines_errors_and_bounds():
     assert ax.get_title() and ax.get_legend() is not None
 
 
+def test_taylor_says_when_a_bound_is_missing_or_not_drawable():
+    # interval arithmetic cannot enclose DiracDelta: no bound, said in the legend
+    fig = plot.taylor(sp.Heaviside(x) * x**5 + x, x, at=0.5, orders=(1,),
+                      xlim=(-1, 1), num=51)
+    labels = [ln.get_label() for ln in fig.axes[1].lines]
+    assert "bound p1: none (NumericError)" in labels
+    assert not fig.axes[1].collections
+    # an exact polynomial has the bound 0, which a log scale cannot draw
+    fig = plot.taylor(x**2, x, at=0, orders=(2,), num=51)
+    assert "bound p2: 0" in [ln.get_label() for ln in fig.axes[1].lines]
+
+
 def test_derivatives_match_the_exact_derivatives():
     fig = plot.derivatives("x*sin(x)", orders=(0, 1, 2), xlim=(-3, 3), num=50)
     ax = fig.axes[0]

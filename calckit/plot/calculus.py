@@ -77,11 +77,16 @@ def taylor(expr, var=None, at=0.0, orders=(1, 2, 3, 5), *, xlim=None,
             try:
                 r = remainder_bound(expr, [x], a, int(n), (lo, hi), method=method,
                                     samples=201)
-            except CalckitError:
+            except CalckitError as exc:  # no bound: said in the legend
+                ax_err.plot([], [], color=c, ls="--", lw=1.2,
+                            label=f"bound p{n}: none ({type(exc).__name__})")
                 continue
             if math.isfinite(r.bound) and r.bound > 0:
                 ax_err.hlines(r.bound, lo, hi, colors=c, linestyles="--", lw=1.2,
                               label=f"bound p{n}: {r.bound:.2g}")
+            else:  # 0 (p is exact) or inf: not drawable on the log scale
+                ax_err.plot([], [], color=c, ls="--", lw=1.2,
+                            label=f"bound p{n}: {r.bound:.2g}")
     ax.plot([a], evaluate(expr, [x], np.array([a])), "o", color=FUNCTION_COLOR,
             label=f"{x} = {a:g}")
     ylim = robust_ylim(fx, pad=0.25)
