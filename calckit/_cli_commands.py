@@ -31,7 +31,7 @@ def _number(text: str, what: str) -> float:
     try:
         return float(text)
     except ValueError:
-        pass
+        pass  # not a plain float: a constant expression such as pi/2
     expr = calckit.parse(text)
     if expr.free_symbols:
         raise InvalidParameterError(f"{what} must be a number, got {text!r}")
@@ -287,8 +287,9 @@ def cmd_taylor(args):
         from calckit import plot
 
         if len(wrt) != 1:
-            raise InvalidParameterError("--plot draws Taylor polynomials of one "
-                                        "variable")
+            raise InvalidParameterError(
+                "--plot draws Taylor polynomials of one variable; "
+                f"{expr} has {len(wrt)}: {', '.join(map(str, wrt))} (pass --wrt)")
         orders = sorted({max(1, args.order // 2), args.order} - {0}) or [args.order]
         xlim = _pair(args.interval, "--interval") if args.interval else None
         parts.append(_save(plot.taylor(expr, wrt[0], at=float(at), orders=orders,

@@ -90,7 +90,10 @@ def _points(at, wrt_syms) -> np.ndarray:
             shapes = {m: np.shape(c) for m, c in zip(names, cols, strict=True)}
             raise ShapeError(f"the values in at do not broadcast: {shapes}") from None
         if cols[0].ndim > 1:
-            raise ShapeError("values in at must be scalars or 1-D arrays of points")
+            shapes = {m: np.shape(by_name[m]) for m in names}
+            raise ShapeError(
+                f"values in at must be scalars or 1-D arrays of points, got {shapes}"
+            )
         pts = np.stack([np.atleast_1d(c) for c in cols], axis=-1)
     else:
         pts = _numbers(at, "at")
@@ -105,7 +108,7 @@ def _points(at, wrt_syms) -> np.ndarray:
                 f"(k, {n}) of k points"
             )
     if pts.shape[0] == 0:
-        raise ShapeError("at holds no points")
+        raise ShapeError(f"at holds no points: {at!r:.80}; give at least one")
     if not np.all(np.isfinite(pts)):
         bad = np.argwhere(~np.isfinite(pts))[0]
         raise InvalidParameterError(
