@@ -366,10 +366,10 @@ def loss_table(names=None, orders=(0, 1, 2)) -> DerivativeTable:
     rows = {}
     for name in names:
         fn = losses.get(name)
-        try:
+        if any(kind.endswith("s") for kind in losses.argument_kinds(name)):
+            rows[name + " (2 classes)"] = fn((y, y2), (yhat, z2))  # sequences
+        else:
             rows[name] = fn(y, yhat)
-        except (TypeError, ValueError, AttributeError, IndexError):
-            rows[name + " (2 classes)"] = fn((y, y2), (yhat, z2))
     return derivative_table(rows, wrt=[yhat], orders=orders)
 
 

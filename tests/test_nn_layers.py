@@ -332,6 +332,14 @@ def test_every_library_activation_gradcheck(rng, name):
     np.testing.assert_allclose(act.forward(x), ref, rtol=1e-12, atol=1e-14)
 
 
+def test_unknown_activation_name_says_why():
+    from calckit.errors import ParseError, UnknownNameError
+
+    with pytest.raises(UnknownNameError, match="unknown function 'relu2'") as info:
+        nn.Activation("relu2(")
+    assert isinstance(info.value.__cause__, ParseError)
+
+
 def test_activation_keyword_arguments(rng):
     act = nn.Activation("leaky_relu", alpha=0.2)
     x = np.array([[-2.0, 3.0]])

@@ -26,7 +26,12 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-from calckit.errors import CalckitTypeError, InvalidParameterError, UnknownNameError
+from calckit.errors import (
+    CalckitError,
+    CalckitTypeError,
+    InvalidParameterError,
+    UnknownNameError,
+)
 from calckit.nn._base import Layer, as_float_array
 
 __all__ = ["Activation", "activation_expr", "ACTIVATION_VAR"]
@@ -46,7 +51,7 @@ def activation_expr(activation, **kwargs):
 
         try:
             expr = as_expr(activation, name="activation")
-        except Exception as exc:
+        except CalckitError as exc:
             raise UnknownNameError(
                 f"unknown activation {activation!r}: not one of "
                 f"{', '.join(activations.names())}, and not an expression in one "
