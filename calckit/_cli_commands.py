@@ -107,7 +107,7 @@ def _fmt(value) -> str:
     return f"{float(value):.10g}"
 
 
-def _emit_expr(expr, args, *, label: str | None = None) -> str:
+def _emit_expr(expr, args) -> str:
     if args.format == "latex":
         return sp.latex(expr)
     if args.format == "markdown":

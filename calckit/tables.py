@@ -216,7 +216,7 @@ def _number(v):
     return sp.sympify(v)
 
 
-def _point_label(point, wrt, *, latex: bool = False) -> str:
+def _point_label(point, wrt) -> str:
     if set(point) == set(wrt):
         parts = [_num_label(point[s]) for s in wrt]
     else:

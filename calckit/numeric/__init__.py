@@ -68,7 +68,7 @@ __all__ = [
 ]
 
 
-def _out(est: Estimate, full_output: bool, value, error):
+def _out(full_output: bool, value, error):
     return (value, error) if full_output else value
 
 
@@ -131,7 +131,7 @@ def derivative(
     """
     est = derivative_estimate(f, x, n, method, h, scale=scale, with_error=full_output)
     error = None if est.error is None else _scalar(est.error)
-    return _out(est, full_output, _scalar(est.value), error)
+    return _out(full_output, _scalar(est.value), error)
 
 
 def _vector_point(x):
@@ -189,7 +189,7 @@ def gradient(
     )
     check_scalar_output(est, f, "gradient")
     error = None if est.error is None else est.error[0]
-    return _out(est, full_output, est.value[0], error)
+    return _out(full_output, est.value[0], error)
 
 
 def jacobian(
@@ -219,7 +219,7 @@ def jacobian(
         with_error=full_output,
     )
     error = None if est.error is None else est.error[0]
-    return _out(est, full_output, est.value[0], error)
+    return _out(full_output, est.value[0], error)
 
 
 def hessian(
@@ -251,4 +251,4 @@ def hessian(
         with_error=full_output,
     )
     error = None if est.error is None else est.error[0]
-    return _out(est, full_output, est.value[0], error)
+    return _out(full_output, est.value[0], error)

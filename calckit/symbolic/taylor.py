@@ -104,12 +104,12 @@ def _coefficients(e: sp.Expr, syms: list, vals: list, order: int) -> dict:
     point = dict(zip(syms, vals, strict=True))
     coeffs = {}
     for alpha, d in _partials(e, syms, order):
-        value = _evaluate(d, point, alpha, syms)
+        value = _evaluate(d, point, alpha)
         coeffs[alpha] = value / sp.prod([sp.factorial(k) for k in alpha])
     return coeffs
 
 
-def _evaluate(d: sp.Expr, point: dict, alpha: tuple, syms: list) -> sp.Expr:
+def _evaluate(d: sp.Expr, point: dict, alpha: tuple) -> sp.Expr:
     value = d.xreplace(point)
     if value in _UNDEFINED or value.has(*_UNDEFINED) or value.has(sp.DiracDelta):
         at = ", ".join(f"{s}={v}" for s, v in point.items())
