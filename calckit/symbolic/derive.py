@@ -111,14 +111,11 @@ def _chain(e: sp.Function, d) -> sp.Expr:
     return sp.Add(*parts)
 
 
-def _check_order(n) -> int:
-    if isinstance(n, bool) or not isinstance(n, numbers.Integral):
+def _check_order(n, name: str = "the derivative order n") -> int:
+    """``n`` as an int, or :class:`DifferentiationError` naming it."""
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 0:
         raise DifferentiationError(
-            f"the derivative order n must be a non-negative integer, got {n!r}"
-        )
-    if n < 0:
-        raise DifferentiationError(
-            f"the derivative order n must be a non-negative integer, got {n}"
+            f"{name} must be a non-negative integer, got {n!r}"
         )
     return int(n)
 

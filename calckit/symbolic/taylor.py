@@ -25,19 +25,11 @@ import sympy as sp
 
 from calckit.errors import CalckitTypeError, DifferentiationError, ShapeError
 from calckit.symbolic._coerce import _short, as_expr, as_symbol, as_symbols
-from calckit.symbolic.derive import _diff
+from calckit.symbolic.derive import _check_order, _diff
 
 __all__ = ["taylor", "taylor_coefficients"]
 
 _UNDEFINED = (sp.S.ComplexInfinity, sp.S.NaN, sp.S.Infinity, sp.S.NegativeInfinity)
-
-
-def _order(order) -> int:
-    if isinstance(order, bool) or not isinstance(order, numbers.Integral) or order < 0:
-        raise DifferentiationError(
-            f"order must be a non-negative integer, got {order!r}"
-        )
-    return int(order)
 
 
 def _point(e: sp.Expr, wrt, at) -> tuple[list, list]:
@@ -163,7 +155,7 @@ def taylor_coefficients(expr, wrt=None, at=0, order: int = 3) -> dict:
     (1, 1, 1, 1/2)
     """
     e = as_expr(expr)
-    n_order = _order(order)
+    n_order = _check_order(order, "order")
     syms, vals = _point(e, wrt, at)
     found = _coefficients(e, syms, vals, n_order)
     return {a: found.get(a, sp.S.Zero) for a in _all_indices(len(syms), n_order)}
@@ -210,7 +202,7 @@ def taylor(expr, wrt=None, at=0, order: int = 3) -> sp.Expr:
     calckit.errors.DifferentiationError: the function is not defined at ... (x=0) ...
     """
     e = as_expr(expr)
-    n_order = _order(order)
+    n_order = _check_order(order, "order")
     syms, vals = _point(e, wrt, at)
     coeffs = _coefficients(e, syms, vals, n_order)
     shifts = [s - v if v != 0 else s for s, v in zip(syms, vals, strict=True)]
