@@ -50,7 +50,7 @@ from calckit.numeric._differences import directional_estimate
 from calckit.numeric._hessian import HESSIAN_METHODS, hessian_estimate
 from calckit.numeric._report import GradcheckReport, GradcheckRow
 from calckit.numeric._steps import METHODS, check_method
-from calckit.symbolic._coerce import as_expr, as_symbol, as_symbols
+from calckit.symbolic._coerce import _short, as_expr, as_symbol, as_symbols
 
 __all__ = ["GradcheckReport", "GradcheckRow", "gradcheck"]
 
@@ -116,11 +116,6 @@ def _points(at, wrt_syms) -> np.ndarray:
             f"{pts[tuple(bad)]}"
         )
     return pts
-
-
-def _short(obj, limit: int = 50) -> str:
-    text = str(obj)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _numbers(value, label) -> np.ndarray:
@@ -266,7 +261,7 @@ def gradcheck(
             extra = [np.repeat(v, reps) if v.ndim else v for v in param_values]
             return kernel(*rows.T, *extra)
 
-        fvec.__qualname__ = f"compiled({_short(e)})"
+        fvec.__qualname__ = f"compiled({_short(e, 50)})"
         return fvec
 
     fvec = batched(f)
