@@ -56,6 +56,7 @@ import sympy as sp
 from calckit._codegen_cost import BLOCK_COST as _BLOCK_COST
 from calckit._codegen_cost import cost as _cost
 from calckit._codegen_cost import into as _into
+from calckit._codegen_sigmoid import share_expit as _share_expit
 from calckit._printer import KernelPrinter
 
 __all__ = ["generate"]
@@ -122,10 +123,19 @@ def generate(entries, shape, args, *, cse: bool = True, labels=None) -> str:
         alloc = "numpy.empty(_shape, _dtype)"
     else:
         unique, index = _distinct(entries)
-        lines, values = _body(mod, unique, indent="    ")
+        # every entry negated and no zeros: one in-place negation of the
+        # whole (contiguous) output instead of one per (strided) entry
+        negate = len(unique) > 1 and all(e.could_extract_minus_sign() for e in unique)
+        negate = negate and sum(map(len, index.values())) == len(entries)
+        lines, values = _body(mod, [-e for e in unique] if negate else unique,
+                              indent="    ")
+        if negate:
+            values.append("-out")
         alloc = _alloc(index, shape, len(entries))
         tail = ""
-    if not mod.piecewise and _cost(lines, [value] if single else values) < _BLOCK_COST:
+    # (a strided write into the output counts as one more operation)
+    cost = _cost(lines, [value]) if single else _cost(lines, values) + len(values)
+    if not mod.piecewise and cost < _BLOCK_COST:
         if single:
             body += [*lines, f"    return _finish({value}, _shape, _dtype){tail}"]
         else:
@@ -216,12 +226,14 @@ def _fill(lines, values, unique, index, shape, alloc):
     and matrix outputs, entry by entry, each written in place if possible."""
     # temporaries first, then the output (NumPy reuses freed memory better)
     lines = [*lines, f"    out = {alloc}"]
-    for e, value in zip(unique, values, strict=True):
+    for e, value in zip(unique, values, strict=False):
         targets = [_index(pos, shape) for pos in index[e]]
         first = f"out[..., {targets[0]}]"
         lines.append(f"    {_into(value, first) or f'{first} = {value}'}")
         for t in targets[1:]:
             lines.append(f"    out[..., {t}] = {first}")
+    if len(values) > len(unique):  # all entries were negated: undo at once
+        lines.append("    numpy.negative(out, out=out)")
     lines.append("    return out")
     return lines
 
@@ -298,6 +310,7 @@ def _body(mod, exprs, indent):
     exprs = [_fold_numbers(sp.sympify(e)) for e in exprs]
     pre_lines: list[str] = []
     lowered = [_lower_piecewise(mod, e, pre_lines, indent) for e in exprs]
+    lowered = _share_expit(lowered)
     if mod.cse and lowered:
         syms = sp.numbered_symbols(mod.fresh(_CSE_PREFIX) + "_")
         repl, reduced = sp.cse(lowered, symbols=syms, order="none")

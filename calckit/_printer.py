@@ -179,9 +179,10 @@ class KernelPrinter(SciPyPrinter):
         args = expr.args
         if len(args) == 2 and args[0] == -1:
             odd = _ODD.get(type(args[1]))
-            if odd is not None and args[1].args[0].could_extract_minus_sign():
+            u = args[1].args[0] if odd is not None else None
+            if u is not None and (u.is_Add or (u.is_Mul and u.args[0].is_Number)):
                 # -sign(a - b) -> sign(b - a): one operation less
-                return f"{self._module_format(odd)}({self._print(-args[1].args[0])})"
+                return f"{self._module_format(odd)}({self._print(-u)})"
         steps = [a for a in args if hasattr(a, "_numpy_condition")]
         if len(steps) < 2:
             return super()._print_Mul(expr)
