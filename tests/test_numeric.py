@@ -312,3 +312,13 @@ def test_numeric_does_not_import_sympy():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_cached_stencil_plans_cannot_be_changed_by_a_caller():
+    from calckit.numeric._stencils import plan_1d
+
+    plan = plan_1d("central", 1)
+    before = plan.weights.copy()
+    with pytest.raises(ValueError, match="read-only"):
+        plan.weights[0, 1] = 123.0
+    np.testing.assert_array_equal(plan_1d("central", 1).weights, before)

@@ -19,7 +19,7 @@ import numpy as np
 
 from calckit.errors import CalckitTypeError, InvalidParameterError, ShapeError
 from calckit.numeric._evaluate import call_elementwise, call_vector, fname
-from calckit.numeric._stencils import RICHARDSON_LEVELS, plan_1d
+from calckit.numeric._stencils import RICHARDSON_LEVELS, plan_1d, read_only
 from calckit.numeric._steps import check_method, step_sizes
 
 __all__ = ["Estimate", "as_point", "derivative_estimate", "directional_estimate"]
@@ -191,7 +191,7 @@ def _vector_plan(method, n, with_error, levels=None):
     nonzero = offsets != 0
     centre = not bool(np.all(nonzero))
     weights = np.concatenate([weights[:, ~nonzero], weights[:, nonzero]], axis=1)
-    return offsets[nonzero].astype(float), weights, factor, centre
+    return read_only(offsets[nonzero].astype(float)), read_only(weights), factor, centre
 
 
 def check_scalar_output(est: Estimate, f, what: str) -> None:

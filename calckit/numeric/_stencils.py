@@ -29,6 +29,7 @@ __all__ = [
     "RICHARDSON_LEVELS",
     "fd_weights",
     "plan_1d",
+    "read_only",
     "richardson_weights",
 ]
 
@@ -133,4 +134,10 @@ def plan_1d(method: str, n: int, levels: int | None = None) -> Plan:
     weights = np.stack([_on(union, main, n), _on(union, alt, n)])
     keep = np.any(weights != 0.0, axis=0)
     offsets = np.array(union)[keep]
-    return Plan(offsets, weights[:, keep], factor)
+    return Plan(read_only(offsets), read_only(weights[:, keep]), factor)
+
+
+def read_only(a: np.ndarray) -> np.ndarray:
+    """``a``, no longer writeable: cached plans are shared by every caller."""
+    a.setflags(write=False)
+    return a
