@@ -68,8 +68,16 @@ __all__ = [
 ]
 
 
-def _out(full_output: bool, value, error):
-    return (value, error) if full_output else value
+def _result(est: Estimate, full_output: bool, pick):
+    """``pick(value)``, with ``pick(error)`` beside it when ``full_output``."""
+    value = pick(est.value)
+    if not full_output:
+        return value
+    return value, None if est.error is None else pick(est.error)
+
+
+def _first(arr):
+    return arr[0]
 
 
 def _scalar(arr):
@@ -130,8 +138,7 @@ def derivative(
     0.5
     """
     est = derivative_estimate(f, x, n, method, h, scale=scale, with_error=full_output)
-    error = None if est.error is None else _scalar(est.error)
-    return _out(full_output, _scalar(est.value), error)
+    return _result(est, full_output, _scalar)
 
 
 def _vector_point(x):
@@ -188,8 +195,7 @@ def gradient(
         with_error=full_output,
     )
     check_scalar_output(est, f, "gradient")
-    error = None if est.error is None else est.error[0]
-    return _out(full_output, est.value[0], error)
+    return _result(est, full_output, _first)
 
 
 def jacobian(
@@ -218,8 +224,7 @@ def jacobian(
         f, point[None], method, h, scale=scale, vectorized=vectorized,
         with_error=full_output,
     )
-    error = None if est.error is None else est.error[0]
-    return _out(full_output, est.value[0], error)
+    return _result(est, full_output, _first)
 
 
 def hessian(
@@ -250,5 +255,4 @@ def hessian(
         f, point[None], method, h, scale=scale, vectorized=vectorized,
         with_error=full_output,
     )
-    error = None if est.error is None else est.error[0]
-    return _out(full_output, est.value[0], error)
+    return _result(est, full_output, _first)
