@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import importlib
 
-from calckit.errors import (
+from calckit.errors import (  # noqa: F401 - re-exported, listed in __all__
     CalckitError,
     CalckitTypeError,
     DifferentiationError,
