@@ -70,6 +70,8 @@ def cost(lines, values) -> int:
 
 
 def _free(node) -> bool:
+    if isinstance(node, ast.UnaryOp):  # a literal such as -1
+        return isinstance(node.operand, ast.Constant)
     return (
         isinstance(node, ast.Call)
         and isinstance(node.func, ast.Name)

@@ -368,3 +368,110 @@ def test_sums_share_common_factors_and_coefficients():
     assert np.allclose(k(2.0, 3.0, np.array([1.0, -1.0]), 0.5), [7.5, 3.5])
     k2 = ck.compile(2 * x - 2 * y, [x, y])
     assert "2*(x - y)" in k2.source
+
+
+# -- generated code: whole-array bodies, in-place outputs, cheap steps ------------
+def _mp_sigmoid(v):
+    return 1 / (1 + mpmath.exp(-mpmath.mpf(v)))
+
+
+def test_short_bodies_run_on_whole_arrays_long_ones_in_blocks():
+    from calckit import _codegen_runtime
+
+    short = ck.compile(2 * (x - y), [x, y])
+    assert "_core" not in short.source and "_rows" not in short.source
+    long = ck.compile(sp.exp(x) * sp.sin(y) + x * y**3 - sp.cos(x * y), [x, y])
+    assert "_block_rows" in long.source
+    n = 3 * _codegen_runtime.BLOCK + 7  # several blocks and a ragged last one
+    rng = np.random.default_rng(1)
+    a, c = rng.normal(size=n), rng.normal(size=n)
+    assert np.allclose(short(a, c), 2 * (a - c), rtol=0, atol=0)
+    want = np.exp(a) * np.sin(c) + a * c**3 - np.cos(a * c)
+    assert np.allclose(long(a, c), want, rtol=1e-14, atol=1e-14)
+    assert long(a[:5], c[:5]).shape == (5,)
+
+
+@pytest.mark.parametrize("n", [5, 100_000])
+def test_outputs_written_in_place_match_the_expressions(n):
+    rng = np.random.default_rng(2)
+    a, c = rng.uniform(0.5, 2, n), rng.uniform(0.5, 2, n)
+    # all entries negated (one in-place negation), a zero, a repeated entry,
+    # an entry depending on a broadcast scalar only
+    cases = {
+        "negated": ([-x / y, -y / x, -x * y], lambda: [-a / c, -c / a, -a * c]),
+        "mixed": ([x / y, 0, x / y, sp.exp(w)], lambda: [a / c, 0 * a, a / c,
+                                                          np.exp(0.5) + 0 * a]),
+    }
+    for exprs, want in cases.values():
+        k = ck.compile(exprs, [x, y, w])
+        assert "out=" in k.source
+        got = k(a, c, 0.5)
+        assert got.shape == (n, len(exprs)) and got.flags.c_contiguous
+        assert np.allclose(got, np.stack(want(), axis=-1), rtol=1e-15, atol=0)
+    k = ck.compile([-x, -y], [x, y])
+    out = k(0.0, 1.0)
+    assert out.tolist() == [0.0, -1.0] and np.signbit(out[0])  # -0.0, as -x gives
+
+
+@pytest.mark.parametrize("n", [3, 100_000])
+def test_single_variable_gradient_is_a_fresh_view_never_an_input(n):
+    xs = np.linspace(-2.0, 2.0, n)
+    k = ck.compile_grad(x**2 / 2, [x])  # the gradient is x itself
+    g = k(xs)
+    assert g.shape == (n, 1) and np.array_equal(g[:, 0], xs)
+    assert not np.shares_memory(g, xs)
+    g[0, 0] = 99.0  # the caller owns the result
+    assert xs[0] == -2.0
+    k2 = ck.compile_grad(sp.exp(x) * sp.sin(x) + x**3, [x])
+    assert np.allclose(k2(xs)[:, 0], np.exp(xs) * (np.sin(xs) + np.cos(xs)) + 3 * xs**2)
+    assert ck.compile_hessian(x**3, [x])(xs).shape == (n, 1, 1)
+
+
+def test_steps_print_as_comparisons():
+    relu_d = ck.compile(sp.Heaviside(x, 0), [x])
+    box = ck.compile(sp.Piecewise((0, x < -1), (1, x < 1), (0, True)), [x])
+    half = ck.compile(sp.Heaviside(x), [x])
+    hard_tanh_d = ck.compile(ck.derivative(ck.activations.get("hard_tanh")(x), x), [x])
+    for k in (relu_d, box, half, hard_tanh_d):
+        assert "heaviside" not in k.source and "where" not in k.source
+    xs = np.array([-2.0, -1.0, -0.5, -0.0, 0.0, 0.5, 1.0, 2.0])
+    assert relu_d(xs).tolist() == [0, 0, 0, 0, 0, 1, 1, 1]
+    assert half(xs).tolist() == [0, 0, 0, 0.5, 0.5, 1, 1, 1]
+    assert ck.compile(sp.Heaviside(x - 1, 1), [x])(xs).tolist() == [0] * 6 + [1, 1]
+    assert box(xs).tolist() == [0, 1, 1, 1, 1, 1, 0, 0]
+    # compared with the bounds, never through a rounded x + 1
+    assert "numpy.less(x, -1)" in box.source and "numpy.less(x, 1)" in box.source
+    tiny = np.array([-1 + 2.0**-52, -1.0, -1 - 2.0**-52])
+    assert box(tiny).tolist() == [1, 1, 0]
+    # a product of steps is one conjunction, cast once
+    assert " & " in hard_tanh_d.source and hard_tanh_d.source.count("astype") == 1
+    assert hard_tanh_d(xs).tolist() == [0, 0, 1, 1, 1, 1, 0, 0]
+
+
+def test_clip_and_odd_functions_print_one_operation():
+    huber_d = ck.compile(sp.Min(1, sp.Max(-1, x - y)), [x, y])
+    assert "numpy.clip(x - y, -1, 1)" in huber_d.source
+    xs = np.array([-3.0, -0.25, 0.0, 0.5, 3.0, np.nan])
+    assert np.array_equal(huber_d(xs, 0.0), np.clip(xs, -1, 1), equal_nan=True)
+    mae_d = ck.compile(-sp.sign(y - x), [x, y])
+    assert "numpy.sign(x - y)" in mae_d.source
+    assert mae_d(xs[:5], 0.5).tolist() == [-1, -1, -1, 0, 1]
+
+
+def test_sigmoid_and_its_derivative_share_one_expit_accurately():
+    from calckit.symbolic.functions import dsigmoid, sigmoid
+
+    e = [sigmoid(x), sigmoid(-x), dsigmoid(x), x * dsigmoid(x) + sigmoid(x)]
+    k = ck.compile(e, [x])
+    assert k.source.count("expit") == 1
+    xs = np.array([-1000.0, -745.0, -40.0, -1.2785, -1e-9, -0.0, 0.0, 1e-300,
+                   0.3, 37.0, 40.0, 709.0, 1000.0])
+    got = _no_warnings(k, xs)
+    for i, v in enumerate(xs):
+        with mpmath.workdps(50):
+            s, sm = _mp_sigmoid(v), _mp_sigmoid(-v)
+            want = [s, sm, s * sm, v * s * sm + s]
+        assert np.allclose(got[i], [float(t) for t in want], rtol=1e-11, atol=1e-14)
+    assert np.isnan(k(np.nan)).all()
+    k3 = ck.compile(e[:3], [x])
+    assert k3(np.inf).tolist() == [1, 0, 0] and k3(-np.inf).tolist() == [0, 1, 0]
