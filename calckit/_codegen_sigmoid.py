@@ -15,10 +15,11 @@ cancel):
 - ``sigmoid(-u) = t + [u < 0]*(1 - 2t)``.
 
 The selection is arithmetic, not ``numpy.where``, which is several times
-slower on unpredictable signs.
+slower on unpredictable signs. ``dsigmoid(2*softplus(u))`` (mish) is
+written in ``sigmoid(-u)`` first, so it shares that ``expit`` too.
 
 >>> import sympy as sp
->>> from calckit.symbolic.functions import dsigmoid, sigmoid
+>>> from calckit.symbolic.functions import dsigmoid, sigmoid, softplus
 >>> x = sp.Symbol("x", real=True)
 >>> (e,) = share_expit([x*dsigmoid(x) + sigmoid(x)])
 >>> e.atoms(expit_negabs)
@@ -34,7 +35,7 @@ import mpmath
 import sympy as sp
 
 from calckit.symbolic._step import step
-from calckit.symbolic.functions import dsigmoid, sigmoid
+from calckit.symbolic.functions import dsigmoid, sigmoid, softplus
 
 __all__ = ["expit_negabs", "share_expit"]
 
@@ -63,7 +64,8 @@ class expit_negabs(sp.Function):  # noqa: N801
 
 def share_expit(exprs):
     """``exprs`` with every logistic argument evaluated by one ``expit``
-    (see the module docstring); unchanged where only one is needed."""
+    (see the module docstring); a lone ``sigmoid`` stays ``expit(u)``."""
+    exprs = [_mish_form(e) for e in exprs]
     groups: dict = {}
     for e in exprs:
         for node in e.atoms(sigmoid, dsigmoid):
@@ -73,6 +75,10 @@ def share_expit(exprs):
     repl = {}
     for key, members in groups.items():
         if len(members) < 2:
+            for node, _ in members:  # t*(1 - t) in the open: CSE and out= see it
+                if isinstance(node, dsigmoid):
+                    t = expit_negabs(key)
+                    repl[node] = t * (1 - t)
             continue
         t = expit_negabs(key)
         d = 1 - 2 * t
@@ -86,3 +92,16 @@ def share_expit(exprs):
     if not repl:
         return list(exprs)
     return [e.xreplace(repl) for e in exprs]
+
+
+def _mish_form(expr):
+    """``dsigmoid(2*softplus(u))`` (``sech(softplus(u))**2/4``, in mish's
+    derivatives) as ``q**2/(1 + q**2)**2`` with ``q = sigmoid(-u) =
+    exp(-softplus(u))``: ``q`` shares the ``expit`` of ``sigmoid(u)``."""
+    repl = {}
+    for node in expr.atoms(dsigmoid):
+        coeff, rest = node.args[0].as_coeff_Mul()
+        if coeff == 2 and isinstance(rest, softplus):
+            q2 = sigmoid(-rest.args[0]) ** 2
+            repl[node] = q2 / (1 + q2) ** 2
+    return expr.xreplace(repl) if repl else expr
