@@ -9,10 +9,13 @@ params`` that broadcasts them NumPy-style and returns a float array of shape
 The generated source (``kernel.source``) is plain NumPy: common
 subexpressions are computed once across all outputs, integer powers are
 products, each ``Piecewise`` branch is evaluated only where its condition
-holds, constants and structural zeros fill full float arrays. Large inputs
-are evaluated block by block along the leading axis so that temporaries stay
-in cache; many entries sharing one form (the Hessian of a long sum such as
-N-dimensional Rosenbrock) are evaluated once per form on gathered arguments.
+holds, constants and structural zeros fill full float arrays, each output
+entry is written in place by its last ufunc. Large inputs of kernels with
+more than a few operations are evaluated block by block along the leading
+axis so that temporaries stay in cache (short kernels such as ``relu'`` run
+on whole arrays, exactly as a hand-written ``(x > 0).astype(float)``); many
+entries sharing one form (the Hessian of a long sum such as N-dimensional
+Rosenbrock) are evaluated once per form on gathered arguments.
 See :mod:`calckit._codegen` for the details.
 
 Kernels are cached: compiling the same expressions with the same ``wrt``,
