@@ -41,9 +41,7 @@ import builtins
 import hashlib
 import keyword
 import linecache
-import threading
-from collections import OrderedDict
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy
 import scipy
@@ -52,6 +50,7 @@ import sympy as sp
 
 from calckit._codegen import generate
 from calckit._codegen_runtime import _F64, RUNTIME
+from calckit._kernel_cache import _LRU, CacheInfo
 from calckit._printer import UnsupportedError
 from calckit.errors import CalckitTypeError, InvalidParameterError
 from calckit.symbolic._coerce import as_expr, as_symbols, free_symbols
@@ -73,53 +72,6 @@ _RESERVED = {"out", "numpy", "scipy", "functools", "math", "mpmath"}
 
 
 # -- cache ------------------------------------------------------------------------
-class CacheInfo(NamedTuple):
-    """Statistics of the kernel cache, as :func:`cache_info` returns them."""
-
-    hits: int
-    misses: int
-    maxsize: int
-    currsize: int
-
-
-class _LRU:
-    """A small thread-safe LRU mapping with hit/miss counters."""
-
-    def __init__(self, maxsize: int):
-        self.maxsize = maxsize
-        self._data: OrderedDict = OrderedDict()
-        self._lock = threading.Lock()
-        self.hits = 0
-        self.misses = 0
-
-    def get(self, key):
-        with self._lock:
-            try:
-                value = self._data[key]
-            except KeyError:
-                self.misses += 1
-                return None
-            self._data.move_to_end(key)
-            self.hits += 1
-            return value
-
-    def put(self, key, value):
-        with self._lock:
-            self._data[key] = value
-            self._data.move_to_end(key)
-            while len(self._data) > self.maxsize:
-                self._data.popitem(last=False)
-
-    def clear(self):
-        with self._lock:
-            self._data.clear()
-            self.hits = self.misses = 0
-
-    def info(self) -> CacheInfo:
-        with self._lock:
-            return CacheInfo(self.hits, self.misses, self.maxsize, len(self._data))
-
-
 _CACHE = _LRU(CACHE_SIZE)
 
 
