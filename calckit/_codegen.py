@@ -132,17 +132,17 @@ def generate(entries, shape, args, *, cse: bool = True, labels=None) -> str:
         negate = negate and sum(map(len, index.values())) == len(entries)
         lines, values = _body(mod, [-e for e in unique] if negate else unique,
                               indent="    ")
-        if negate:
-            values.append("-out")
         alloc = _alloc(index, shape, len(entries))
         tail = ""
-    # (a strided write into the output counts as one more operation)
-    cost = _cost(lines, [value]) if single else _cost(lines, values) + len(values)
+    if single:
+        cost = _cost(lines, [value])
+    else:  # a strided write into the output counts as one more operation
+        cost = _cost(lines, values) + len(values) + negate
     if not mod.piecewise and cost < _BLOCK_COST:
         if single:
             body += [*lines, f"    return _finish({value}, _shape, _dtype){tail}"]
         else:
-            body += _fill(lines, values, unique, index, shape, alloc)
+            body += _fill(lines, values, unique, index, shape, alloc, negate)
         return _module(mod, names, body)
     if single:
         into = _into(value, "_out")
@@ -153,7 +153,7 @@ def generate(entries, shape, args, *, cse: bool = True, labels=None) -> str:
             core = [*lines, f"    return _finish({value}, _shape, _dtype, _out)"]
     else:
         core = _fill(lines, values, unique, index, shape,
-                     f"{alloc} if _out is None else _out")
+                     f"{alloc} if _out is None else _out", negate)
     mod.helpers.append(f"def _core({', '.join([*names, '_shape', '_out'])}):")
     mod.helpers += core
     mod.helpers.append("")
@@ -224,18 +224,19 @@ def _alloc(index, shape, size):
     return f"numpy.{alloc}(_shape + {shape_text}, _dtype)"
 
 
-def _fill(lines, values, unique, index, shape, alloc):
+def _fill(lines, values, unique, index, shape, alloc, negate):
     """Lines computing ``out`` (allocated by the text ``alloc``) for vector
-    and matrix outputs, entry by entry, each written in place if possible."""
+    and matrix outputs, entry by entry, each written in place if possible;
+    ``negate``: the values are the negated entries, negate ``out`` at the end."""
     # temporaries first, then the output (NumPy reuses freed memory better)
     lines = [*lines, f"    out = {alloc}"]
-    for e, value in zip(unique, values, strict=False):
+    for e, value in zip(unique, values, strict=True):
         targets = [_index(pos, shape) for pos in index[e]]
         first = f"out[..., {targets[0]}]"
         lines.append(f"    {_into(value, first) or f'{first} = {value}'}")
         for t in targets[1:]:
             lines.append(f"    out[..., {t}] = {first}")
-    if len(values) > len(unique):  # all entries were negated: undo at once
+    if negate:
         lines.append("    numpy.negative(out, out=out)")
     lines.append("    return out")
     return lines
