@@ -16,7 +16,8 @@ prints in the ways that matter for speed and safety:
   ``step(u, 0)``) becomes ``numpy.greater(u, 0).astype(float)``,
   ``Heaviside(u)`` (value 1/2 at 0) ``0.5*numpy.sign(u) + 0.5`` -- several
   times cheaper than ``numpy.heaviside``; a product of steps is one
-  ``&`` of comparisons, cast once;
+  ``&`` of comparisons, cast once (a comparison with ``nan`` is false, so
+  such a step is 0 at ``nan``, where ``numpy.heaviside`` gives ``nan``);
 - ``-f(a - b)`` for an odd ``f`` (``sign``, ``tanh``, ...) becomes
   ``f(b - a)`` (one negation less);
 - constants such as ``pi`` and rationals become float literals.
