@@ -220,7 +220,8 @@ def test_hessian_symmetric_and_batched():
     f = Counter(row.f, dim=4)
     hess = numeric.hessian(f, row.points, method="richardson", vectorized=True)
     np.testing.assert_array_equal(hess, hess.T)
-    assert f.calls == 1 and f.points == 8 * 4**2 + 1
+    # 12 points per unique entry (two per scale, six scales) plus the centre
+    assert f.calls == 1 and f.points == 12 * 10 + 1
     f = Counter(row.f, dim=4)
     hess = numeric.hessian(f, row.points, method="complex", vectorized=True)
     np.testing.assert_array_equal(hess, hess.T)

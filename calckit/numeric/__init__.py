@@ -235,10 +235,13 @@ def hessian(
     """Hessian of a scalar function ``f: R^n -> R`` at ``x``; shape ``(n, n)``.
 
     Methods ``central`` (second-order differences, relative error ~1e-8),
-    ``richardson`` (four levels of Richardson extrapolation, ~1e-11) and
-    ``complex`` (complex step along one axis, Richardson along the other,
-    ~1e-13; ``f`` must accept complex input). All ``2 n**2 + 1`` (central),
-    ``8 n**2 + 1`` (richardson) or ``6 n (n + 1)`` (complex) points go to
+    ``richardson`` (second differences along axes and diagonals at six
+    scales, Richardson-extrapolated over the run of scales with the smallest
+    error estimate, chosen per entry; ~1e-11 per entry, ~1e-13 relative to
+    the largest entry) and ``complex`` (complex step along one axis,
+    Richardson along the other, ~1e-13; ``f`` must accept complex input).
+    All ``2 n**2 + 1`` (central), ``6 n (n + 1) + 1`` (richardson: 12 per
+    unique entry plus the centre) or ``6 n (n + 1)`` (complex) points go to
     ``f`` in one batch; ``vectorized`` as in :func:`gradient`.
 
     Examples

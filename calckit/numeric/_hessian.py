@@ -1,15 +1,27 @@
-"""Numeric Hessians: central second differences with Richardson extrapolation.
+"""Numeric Hessians: second differences with Richardson extrapolation.
 
-At scale ``t`` the diagonal uses ``(f(x + t h_i e_i) - 2 f(x) + f(x - t h_i e_i))
-/ (t h_i)**2`` and the off-diagonal entries the four-point formula
-``(f(++) - f(+-) - f(-+) + f(--)) / (4 t**2 h_i h_j)``. Both expand in even
-powers of ``t``, so Richardson weights over ``t = 1..K`` cancel the first
-``K - 1`` error terms. ``central`` is ``K = 1`` (compared with ``K = 2`` for
-its error estimate); ``richardson`` uses ``K = HESSIAN_LEVELS`` (compared
-with ``K - 1``). All points go to ``f`` in one batch.
+``central``: at scale ``t`` the diagonal uses ``(f(x + t h_i e_i) - 2 f(x) +
+f(x - t h_i e_i)) / (t h_i)**2`` and the off-diagonal entries the four-point
+formula ``(f(++) - f(+-) - f(-+) + f(--)) / (4 t**2 h_i h_j)``, at ``t = 1``
+(compared with the Richardson combination of ``t = 1, 2`` for the error
+estimate).
+
+``richardson``: second differences along the axes and the diagonals
+``h_i e_i + h_j e_j`` at the scales :data:`HESSIAN_SCALES` (the axis points
+are shared, so a unique entry costs 2 points per scale); every run of at
+least three consecutive scales is Richardson-extrapolated and each entry
+takes the run with the smallest error estimate (numdifftools-style), so
+entries dominated by rounding use coarse scales and entries dominated by
+truncation fine ones.
+
+``complex``: complex step along one axis, Richardson along the other.
+All points of one call go to ``f`` in one batch.
 """
 
 from __future__ import annotations
+
+from functools import lru_cache
+from typing import NamedTuple
 
 import numpy as np
 
@@ -17,10 +29,12 @@ from calckit.errors import ShapeError
 from calckit.numeric._differences import _EPS, _ROUNDING, Estimate
 from calckit.numeric._evaluate import call_vector, fname
 from calckit.numeric._stencils import (
-    HESSIAN_LEVELS,
+    HESSIAN_SCALES,
     RICHARDSON_LEVELS,
     plan_1d,
+    read_only,
     richardson_weights,
+    richardson_weights_at,
 )
 from calckit.numeric._steps import check_method, step_sizes
 
@@ -31,19 +45,11 @@ _SIGNS = np.array([[1.0, 1.0], [1.0, -1.0], [-1.0, 1.0], [-1.0, -1.0]])
 _MIXED = np.array([1.0, -1.0, -1.0, 1.0])
 
 
-def _levels(method: str, with_error: bool):
-    """Scales t, main Richardson weights and comparison weights over t."""
-    if method == "central":
-        main = np.array([1.0])
-        alt = np.array(richardson_weights(2))
-        count = 2 if with_error else 1
-    else:
-        top = HESSIAN_LEVELS
-        main = np.array(richardson_weights(top))
-        alt = np.append(richardson_weights(top - 1), 0.0)
-        count = top
-    main = np.pad(main, (0, count - main.size))[:count]
-    alt = np.pad(alt, (0, max(0, count - alt.size)))[:count]
+def _central_levels(with_error: bool):
+    """Scales t, and the weights over t of the estimate and of its comparison."""
+    count = 2 if with_error else 1
+    main = np.pad([1.0], (0, count - 1))
+    alt = np.array(richardson_weights(2))[:count]
     return np.arange(1.0, count + 1.0), np.stack([main, alt])
 
 
@@ -58,10 +64,11 @@ def hessian_estimate(
     check_method(method, allowed=HESSIAN_METHODS)
     if method == "complex":
         return _complex_hessian(f, x, h, scale, vectorized, with_error)
+    if method == "richardson":
+        return _richardson_hessian(f, x, h, scale, vectorized)
     batch, dim = x.shape
-    order = 2 if method == "central" else 2 * HESSIAN_LEVELS
-    steps = step_sizes(x, method=method, n=2, h=h, scale=scale, order=order)
-    scales, weights = _levels(method, with_error)
+    steps = step_sizes(x, method=method, n=2, h=h, scale=scale, order=2)
+    scales, weights = _central_levels(with_error)
     nt = scales.size
     rows, cols = np.triu_indices(dim, 1)
     axes = steps[:, :, None] * np.eye(dim)  # (B, d, d): row i is h_i e_i
@@ -80,13 +87,9 @@ def hessian_estimate(
         ],
         axis=1,
     )
-    values, nfev = call_vector(f, points.reshape(-1, dim), vectorized=vectorized)
-    if values.ndim != 1:
-        raise ShapeError(
-            f"hessian needs a scalar function R^n -> R, but {fname(f)} returns "
-            f"shape {values.shape[1:]} per point"
-        )
-    values = values.reshape(batch, -1)
+    values = _scalar_values(f, points, vectorized)
+    nfev = values.nfev
+    values = values.values
     f0 = values[:, :1]
     split = 1 + nt * dim * 2
     fd = values[:, 1:split].reshape(batch, nt, dim, 2)
@@ -111,6 +114,126 @@ def hessian_estimate(
         )
         error = _assemble(rd, rm, rows, cols)
     return Estimate(value, error, steps, nfev)
+
+
+class _Values(NamedTuple):
+    values: np.ndarray  # (B, points per base point)
+    nfev: int
+
+
+def _scalar_values(f, points, vectorized) -> _Values:
+    """``f`` at ``points`` (B, S, d) as (B, S) real values, in one batch."""
+    batch, _, dim = points.shape
+    values, nfev = call_vector(f, points.reshape(-1, dim), vectorized=vectorized)
+    if values.ndim != 1:
+        raise ShapeError(
+            f"hessian needs a scalar function R^n -> R, but {fname(f)} returns "
+            f"shape {values.shape[1:]} per point"
+        )
+    return _Values(values.reshape(batch, -1), nfev)
+
+
+def _runs(scales: tuple[int, ...], shortest: int = 3) -> tuple[tuple[int, ...], ...]:
+    """Every run of at least ``shortest`` consecutive entries of ``scales``."""
+    size = len(scales)
+    return tuple(
+        scales[start:start + length]
+        for length in range(shortest, size + 1)
+        for start in range(size - length + 1)
+    )
+
+
+_SCALES = HESSIAN_SCALES
+_WINDOWS = _runs(HESSIAN_SCALES)
+# base step eps**(1/10) |x| (order-8 balance): the widest window reaches 8x it,
+# the finest keeps truncation small for functions varying on the scale of |x|
+_ORDER = 8
+
+
+@lru_cache(maxsize=8)
+def _window_weights(scales, windows) -> tuple[np.ndarray, np.ndarray]:
+    """Richardson weights over ``scales`` of each window (rows) and of the
+    same window without its largest scale (the comparison, one order lower)."""
+    main = np.zeros((len(windows), len(scales)))
+    alt = np.zeros((len(windows), len(scales)))
+    for row, window in enumerate(windows):
+        idx = np.array([scales.index(t) for t in window])
+        main[row, idx] = richardson_weights_at(window)
+        alt[row, idx[:-1]] = richardson_weights_at(window[:-1])
+    return read_only(main), read_only(alt)
+
+
+def _richardson_hessian(f, x, h, scale, vectorized) -> Estimate:
+    """Richardson Hessian: per entry, the candidate with the smallest error."""
+    est, error, steps, nfev = _richardson_candidates(f, x, h, scale, vectorized)
+    dim = x.shape[1]
+    rows, cols = np.triu_indices(dim, 1)
+    best = error.argmin(axis=1)[:, None]
+    value = np.take_along_axis(est, best, axis=1)[:, 0]
+    error = np.take_along_axis(error, best, axis=1)[:, 0]
+    return Estimate(
+        _assemble(value[:, :dim], value[:, dim:], rows, cols),
+        _assemble(error[:, :dim], error[:, dim:], rows, cols),
+        steps,
+        nfev,
+    )
+
+
+def _richardson_candidates(f, x, h, scale, vectorized):
+    """Second differences along axes and diagonals, extrapolated per entry.
+
+    At each scale ``t`` of :data:`HESSIAN_SCALES` the diagonal entry is
+    ``(f(x + t h_i e_i) - 2 f(x) + f(x - t h_i e_i)) / (t h_i)**2`` and the
+    off-diagonal one ``(S_ij - S_i - S_j) / (2 t**2 h_i h_j)`` with
+    ``S_ij = f(x + t u) + f(x - t u) - 2 f(x)`` along ``u = h_i e_i + h_j e_j``
+    and ``S_i`` the same along ``h_i e_i``: the pure terms of the Taylor series
+    cancel exactly, and the axis points are shared by all entries, so each
+    unique entry costs ``2K`` points for ``K`` scales (plus the centre). Every
+    run of at least three consecutive scales is Richardson-extrapolated;
+    returns the candidates ``(B, W, E)``, their error estimates (distance to
+    the same run without its largest scale, plus a rounding bound), the
+    steps and the number of evaluations. ``E`` lists the ``d`` diagonal
+    entries, then the upper triangle.
+    """
+    batch, dim = x.shape
+    levels = len(_SCALES)
+    steps = step_sizes(x, method="richardson", n=2, h=h, scale=scale,
+                       order=_ORDER)
+    rows, cols = np.triu_indices(dim, 1)
+    axes = steps[:, :, None] * np.eye(dim)  # (B, d, d): row i is h_i e_i
+    dirs = np.concatenate([axes, axes[:, rows] + axes[:, cols]], axis=1)  # (B, D, d)
+    scales = np.array(_SCALES, dtype=float)
+    disp = (scales[:, None, None, None] * np.array([1.0, -1.0])[:, None, None]
+            )[None] * dirs[:, None, None, :, :]  # (B, K, 2, D, d)
+    points = np.concatenate(
+        [x[:, None, :], (x[:, None, None, None, :] + disp).reshape(batch, -1, dim)],
+        axis=1,
+    )
+    out = _scalar_values(f, points, vectorized)
+    f0 = out.values[:, :1, None]  # (B, 1, 1)
+    pairs = out.values[:, 1:].reshape(batch, levels, 2, -1)
+    # f(x +- t u) - f(x) is exact for nearby values: difference before summing
+    second = (pairs - f0[..., None]).sum(axis=2)  # (B, K, D)
+    size = (np.abs(pairs).sum(axis=2) + 2.0 * np.abs(f0))  # rounding scale
+    t2 = scales[None, :, None] ** 2
+    hd = t2 * steps[:, None, :] ** 2
+    hm = 2.0 * t2 * steps[:, None, rows] * steps[:, None, cols]
+    axis, diag = second[..., :dim], second[..., dim:]
+    base = np.concatenate(
+        [axis / hd, (diag - axis[..., rows] - axis[..., cols]) / hm], axis=2
+    )  # (B, K, E): E = d diagonal entries, then the upper triangle
+    mag_axis = size[..., :dim] - 2.0 * np.abs(f0)
+    mag = np.concatenate(
+        [size[..., :dim] / hd,
+         (size[..., dim:] + mag_axis[..., rows] + mag_axis[..., cols]) / hm],
+        axis=2,
+    )
+    main, alt = _window_weights(_SCALES, _WINDOWS)
+    est = np.einsum("wk,bke->bwe", main, base)
+    error = np.abs(est - np.einsum("wk,bke->bwe", alt, base)) + (
+        _ROUNDING * _EPS * np.einsum("wk,bke->bwe", np.abs(main), mag)
+    )
+    return est, error, steps, out.nfev
 
 
 def _complex_hessian(f, x, h, scale, vectorized, with_error) -> Estimate:

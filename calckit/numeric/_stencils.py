@@ -25,21 +25,28 @@ import numpy as np
 
 __all__ = [
     "HESSIAN_LEVELS",
+    "HESSIAN_SCALES",
     "Plan",
     "RICHARDSON_LEVELS",
     "fd_weights",
     "plan_1d",
     "read_only",
     "richardson_weights",
+    "richardson_weights_at",
 ]
 
 #: Number of Richardson levels (central differences at steps h, 2h, ..., K*h).
 #: For a first derivative this is the 12-point, 12th-order central stencil: the
 #: accuracy panel reaches 1e-12 relative error with it (1e-11 with K = 4).
 RICHARDSON_LEVELS = 6
-#: Richardson levels for Hessians (8 n**2 + 1 points; K = 6 would need 12 n**2 + 1
-#: for a threefold gain in accuracy).
-HESSIAN_LEVELS = 4
+#: Scales t of the Richardson Hessian: second differences at t*h along every
+#: axis and every diagonal e_i + e_j (K n (n + 1) + 1 points for K scales: 2K
+#: per unique entry plus the centre). Geometric-like spacing lets each entry
+#: pick, by its error estimate, a window of fine scales (functions that vary
+#: on the scale of |x|) or of coarse ones (less rounding error).
+HESSIAN_SCALES = (1, 2, 3, 4, 6, 8)
+#: Number of Hessian Richardson scales.
+HESSIAN_LEVELS = len(HESSIAN_SCALES)
 
 
 class Plan(NamedTuple):
@@ -89,9 +96,21 @@ def richardson_weights(levels: int) -> tuple[float, ...]:
     >>> richardson_weights(2)
     (1.3333333333333333, -0.3333333333333333)
     """
-    scales = range(1, levels + 1)
-    matrix = [[Fraction(t) ** (2 * k) for t in scales] for k in range(levels)]
-    rhs = [Fraction(1) if k == 0 else Fraction(0) for k in range(levels)]
+    return richardson_weights_at(tuple(range(1, levels + 1)))
+
+
+@lru_cache(maxsize=64)
+def richardson_weights_at(scales: tuple[int, ...]) -> tuple[float, ...]:
+    """Richardson weights for the formula evaluated at ``t*h``, t in ``scales``.
+
+    Cancels the terms in t**2, ..., t**(2*len(scales)-2).
+
+    >>> richardson_weights_at((2, 4))
+    (1.3333333333333333, -0.3333333333333333)
+    """
+    size = len(scales)
+    matrix = [[Fraction(t) ** (2 * k) for t in scales] for k in range(size)]
+    rhs = [Fraction(1) if k == 0 else Fraction(0) for k in range(size)]
     return tuple(float(c) for c in _solve_exact(matrix, rhs))
 
 
