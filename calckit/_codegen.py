@@ -16,8 +16,9 @@ The pipeline, per function body:
    (``x2 = x*x; x3 = x2*x; ...``) when several are needed.
 4. Output: a single expression is broadcast to ``shape`` if needed (a
    ``(1,)``- or ``(1, 1)``-shaped output is a view of it, never a copy);
-   vectors and matrices fill ``out[..., i]`` of one ``numpy.empty`` (or
-   ``numpy.zeros`` when there are structural zeros) array, each distinct
+   vectors and matrices fill ``out[..., i]`` of one output array (zeros
+   when there are structural zeros) laid out entry-major, so that each
+   ``out[..., i]`` is contiguous (``_empty_last``), each distinct
    entry computed once and, when its outermost operation is a ufunc,
    written in place (``numpy.divide(a, b, out=out[..., 0])``; see
    :mod:`calckit._codegen_cost`). Symmetric entries of a Hessian are
@@ -40,7 +41,7 @@ the namespace of every kernel.
         _shape = _bshape((x, y,))
     except ValueError:
         _shape_error(('x', 'y'), (x, y,))
-    out = numpy.zeros(_shape + (3,), _dtype)
+    out = _empty_last(_shape, (3,), _dtype, True)
     numpy.multiply(x, y, out=out[..., 0])
     out[..., 2] = 3
     return out
@@ -219,9 +220,8 @@ def _distinct(entries):
 def _alloc(index, shape, size):
     """Text allocating the output (zeros if there are structural zeros)."""
     has_zero = sum(len(v) for v in index.values()) < size
-    alloc = "zeros" if has_zero else "empty"
     shape_text = "(" + ", ".join(str(s) for s in shape) + ",)"
-    return f"numpy.{alloc}(_shape + {shape_text}, _dtype)"
+    return f"_empty_last(_shape, {shape_text}, _dtype{', True' if has_zero else ''})"
 
 
 def _fill(lines, values, unique, index, shape, alloc, negate):

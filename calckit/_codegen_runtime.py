@@ -188,7 +188,24 @@ def _stack_args(args, dtype, names):
     return out
 
 
+def _empty_last(shape, tail, dtype, zeros=False):
+    """An output of shape ``shape + tail`` laid out so that each entry
+    ``out[..., i]`` is one contiguous block: kernels fill entry by entry, and
+    strided writes into a C-ordered array cost up to 1.5x at large N.
+
+    >>> out = _empty_last((4,), (3,), float)
+    >>> out.shape, out[..., 0].flags.c_contiguous
+    ((4, 3), True)
+    """
+    make = numpy.zeros if zeros else numpy.empty
+    if not shape:
+        return make(tail, dtype)
+    k, nd = len(tail), len(shape)
+    return make(tail + shape, dtype).transpose((*range(k, k + nd), *range(k)))
+
+
 RUNTIME = {
+    "_empty_last": _empty_last,
     "_block_rows": _block_rows,
     "_cut": _cut,
     "_asarray": _asarray,
