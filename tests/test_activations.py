@@ -9,7 +9,6 @@ evaluated point by point with mpmath at 60 digits.
 
 from __future__ import annotations
 
-import itertools
 import math
 import warnings
 
@@ -241,7 +240,7 @@ def test_string_arguments_and_names_are_case_insensitive():
     assert act.relu("y").free_symbols == {y}
 
 
-@pytest.mark.parametrize(("a", "b"), itertools.combinations(["gelu", "gelu_tanh"], 2))
+@pytest.mark.parametrize(("a", "b"), [("gelu", "gelu_tanh")])
 def test_gelu_forms_are_close_but_distinct(a, b):
     xs = np.linspace(-4, 4, 9)
     ka, kb = (ck.compile(act.get(n)(x), [x]) for n in (a, b))
