@@ -179,7 +179,7 @@ def test_learning_rates_four_panels_show_each_run():
     axes = [ax for ax in fig.axes if ax.get_visible()]
     assert len(axes) == 4
     titles = [ax.get_title() for ax in axes]
-    assert titles[2] == "lr = 0.5: converged in 1 steps"
+    assert titles[2] == "lr = 0.5: converged in 1 step"
     assert "oscillates" in titles[3]
     for ax, lr in zip(axes, lrs, strict=True):
         r = ck.minimize("x**2 + 10", "x", x0=[3.0], optimizer="sgd", steps=30, lr=lr)

@@ -74,14 +74,15 @@ def loss_curves(histories, *, log: bool | None = None, xlabel: str = "step",
 
 
 def _status(result) -> str:
+    steps = f"{result.nit} step{'' if result.nit == 1 else 's'}"
     if result.diverged:
-        return f"diverged after {result.nit} steps"
+        return f"diverged after {steps}"
     if result.converged:
-        return f"converged in {result.nit} steps"
+        return f"converged in {steps}"
     losses = np.asarray(result.losses)
     if losses.size > 2 and not losses[-1] < losses[0] - 1e-12 * abs(losses[0]):
         return "oscillates, no progress"
-    return f"not converged in {result.nit} steps"
+    return f"not converged in {steps}"
 
 
 def learning_rates(expr="x**2 + 10", x0=None, lrs=(0.01, 0.1, 0.5, 1.0), *,
