@@ -12,7 +12,6 @@ import numpy as np
 import sympy as sp
 
 import calckit as ck
-from calckit.symbolic.remainder import remainder_bound
 
 f = ck.parse("exp(x)")
 x = sorted(f.free_symbols, key=str)[0]
@@ -30,7 +29,7 @@ for n in (1, 3, 5):
     values = ck.compile(poly, wrt=[x])(grid)
     err = np.max(np.abs(values - exact))
     # |R_d(x)| <= max|f^(d+1)| |x|^(d+1) / (d+1)!, max taken rigorously
-    bound = remainder_bound(f, wrt=[x], at=0, order=degree, interval=(a, b)).bound
+    bound = ck.remainder_bound(f, wrt=[x], at=0, order=degree, interval=(a, b)).bound
     assert err <= bound
     print(f"{n:7} | {degree:6} | {str(sp.expand(poly)):40} | {err:9.4f} | "
           f"{bound:.4f}")

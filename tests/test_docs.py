@@ -83,6 +83,19 @@ def run_console(code: str, where: str, cwd: Path) -> None:
                 f"{proc.stdout}{proc.stderr}")
 
 
+def test_readme_examples_run(tmp_path, monkeypatch):
+    """The README's Python session and commands print what it shows."""
+    monkeypatch.chdir(tmp_path)
+    globs: dict = {"__name__": "readme"}
+    for lang, code, line in blocks("../README.md"):
+        where = f"README.md:{line}"
+        if lang == "python":
+            run_python(code, globs, where)
+        elif lang == "console":
+            run_console(code, where, tmp_path)
+    assert (tmp_path / "taylor.png").stat().st_size > 10_000
+
+
 def test_docs_exist():
     for page in ["getting-started.md", "optimizers.md", "stability.md", "api.md",
                  "gallery.md"]:
