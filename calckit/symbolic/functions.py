@@ -110,7 +110,21 @@ class _StablePrimitive(sp.Function):
         return None
 
 
-class sigmoid(_StablePrimitive):  # noqa: N801 - named like the math function
+class _CDF(_StablePrimitive):
+    """A distribution function: 1/2 at 0, 0 at -oo, 1 at +oo."""
+
+    @classmethod
+    def eval(cls, x):
+        if x is sp.S.Zero:
+            return sp.Rational(1, 2)
+        if x is sp.oo:
+            return sp.Integer(1)
+        if x is sp.S.NegativeInfinity:
+            return sp.Integer(0)
+        return cls._float_eval((x,))
+
+
+class sigmoid(_CDF):  # noqa: N801 - named like the math function
     r"""The logistic function :math:`\sigma(x) = 1/(1 + e^{-x})`.
 
     Printed as ``scipy.special.expit(x)``, which never overflows.
@@ -122,16 +136,6 @@ class sigmoid(_StablePrimitive):  # noqa: N801 - named like the math function
 
     _latex_name = r"\sigma"
     _pretty_name = "σ"
-
-    @classmethod
-    def eval(cls, x):
-        if x is sp.S.Zero:
-            return sp.Rational(1, 2)
-        if x is sp.oo:
-            return sp.Integer(1)
-        if x is sp.S.NegativeInfinity:
-            return sp.Integer(0)
-        return cls._float_eval((x,))
 
     def fdiff(self, argindex=1):
         return self * (1 - self)
@@ -312,7 +316,7 @@ class logsumexp(_StablePrimitive):  # noqa: N801
         return code
 
 
-class ndtr(_StablePrimitive):  # noqa: N801
+class ndtr(_CDF):  # noqa: N801
     r"""The standard normal CDF, :math:`(1 + \operatorname{erf}(x/\sqrt{2}))/2`.
 
     Printed as ``scipy.special.ndtr(x)``, accurate in both tails (where
@@ -326,16 +330,6 @@ class ndtr(_StablePrimitive):  # noqa: N801
 
     _latex_name = r"\Phi"
     _pretty_name = "Φ"
-
-    @classmethod
-    def eval(cls, x):
-        if x is sp.S.Zero:
-            return sp.Rational(1, 2)
-        if x is sp.oo:
-            return sp.Integer(1)
-        if x is sp.S.NegativeInfinity:
-            return sp.Integer(0)
-        return cls._float_eval((x,))
 
     def fdiff(self, argindex=1):
         x = self.args[0]
