@@ -334,6 +334,88 @@ def test_hessian_symmetric_and_batched():
 
 
 # --------------------------------------------------------------------------
+# near the edge of f's domain: narrower stencils, then one retry on steps / 16
+
+
+def _circle(x):
+    return np.sqrt(1 - x**2)
+
+
+def _mp_circle_diff(x, n=1):
+    with mp.workdps(40):
+        return float(mp.diff(lambda t: mp.sqrt(1 - t**2), mp.mpf(float(x)), n))
+
+
+@pytest.mark.parametrize(("x", "rtol"), [(0.9, 1e-8), (0.98, 1e-12), (0.99, 1e-11),
+                                         (0.995, 1e-7), (0.999, 0.1)])
+def test_richardson_derivative_near_a_domain_edge(x, rtol):
+    # the 12-point stencil reaches 1 from x >= 0.96 (before, this gave nan);
+    # at 0.9 it fits, at half the distance to the branch point (truncation)
+    with np.errstate(invalid="ignore"):
+        d, err = numeric.derivative(_circle, x, method="richardson", full_output=True)
+    truth = _mp_circle_diff(x)
+    assert abs(d - truth) <= rtol * abs(truth)
+    assert abs(d - truth) <= 2 * err
+
+
+def test_domain_edge_retry_costs_evaluations_only_when_needed():
+    f = Counter(_circle)
+    with np.errstate(invalid="ignore"):
+        numeric.derivative(f, [0.3, 0.98], method="richardson")
+    assert f.calls == 2 and f.points == 2 * 12 + 12  # the retry: 0.98 alone
+    f = Counter(_circle)
+    numeric.derivative(f, [0.3, 0.5], method="richardson")
+    assert f.calls == 1
+
+
+def test_richardson_is_nan_where_f_itself_is_not_defined():
+    with np.errstate(invalid="ignore"):
+        d, err = numeric.derivative(_circle, [0.5, 1.5], method="richardson",
+                                    full_output=True)
+    assert np.isfinite(d[0]) and np.isnan(d[1]) and np.isnan(err[1])
+
+
+def test_gradient_jacobian_hessian_near_a_domain_edge():
+    def f(v):
+        return _circle(v[..., 0]) * v[..., 1]
+
+    def mp_f(a, b):
+        return mp.sqrt(1 - a**2) * b
+
+    for x0 in (0.9, 0.98, 0.99):
+        x = [x0, 2.0]
+        truth = np.array([2 * _mp_circle_diff(x0), float(mp.sqrt(1 - mp.mpf(x0) ** 2))])
+        with np.errstate(invalid="ignore"):
+            g, gerr = numeric.gradient(f, x, method="richardson", full_output=True)
+            jac = numeric.jacobian(lambda v: np.stack([f(v), v[..., 1]], axis=-1), x,
+                                   method="richardson")
+            hess, herr = numeric.hessian(f, x, method="richardson", full_output=True)
+        np.testing.assert_allclose(g, truth, rtol=1e-8)
+        assert np.all(np.abs(g - truth) <= 2 * gerr)
+        np.testing.assert_allclose(jac[0], truth, rtol=1e-8)
+        htruth = _mp_hessian(mp_f, x)
+        assert np.max(np.abs(hess - htruth)) <= 1e-6 * np.max(np.abs(htruth))
+        assert np.all(np.abs(hess - htruth) <= 2 * herr + 1e-300)
+
+
+def test_hessian_skips_windows_that_leave_the_domain():
+    # at 0.9 the scale 8 (not 6) reaches past 1: windows with it are void (they
+    # used to make the whole entry nan), the others reach close to the branch
+    # point at 1; the retry on steps / 16 (a second batch) wins on its error
+    # estimate
+    def f(v):
+        return _circle(v[..., 0]) * v[..., 1]
+
+    counted = Counter(f, dim=2)
+    with np.errstate(invalid="ignore"):
+        hess = numeric.hessian(counted, [0.9, 2.0], method="richardson",
+                               vectorized=True)
+    assert counted.calls == 2 and counted.points == 2 * (12 * 3 + 1)
+    truth = _mp_hessian(lambda a, b: mp.sqrt(1 - a**2) * b, [0.9, 2.0])
+    assert np.max(np.abs(hess - truth)) <= 1e-10 * np.max(np.abs(truth))
+
+
+# --------------------------------------------------------------------------
 # errors name the input
 
 

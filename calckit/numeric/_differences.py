@@ -116,7 +116,62 @@ def derivative_estimate(
     shaped = offsets.astype(float).reshape((-1,) + (1,) * x.ndim)
     values, nfev = call_elementwise(f, x + shaped * steps)
     value, error = _combine(weights, values, steps**n, with_error, factor)
+    if method == "richardson" and not np.all(np.isfinite(values)):
+        bad = ~np.isfinite(np.asarray(value))
+        value, error = _narrow_where_not_finite(
+            values.reshape(offsets.size, -1), offsets, n, steps.reshape(-1) ** n,
+            value, error,
+        )
+        if h is None and bad.any():
+            return _elementwise_retry(f, x, n, Estimate(value, error, steps, nfev),
+                                      bad, with_error)
     return Estimate(value, error, steps, nfev)
+
+
+#: Steps of the one retry made for Richardson entries left non-finite.
+RETRY_SHRINK = 16.0
+
+
+def _elementwise_retry(f, x, n, est: Estimate, bad, with_error: bool) -> Estimate:
+    """Redo the ``bad`` entries with steps / :data:`RETRY_SHRINK`.
+
+    Their full stencil met a non-finite value of ``f`` (``x`` within a few
+    steps of the edge of its domain). The retry, on those entries only, uses
+    the full stencil again where it now fits (narrowed where it still does
+    not); entries it cannot give keep the narrowed estimate at the original
+    steps, and entries where ``f(x)`` itself is not finite stay ``nan``.
+    """
+    retry = derivative_estimate(
+        f, np.asarray(x)[bad], n, "richardson",
+        np.asarray(est.step)[bad] / RETRY_SHRINK, with_error=with_error,
+    )
+    return _merge(est, retry, bad)
+
+
+def _better(retry: Estimate, est: Estimate, bad=None):
+    """Where the retry wins: finite, with the smaller error estimate (or, with
+    no error estimates, finite)."""
+    won = np.isfinite(retry.value)
+    if retry.error is not None and est.error is not None:
+        old = np.asarray(est.error) if bad is None else np.asarray(est.error)[bad]
+        won &= np.nan_to_num(retry.error, nan=np.inf) < np.nan_to_num(old, nan=np.inf)
+    return won
+
+
+def _merge(est: Estimate, retry: Estimate, bad) -> Estimate:
+    """``est`` with its ``bad`` entries taken from ``retry`` where finite."""
+    value = np.array(est.value, dtype=float)
+    step = np.array(est.step, dtype=float)
+    take = np.zeros(bad.shape, dtype=bool)
+    take[bad] = _better(retry, est, bad)
+    value[take] = np.asarray(retry.value)[take[bad]]
+    step[take] = np.asarray(retry.step)[take[bad]]
+    error = None
+    if est.error is not None:
+        error = np.array(est.error, dtype=float)
+        error[take] = np.asarray(retry.error)[take[bad]]
+    return Estimate(value[()], None if error is None else error[()], step,
+                    est.nfev + retry.nfev)
 
 
 def _complex_error(value):
@@ -179,9 +234,88 @@ def directional_estimate(
         error = factor * np.abs(value - est[:, 1] / hn) + (
             _ROUNDING * _EPS * rounding / hn
         )
+    bad = None
+    if method == "richardson" and not np.all(np.isfinite(grid)):
+        bad = ~np.isfinite(value)
+        order = np.concatenate([[0.0], shifts]) if centre else shifts
+        columns = np.moveaxis(grid, 1, 0).reshape(order.size, -1)  # (S, B*d*M)
+        hn_cols = np.repeat((steps**n).reshape(-1), size)
+        value, error = _narrow_where_not_finite(
+            columns, order, n, hn_cols, value, error, levels=levels,
+        )
+    if error is not None:
         error = np.swapaxes(error, 1, 2).reshape((batch, *out, dim))
     value = np.swapaxes(value, 1, 2).reshape((batch, *out, dim))
-    return Estimate(value, error, steps, nfev)
+    est = Estimate(value, error, steps, nfev)
+    if bad is not None and h is None and bad.any():
+        # one retry with smaller steps, as in _elementwise_retry (the whole
+        # call: its points are one batch); bad entries taken from it
+        retry = directional_estimate(
+            f, x, method, steps / RETRY_SHRINK, vectorized=vectorized,
+            with_error=with_error, n=n, levels=levels,
+        )
+        bad = np.swapaxes(bad, 1, 2).reshape(value.shape)
+        take = bad & _better(retry, Estimate(value, error, steps, nfev))
+        moved = take.reshape(batch, -1, dim).any(axis=1)  # coordinates retried
+        est = Estimate(np.where(take, retry.value, value),
+                       None if error is None else np.where(take, retry.error, error),
+                       np.where(moved, retry.step, steps), nfev + retry.nfev)
+    return est
+
+
+def _narrow_where_not_finite(values, offsets, n, hn, value, error, levels=None):
+    """Redo Richardson entries whose stencil met a non-finite value of ``f``.
+
+    Near the edge of ``f``'s domain (``sqrt(1 - x**2)`` at 0.99) the outer
+    points of the widest stencil give ``nan`` while the inner ones are fine:
+    such entries take the widest narrower Richardson stencil (fewer levels,
+    lower order, at least 4) whose values are all finite, with its own error
+    estimate. Entries without one stay ``nan``. ``values`` is ``(S, N)`` at
+    ``offsets`` (S,), ``hn`` is ``h**n`` per column; ``value``/``error``
+    have ``N`` entries in any shape. Costs nothing when every value is finite.
+    """
+    finite = np.isfinite(values)
+    redo = ~finite.all(axis=0)
+    if not redo.any():
+        return value, error
+    shape = value.shape
+    value, hn = value.reshape(-1).copy(), np.broadcast_to(hn, redo.shape)
+    error = None if error is None else error.reshape(-1).copy()
+    value[redo] = np.nan
+    if error is not None:
+        error[redo] = np.nan
+    cols = np.flatnonzero(redo)
+    vals, ok = values[:, cols], finite[:, cols]
+    todo = np.ones(cols.size, dtype=bool)
+    reach = np.abs(np.asarray(offsets))
+    for level in range((levels or RICHARDSON_LEVELS) - 1, 1, -1):
+        weights, span = _level_weights(tuple(np.asarray(offsets).tolist()), n, level)
+        fits = todo & ok[reach <= span].all(axis=0)
+        if not fits.any():
+            continue
+        inner = np.where(ok[:, fits], vals[:, fits], 0.0)
+        inner = inner - inner[np.argmin(reach)]  # weights sum to 0: exact shift
+        est = weights @ inner / hn[cols[fits]]
+        value[cols[fits]] = est[0]
+        if error is not None:
+            rounding = np.abs(weights[0]) @ np.abs(vals[:, fits] * ok[:, fits])
+            error[cols[fits]] = np.abs(est[0] - est[1]) + (
+                _ROUNDING * _EPS * np.nan_to_num(rounding) / hn[cols[fits]]
+            )
+        todo &= ~fits
+    return value.reshape(shape), None if error is None else error.reshape(shape)
+
+
+@lru_cache(maxsize=64)
+def _level_weights(offsets: tuple, n: int, level: int):
+    """Richardson weights with ``level`` levels spread onto ``offsets`` (rows:
+    estimate, comparison) and the widest offset they use."""
+    plan = plan_1d("richardson", n, level)
+    where = {float(o): i for i, o in enumerate(offsets)}
+    weights = np.zeros((2, len(offsets)))
+    for column, offset in enumerate(plan.offsets):
+        weights[:, where[float(offset)]] = plan.weights[:, column]
+    return read_only(weights), int(np.max(np.abs(plan.offsets)))
 
 
 @lru_cache(maxsize=64)

@@ -26,7 +26,7 @@ from typing import NamedTuple
 import numpy as np
 
 from calckit.errors import ShapeError
-from calckit.numeric._differences import _EPS, _ROUNDING, Estimate
+from calckit.numeric._differences import _EPS, _ROUNDING, RETRY_SHRINK, Estimate
 from calckit.numeric._evaluate import call_vector, fname
 from calckit.numeric._stencils import (
     HESSIAN_SCALES,
@@ -65,7 +65,19 @@ def hessian_estimate(
     if method == "complex":
         return _complex_hessian(f, x, h, scale, vectorized, with_error)
     if method == "richardson":
-        return _richardson_hessian(f, x, h, scale, vectorized)
+        est, edge = _richardson_hessian(f, x, h, scale, vectorized)
+        if h is None and edge:
+            # some scale left f's domain (windows without it may reach close
+            # to its edge): one retry with smaller steps, as for derivatives;
+            # per entry the smaller error estimate wins
+            retry, _ = _richardson_hessian(f, x, est.step / RETRY_SHRINK, None,
+                                           vectorized)
+            take = np.nan_to_num(retry.error, nan=np.inf) < np.nan_to_num(
+                est.error, nan=np.inf)
+            est = Estimate(np.where(take, retry.value, est.value),
+                           np.where(take, retry.error, est.error),
+                           est.step, est.nfev + retry.nfev)
+        return est
     batch, dim = x.shape
     steps = step_sizes(x, method=method, n=2, h=h, scale=scale, order=2)
     scales, weights = _central_levels(with_error)
@@ -163,20 +175,29 @@ def _window_weights(scales, windows) -> tuple[np.ndarray, np.ndarray]:
     return read_only(main), read_only(alt)
 
 
-def _richardson_hessian(f, x, h, scale, vectorized) -> Estimate:
-    """Richardson Hessian: per entry, the candidate with the smallest error."""
+def _richardson_hessian(f, x, h, scale, vectorized) -> tuple[Estimate, bool]:
+    """Richardson Hessian: per entry, the candidate with the smallest error.
+
+    Also says whether some window was void (a value of ``f`` not finite).
+    """
     est, error, steps, nfev = _richardson_candidates(f, x, h, scale, vectorized)
+    edge = bool(np.isnan(est).any())
     dim = x.shape[1]
     rows, cols = np.triu_indices(dim, 1)
+    # a window that met a non-finite value of f (a scale reaching outside its
+    # domain) never wins; an entry with no finite window stays nan
+    error = np.where(np.isfinite(est) & np.isfinite(error), error, np.inf)
     best = error.argmin(axis=1)[:, None]
     value = np.take_along_axis(est, best, axis=1)[:, 0]
     error = np.take_along_axis(error, best, axis=1)[:, 0]
+    value = np.where(np.isfinite(error), value, np.nan)
+    error = np.where(np.isfinite(error), error, np.nan)
     return Estimate(
         _assemble(value[:, :dim], value[:, dim:], rows, cols),
         _assemble(error[:, :dim], error[:, dim:], rows, cols),
         steps,
         nfev,
-    )
+    ), edge
 
 
 def _richardson_candidates(f, x, h, scale, vectorized):
@@ -229,10 +250,17 @@ def _richardson_candidates(f, x, h, scale, vectorized):
         axis=2,
     )
     main, alt = _window_weights(_SCALES, _WINDOWS)
+    finite = np.isfinite(base) & np.isfinite(mag)
+    if not finite.all():  # a scale left f's domain: zero it, void its windows
+        base, mag = np.where(finite, base, 0.0), np.where(finite, mag, 0.0)
     est = np.einsum("wk,bke->bwe", main, base)
     error = np.abs(est - np.einsum("wk,bke->bwe", alt, base)) + (
         _ROUNDING * _EPS * np.einsum("wk,bke->bwe", np.abs(main), mag)
     )
+    if not finite.all():
+        uses = (main != 0).astype(float)
+        void = np.einsum("wk,bke->bwe", uses, (~finite).astype(float)) > 0
+        est[void], error[void] = np.nan, np.nan
     return est, error, steps, out.nfev
 
 
