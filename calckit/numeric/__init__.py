@@ -24,6 +24,12 @@ Methods
 Error estimates are conservative: the distance to a stencil of different
 order plus a rounding bound. ``step_sizes`` shows the steps used.
 
+Near the edge of ``f``'s domain, where the wide ``richardson`` stencil meets a
+non-finite value, an entry takes the widest narrower stencil that fits and
+(unless ``h`` is given) is computed once more on steps / 16, in one more
+batch for those entries; the smaller error estimate wins. Entries where
+``f(x)`` itself is not finite are ``nan``.
+
 >>> import numpy as np
 >>> from calckit import numeric
 >>> print(f"{numeric.derivative(np.sin, 0.5, method='richardson'):.13f}")
