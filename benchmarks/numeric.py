@@ -180,6 +180,34 @@ def table(rows):
     return "\n".join(lines)
 
 
+def _rounded_once(row, dps=40):
+    """``row.f`` evaluated in mpmath and rounded once to float64: the most
+    accurate values any implementation of ``f`` in double precision can give."""
+    import mpmath as mp
+
+    def f(v):
+        v = np.asarray(v, dtype=float)
+        out = np.empty(v.shape[:-1])
+        with mp.workdps(dps):
+            for idx in np.ndindex(out.shape):
+                out[idx] = float(row.mp_f(*(mp.mpf(float(t)) for t in v[idx])))
+        return out
+
+    return f
+
+
+def hessian_floor(truth):
+    """Entrywise relative error of the richardson Hessian per entry, with the
+    NumPy ``f`` and with ``f`` rounded once (:func:`_rounded_once`)."""
+    row = PANEL[5]
+    out = {}
+    for label, f in (("numpy f", row.f), ("f rounded once", _rounded_once(row))):
+        hess = numeric.hessian(f, row.points, method="richardson", vectorized=True)
+        rel = np.abs(hess - truth) / np.maximum(np.abs(hess), np.abs(truth))
+        out[label] = rel
+    return out
+
+
 def main():
     truths = {r.name: exact(r) for r in PANEL}
     x = PANEL[4].points
@@ -225,6 +253,18 @@ def main():
     print(f"  Rosenbrock gradient cost <= 20x exact: {rich['rosen cost']:.1f}x -> "
           f"{'met' if rich['rosen cost'] <= 20 else 'NOT met'} "
           f"({vec['rosen cost']:.1f}x with vectorized=True)")
+    floor = hessian_floor(truths[PANEL[5].name])
+    truth = truths[PANEL[5].name]
+    pairs = list(zip(*np.triu_indices(dim), strict=True))
+    print("\n4-D Hessian, entrywise relative error of calckit richardson per "
+          "unique entry (|H_ij| below):")
+    print("  " + " ".join(f"{f'H{i}{j}':>8}" for i, j in pairs))
+    print("  " + " ".join(f"{abs(truth[i, j]):8.3f}" for i, j in pairs) + "  |H_ij|")
+    for label, rel in floor.items():
+        print("  " + " ".join(f"{rel[i, j]:8.1e}" for i, j in pairs) + f"  {label}")
+    print(f"  |f| = {abs(float(PANEL[5].f(PANEL[5].points))):.2f}: the small entries "
+          "are limited by the rounding of f at these steps (same errors when f is "
+          "correctly rounded)")
 
 
 if __name__ == "__main__":
