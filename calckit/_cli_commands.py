@@ -9,6 +9,7 @@ here prints or exits: that is :func:`calckit.cli.main`'s job.
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 from types import MappingProxyType
@@ -25,6 +26,22 @@ __all__ = ["COMMANDS", "PLOT_KINDS", "cmd_optimize", "cmd_tour"]
 # --------------------------------------------------------------------------
 # Parsing helpers
 # --------------------------------------------------------------------------
+
+
+def _json(obj, indent=2) -> str:
+    """JSON text with non-finite numbers written as ``null`` (``NaN`` and
+    ``Infinity`` are not JSON)."""
+    return json.dumps(_finite_or_none(obj), indent=indent, allow_nan=False)
+
+
+def _finite_or_none(obj):
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: _finite_or_none(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_finite_or_none(v) for v in obj]
+    return obj
 
 def _number(text: str, what: str) -> float:
     """A number written as a constant expression (``1e-3``, ``pi/2``)."""
@@ -142,7 +159,7 @@ def cmd_diff(args):
                "derivative": str(shown), "latex": sp.latex(shown)}
         if value is not None:
             out["value"] = value
-        text = json.dumps(out, indent=2)
+        text = _json(out, indent=2)
     else:
         text = _emit_expr(shown, args)
         if value is not None:
@@ -199,7 +216,7 @@ def cmd_grad(args):
                "grad": [str(c) for c in comps]}
         if values is not None:
             out["value"] = values
-        text = json.dumps(out, indent=2)
+        text = _json(out, indent=2)
     elif args.format == "latex":
         text = sp.latex(sp.Matrix(comps))
     else:
@@ -234,7 +251,7 @@ def cmd_hessian(args):
                            for i in range(H.rows)]}
         if values is not None:
             out["value"] = values
-        return json.dumps(out, indent=2), 0
+        return _json(out, indent=2), 0
     if args.format == "latex":
         return sp.latex(H), 0
     cells = [[str(H[i, j]) for j in range(H.cols)] for i in range(H.rows)]
@@ -268,7 +285,7 @@ def cmd_taylor(args):
         if bound is not None:
             out.update(interval=list(bound.box[0]), bound=bound.bound,
                        measured_error=bound.measured, method=bound.method)
-        parts.append(json.dumps(out, indent=2))
+        parts.append(_json(out, indent=2))
     else:
         parts.append(_emit_expr(poly, args))
         if args.table:
@@ -320,7 +337,7 @@ def cmd_table(args):
         t = tables.derivative_table([_expr(e) for e in args.exprs], wrt=args.wrt,
                                     orders=orders, at=at)
     render = {"latex": t.to_latex, "markdown": t.to_markdown, "html": t.to_html,
-              "csv": t.to_csv, "json": lambda: json.dumps(t.to_dict(), indent=2)}
+              "csv": t.to_csv, "json": lambda: _json(t.to_dict(), indent=2)}
     return render.get(args.format, t.__str__)().rstrip("\n"), 0
 
 
@@ -330,7 +347,7 @@ def cmd_gradcheck(args):
     report = calckit.gradcheck(expr, wrt=args.wrt, at=point, order=args.order,
                                method=args.method, rtol=args.rtol, atol=args.atol)
     if args.format == "json":
-        text = json.dumps({"ok": bool(report.ok),
+        text = _json({"ok": bool(report.ok),
                            "max_abs_error": float(report.max_abs_error),
                            "max_rel_error": float(report.max_rel_error),
                            "report": str(report)}, indent=2)
@@ -387,7 +404,7 @@ def _result_text(result, fmt: str) -> str:
     status = ("diverged" if result.diverged else
               "converged" if result.converged else "not converged")
     if fmt == "json":
-        return json.dumps({"x": [float(v) for v in result.x],
+        return _json({"x": [float(v) for v in result.x],
                            "fun": float(result.fun), "nit": int(result.nit),
                            "converged": bool(result.converged),
                            "diverged": bool(result.diverged),

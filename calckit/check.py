@@ -11,12 +11,22 @@ An entry passes when ``|exact - numeric| <= atol + rtol * max(|exact|,
 |numeric|) + 2 * error_estimate``: the numeric side's own error estimate
 widens the tolerance, so a check never fails because finite differences are
 inaccurate, and never passes a wrong derivative by luck of a loose constant.
-Entries that fail, or whose error estimate is too large to judge by (a kink
-inside the wide Richardson stencil), are recomputed with narrow central
-differences (noted in the row). Entries that still disagree where the
-expression is not differentiable (a ``Piecewise``/``Abs``/``Max``/``Heaviside``
-condition holding with equality, or one-sided numeric derivatives that
-disagree) are reported as ``kink``, not as failures.
+Entries that fail, or whose error estimate is too large to judge by, are
+recomputed (noted in the row): on steps / 16 and / 256 (a kink or the edge of
+the domain inside the wide Richardson stencil), with narrow central
+differences, on steps scaled to ``max(|x|, 1)`` (a tiny coordinate) and to
+``min(|x|, 1)`` (a large one: ``sin(30 x)`` at 10 aliases on steps of 1.6 %
+of ``|x|``); a new step reference is trusted only where steps 4x shorter
+agree. Entries that still disagree where the expression is not
+differentiable (the condition of a ``Piecewise``, ``Abs``, ``Max``,
+``Heaviside``... changes sign within the stencils' reach) are reported as
+``kink``, not as failures; elsewhere the expression is smooth and a mismatch
+is a ``FAIL``.
+
+With ``method="complex"`` the kernel is compiled for complex input with
+``Abs(u)`` continued analytically on each side of ``u = 0`` (``|u|`` itself
+would drop the imaginary part); where that unrewritten kernel overflows, the
+entry is rechecked with ``richardson`` on the stable real kernel.
 
 >>> import calckit as ck
 >>> report = ck.gradcheck("log(1 + exp(w*x + b))", wrt="w b",
@@ -34,6 +44,7 @@ point  component  exact  numeric  abs err  rel err     step  err est  status
 from __future__ import annotations
 
 from collections.abc import Mapping
+from numbers import Real
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -147,7 +158,9 @@ def _params(params, expr, k):
                 f"params[{sym.name!r}] must be finite; got {value!r}"
             )
         syms.append(sym)
-        values.append(arr.reshape(-1) if arr.ndim else arr)
+        # one value for all points, or one per point
+        per_point = arr.ndim and arr.size == k
+        values.append(arr.reshape(-1) if per_point else arr.reshape(()))
     return tuple(syms), tuple(values)
 
 
@@ -224,13 +237,16 @@ def gradcheck(
     from calckit.kernels import compile as compile_kernel
     from calckit.kernels import compile_grad, compile_hessian
 
-    if order not in (1, 2) or isinstance(order, bool):
+    if (isinstance(order, bool) or not isinstance(order, (int, np.integer))
+            or order not in (1, 2)):
         raise InvalidParameterError(
-            f"order must be 1 (gradient) or 2 (Hessian); got {order!r}"
+            f"order must be the int 1 (gradient) or 2 (Hessian); got {order!r}"
         )
+    order = int(order)
     check_method(method, allowed=METHODS if order == 1 else HESSIAN_METHODS)
     for label, tol in (("rtol", rtol), ("atol", atol)):
-        if not (isinstance(tol, (int, float)) and np.isfinite(tol) and tol >= 0):
+        if (isinstance(tol, bool) or not isinstance(tol, Real)
+                or not np.isfinite(tol) or tol < 0):
             raise InvalidParameterError(
                 f"{label} must be a finite number >= 0; got {tol!r}"
             )
@@ -249,7 +265,8 @@ def gradcheck(
     param_syms, param_values = _params(params, e, k)
     real_f = compile_kernel(e, wrt_syms, param_syms)
     if method == "complex":  # the complex step needs a complex, unrewritten kernel
-        f = compile_kernel(e, wrt_syms, param_syms, stable=False, dtype=np.complex128)
+        f = compile_kernel(_analytic_abs(e), wrt_syms, param_syms, stable=False,
+                           dtype=np.complex128)
     else:
         f = real_f
     compile_exact = compile_grad if order == 1 else compile_hessian
@@ -277,6 +294,10 @@ def gradcheck(
         ref = np.where(pts != 0, np.maximum(np.abs(pts), 1e-100), 1.0)
         shrink = method != "complex" or order == 2  # the stencil has a width
         rechecks = [
+            # the complex kernel is not rewritten for stability: where it
+            # overflows, richardson on the stable real kernel
+            ("richardson" if method == "complex" else None, None,
+             "{} on the stable real kernel"),
             # a kink or the domain's edge inside the wide stencil spoils it:
             # the same method on shorter steps, then narrow central differences
             (method if shrink else None, ref / 16, "{} steps / 16"),
@@ -286,6 +307,10 @@ def gradcheck(
             # drown in rounding; steps scaled to max(|x|, 1) do not
             # (longer steps: only trusted where steps 4x shorter agree)
             (method, np.maximum(np.abs(pts), 1.0), "{} steps scaled to max(|x|, 1)"),
+            # a coordinate large next to the scale on which f varies (sin(30 x)
+            # at x = 10): |x|-scaled steps alias; steps scaled to 1 do not
+            (method if shrink else None, np.minimum(ref, 1.0),
+             "{} steps scaled to min(|x|, 1)"),
         ]
         for recheck, scale_to, label in rechecks:
             doubtful = _doubtful(exact, value, error, status, rtol, atol)
@@ -295,7 +320,9 @@ def gradcheck(
             n_value, n_error, n_step, n_nfev = _estimate(kernel, pts, recheck, order,
                                                          scale_to)
             nfev += n_nfev
-            if recheck == method and np.any(scale_to > ref):
+            if recheck == method and np.any((scale_to > ref) | (scale_to < ref / 16)):
+                # a new reference for the steps: trusted where 4x shorter steps
+                # agree (aliasing and rounding do not survive that)
                 c_value, c_error, _, c_nfev = _estimate(kernel, pts, recheck, order,
                                                         scale_to / 4)
                 nfev += c_nfev
@@ -331,7 +358,10 @@ def gradcheck(
             step = np.where(agree, sides.step, step)
             status[agree] = "ok"
             note[agree] = "one-sided check: f not smooth enough for central differences"
-            mark = fail & ~agree & (sides.disagree | sides.surface)
+            # a kink only where the expression has one (Piecewise, Abs, Max...
+            # conditions holding with equality): elsewhere it is smooth, and
+            # one-sided estimates that disagree are inaccurate, not evidence
+            mark = fail & ~agree & sides.surface
             status[mark] = "kink"
             for idx in zip(*np.nonzero(mark), strict=True):
                 note[idx] = (
@@ -351,6 +381,24 @@ def gradcheck(
         method=method, rtol=float(rtol), atol=float(atol), rows=rows, exact=exact,
         numeric=value, error_estimate=error, nfev=nfev,
     )
+
+
+def _analytic_abs(e):
+    """``e`` with ``Abs(u)`` written ``u`` or ``-u`` by the sign of ``u``.
+
+    Equal for real ``u``, but analytic on each side of ``u = 0``: the complex
+    step of ``|u|`` (whose imaginary part is lost) gives 0 for the derivative
+    of ``|x|``; of this form, ``sign(x)``. NumPy orders complex numbers by
+    their real part first, so the condition reads the sign of ``Re u``.
+    """
+    if isinstance(e, sp.Abs):
+        u = _analytic_abs(e.args[0])
+        return sp.Piecewise((u, u >= 0), (-u, True))
+    if isinstance(e, sp.Piecewise):  # conditions keep Abs: no derivative there
+        return sp.Piecewise(*((_analytic_abs(v), c) for v, c in e.args))
+    if not e.args or not e.has(sp.Abs):
+        return e
+    return e.func(*(_analytic_abs(a) for a in e.args))
 
 
 # wide stencils whose failures are rechecked with a narrow one (kinks nearby)
@@ -424,13 +472,8 @@ def _one_sided(e, wrt_syms, param_syms, param_values, pts, order, fvec, gvec,
 
     k, n = pts.shape
     shape = (k,) + (n,) * order
-    on_surface = np.zeros(k, dtype=bool)
-    surfaces = _kink_surfaces(e)
-    if surfaces:
-        kernel = compile_kernel(surfaces, wrt_syms, param_syms, stable=False)
-        values = np.broadcast_to(kernel(*pts.T, *param_values), (k, len(surfaces)))
-        scale = np.maximum(1.0, np.max(np.abs(pts), axis=1))
-        on_surface = np.any(np.abs(values) <= 1e-12 * scale[:, None], axis=1)
+    near = _near_kinks(_kink_surfaces(e), wrt_syms, param_syms, param_values, pts,
+                       compile_kernel)
     # one-sided derivatives (of f for order 1, of the exact gradient for order 2)
     # (4th-order stencils, steps scaled to |x| and to max(|x|, 1): per entry the
     # pair with the smaller error estimate)
@@ -458,8 +501,40 @@ def _one_sided(e, wrt_syms, param_syms, param_values, pts, order, fvec, gvec,
     # a one-sided estimate with a large error estimate sees a jump: not smooth
     one_sided |= ~(error <= 1e-4 * scale + atol)
     one_sided |= ~(np.isfinite(left) & np.isfinite(right))
-    surface = np.broadcast_to(on_surface.reshape((k,) + (1,) * order), shape)
+    if order == 1:
+        surface = near
+    else:
+        surface = near[:, :, None] | near[:, None, :]
     return _Sides(surface, one_sided, left, right, error, step)
+
+
+#: Reach of the widest stencil gradcheck uses, relative to max-ish |x_j| (the
+#: richardson stencil spans +-6 steps of 1.6 % of |x_j|).
+_REACH = 0.1
+
+
+def _near_kinks(surfaces, wrt_syms, param_syms, param_values, pts, compile_kernel):
+    """(k, n): a kink surface of the expression within the stencils' reach of
+    point p along coordinate j (one changes sign between ``x -+ r e_j``, or
+    vanishes at ``x``)."""
+    k, n = pts.shape
+    if not surfaces:
+        return np.zeros((k, n), dtype=bool)
+    kernel = compile_kernel(surfaces, wrt_syms, param_syms, stable=False)
+    ref = np.where(pts != 0, np.abs(pts), 1.0)
+    shifts = _REACH * ref[:, None, :] * np.eye(n)  # (k, n, n): row j along e_j
+    probe = np.concatenate([pts[:, None, :], pts[:, None, :] - shifts,
+                            pts[:, None, :] + shifts], axis=1)  # (k, 1 + 2n, n)
+    extra = [np.repeat(v, 1 + 2 * n) if v.ndim else v for v in param_values]
+    with np.errstate(all="ignore"):
+        values = np.broadcast_to(kernel(*probe.reshape(-1, n).T, *extra),
+                                 (k * (1 + 2 * n), len(surfaces)))
+    values = values.reshape(k, 1 + 2 * n, len(surfaces))
+    at, lo, hi = values[:, :1], values[:, 1:1 + n], values[:, 1 + n:]
+    scale = np.maximum(1.0, np.max(np.abs(pts), axis=1))[:, None, None]
+    on = np.abs(at) <= 1e-12 * scale  # (k, 1, S)
+    crossed = np.sign(lo) * np.sign(hi) <= 0  # (k, n, S)
+    return np.any(on | crossed, axis=2)
 
 
 def _rows(exact, value, error, step, status, note, wrt_syms, order):

@@ -128,6 +128,51 @@ def test_kink_found_numerically_near_but_not_at_the_point():
     assert report.ok and report.rows[0].status == "kink"
 
 
+@pytest.mark.parametrize(("expr", "point"), [("wrong(30*x)", 10.0),
+                                             ("wrong(x)*y", 1e3),
+                                             ("wrong(10*x)*y", -50.0)])
+def test_wrong_derivative_of_a_smooth_expression_is_never_a_kink(expr, point):
+    # steps scaled to |x| alias on sin(30 x) at 10; one-sided estimates there
+    # are inaccurate, not a kink: without a Piecewise/Abs/Max... nearby the
+    # expression is smooth, so a wrong derivative must FAIL
+    wrong = _make_wrong("wrong", 1.5)
+    e = sp.sympify(expr, locals={"wrong": wrong})
+    report = gradcheck(e, wrt="x", at=[point], params={"y": 2.0}
+                       if "y" in expr else None)
+    assert not report.ok and report.rows[0].status == "FAIL"
+    assert report.n_kinks == 0
+
+
+@pytest.mark.parametrize(("expr", "point", "order"), [("sin(30*x)", 10.0, 1),
+                                                      ("sin(x)", 1e4, 1),
+                                                      ("sin(x)", 1e4, 2),
+                                                      ("cos(10*x)*y**2", 10.0, 2)])
+def test_smooth_expression_at_large_x_passes_on_shorter_steps(expr, point, order):
+    at = [point] if "y" not in expr else [point, -7.0]
+    report = gradcheck(expr, at=at, order=order)
+    assert report.ok and report.n_kinks == 0
+    assert report.max_rel_error < 1e-7
+
+
+@pytest.mark.parametrize(
+    ("expr", "point"),
+    [("softsign(x)", 0.7), ("softsign(x)", -0.7), ("x*Abs(x)", -0.3),
+     ("huber(x, 0.2)", 0.1), ("huber(x, 0.2)", -0.5), ("mae(x, 0.2)", 0.5),
+     ("exp(Abs(sin(x)))", 2.0)],
+)
+def test_complex_step_handles_abs(expr, point):
+    # |u| drops the imaginary part of u; calckit continues it analytically
+    report = gradcheck(expr, at=[point], method="complex")
+    assert report.ok and report.max_rel_error < 1e-13
+
+
+def test_complex_kernel_overflow_is_rechecked_on_the_stable_kernel():
+    report = gradcheck("log(exp(x) + exp(y))", at={"x": 1000.0, "y": 2.0},
+                       method="complex")
+    assert report.ok
+    assert all("stable real kernel" in r.note for r in report.rows)
+
+
 def test_kink_near_the_point_is_rechecked_with_a_narrow_stencil():
     # |x - 1| at x = 1.01: the 12-point richardson stencil (+-9% of |x|) spans
     # the kink; a recheck on shorter steps confirms the exact derivative
@@ -185,6 +230,9 @@ def test_params_scalar_and_per_point():
     assert report.ok
     with pytest.raises(ShapeError, match="params\\['x'\\]"):
         gradcheck("w*x + b", wrt="w b", at=at, params={"x": [1.0, 2.0]})
+    # one value in a list is the value for every point
+    one = gradcheck("a*x", wrt="x", at=[[1.0], [2.0]], params={"a": [3.0]})
+    assert one.ok and np.all(one.exact == 3.0)
 
 
 def test_at_forms_agree():
@@ -207,6 +255,8 @@ def test_at_forms_agree():
         ({"at": {"x": "one", "y": 2.0}}, CalckitTypeError, "at\\['x'\\]"),
         ({"at": None}, InvalidParameterError, "needs at="),
         ({"at": [1.0, 2.0], "order": 3}, InvalidParameterError, "order"),
+        ({"at": [1.0, 2.0], "order": 2.0}, InvalidParameterError, "int 1"),
+        ({"at": [1.0, 2.0], "rtol": "1e-6"}, InvalidParameterError, "rtol"),
         ({"at": [1.0, 2.0], "order": 2, "method": "forward"}, InvalidParameterError,
          "'central', 'richardson', 'complex'"),
         ({"at": [1.0, 2.0], "method": "spline"}, InvalidParameterError, "'richardson'"),
@@ -216,6 +266,11 @@ def test_at_forms_agree():
 def test_bad_arguments(kwargs, error, needle):
     with pytest.raises(error, match=needle):
         gradcheck("x**2*y", **kwargs)
+
+
+def test_numpy_scalar_tolerances_are_accepted():
+    assert gradcheck("x**2*y", at=[1.0, 2.0], rtol=np.float32(1e-6),
+                     atol=np.float64(1e-8)).ok
 
 
 def test_complex_step_on_expression_without_complex_support_is_clear():
@@ -247,6 +302,14 @@ def test_long_reports_are_truncated_in_str_but_complete_in_rows(rng):
     text = str(report)
     assert "more rows, all ok" in text and len(text.splitlines()) < 80
     assert len(report.table(None).splitlines()) == 161
+
+
+def test_hidden_rows_are_summarised_by_status():
+    report = gradcheck("log(x)", at=np.linspace(-2.0, 2.0, 200)[:, None])
+    assert report.n_failed == 100
+    note = "140 more rows: 40 nan, 100 ok"
+    assert note in str(report) and note in report._repr_markdown_()
+    assert note in report._repr_html_() and "all ok" not in str(report)
 
 
 def test_nan_entries_fail():

@@ -93,11 +93,30 @@ def test_gradcheck_passes_and_fails_with_exit_status(capsys):
     status, out, _ = run(capsys, "gradcheck", "x**2*y", "--at", "x=1,y=2",
                          "--order", "2", "--json")
     assert status == 0 and json.loads(out)["ok"] is True
-    # the complex step is wrong for Abs (not analytic): the check must fail
-    status, out, err = run(capsys, "gradcheck", "Abs(x)", "--at", "x=1",
-                           "--method", "complex")
+    # Abs is continued analytically on each side of 0 for the complex step
+    status, out, _ = run(capsys, "gradcheck", "Abs(x)", "--at", "x=-1",
+                         "--method", "complex")
+    assert status == 0 and "gradcheck OK" in out
+    # f not defined at the point: the check cannot pass
+    status, out, err = run(capsys, "gradcheck", "log(x)", "--at", "x=-1")
     assert status == 1 and err == ""
-    assert "gradcheck FAILED" in out
+    assert "gradcheck FAILED" in out and " nan " in out
+    status, out, _ = run(capsys, "gradcheck", "log(x)", "--at", "x=-1", "--json")
+
+    def not_json(constant):
+        raise AssertionError(f"{constant} is not JSON")
+
+    data = json.loads(out, parse_constant=not_json)
+    assert status == 1 and data["ok"] is False and data["max_abs_error"] is None
+
+
+def test_python_dash_m_runs_the_cli():
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "calckit", "diff", "x**3"],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and "3*x**2" in done.stdout
 
 
 def test_optimize_prints_progress_result_and_status(capsys, tmp_path):

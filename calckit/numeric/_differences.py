@@ -108,7 +108,7 @@ def derivative_estimate(
     if method == "complex":
         steps = step_sizes(x, method="complex", h=h, scale=scale)
         values, nfev = call_elementwise(f, x + 1j * steps, complex_input=True)
-        value = values.imag / steps
+        value = _complex_quotient(values, steps)
         return Estimate(value, _complex_error(value), steps, nfev)
     steps = step_sizes(x, method=method, n=n, h=h, scale=scale,
                        order=stencil_order(method))
@@ -174,6 +174,13 @@ def _merge(est: Estimate, retry: Estimate, bad) -> Estimate:
                     est.nfev + retry.nfev)
 
 
+def _complex_quotient(values, steps):
+    """``Im f / h``; ``nan`` where ``f`` is not finite (an overflow there also
+    spoils the imaginary part, often into a huge finite number)."""
+    with np.errstate(invalid="ignore"):
+        return np.where(np.isfinite(values), values.imag / steps, np.nan)
+
+
 def _complex_error(value):
     """Rounding only: the truncation error of the complex step (h**2 times the
     third derivative / 6, with h ~ 1e-20 |x|) is far below it; an explicit
@@ -205,7 +212,7 @@ def directional_estimate(
         )
         out = values.shape[1:]
         values = values.reshape((batch, dim) + out)
-        value = values.imag / steps.reshape((batch, dim) + (1,) * len(out))
+        value = _complex_quotient(values, steps.reshape((batch, dim) + (1,) * len(out)))
         value = np.moveaxis(value, 1, -1)
         return Estimate(value, _complex_error(value), steps, nfev)
     steps = step_sizes(x, method=method, n=n, h=h, scale=scale,

@@ -294,7 +294,8 @@ def _complex_hessian(f, x, h, scale, vectorized, with_error) -> Estimate:
             f"hessian needs a scalar function R^n -> R, but {fname(f)} returns "
             f"shape {values.shape[1:]} per point"
         )
-    first = values.imag.reshape(batch, offsets.size, rows.size) / tiny[:, None, rows]
+    first = (np.where(np.isfinite(values), values.imag, np.nan)
+             .reshape(batch, offsets.size, rows.size) / tiny[:, None, rows])
     est = np.einsum("rs,bsp->rbp", weights, first - first[:, :1]) / steps[None, :, cols]
     value = _assemble(est[0][:, rows == cols], est[0][:, rows != cols],
                       *np.triu_indices(dim, 1))

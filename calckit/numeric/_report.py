@@ -131,6 +131,19 @@ class GradcheckReport:
         chosen = sorted(keep[:max_rows] + rest[: max(0, max_rows - len(keep))])
         return chosen, len(idx) - len(chosen)
 
+    def _hidden_note(self, shown) -> str:
+        """What the rows not shown hold: "all ok", or counts per status."""
+        seen = set(shown)
+        counts: dict[str, int] = {}
+        for i, row in enumerate(self.rows):
+            if i not in seen:
+                counts[row.status] = counts.get(row.status, 0) + 1
+        hidden = sum(counts.values())
+        if set(counts) == {"ok"}:
+            return f"{hidden} more rows, all ok"
+        parts = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
+        return f"{hidden} more rows: {parts}"
+
     def _cells(self, i: int) -> list[str]:
         r = self.rows[i]
         return [
@@ -161,7 +174,7 @@ class GradcheckReport:
         lines = [fmt(self._HEADER)] + [fmt(c) for c in body]
         if hidden:
             lines.append(
-                f"... {hidden} more rows, all ok (report.table(None) shows them)"
+                f"... {self._hidden_note(shown)} (report.table(None) shows them)"
             )
         return "\n".join(lines)
 
@@ -187,7 +200,7 @@ class GradcheckReport:
                 cells = [f"**{c}**" for c in cells]
             lines.append("| " + " | ".join(cells) + " |")
         if hidden:
-            lines.append(f"\n*{hidden} more rows, all ok*")
+            lines.append(f"\n*{self._hidden_note(shown)}*")
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
@@ -207,7 +220,7 @@ class GradcheckReport:
             out.append(f"<tr{attr}>{cells}</tr>")
         out.append("</tbody></table>")
         if hidden:
-            out.append(f"<p><i>{hidden} more rows, all ok</i></p>")
+            out.append(f"<p><i>{html.escape(self._hidden_note(shown))}</i></p>")
         return "".join(out)
 
 
