@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from calckit import numeric
 from calckit.errors import (
     CalckitError,
+    CalckitTypeError,
     InvalidParameterError,
     NumericError,
     ShapeError,
@@ -413,6 +414,32 @@ def test_hessian_skips_windows_that_leave_the_domain():
     assert counted.calls == 2 and counted.points == 2 * (12 * 3 + 1)
     truth = _mp_hessian(lambda a, b: mp.sqrt(1 - a**2) * b, [0.9, 2.0])
     assert np.max(np.abs(hess - truth)) <= 1e-10 * np.max(np.abs(truth))
+
+
+def test_complex_step_on_scalar_only_functions():
+    # cmath functions take one number: the batch fails, one call per point works
+    import cmath
+
+    g = numeric.gradient(lambda v: cmath.exp(v[0]) * v[1], [1.0, 2.0],
+                         method="complex")
+    np.testing.assert_allclose(g, [2 * math.e, math.e], rtol=1e-15)
+    d = numeric.derivative(cmath.sin, [1.0, 2.0], method="complex")
+    np.testing.assert_allclose(d, np.cos([1.0, 2.0]), rtol=1e-15)
+
+
+def test_complex_step_is_nan_where_f_overflows():
+    # log(exp(t)) overflows at 800: Im f / h would be a huge finite number
+    with np.errstate(over="ignore", invalid="ignore"):
+        d, err = numeric.derivative(lambda t: np.log(np.exp(t)), [1.0, 800.0],
+                                    method="complex", full_output=True)
+    assert d[0] == pytest.approx(1.0, rel=1e-15) and np.isnan(d[1]) and np.isnan(err[1])
+
+
+def test_function_returning_none_is_named():
+    with pytest.raises(CalckitTypeError, match="f=.*returned None"):
+        numeric.derivative(lambda t: None, 1.0)
+    with pytest.raises(CalckitTypeError, match="returned None"):
+        numeric.gradient(lambda v: None, [1.0, 2.0])
 
 
 # --------------------------------------------------------------------------

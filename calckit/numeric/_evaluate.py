@@ -32,6 +32,10 @@ def fname(f) -> str:
 
 
 def _as_values(out, *, complex_input: bool, f) -> np.ndarray:
+    if out is None:
+        raise CalckitTypeError(
+            f"{fname(f)} returned None; it must return its value (a number or array)"
+        )
     values = np.asarray(out)
     if complex_input:
         if not np.iscomplexobj(values):
@@ -85,9 +89,10 @@ def call_elementwise(f, points: np.ndarray, *, complex_input: bool = False):
             return values, points.size
         if values.shape == () and points.size == 1:
             return values.reshape(points.shape), 1
-    except (TypeError, ValueError) as exc:
-        if isinstance(exc, NumericError):
-            raise
+    except (TypeError, ValueError):
+        # a scalar-only f (math.sin, cmath.exp) rejects the array; called per
+        # point below, where a real failure on complex input is reported
+        pass
     flat = [
         _eval(f, p, complex_input)
         for p in points.reshape(-1)
@@ -118,12 +123,10 @@ def call_vector(f, points: np.ndarray, *, vectorized, complex_input: bool = Fals
                 "must map (k, n) points to (k, ...) values (or pass vectorized=False)"
             )
         return values, count
-    first = _eval(f, points[0], complex_input)
+    first = _eval(f, points[0], complex_input)  # raises if f rejects the input
     try:
         out = _call(f, points, complex_input=complex_input)
         values = _as_values(out, complex_input=complex_input, f=f)
-    except NumericError:
-        raise
     except Exception:  # any failure of the batch means "not vectorized"
         values = None
     if (
@@ -141,7 +144,8 @@ def call_vector(f, points: np.ndarray, *, vectorized, complex_input: bool = Fals
 
 def _same(batched, single) -> bool:
     """Whether a batched row equals the single-point value (to ~1e-12)."""
-    close = np.abs(batched - single) <= 1e-12 * np.abs(single)
+    with np.errstate(invalid="ignore", over="ignore"):
+        close = np.abs(batched - single) <= 1e-12 * np.abs(single)
     if close.all():
         return True
     return bool(np.all(close | (np.isnan(batched) & np.isnan(single))))
