@@ -137,6 +137,38 @@ def _save(fig, path: str) -> str:
     return f"figure written to {os.path.abspath(path)}"
 
 
+def _with_figure(text: str, fig, path: str, args) -> str:
+    """``text`` and the note of the saved figure: a ``"figure"`` field when
+    the output is JSON (so it stays one JSON document), else one more line."""
+    note = _save(fig, path)
+    if getattr(args, "format", None) == "json":
+        data = json.loads(text)
+        data["figure"] = os.path.abspath(path)
+        return _json(data)
+    return f"{text}\n{note}"
+
+
+def _value(number) -> float:
+    """A SymPy number as a float; ``nan`` where it is not a finite real
+    (``zoo`` for 1/x at 0, a complex value)."""
+    value = sp.N(number)
+    if value.is_real and value.is_finite:
+        return float(value)
+    return float("nan")
+
+
+def _variables(expr, wrt) -> list:
+    """The variables of a command, or a clear error for a constant."""
+    from calckit.symbolic._coerce import as_symbols
+
+    syms = as_symbols(wrt, expr)
+    if not syms:
+        raise InvalidParameterError(
+            f"{expr} has no variables; give an expression of x, y, ... (or --wrt)"
+        )
+    return syms
+
+
 # --------------------------------------------------------------------------
 # Subcommands: each returns (text to print, exit status)
 # --------------------------------------------------------------------------
@@ -153,7 +185,7 @@ def cmd_diff(args):
     if args.at is not None:
         point = _point(args.at)
         subs = _subs_of(point, [as_symbol(var, expr)], expr)
-        value = float(sp.N(d.subs(subs)))
+        value = _value(d.subs(subs))
     if args.format == "json":
         out = {"expr": str(expr), "var": str(var), "order": args.order,
                "derivative": str(shown), "latex": sp.latex(shown)}
@@ -167,8 +199,8 @@ def cmd_diff(args):
     if args.plot:
         from calckit import plot
 
-        text += "\n" + _save(plot.derivatives(expr, var, orders=(0, *range(
-            1, args.order + 1))), args.plot)
+        text = _with_figure(text, plot.derivatives(expr, var, orders=(0, *range(
+            1, args.order + 1))), args.plot, args)
     return text, 0
 
 
@@ -200,17 +232,16 @@ def _subs_of(point, wrt, expr):
 
 
 def cmd_grad(args):
-    from calckit.symbolic._coerce import as_symbols
     from calckit.tables import tidy
 
     expr = _expr(args.expr)
-    wrt = as_symbols(args.wrt, expr)
+    wrt = _variables(expr, args.wrt)
     g = calckit.grad(expr, wrt)
     comps = [tidy(c) for c in g]
     values = None
     if args.at is not None:
         subs = _subs_of(_point(args.at), wrt, expr)
-        values = [float(sp.N(c.subs(subs))) for c in g]
+        values = [_value(c.subs(subs)) for c in g]
     if args.format == "json":
         out = {"expr": str(expr), "wrt": [s.name for s in wrt],
                "grad": [str(c) for c in comps]}
@@ -229,21 +260,20 @@ def cmd_grad(args):
     if args.plot:
         from calckit import plot
 
-        text += "\n" + _save(plot.gradient_field(expr, wrt), args.plot)
+        text = _with_figure(text, plot.gradient_field(expr, wrt), args.plot, args)
     return text, 0
 
 
 def cmd_hessian(args):
-    from calckit.symbolic._coerce import as_symbols
     from calckit.tables import tidy
 
     expr = _expr(args.expr)
-    wrt = as_symbols(args.wrt, expr)
+    wrt = _variables(expr, args.wrt)
     H = calckit.hessian(expr, wrt).applyfunc(tidy)
     values = None
     if args.at is not None:
         subs = _subs_of(_point(args.at), wrt, expr)
-        values = [[float(sp.N(H[i, j].subs(subs))) for j in range(H.cols)]
+        values = [[_value(H[i, j].subs(subs)) for j in range(H.cols)]
                   for i in range(H.rows)]
     if args.format == "json":
         out = {"expr": str(expr), "wrt": [s.name for s in wrt],
@@ -269,7 +299,7 @@ def cmd_taylor(args):
     from calckit.symbolic._coerce import as_symbols
 
     expr = _expr(args.expr)
-    wrt = as_symbols(args.wrt, expr)
+    wrt = as_symbols(args.wrt, expr)  # a constant is its own polynomial
     at = _exact_point(args.at) if args.at is not None else 0
     poly = calckit.taylor(expr, wrt, at=at, order=args.order)
     parts = []
@@ -309,8 +339,17 @@ def cmd_taylor(args):
                 f"{expr} has {len(wrt)}: {', '.join(map(str, wrt))} (pass --wrt)")
         orders = sorted({max(1, args.order // 2), args.order} - {0}) or [args.order]
         xlim = _pair(args.interval, "--interval") if args.interval else None
-        parts.append(_save(plot.taylor(expr, wrt[0], at=float(at), orders=orders,
-                                       xlim=xlim, method=args.method), args.plot))
+        centre = at
+        if isinstance(at, dict):  # --at x=1
+            centre = next(iter(at.values())) if len(at) == 1 else None
+        elif isinstance(at, list):
+            centre = at[0] if len(at) == 1 else None
+        if centre is None:
+            raise InvalidParameterError(f"--at must give one value with --plot; "
+                                        f"got {args.at!r}")
+        fig = plot.taylor(expr, wrt[0], at=float(centre), orders=orders, xlim=xlim,
+                          method=args.method)
+        return _with_figure("\n".join(parts), fig, args.plot, args), 0
     return "\n".join(parts), 0
 
 
@@ -323,6 +362,11 @@ def cmd_table(args):
         points = [_point(p) for p in args.at]
         at = [p if isinstance(p, dict) else (p[0] if len(p) == 1 else tuple(p))
               for p in points]
+    if at is not None and (args.rules or args.losses):
+        raise InvalidParameterError(
+            "--at applies to expressions and --activations, not to "
+            f"--{'rules' if args.rules else 'losses'}"
+        )
     if args.rules:
         t = tables.rules_table(orders=orders)
     elif args.activations:
@@ -375,10 +419,9 @@ def _parse_optimizers(text: str) -> dict:
 
 def cmd_optimize(args, echo):
     from calckit import optim
-    from calckit.symbolic._coerce import as_symbols
 
     expr = _expr(args.expr)
-    wrt = as_symbols(args.wrt, expr)
+    wrt = _variables(expr, args.wrt)
     x0 = _numbers(args.x0, "--x0")
     if len(x0) == 1 and len(wrt) > 1:
         x0 = x0 * len(wrt)
@@ -396,7 +439,7 @@ def cmd_optimize(args, echo):
 
         fig = (plot.trajectories(expr, {args.optimizer: result}, wrt)
                if len(wrt) <= 2 else plot.loss_curves({args.optimizer: result}))
-        text += "\n" + _save(fig, args.plot)
+        text = _with_figure(text, fig, args.plot, args)
     return text, 0
 
 
@@ -443,15 +486,16 @@ def cmd_plot(args):
         if not args.x0:
             raise InvalidParameterError(f"plot {args.kind} needs --x0")
         runs = optim.compare(expr, _numbers(args.x0, "--x0"),
-                             _parse_optimizers(args.optimizers), steps=args.steps)
+                             _parse_optimizers(args.optimizers),
+                             steps=1000 if args.steps is None else args.steps)
         fig = (plot.trajectories(expr, runs, args.wrt, **lim)
                if kind == "trajectories" else plot.loss_curves(runs))
     elif kind == "learning_rates":
         lrs = _numbers(args.lrs, "--lrs") if args.lrs else (0.01, 0.1, 0.5, 1.0)
         x0 = _numbers(args.x0, "--x0") if args.x0 else None
         fig = plot.learning_rates(expr if expr is not None else "x**2 + 10", x0=x0,
-                                  lrs=lrs, steps=args.steps if args.steps != 1000
-                                  else 30)
+                                  lrs=lrs, steps=30 if args.steps is None
+                                  else args.steps)
     else:
         fig = plot.activations(**({"xlim": lim["xlim"]} if "xlim" in lim else {}))
     return _save(fig, args.out), 0

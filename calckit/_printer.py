@@ -116,13 +116,16 @@ class KernelPrinter(SciPyPrinter):
         return f"_ipow({b}, {n})"
 
     # -- sums: a positive term first (``f - y``, not ``-y + f``: one op less) --
-    def _print_Add(self, expr, order=None):
+    def _print_Add(self, expr, order=None, *, factored=False):
         coeffs = {abs(t.as_coeff_Mul()[0]) for t in expr.args}
-        if len(coeffs) == 1:  # 2*a + 2*b - 2*y -> 2*(a + b - y): fewer products
+        if len(coeffs) == 1 and not factored:  # 2*a + 2*b - 2*y -> 2*(a + b - y)
             (c,) = coeffs
-            if c != 1 and c != 0 and c.is_finite:
+            # numerically (Float(1.0) != 1 in SymPy), and once: the terms of
+            # the inner sum carry a coefficient 1.0 that must not be factored
+            if c.is_finite and float(c) not in (0.0, 1.0):
                 inner = sp.Add(*[t / c for t in expr.args], evaluate=False)
-                return f"{self._print(c)}*({self._print_Add(inner, order)})"
+                body = self._print_Add(inner, order, factored=True)
+                return f"{self._print(c)}*({body})"
         grouped = self._group_common_factor(expr, order)
         if grouped is not None:
             return grouped

@@ -51,7 +51,7 @@ def _fix_negative_values(argv: list) -> list:
             i += 2
             continue
         if (arg.startswith("-") and not arg.startswith("--") and len(arg) > 1
-                and not re.fullmatch(r"-[nho]\d*", arg)):
+                and not re.fullmatch(r"-[nh]\d*|-o(\S+\.(png|pdf|svg|jpe?g))?", arg)):
             arg = " " + arg
         out.append(arg)
         i += 1
@@ -180,7 +180,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--x0", help="start of the optimizers")
     p.add_argument("--optimizers", default="sgd:0.001,adam:0.02,newton",
                    help="name[:lr],... (trajectories, loss_curves)")
-    p.add_argument("--steps", type=int, default=1000)
+    p.add_argument("--steps", type=int, default=None,
+                   help="optimizer steps (default 1000; 30 for learning_rates)")
     p.add_argument("--lrs", help="learning rates for learning_rates")
 
     p = sub.add_parser("tour", help="the guided tour (about a minute, offline)",
@@ -202,10 +203,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     def echo(text: str) -> None:
         print(text, flush=True)
 
+    def note(text: str) -> None:  # progress beside JSON output: not on stdout
+        print(text, file=sys.stderr, flush=True)
+
     try:
         args = build_parser().parse_args(_fix_negative_values(argv))
         if args.command == "optimize":
-            text, status = cmd_optimize(args, echo)
+            json_out = getattr(args, "format", None) == "json"
+            text, status = cmd_optimize(args, note if json_out else echo)
         elif args.command == "tour":
             if "MPLBACKEND" not in os.environ:
                 import matplotlib
@@ -227,11 +232,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (CalckitError, ValueError, TypeError, ArithmeticError, OSError) as exc:
         print(f"calckit: error: {_one_line(exc)}", file=sys.stderr)
         return 2
+    except RecursionError:
+        print("calckit: error: the expression is nested too deeply to handle",
+              file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("calckit: interrupted", file=sys.stderr)
         return 130
     if text:
-        print(text)
+        try:
+            print(text)
+        except BrokenPipeError:  # calckit ... | head: the reader left
+            sys.stdout = None
     return status
 
 

@@ -130,10 +130,15 @@ def test_optimize_prints_progress_result_and_status(capsys, tmp_path):
     assert "x0 = [-1.2, 1.0]" in lines[0]
     assert "status: not converged" in out
     assert png.read_bytes()[:8] == PNG
-    data = json.loads(run(capsys, "optimize", "(1-x)**2 + 100*(y-x**2)**2", "--x0",
-                          "-1.2,1", "--optimizer", "newton", "--steps", "50",
-                          "--json")[1].split("\n", 1)[1])
+    # with --json, stdout is one JSON document (figure path included); the
+    # progress line goes to stderr
+    status, out, err = run(capsys, "optimize", "(1-x)**2 + 100*(y-x**2)**2",
+                           "--x0", "-1.2,1", "--optimizer", "newton", "--steps",
+                           "50", "--json", "--plot", str(png))
+    data = json.loads(out)
+    assert status == 0 and err.startswith("optimizing f = ")
     assert data["converged"] and data["status"] == "converged"
+    assert data["figure"] == str(png.resolve())
     np.testing.assert_allclose(data["x"], [1, 1], atol=1e-8)
 
 
@@ -234,6 +239,68 @@ def test_expressions_and_values_may_start_with_minus(capsys):
     assert run(capsys, "diff", "-x**3")[1] == "-3*x**2\n"
     status, out, _ = run(capsys, "optimize", "-exp(-x**2)", "--x0", "-0.5",
                          "--optimizer", "newton", "--steps", "50", "--json")
-    data = json.loads(out.split("\n", 1)[1])
+    data = json.loads(out)
     assert status == 0 and data["converged"] and abs(data["x"][0]) < 1e-8
     assert run(capsys, "diff", "x**3", "-n", "2")[1] == "6*x\n"
+
+
+def test_constant_expressions_and_undefined_values_are_clear(capsys):
+    for command in ("grad", "hessian", "optimize"):
+        extra = ["--x0", "1"] if command == "optimize" else []
+        status, out, err = run(capsys, command, "5", *extra)
+        assert status == 2 and out == ""
+        assert err.strip() == ("calckit: error: 5 has no variables; give an "
+                               "expression of x, y, ... (or --wrt)")
+    assert run(capsys, "taylor", "5")[:2] == (0, "5\n")
+    status, out, _ = run(capsys, "diff", "1/x", "--at", "0")
+    assert status == 0 and out.endswith("at 0: nan\n")
+    status, out, _ = run(capsys, "diff", "1/x", "--at", "0", "--json")
+    assert json.loads(out)["value"] is None
+
+
+def test_json_with_a_figure_stays_one_document(capsys, tmp_path):
+    png = tmp_path / "d.png"
+    for command in (["diff", "sin(x)"], ["grad", "x*y"],
+                    ["taylor", "exp(x)", "--at", "x=1"]):
+        status, out, _ = run(capsys, *command, "--json", "--plot", str(png))
+        assert status == 0 and json.loads(out)["figure"] == str(png.resolve())
+        assert png.read_bytes()[:8] == PNG
+
+
+def test_taylor_plot_accepts_named_point_and_table_rejects_misplaced_at(capsys,
+                                                                        tmp_path):
+    png = tmp_path / "t.png"
+    status, out, _ = run(capsys, "taylor", "exp(x)", "--at", "x=1", "--plot", str(png))
+    assert status == 0 and out.startswith("E*(x - 1)**3/6")
+    status, _, err = run(capsys, "table", "--rules", "--at", "1")
+    assert status == 2 and "--at applies to expressions and --activations" in err
+
+
+def test_short_output_option_attached_and_plot_steps(capsys, tmp_path):
+    png = tmp_path / "s.png"
+    status, out, _ = run(capsys, "plot", "surface", "x*y", f"-o{png}")
+    assert status == 0 and png.read_bytes()[:8] == PNG
+
+
+def test_plot_learning_rates_uses_the_steps_given(capsys, tmp_path, monkeypatch):
+    # --steps 1000 used to be read as "not given" and replaced by 30
+    from calckit import plot
+
+    seen = []
+    real = plot.learning_rates
+
+    def spy(*args, **kwargs):
+        seen.append(kwargs["steps"])
+        return real(*args, **{**kwargs, "steps": 3})
+
+    monkeypatch.setattr(plot, "learning_rates", spy)
+    png = tmp_path / "lr.png"
+    for given, used in ((["--steps", "1000"], 1000), ([], 30)):
+        assert run(capsys, "plot", "learning_rates", *given, "-o", str(png))[0] == 0
+        assert seen.pop() == used
+
+
+def test_decimal_coefficients_compile(capsys):
+    # 1.0*x - 1.0 used to recurse forever in the printer
+    status, out, _ = run(capsys, "gradcheck", "1.0*x - 1.0", "--at", "1")
+    assert status == 0 and "gradcheck OK" in out

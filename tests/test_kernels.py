@@ -477,3 +477,15 @@ def test_sigmoid_and_its_derivative_share_one_expit_accurately():
     assert np.isnan(k(np.nan)).all()
     k3 = ck.compile(e[:3], [x])
     assert k3(np.inf).tolist() == [1, 0, 0] and k3(-np.inf).tolist() == [0, 1, 0]
+
+
+@pytest.mark.parametrize("text", ["0.5*x + 0.5", "1.0*x - 1.0", "2.0*x - 2.0*y",
+                                  "0.5*x + 0.5*y + 0.5", "(0.5*x + 0.5)**2 + y**2"])
+def test_sums_with_one_decimal_coefficient_compile(text):
+    # the printer factors 0.5*(x + 1); the terms inside carry 1.0, which SymPy
+    # does not equate to 1: it used to factor that again, forever
+    expr = sp.sympify(text, locals={"x": x, "y": y})
+    xs, ys = np.array([2.0, -0.5]), np.array([3.0, 1.5])
+    got = ck.compile(expr, [x, y])(xs, ys)
+    want = [float(expr.subs({x: a, y: b})) for a, b in zip(xs, ys, strict=True)]
+    np.testing.assert_allclose(got, want, rtol=1e-15)
