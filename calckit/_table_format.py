@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import html
 import io
+import re
 from dataclasses import dataclass
 
 import sympy as sp
@@ -128,9 +129,23 @@ def _number_latex(value) -> str:
     if isinstance(value, sp.Basic) and value.free_symbols:
         return _latex(value)
     text = _number_text(value)
-    return {"inf": r"\infty", "-inf": r"-\infty", "nan": r"\mathrm{NaN}"}.get(
-        text, text.replace("e", r"\times 10^{") + "}" if "e" in text else text
-    )
+    special = {"inf": r"\infty", "-inf": r"-\infty", "nan": r"\mathrm{NaN}"}
+    if text in special:
+        return special[text]
+    if text.endswith("j"):  # complex: each part on its own, i for the unit
+        re_part, im_part = re.fullmatch(
+            r"(.+?(?:e[+-]?\d+)?)([+-][^+-].*?(?:e[+-]?\d+)?)j", text).groups()
+        sign, magnitude = im_part[0], _mantissa_latex(im_part[1:])
+        return f"{_mantissa_latex(re_part)} {sign} {magnitude} i"
+    return _mantissa_latex(text)
+
+
+def _mantissa_latex(text: str) -> str:
+    """``1.5e+10`` -> ``1.5\times 10^{10}``; plain numbers unchanged."""
+    if "e" not in text:
+        return text
+    mantissa, exponent = text.split("e")
+    return rf"{mantissa}\times 10^{{{int(exponent)}}}"
 
 
 # --------------------------------------------------------------------------
@@ -304,9 +319,14 @@ def _full_precision(value) -> str:
     return _number_text(value)
 
 
+_LATEX_SPECIAL = {
+    "\\": r"\textbackslash{}", "_": r"\_", "&": r"\&", "%": r"\%", "#": r"\#",
+    "$": r"\$", "{": r"\{", "}": r"\}", "^": r"\textasciicircum{}",
+    "~": r"\textasciitilde{}",
+}
+
+
 def _latex_escape(text: str) -> str:
-    for a, b in (("\\", r"\textbackslash{}"), ("_", r"\_"), ("&", r"\&"),
-                 ("%", r"\%"), ("#", r"\#"), ("$", r"\$"), ("{", r"\{"),
-                 ("}", r"\}")):
-        text = text.replace(a, b)
-    return text
+    """``text`` for LaTeX text mode: each special character replaced once
+    (a backslash must not have its own braces escaped again)."""
+    return "".join(_LATEX_SPECIAL.get(ch, ch) for ch in text)

@@ -336,3 +336,29 @@ def test_latex_document_compiles(tmp_path):
     done = subprocess.run(["pdflatex", "-interaction=nonstopmode", "t.tex"],
                           cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout[-2000:]
+
+
+def test_latex_escapes_every_special_character_once():
+    from calckit._table_format import _latex_escape, _number_latex
+
+    assert _latex_escape("x^2 ~ a\\b_c {d} 50% #1 $&") == (
+        r"x\textasciicircum{}2 \textasciitilde{} a\textbackslash{}b\_c \{d\} "
+        r"50\% \#1 \$\&")
+    assert _number_latex(sp.Float(2.5e-7)) == r"2.5\times 10^{-7}"
+    assert _number_latex(sp.sympify(1e10 + 2e10j)) == (
+        r"1\times 10^{10} + 2\times 10^{10} i")
+    assert _number_latex(sp.sympify(-2 - 3e-9j)) == r"-2 - 3\times 10^{-9} i"
+
+
+@pytest.mark.skipif(__import__("shutil").which("pdflatex") is None,
+                    reason="pdflatex not installed")
+def test_latex_document_with_awkward_labels_compiles(tmp_path):
+    import subprocess
+
+    from calckit.tables import derivative_table
+
+    table = derivative_table({"x^2 ~ a\\b_c {50%} #1 $&": "x**2*exp(x)"}, at=[1e10])
+    (tmp_path / "t.tex").write_text(table.to_latex(standalone=True))
+    done = subprocess.run(["pdflatex", "-interaction=nonstopmode", "t.tex"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout[-2000:]
