@@ -443,6 +443,154 @@ def test_function_returning_none_is_named():
 
 
 # --------------------------------------------------------------------------
+# f in float32: steps and error estimates follow f's precision
+
+F32_CASES = {  # name: (f, exact derivative)
+    "sin": (np.sin, np.cos),
+    "exp": (np.exp, np.exp),
+    "tanh": (np.tanh, lambda t: 1.0 - np.tanh(t) ** 2),
+}
+F32_POINTS = np.array([-2.3, -0.7, 0.0, 0.3, 1.0, 2.9])
+# worst relative errors measured on these rows: forward 1.3e-3, backward
+# 2.7e-3, central 1.5e-4, richardson 1.1e-5, complex 2.1e-7 (all at tanh(2.9),
+# where f' = 0.012 is small beside f = 1, or exp(0.3))
+F32_TOLERANCE = {"forward": 2e-3, "backward": 4e-3, "central": 2e-4,
+                 "richardson": 2e-5, "complex": 4e-7}
+
+
+@pytest.mark.parametrize("method", numeric.METHODS)
+@pytest.mark.parametrize("name", F32_CASES)
+def test_float32_derivative_within_error_estimate(method, name):
+    g, exact_d = F32_CASES[name]
+    low = np.complex64 if method == "complex" else np.float32
+    d, err = numeric.derivative(lambda t: g(t.astype(low)), F32_POINTS,
+                                method=method, full_output=True)
+    truth = exact_d(F32_POINTS)
+    assert_within(d, truth, err, slack=0.0)
+    assert np.max(_relative(d, truth)) <= F32_TOLERANCE[method]
+
+
+def test_float32_reproducer_and_evaluations():
+    from calckit.numeric._differences import derivative_estimate
+
+    # used to give (0.0, 1e-7): float64 steps, float64 rounding bound
+    f = Counter(lambda t: np.sin(t.astype(np.float32)))
+    d, err = numeric.derivative(f, 1.0, method="forward", full_output=True)
+    assert abs(d - math.cos(1.0)) <= err <= 1e-2
+    # the first batch finds float32 values; the whole estimate is redone once
+    f = Counter(lambda t: np.sin(t.astype(np.float32)))
+    est = derivative_estimate(f, [0.5, 1.0, 2.0], 1, "richardson")
+    assert f.calls == 2 and est.nfev == f.points == 2 * 12 * 3
+    assert_within(est.value, np.cos([0.5, 1.0, 2.0]), est.error, slack=0.0)
+    # a scalar-only float32 f: per point, redone once after its first point
+    f = Counter(lambda t: np.float32(math.sin(t)))
+    est = derivative_estimate(f, [0.5, 1.0], 1, "richardson")
+    assert est.nfev == 1 + 24 and f.points == 24 + 1 + 24 + 24  # + rejected batches
+    assert_within(est.value, np.cos([0.5, 1.0]), est.error, slack=0.0)
+
+
+def test_float16_derivative_within_error_estimate():
+    x = F32_POINTS
+    for method in ("central", "richardson"):
+        d, err = numeric.derivative(lambda t: np.sin(t.astype(np.float16)), x,
+                                    method=method, full_output=True)
+        assert_within(d, np.cos(x), err, slack=0.0)
+        assert np.max(np.abs(d - np.cos(x))) <= 2e-2
+
+
+def _f32_vector(v):
+    v = np.asarray(v)
+    v = v.astype(np.complex64 if np.iscomplexobj(v) else np.float32)
+    return np.sin(v[..., 0]) * np.exp(v[..., 1] / 2) + v[..., 2] ** 2 * v[..., 0]
+
+
+def _f32_vector_grad(x):
+    a, b, c = x
+    return np.array([np.cos(a) * np.exp(b / 2) + c * c,
+                     np.sin(a) * np.exp(b / 2) / 2, 2 * c * a])
+
+
+def _f32_vector_hess(x):
+    a, b, c = x
+    e = np.exp(b / 2)
+    return np.array([[-np.sin(a) * e, np.cos(a) * e / 2, 2 * c],
+                     [np.cos(a) * e / 2, np.sin(a) * e / 4, 0.0],
+                     [2 * c, 0.0, 2 * a]])
+
+
+# normwise errors measured at these points: gradient forward/backward 1.4e-3,
+# central 1.5e-5, richardson 2.7e-6, complex 4e-8; Hessian central 8.3e-4,
+# richardson 3.3e-5, complex 2.8e-6
+F32_GRAD_TOLERANCE = {"forward": 3e-3, "backward": 3e-3, "central": 5e-5,
+                      "richardson": 1e-5, "complex": 2e-7}
+F32_HESS_TOLERANCE = {"central": 2e-3, "richardson": 1e-4, "complex": 1e-5}
+
+
+@pytest.mark.parametrize("x", [[0.7, -0.4, 1.3], [2.0, 1.0, -0.5], [-1.1, 0.3, 3.0]])
+def test_float32_gradient_and_hessian_within_error_estimate(x):
+    x = np.array(x)
+    truth = _f32_vector_grad(x)
+    for method, tol in F32_GRAD_TOLERANCE.items():
+        g, err = numeric.gradient(_f32_vector, x, method=method, full_output=True)
+        assert_within(g, truth, err, slack=0.0)
+        assert np.max(np.abs(g - truth)) <= tol * np.max(np.abs(truth)), method
+    truth = _f32_vector_hess(x)
+    for method, tol in F32_HESS_TOLERANCE.items():
+        hess, err = numeric.hessian(_f32_vector, x, method=method, full_output=True)
+        assert_within(hess, truth, err, slack=0.0)
+        assert np.max(np.abs(hess - truth)) <= tol * np.max(np.abs(truth)), method
+
+
+def test_float32_vector_function_costs_one_extra_point():
+    from calckit.numeric._differences import directional_estimate
+    from calckit.numeric._hessian import hessian_estimate
+
+    x = np.array([[0.7, -0.4, 1.3]])
+    # the lone check point is float32: redone at once (1 + 1 + 12 * 3 points)
+    f = Counter(_f32_vector, dim=3)
+    est = directional_estimate(f, x, "richardson")
+    assert f.calls == 3 and est.nfev == f.points == 1 + 1 + 12 * 3
+    f = Counter(_f32_vector, dim=3)
+    est = hessian_estimate(f, x, "richardson", vectorized=True)
+    assert f.calls == 2 and est.nfev == f.points == 2 * (12 * 6 + 1)
+
+
+# float64 results recorded before float32 support (cube(t) = t**3 - 2 t at 1.7):
+# method: (log2 of the step, points, value, error estimate, points for the
+# gradient of a 2-D function: the batch plus one check point)
+FLOAT64_BEFORE = {
+    "forward": (-26, 3, 6.67000013589859, 2.1016598340217746e-07, 6),
+    "backward": (-26, 3, 6.669999897480011, 2.399682939415726e-07, 6),
+    "central": (-17, 4, 6.6700000000419095, 2.4404561575056317e-10, 9),
+    "richardson": (-6, 12, 6.669999999999986, 2.1113468751110528e-13, 25),
+    "complex": (-66, 1, 6.669999999999998, 1.1848300118799667e-14, 3),
+}
+
+
+@pytest.mark.parametrize("method", numeric.METHODS)
+def test_float64_functions_unchanged(method):
+    from calckit.numeric._differences import derivative_estimate, directional_estimate
+
+    log2_step, points, value, error, grad_points = FLOAT64_BEFORE[method]
+    f = Counter(lambda t: t * t * t - 2.0 * t)
+    est = derivative_estimate(f, 1.7, 1, method)
+    assert est.step == 2.0**log2_step and f.calls == 1
+    assert est.nfev == f.points == points
+    np.testing.assert_array_max_ulp(est.value, value, maxulp=2)
+    np.testing.assert_array_max_ulp(est.error, error, maxulp=2)
+    f = Counter(lambda v: v[..., 0] ** 2 * v[..., 1] + v[..., 1] ** 3, dim=2)
+    est = directional_estimate(f, np.array([[0.6, -1.3]]), method)
+    assert f.calls == 2 and est.nfev == f.points == grad_points
+
+
+def test_integer_and_complex_outputs_are_not_low_precision():
+    f = Counter(lambda t: (t > 0).astype(np.int8))  # exact: no second batch
+    assert numeric.derivative(f, 1.0) == 0.0 and f.calls == 1
+    with pytest.raises(CalckitTypeError, match="complex values for real input"):
+        numeric.derivative(lambda t: t.astype(np.complex64), 1.0)
+
+
+# --------------------------------------------------------------------------
 # errors name the input
 
 

@@ -8,17 +8,27 @@ The error estimate is the distance to a second stencil of different order
 (see :mod:`calckit.numeric._stencils`) plus a rounding bound
 ``4 eps sum|w_i f_i| / h**n``. For ``richardson`` the comparison stencil is
 of lower order, so the estimate is conservative (an upper bound in practice).
+
+``eps`` is the relative precision of ``f``: float64's machine epsilon unless
+``f`` returns float32 (float16, complex64) values, found on the first batch;
+the estimate is then redone with steps and rounding bounds for that
+precision (:func:`follows_precision`).
 """
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import lru_cache, wraps
 from typing import NamedTuple
 
 import numpy as np
 
 from calckit.errors import CalckitTypeError, InvalidParameterError, ShapeError
-from calckit.numeric._evaluate import call_elementwise, call_vector, fname
+from calckit.numeric._evaluate import (
+    LowPrecision,
+    call_elementwise,
+    call_vector,
+    fname,
+)
 from calckit.numeric._stencils import RICHARDSON_LEVELS, plan_1d, read_only
 from calckit.numeric._steps import check_method, step_sizes
 
@@ -36,6 +46,25 @@ class Estimate(NamedTuple):
     error: np.ndarray
     step: np.ndarray
     nfev: int
+
+
+def follows_precision(estimator):
+    """Make ``estimator`` (keyword ``eps``, None: float64) follow ``f``'s precision.
+
+    When ``f`` turns out to compute in less precision than ``eps``
+    (:class:`LowPrecision`), the whole estimate is redone at ``f``'s
+    precision (steps chosen anew), counting the evaluations of both.
+    """
+
+    @wraps(estimator)
+    def wrapper(*args, eps=None, **kwargs):
+        try:
+            return estimator(*args, eps=eps, **kwargs)
+        except LowPrecision as low:  # low.eps > eps: this ends
+            est = wrapper(*args, eps=low.eps, **kwargs)
+            return est._replace(nfev=est.nfev + low.nfev)
+
+    return wrapper
 
 
 def stencil_order(method: str, levels: int | None = None) -> int:
@@ -76,7 +105,7 @@ def as_point(x, *, name: str = "x", ndim: int | None = None) -> np.ndarray:
     return arr
 
 
-def _combine(weights, values, hn, with_error, factor):
+def _combine(weights, values, hn, with_error, factor, eps=None):
     """Apply stencil rows to values (leading axis = offsets), scale by h**n."""
     # the weights sum to 0 (n >= 1): subtracting one row changes nothing exactly,
     # but makes a constant f give exactly 0 and shrinks the terms summed
@@ -84,7 +113,7 @@ def _combine(weights, values, hn, with_error, factor):
     if not with_error:
         return est[0], None
     rounding = np.tensordot(np.abs(weights[0]), np.abs(values), axes=(0, 0)) / hn
-    error = factor * np.abs(est[0] - est[1]) + _ROUNDING * _EPS * rounding
+    error = factor * np.abs(est[0] - est[1]) + _ROUNDING * (eps or _EPS) * rounding
     return est[0], error
 
 
@@ -97,34 +126,36 @@ def _plan(method, n, with_error, levels=None):
     return offsets, weights, plan.error_factor
 
 
+@follows_precision
 def derivative_estimate(
     f, x, n: int = 1, method: str = "central", h=None, *, scale=None,
-    with_error: bool = True,
+    with_error: bool = True, eps=None,
 ) -> Estimate:
     """Elementwise n-th derivative of ``f`` at every entry of ``x``."""
     check_method(method)
     n = check_n(n, method)
     x = as_point(x)
     if method == "complex":
-        steps = step_sizes(x, method="complex", h=h, scale=scale)
-        values, nfev = call_elementwise(f, x + 1j * steps, complex_input=True)
+        steps = step_sizes(x, method="complex", h=h, scale=scale, eps=eps)
+        values, nfev = call_elementwise(f, x + 1j * steps, complex_input=True,
+                                        eps=eps)
         value = _complex_quotient(values, steps)
-        return Estimate(value, _complex_error(value), steps, nfev)
+        return Estimate(value, _complex_error(value, eps), steps, nfev)
     steps = step_sizes(x, method=method, n=n, h=h, scale=scale,
-                       order=stencil_order(method))
+                       order=stencil_order(method), eps=eps)
     offsets, weights, factor = _plan(method, n, with_error)
     shaped = offsets.astype(float).reshape((-1,) + (1,) * x.ndim)
-    values, nfev = call_elementwise(f, x + shaped * steps)
-    value, error = _combine(weights, values, steps**n, with_error, factor)
+    values, nfev = call_elementwise(f, x + shaped * steps, eps=eps)
+    value, error = _combine(weights, values, steps**n, with_error, factor, eps)
     if method == "richardson" and not np.all(np.isfinite(values)):
         bad = ~np.isfinite(np.asarray(value))
         value, error = _narrow_where_not_finite(
             values.reshape(offsets.size, -1), offsets, n, steps.reshape(-1) ** n,
-            value, error,
+            value, error, eps=eps,
         )
         if h is None and bad.any():
             return _elementwise_retry(f, x, n, Estimate(value, error, steps, nfev),
-                                      bad, with_error)
+                                      bad, with_error, eps)
     return Estimate(value, error, steps, nfev)
 
 
@@ -132,7 +163,8 @@ def derivative_estimate(
 RETRY_SHRINK = 16.0
 
 
-def _elementwise_retry(f, x, n, est: Estimate, bad, with_error: bool) -> Estimate:
+def _elementwise_retry(f, x, n, est: Estimate, bad, with_error: bool,
+                       eps=None) -> Estimate:
     """Redo the ``bad`` entries with steps / :data:`RETRY_SHRINK`.
 
     Their full stencil met a non-finite value of ``f`` (``x`` within a few
@@ -143,7 +175,7 @@ def _elementwise_retry(f, x, n, est: Estimate, bad, with_error: bool) -> Estimat
     """
     retry = derivative_estimate(
         f, np.asarray(x)[bad], n, "richardson",
-        np.asarray(est.step)[bad] / RETRY_SHRINK, with_error=with_error,
+        np.asarray(est.step)[bad] / RETRY_SHRINK, with_error=with_error, eps=eps,
     )
     return _merge(est, retry, bad)
 
@@ -181,16 +213,17 @@ def _complex_quotient(values, steps):
         return np.where(np.isfinite(values), values.imag / steps, np.nan)
 
 
-def _complex_error(value):
+def _complex_error(value, eps=None):
     """Rounding only: the truncation error of the complex step (h**2 times the
     third derivative / 6, with h ~ 1e-20 |x|) is far below it; an explicit
     large ``h`` is not estimated."""
-    return 8.0 * _EPS * np.abs(value)
+    return 8.0 * (eps or _EPS) * np.abs(value)
 
 
+@follows_precision
 def directional_estimate(
     f, x, method: str = "central", h=None, *, scale=None, vectorized=None,
-    with_error: bool = True, n: int = 1, levels: int | None = None,
+    with_error: bool = True, n: int = 1, levels: int | None = None, eps=None,
 ) -> Estimate:
     """n-th partial derivatives of ``f: R^n -> R^m`` along each coordinate.
 
@@ -204,26 +237,27 @@ def directional_estimate(
     batch, dim = x.shape
     eye = np.eye(dim)
     if method == "complex":
-        steps = step_sizes(x, method="complex", h=h, scale=scale)
+        steps = step_sizes(x, method="complex", h=h, scale=scale, eps=eps)
         points = x[:, None, :] + 1j * (steps[:, :, None] * eye)
         values, nfev = call_vector(
             f, points.reshape(batch * dim, dim), vectorized=vectorized,
-            complex_input=True,
+            complex_input=True, eps=eps,
         )
         out = values.shape[1:]
         values = values.reshape((batch, dim) + out)
         value = _complex_quotient(values, steps.reshape((batch, dim) + (1,) * len(out)))
         value = np.moveaxis(value, 1, -1)
-        return Estimate(value, _complex_error(value), steps, nfev)
+        return Estimate(value, _complex_error(value, eps), steps, nfev)
     steps = step_sizes(x, method=method, n=n, h=h, scale=scale,
-                       order=stencil_order(method, levels))
+                       order=stencil_order(method, levels), eps=eps)
     shifts, weights, factor, centre = _vector_plan(method, n, with_error, levels)
     disp = shifts[None, :, None, None] * (steps[:, None, :, None] * eye)
     points = (x[:, None, None, :] + disp).reshape(batch, -1, dim)
     if centre:
         points = np.concatenate([x[:, None, :], points], axis=1)
     count = points.shape[1]
-    values, nfev = call_vector(f, points.reshape(-1, dim), vectorized=vectorized)
+    values, nfev = call_vector(f, points.reshape(-1, dim), vectorized=vectorized,
+                               eps=eps)
     out = values.shape[1:]
     values = values.reshape(batch, count, -1)  # (B, P, M)
     size = values.shape[2]
@@ -239,7 +273,7 @@ def directional_estimate(
     if with_error:
         rounding = (np.abs(weights[0]) @ np.abs(grid)).reshape(batch, dim, size)
         error = factor * np.abs(value - est[:, 1] / hn) + (
-            _ROUNDING * _EPS * rounding / hn
+            _ROUNDING * (eps or _EPS) * rounding / hn
         )
     bad = None
     if method == "richardson" and not np.all(np.isfinite(grid)):
@@ -248,7 +282,7 @@ def directional_estimate(
         columns = np.moveaxis(grid, 1, 0).reshape(order.size, -1)  # (S, B*d*M)
         hn_cols = np.repeat((steps**n).reshape(-1), size)
         value, error = _narrow_where_not_finite(
-            columns, order, n, hn_cols, value, error, levels=levels,
+            columns, order, n, hn_cols, value, error, levels=levels, eps=eps,
         )
     if error is not None:
         error = np.swapaxes(error, 1, 2).reshape((batch, *out, dim))
@@ -259,7 +293,7 @@ def directional_estimate(
         # call: its points are one batch); bad entries taken from it
         retry = directional_estimate(
             f, x, method, steps / RETRY_SHRINK, vectorized=vectorized,
-            with_error=with_error, n=n, levels=levels,
+            with_error=with_error, n=n, levels=levels, eps=eps,
         )
         bad = np.swapaxes(bad, 1, 2).reshape(value.shape)
         take = bad & _better(retry, Estimate(value, error, steps, nfev))
@@ -270,7 +304,8 @@ def directional_estimate(
     return est
 
 
-def _narrow_where_not_finite(values, offsets, n, hn, value, error, levels=None):
+def _narrow_where_not_finite(values, offsets, n, hn, value, error, levels=None,
+                             eps=None):
     """Redo Richardson entries whose stencil met a non-finite value of ``f``.
 
     Near the edge of ``f``'s domain (``sqrt(1 - x**2)`` at 0.99) the outer
@@ -307,7 +342,7 @@ def _narrow_where_not_finite(values, offsets, n, hn, value, error, levels=None):
         if error is not None:
             rounding = np.abs(weights[0]) @ np.abs(vals[:, fits] * ok[:, fits])
             error[cols[fits]] = np.abs(est[0] - est[1]) + (
-                _ROUNDING * _EPS * np.nan_to_num(rounding) / hn[cols[fits]]
+                _ROUNDING * (eps or _EPS) * np.nan_to_num(rounding) / hn[cols[fits]]
             )
         todo &= ~fits
     return value.reshape(shape), None if error is None else error.reshape(shape)

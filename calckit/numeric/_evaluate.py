@@ -9,6 +9,12 @@ axis, ``(P, n)``; ``vectorized`` says whether ``f`` accepts that:
 - ``None`` (default): try the batched call and check its first row against a
   call on that point alone; fall back to one call per point when the batch
   raises, has the wrong shape or disagrees. This costs one extra evaluation.
+
+``f`` may compute in less precision than float64 (float32 or float16 values,
+complex64 for complex input): values are cast to float64 (complex128), but
+when their type is coarser than the precision ``eps`` asked for (float64 by
+default), :class:`LowPrecision` is raised so that the caller redoes its work
+with steps and rounding bounds for that precision.
 """
 
 from __future__ import annotations
@@ -19,7 +25,29 @@ import numpy as np
 
 from calckit.errors import CalckitTypeError, NumericError, ShapeError
 
-__all__ = ["fname", "call_elementwise", "call_vector"]
+__all__ = ["LowPrecision", "fname", "call_elementwise", "call_vector"]
+
+_EPS = float(np.finfo(float).eps)
+_FULL = (np.dtype(float), np.dtype(complex))  # float64 precision: nothing to check
+
+
+class LowPrecision(Exception):
+    """``f`` computes in less precision than asked for.
+
+    Deliberately not a ``TypeError``/``ValueError``/``CalckitError``: the
+    fallbacks for scalar-only functions must not swallow it.
+
+    Attributes
+    ----------
+    eps : float
+        Machine epsilon of ``f``'s output type.
+    nfev : int
+        Points evaluated by the call that found it.
+    """
+
+    def __init__(self, eps: float, nfev: int):
+        super().__init__(f"f computes with machine epsilon {eps:.3g}")
+        self.eps, self.nfev = eps, nfev
 
 
 def fname(f) -> str:
@@ -31,25 +59,30 @@ def fname(f) -> str:
     return f"f={name}"
 
 
-def _as_values(out, *, complex_input: bool, f) -> np.ndarray:
+def _as_values(out, *, complex_input: bool, f, eps=None, nfev: int = 1):
+    """``f``'s output as float64 (complex128) values; raises
+    :class:`LowPrecision` (with ``nfev``) when its type is a float or complex
+    type with machine epsilon above ``eps`` (None: float64)."""
     if out is None:
         raise CalckitTypeError(
             f"{fname(f)} returned None; it must return its value (a number or array)"
         )
     values = np.asarray(out)
-    if complex_input:
-        if not np.iscomplexobj(values):
-            raise NumericError(
-                f"complex step needs f to carry complex input through, but "
-                f"{fname(f)} returned {values.dtype} values for complex input "
-                "(it drops the imaginary part, e.g. via float(), math.* or "
-                "np.abs); use method='richardson' instead"
-            )
-        return values.astype(complex, copy=False)
-    if np.iscomplexobj(values):
+    if complex_input and not np.iscomplexobj(values):
+        raise NumericError(
+            f"complex step needs f to carry complex input through, but "
+            f"{fname(f)} returned {values.dtype} values for complex input "
+            "(it drops the imaginary part, e.g. via float(), math.* or "
+            "np.abs); use method='richardson' instead"
+        )
+    if not complex_input and np.iscomplexobj(values):
         raise CalckitTypeError(f"{fname(f)} returned complex values for real input")
+    if values.dtype.kind in "fc" and values.dtype not in _FULL:
+        low = float(np.finfo(values.dtype).eps)
+        if low > (eps or _EPS):
+            raise LowPrecision(low, nfev)
     try:
-        return values.astype(float, copy=False)
+        return values.astype(complex if complex_input else float, copy=False)
     except (TypeError, ValueError):
         raise CalckitTypeError(
             f"{fname(f)} must return numbers; got {values.dtype}"
@@ -71,20 +104,23 @@ def _call(f, points, *, complex_input: bool):
         ) from exc
 
 
-def _eval(f, points, complex_input: bool) -> np.ndarray:
+def _eval(f, points, complex_input: bool, eps=None, nfev: int = 1) -> np.ndarray:
     return _as_values(_call(f, points, complex_input=complex_input),
-                      complex_input=complex_input, f=f)
+                      complex_input=complex_input, f=f, eps=eps, nfev=nfev)
 
 
-def call_elementwise(f, points: np.ndarray, *, complex_input: bool = False):
+def call_elementwise(f, points: np.ndarray, *, complex_input: bool = False,
+                     eps=None):
     """Evaluate an elementwise ``f`` on ``points`` (any shape) in one call.
 
     Returns ``(values, nfev)``. Falls back to one call per element when ``f``
-    rejects arrays (a scalar-only function).
+    rejects arrays (a scalar-only function). Raises :class:`LowPrecision`
+    when ``f`` computes in less precision than ``eps`` (None: float64).
     """
     try:
         out = _call(f, points, complex_input=complex_input)
-        values = _as_values(out, complex_input=complex_input, f=f)
+        values = _as_values(out, complex_input=complex_input, f=f, eps=eps,
+                            nfev=points.size)
         if values.shape == points.shape:
             return values, points.size
         if values.shape == () and points.size == 1:
@@ -94,8 +130,8 @@ def call_elementwise(f, points: np.ndarray, *, complex_input: bool = False):
         # point below, where a real failure on complex input is reported
         pass
     flat = [
-        _eval(f, p, complex_input)
-        for p in points.reshape(-1)
+        _eval(f, p, complex_input, eps, done)
+        for done, p in enumerate(points.reshape(-1), 1)
     ]
     values = np.array(flat)
     if values.shape != (points.size,):
@@ -106,16 +142,19 @@ def call_elementwise(f, points: np.ndarray, *, complex_input: bool = False):
     return values.reshape(points.shape), points.size
 
 
-def call_vector(f, points: np.ndarray, *, vectorized, complex_input: bool = False):
+def call_vector(f, points: np.ndarray, *, vectorized, complex_input: bool = False,
+                eps=None):
     """Evaluate ``f`` on the rows of ``points`` (shape ``(P, n)``).
 
-    Returns ``(values, nfev)`` with ``values`` of shape ``(P, *out)``.
+    Returns ``(values, nfev)`` with ``values`` of shape ``(P, *out)``. Raises
+    :class:`LowPrecision` when ``f`` computes in less precision than ``eps``
+    (None: float64).
     """
     count = points.shape[0]
     if vectorized is False:
-        return _loop(f, points, complex_input=complex_input), count
+        return _loop(f, points, complex_input=complex_input, eps=eps), count
     if vectorized is True:
-        values = _eval(f, points, complex_input)
+        values = _eval(f, points, complex_input, eps, count)
         if values.ndim == 0 or values.shape[0] != count:
             raise ShapeError(
                 f"vectorized=True but {fname(f)} returned shape {values.shape} for "
@@ -123,10 +162,11 @@ def call_vector(f, points: np.ndarray, *, vectorized, complex_input: bool = Fals
                 "must map (k, n) points to (k, ...) values (or pass vectorized=False)"
             )
         return values, count
-    first = _eval(f, points[0], complex_input)  # raises if f rejects the input
+    # raises if f rejects the input (or computes in low precision: 1 point)
+    first = _eval(f, points[0], complex_input, eps)
     try:
         out = _call(f, points, complex_input=complex_input)
-        values = _as_values(out, complex_input=complex_input, f=f)
+        values = _as_values(out, complex_input=complex_input, f=f, eps=eps)
     except Exception:  # any failure of the batch means "not vectorized"
         values = None
     if (
@@ -136,8 +176,8 @@ def call_vector(f, points: np.ndarray, *, vectorized, complex_input: bool = Fals
     ):
         return values, count + 1
     rest = [first] + [
-        _eval(f, p, complex_input)
-        for p in points[1:]
+        _eval(f, p, complex_input, eps, count + done)
+        for done, p in enumerate(points[1:], 2)
     ]
     return _stack(rest, f), 2 * count
 
@@ -151,10 +191,10 @@ def _same(batched, single) -> bool:
     return bool(np.all(close | (np.isnan(batched) & np.isnan(single))))
 
 
-def _loop(f, points, *, complex_input):
+def _loop(f, points, *, complex_input, eps=None):
     rows = [
-        _eval(f, p, complex_input)
-        for p in points
+        _eval(f, p, complex_input, eps, done)
+        for done, p in enumerate(points, 1)
     ]
     return _stack(rows, f)
 

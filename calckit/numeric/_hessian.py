@@ -15,7 +15,8 @@ entries dominated by rounding use coarse scales and entries dominated by
 truncation fine ones.
 
 ``complex``: complex step along one axis, Richardson along the other.
-All points of one call go to ``f`` in one batch.
+All points of one call go to ``f`` in one batch. Steps and rounding bounds
+follow ``f``'s precision ``eps`` (see :mod:`calckit.numeric._differences`).
 """
 
 from __future__ import annotations
@@ -26,7 +27,13 @@ from typing import NamedTuple
 import numpy as np
 
 from calckit.errors import ShapeError
-from calckit.numeric._differences import _EPS, _ROUNDING, RETRY_SHRINK, Estimate
+from calckit.numeric._differences import (
+    _EPS,
+    _ROUNDING,
+    RETRY_SHRINK,
+    Estimate,
+    follows_precision,
+)
 from calckit.numeric._evaluate import call_vector, fname
 from calckit.numeric._stencils import (
     HESSIAN_SCALES,
@@ -53,9 +60,10 @@ def _central_levels(with_error: bool):
     return np.arange(1.0, count + 1.0), np.stack([main, alt])
 
 
+@follows_precision
 def hessian_estimate(
     f, x, method: str = "central", h=None, *, scale=None, vectorized=None,
-    with_error: bool = True,
+    with_error: bool = True, eps=None,
 ) -> Estimate:
     """Hessians of scalar ``f`` at the rows of ``x`` (shape ``(B, d)``).
 
@@ -63,15 +71,15 @@ def hessian_estimate(
     """
     check_method(method, allowed=HESSIAN_METHODS)
     if method == "complex":
-        return _complex_hessian(f, x, h, scale, vectorized, with_error)
+        return _complex_hessian(f, x, h, scale, vectorized, with_error, eps)
     if method == "richardson":
-        est, edge = _richardson_hessian(f, x, h, scale, vectorized)
+        est, edge = _richardson_hessian(f, x, h, scale, vectorized, eps)
         if h is None and edge:
             # some scale left f's domain (windows without it may reach close
             # to its edge): one retry with smaller steps, as for derivatives;
             # per entry the smaller error estimate wins
             retry, _ = _richardson_hessian(f, x, est.step / RETRY_SHRINK, None,
-                                           vectorized)
+                                           vectorized, eps)
             take = np.nan_to_num(retry.error, nan=np.inf) < np.nan_to_num(
                 est.error, nan=np.inf)
             est = Estimate(np.where(take, retry.value, est.value),
@@ -79,7 +87,7 @@ def hessian_estimate(
                            est.step, est.nfev + retry.nfev)
         return est
     batch, dim = x.shape
-    steps = step_sizes(x, method=method, n=2, h=h, scale=scale, order=2)
+    steps = step_sizes(x, method=method, n=2, h=h, scale=scale, order=2, eps=eps)
     scales, weights = _central_levels(with_error)
     nt = scales.size
     rows, cols = np.triu_indices(dim, 1)
@@ -99,7 +107,7 @@ def hessian_estimate(
         ],
         axis=1,
     )
-    values = _scalar_values(f, points, vectorized)
+    values = _scalar_values(f, points, vectorized, eps)
     nfev = values.nfev
     values = values.values
     f0 = values[:, :1]
@@ -118,10 +126,11 @@ def hessian_estimate(
     if with_error:
         round_d = (np.abs(fd).sum(-1) + 2.0 * np.abs(f0)[:, :, None]) / hd
         round_m = np.abs(fm).sum(-1) / hm
-        rd = np.abs(est_d[0] - est_d[1]) + _ROUNDING * _EPS * np.einsum(
+        rounding = _ROUNDING * (eps or _EPS)
+        rd = np.abs(est_d[0] - est_d[1]) + rounding * np.einsum(
             "t,btd->bd", np.abs(weights[0]), round_d
         )
-        rm = np.abs(est_m[0] - est_m[1]) + _ROUNDING * _EPS * np.einsum(
+        rm = np.abs(est_m[0] - est_m[1]) + rounding * np.einsum(
             "t,btp->bp", np.abs(weights[0]), round_m
         )
         error = _assemble(rd, rm, rows, cols)
@@ -133,10 +142,11 @@ class _Values(NamedTuple):
     nfev: int
 
 
-def _scalar_values(f, points, vectorized) -> _Values:
+def _scalar_values(f, points, vectorized, eps=None) -> _Values:
     """``f`` at ``points`` (B, S, d) as (B, S) real values, in one batch."""
     batch, _, dim = points.shape
-    values, nfev = call_vector(f, points.reshape(-1, dim), vectorized=vectorized)
+    values, nfev = call_vector(f, points.reshape(-1, dim), vectorized=vectorized,
+                               eps=eps)
     if values.ndim != 1:
         raise ShapeError(
             f"hessian needs a scalar function R^n -> R, but {fname(f)} returns "
@@ -175,12 +185,14 @@ def _window_weights(scales, windows) -> tuple[np.ndarray, np.ndarray]:
     return read_only(main), read_only(alt)
 
 
-def _richardson_hessian(f, x, h, scale, vectorized) -> tuple[Estimate, bool]:
+def _richardson_hessian(f, x, h, scale, vectorized, eps=None
+                        ) -> tuple[Estimate, bool]:
     """Richardson Hessian: per entry, the candidate with the smallest error.
 
     Also says whether some window was void (a value of ``f`` not finite).
     """
-    est, error, steps, nfev = _richardson_candidates(f, x, h, scale, vectorized)
+    est, error, steps, nfev = _richardson_candidates(f, x, h, scale, vectorized,
+                                                     eps)
     edge = bool(np.isnan(est).any())
     dim = x.shape[1]
     rows, cols = np.triu_indices(dim, 1)
@@ -200,7 +212,7 @@ def _richardson_hessian(f, x, h, scale, vectorized) -> tuple[Estimate, bool]:
     ), edge
 
 
-def _richardson_candidates(f, x, h, scale, vectorized):
+def _richardson_candidates(f, x, h, scale, vectorized, eps=None):
     """Second differences along axes and diagonals, extrapolated per entry.
 
     At each scale ``t`` of :data:`HESSIAN_SCALES` the diagonal entry is
@@ -219,7 +231,7 @@ def _richardson_candidates(f, x, h, scale, vectorized):
     batch, dim = x.shape
     levels = len(_SCALES)
     steps = step_sizes(x, method="richardson", n=2, h=h, scale=scale,
-                       order=_ORDER)
+                       order=_ORDER, eps=eps)
     rows, cols = np.triu_indices(dim, 1)
     axes = steps[:, :, None] * np.eye(dim)  # (B, d, d): row i is h_i e_i
     dirs = np.concatenate([axes, axes[:, rows] + axes[:, cols]], axis=1)  # (B, D, d)
@@ -230,7 +242,7 @@ def _richardson_candidates(f, x, h, scale, vectorized):
         [x[:, None, :], (x[:, None, None, None, :] + disp).reshape(batch, -1, dim)],
         axis=1,
     )
-    out = _scalar_values(f, points, vectorized)
+    out = _scalar_values(f, points, vectorized, eps)
     f0 = out.values[:, :1, None]  # (B, 1, 1)
     pairs = out.values[:, 1:].reshape(batch, levels, 2, -1)
     # f(x +- t u) - f(x) is exact for nearby values: difference before summing
@@ -255,7 +267,7 @@ def _richardson_candidates(f, x, h, scale, vectorized):
         base, mag = np.where(finite, base, 0.0), np.where(finite, mag, 0.0)
     est = np.einsum("wk,bke->bwe", main, base)
     error = np.abs(est - np.einsum("wk,bke->bwe", alt, base)) + (
-        _ROUNDING * _EPS * np.einsum("wk,bke->bwe", np.abs(main), mag)
+        _ROUNDING * (eps or _EPS) * np.einsum("wk,bke->bwe", np.abs(main), mag)
     )
     if not finite.all():
         uses = (main != 0).astype(float)
@@ -264,7 +276,7 @@ def _richardson_candidates(f, x, h, scale, vectorized):
     return est, error, steps, out.nfev
 
 
-def _complex_hessian(f, x, h, scale, vectorized, with_error) -> Estimate:
+def _complex_hessian(f, x, h, scale, vectorized, with_error, eps=None) -> Estimate:
     """Complex step along e_i, Richardson central differences along e_j.
 
     ``Im f(x + i c e_i + s e_j) / c`` is the first partial derivative along
@@ -279,15 +291,16 @@ def _complex_hessian(f, x, h, scale, vectorized, with_error) -> Estimate:
     if not with_error:
         weights = weights[:1]
     steps = step_sizes(x, method="richardson", n=1, h=h, scale=scale,
-                       order=2 * RICHARDSON_LEVELS)
-    tiny = step_sizes(x, method="complex", scale=scale)
+                       order=2 * RICHARDSON_LEVELS, eps=eps)
+    tiny = step_sizes(x, method="complex", scale=scale, eps=eps)
     rows, cols = np.triu_indices(dim)
     eye = np.eye(dim)
     imag = (tiny[:, rows, None] * eye[rows])[:, None]  # (B, 1, P, d)
     real = offsets[None, :, None, None] * (steps[:, cols, None] * eye[cols])[:, None]
     points = x[:, None, None, :] + real + 1j * imag  # (B, S, P, d)
     values, nfev = call_vector(
-        f, points.reshape(-1, dim), vectorized=vectorized, complex_input=True
+        f, points.reshape(-1, dim), vectorized=vectorized, complex_input=True,
+        eps=eps,
     )
     if values.ndim != 1:
         raise ShapeError(
@@ -303,7 +316,7 @@ def _complex_hessian(f, x, h, scale, vectorized, with_error) -> Estimate:
     if with_error:
         rounding = np.einsum("s,bsp->bp", np.abs(weights[0]), np.abs(first))
         upper = (plan.error_factor * np.abs(est[0] - est[1])
-                 + (_ROUNDING * _EPS * rounding) / steps[:, cols])
+                 + (_ROUNDING * (eps or _EPS) * rounding) / steps[:, cols])
         error = _assemble(upper[:, rows == cols], upper[:, rows != cols],
                           *np.triu_indices(dim, 1))
     return Estimate(value, error, steps, nfev)

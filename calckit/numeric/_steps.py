@@ -5,7 +5,9 @@ The step along coordinate ``i`` is ``base * ref_i`` where ``ref_i = |x_i|``
 ``scale`` is given. ``base``
 balances truncation against rounding error for the method and derivative
 order. Steps are rounded down to a power of two so that ``x + k*h`` is exact
-for the small integers ``k`` of a stencil.
+for the small integers ``k`` of a stencil. ``eps`` is the precision of ``f``
+(float64's machine epsilon by default; float32's for a function computing in
+float32, which takes larger steps).
 
 >>> import numpy as np
 >>> h = step_sizes(np.array([0.0, 1e-6, 1e6]), method="central")
@@ -33,6 +35,8 @@ _HIGHER = {"central": 4.0, "richardson": 4.0}  # extra factor for n >= 2
 _COMPLEX_STEP = 1e-20
 _TINY = 1e-100  # |x| below this (but nonzero) scales steps as if |x| = 1e-100
 _COMPLEX_FLOOR = 1e-290  # keeps Im f(x + i h) clear of underflow
+# the same for f in complex64 (smallest normal 1.2e-38; 1e-20 |x| is fine above)
+_COMPLEX_FLOOR_LOW = 1e-20
 
 
 def check_method(method: str, *, allowed: tuple[str, ...] = METHODS) -> str:
@@ -45,21 +49,26 @@ def check_method(method: str, *, allowed: tuple[str, ...] = METHODS) -> str:
     return method
 
 
-def base_step(method: str, n: int = 1, *, order: int | None = None) -> float:
+def base_step(method: str, n: int = 1, *, order: int | None = None,
+              eps: float | None = None) -> float:
     """Relative step for ``method`` and the n-th derivative.
 
     ``order`` is the truncation order of the stencil (1 for forward/backward,
-    2 for central, 2K for Richardson with K levels).
+    2 for central, 2K for Richardson with K levels); ``eps`` the relative
+    rounding error of ``f`` (None: float64's machine epsilon). The complex
+    step does not depend on it.
 
     >>> round(base_step("central"), 8)
     6.06e-06
+    >>> round(base_step("central", eps=float(np.finfo(np.float32).eps)), 5)
+    0.00492
     """
     if method == "complex":
         return _COMPLEX_STEP
     if order is None:
         order = 1 if method in ("forward", "backward") else 2
     factor = _SCALE.get(method, 1.0) * (_HIGHER.get(method, 1.0) if n >= 2 else 1.0)
-    return factor * _EPS ** (1.0 / (order + n))
+    return factor * (eps or _EPS) ** (1.0 / (order + n))
 
 
 def _pow2_floor(h: np.ndarray) -> np.ndarray:
@@ -75,6 +84,7 @@ def step_sizes(
     h=None,
     scale=None,
     order: int | None = None,
+    eps: float | None = None,
 ) -> np.ndarray:
     """Per-coordinate steps for differentiating at ``x`` (same shape as ``x``).
 
@@ -92,6 +102,9 @@ def step_sizes(
         Typical magnitude of each coordinate, replacing ``|x|`` as reference.
     order : int, optional
         Truncation order of the stencil (see :func:`base_step`).
+    eps : float, optional
+        Relative precision of ``f`` (default: float64's machine epsilon);
+        ``np.finfo(np.float32).eps`` for a function computing in float32.
     """
     x = np.asarray(x, dtype=float)
     if h is not None:
@@ -101,9 +114,10 @@ def step_sizes(
         ref = np.where(ax > 0, np.maximum(ax, _TINY), 1.0)
     else:
         ref = _magnitudes(scale, "scale", x.shape)
-    steps = base_step(method, n, order=order) * ref
+    steps = base_step(method, n, order=order, eps=eps) * ref
     if method == "complex":
-        steps = np.maximum(steps, _COMPLEX_FLOOR)
+        low = (eps or _EPS) > _EPS  # f in complex64
+        steps = np.maximum(steps, _COMPLEX_FLOOR_LOW if low else _COMPLEX_FLOOR)
     return _pow2_floor(steps)
 
 
