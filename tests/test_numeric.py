@@ -685,3 +685,11 @@ def test_cached_stencil_plans_cannot_be_changed_by_a_caller():
     with pytest.raises(ValueError, match="read-only"):
         plan.weights[0, 1] = 123.0
     np.testing.assert_array_equal(plan_1d("central", 1).weights, before)
+
+
+def test_scale_resolves_a_function_varying_faster_than_x():
+    # at x = 1e4 the default richardson steps (~160) alias on sin; scale=1
+    # (the scale on which sin changes) gives the derivative
+    d, err = numeric.derivative(np.sin, 1e4, method="richardson", scale=1.0,
+                                full_output=True)
+    assert abs(d - math.cos(1e4)) <= 1e-12 and abs(d - math.cos(1e4)) <= 2 * err

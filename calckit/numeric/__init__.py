@@ -22,7 +22,13 @@ Methods
     Hessians: complex step along one axis, Richardson along the other (~1e-13).
 
 Error estimates are conservative: the distance to a stencil of different
-order plus a rounding bound. ``step_sizes`` shows the steps used.
+order plus a rounding bound. ``step_sizes`` shows the steps used. They hold
+where the steps resolve ``f``: steps are a fixed fraction of ``|x|`` (1.6 %
+for ``richardson``, which reaches 6 steps out), so an ``f`` that changes on a
+scale much smaller than ``|x|`` (``sin(x)`` at ``x = 1e4``) is sampled at
+regular steps that alias, and no estimate from such samples can see it: pass
+``scale`` (the scale on which ``f`` changes, e.g. ``scale=1``) or ``h``.
+:func:`calckit.gradcheck` rechecks on steps scaled to ``min(|x|, 1)`` itself.
 
 Near the edge of ``f``'s domain, where the wide ``richardson`` stencil meets a
 non-finite value, an entry takes the widest narrower stencil that fits and
