@@ -356,8 +356,88 @@ def test_fit_rejects_bad_arguments():
         model.fit(X, y, batch_size=0, progress=False)
     with pytest.raises(LookupError, match="unknown loss"):
         model.fit(X, y, loss="nope", progress=False)
-    with pytest.raises(ShapeError):
+    with pytest.raises(ShapeError, match="X has 4 samples but y has 3"):
         model.fit(X, y[:3], progress=False)
+
+
+@pytest.mark.parametrize("X,y", [(np.zeros((0, 2)), np.zeros(0)),
+                                 (np.zeros((0, 2)), np.zeros(3)), (3.0, [1.0])])
+def test_fit_rejects_empty_x_naming_it(X, y):
+    model = mlp([2, 3, 1], "tanh")
+    with pytest.raises(ShapeError, match="^X has 0 samples"):
+        model.fit(X, y, progress=False)
+
+
+def test_fit_rejects_empty_or_mismatched_validation_data():
+    X, y = datasets.xor()
+    model = mlp([2, 3, 1], "tanh")
+    with pytest.raises(ShapeError, match="^validation X has 0 samples"):
+        model.fit(X, y, validation_data=(np.zeros((0, 2)), np.zeros(0)),
+                  progress=False)
+    with pytest.raises(ShapeError, match="validation X has 4 samples but "
+                                         "validation y has 2"):
+        model.fit(X, y, validation_data=(X, y[:2]), progress=False)
+
+
+def bn_mlp():
+    return nn.Sequential([nn.Dense(3, 4), nn.BatchNorm(4), nn.Activation("relu"),
+                          nn.Dense(4, 1)], seed=0)
+
+
+@pytest.mark.parametrize("n,batch_size", [(33, 32), (65, 32), (9, 4)])
+def test_fit_batchnorm_merges_trailing_single_sample_batch(n, batch_size):
+    X = np.random.default_rng(0).standard_normal((n, 3))
+    y = (X[:, 0] > 0).astype(float)
+    # the last two batches are one: the same as training with them merged
+    merged = bn_mlp()
+    hist = merged.fit(X, y, loss="bce_with_logits", epochs=3, seed=1,
+                      batch_size=batch_size, progress=False)
+    assert len(hist.loss) == 3 and np.all(np.isfinite(hist.loss))
+    if n == batch_size + 1:  # one batch of n == full batch
+        full = bn_mlp()
+        hist_full = full.fit(X, y, loss="bce_with_logits", epochs=3, seed=1,
+                             batch_size=None, progress=False)
+        assert hist.loss == hist_full.loss
+        np.testing.assert_array_equal(merged._flat, full._flat)
+        for k, b in merged.buffers().items():
+            np.testing.assert_array_equal(b, full.buffers()[k])
+
+
+def test_fit_without_batchnorm_keeps_single_sample_batch():
+    X = np.random.default_rng(0).standard_normal((33, 3))
+    y = (X[:, 0] > 0).astype(float)
+    a, b = mlp([3, 4, 1], "tanh"), mlp([3, 4, 1], "tanh")
+    a.fit(X, y, loss="bce_with_logits", epochs=1, batch_size=32, progress=False)
+    b.fit(X, y, loss="bce_with_logits", epochs=1, batch_size=None, progress=False)
+    assert not np.array_equal(a._flat, b._flat)  # two steps, not one
+
+
+@pytest.mark.parametrize("loss", ["hinge", "squared_hinge", "bce_with_logits"])
+@pytest.mark.parametrize("act", [None, "tanh"])
+def test_score_losses_threshold_the_output_at_zero(loss, act):
+    # every output has the sign of its label: accuracy 1 with or without tanh
+    layers = [nn.Dense(1, 1)] + ([nn.Activation(act)] if act else [])
+    model = nn.Sequential(layers, seed=0)
+    model[0].params["W"][...] = 0.2
+    model[0].params["b"][...] = 0.0
+    X = np.array([[1.0], [-1.0], [2.0], [-2.0]])
+    sign = np.array([1.0, -1.0, 1.0, -1.0])
+    y = sign if "hinge" in loss else (sign + 1) / 2  # +-1 or 0/1 labels
+    assert model.head(loss).folds == (act is not None)
+    hist = model.fit(X, y, loss=loss, optimizer="sgd", lr=0.0, epochs=1,
+                     progress=False)
+    assert hist.accuracy == [1.0]
+
+
+def test_probability_losses_threshold_the_output_at_half():
+    model = nn.Sequential([nn.Dense(1, 1), nn.Activation("tanh")], seed=0)
+    model[0].params["W"][...] = 1.0
+    model[0].params["b"][...] = 0.0
+    X = np.array([[0.2], [0.3], [1.0], [2.0]])  # tanh: 0.20, 0.29, 0.76, 0.96
+    y = np.array([0.0, 0.0, 1.0, 1.0])
+    hist = model.fit(X, y, loss="binary_cross_entropy", optimizer="sgd", lr=0.0,
+                     epochs=1, progress=False)
+    assert hist.accuracy == [1.0]
 
 
 # -- perceptron -----------------------------------------------------------------

@@ -444,6 +444,25 @@ def test_newton_dict_params():
     assert new["b"].shape == () and float(new["b"]) == pytest.approx(1.0)
 
 
+def test_newton_dict_grads_matched_by_key_not_position():
+    # the Hessian is over params' key order; grads' own order must not matter
+    params = {"a": np.array([1.0]), "b": np.array([10.0])}
+    grads = {"b": np.array([20.0]), "a": np.array([2.0])}
+    opt = optim.Newton(line_search=False)
+    new, _ = opt.step(params, grads, opt.init(params), hessian=np.diag([2.0, 2.0]))
+    assert list(new) == ["a", "b"]
+    np.testing.assert_allclose([new["a"][0], new["b"][0]], [0.0, 0.0], atol=1e-14)
+    with pytest.raises(ShapeError, match="keys of params"):
+        opt.step(params, {"c": np.ones(1), "d": np.ones(1)}, opt.init(params),
+                 hessian=np.eye(2))
+    with pytest.raises(ShapeError, match=r"grads\['b'\] has shape \(2,\)"):
+        opt.step(params, {"a": np.ones(1), "b": np.ones(2)}, opt.init(params),
+                 hessian=np.eye(2))
+    with pytest.raises(ShapeError, match="params is an array but grads is a dict"):
+        opt.step(np.ones(2), {"a": np.ones(2)}, opt.init(np.ones(2)),
+                 hessian=np.eye(2))
+
+
 def test_structure_errors():
     opt = optim.SGD()
     state = opt.init({"w": np.zeros(2)})

@@ -21,6 +21,7 @@ from calckit.errors import (
     ShapeError,
 )
 from calckit.nn._base import as_float_array
+from calckit.nn._batchnorm import BatchNorm
 from calckit.nn._init import as_rng
 
 __all__ = ["fit", "History"]
@@ -127,6 +128,29 @@ def _epoch_metrics(model, head, X, y, binary):
     return value, head.correct(z, head.labels(y)) / len(X)
 
 
+def _check_samples(X, y, x_name: str, y_name: str) -> None:
+    """ShapeError unless ``X`` has samples and ``y`` one target per sample."""
+    if X.ndim == 0 or len(X) == 0:
+        raise ShapeError(
+            f"{x_name} has 0 samples (shape {X.shape}); fit needs an array of "
+            "shape (N, ...) with N >= 1")
+    try:
+        n_y = len(y)
+    except TypeError:
+        return  # not a sequence: the loss head reports the target shape
+    if n_y != len(X):
+        raise ShapeError(f"{x_name} has {len(X)} samples but {y_name} has {n_y}")
+
+
+def _batches(n: int, batch_size: int, merge_single: bool) -> list:
+    """``(start, stop)`` of each minibatch; with ``merge_single`` a trailing
+    batch of one sample joins the previous batch."""
+    bounds = [(s, min(s + batch_size, n)) for s in range(0, n, batch_size)]
+    if merge_single and len(bounds) > 1 and bounds[-1][1] - bounds[-1][0] == 1:
+        bounds[-2:] = [(bounds[-2][0], n)]
+    return bounds
+
+
 def fit(model, X, y, *, loss="mse", optimizer="adam", epochs: int = 10,
         batch_size: int | None = 32, seed=None, progress: bool = True,
         validation_data=None, early_stopping: int | None = None,
@@ -144,7 +168,11 @@ def fit(model, X, y, *, loss="mse", optimizer="adam", epochs: int = 10,
         A name goes through ``calckit.optim.get(name, **opt_kwargs)`` (e.g.
         ``lr=0.1``; a schedule as ``lr`` works as for the optimizer).
     epochs, batch_size : int
-        ``batch_size=None`` means full batch.
+        ``batch_size=None`` means full batch. When the model has a
+        :class:`~calckit.nn.BatchNorm` layer (batch statistics need more than
+        one sample) and ``N % batch_size == 1``, the trailing one-sample
+        batch is merged into the previous one, which then has
+        ``batch_size + 1`` samples; nothing changes for other ``N``.
     seed : int or Generator, optional
         Shuffling order (default seed 0).
     progress : bool
@@ -172,6 +200,7 @@ def fit(model, X, y, *, loss="mse", optimizer="adam", epochs: int = 10,
         raise InvalidParameterError(
             f"on_divergence must be 'raise' or 'stop', got {on_divergence!r}")
     X = as_float_array(X, name="X")
+    _check_samples(X, y, "X", "y")
     n = len(X)
     if batch_size is None:
         batch_size = n
@@ -189,6 +218,7 @@ def fit(model, X, y, *, loss="mse", optimizer="adam", epochs: int = 10,
     val = None
     if validation_data is not None:
         Xv = as_float_array(validation_data[0], name="validation X")
+        _check_samples(Xv, validation_data[1], "validation X", "validation y")
         val = (Xv, model._targets(head, Xv, validation_data[1], stop))
     trainer = _Trainer(
         model=model, head=head, X=X, Y=Y, val=val, binary=binary,
@@ -224,6 +254,8 @@ class _Trainer:
 
     def run(self) -> History:
         self.model._ensure_packed()
+        has_bn = any(isinstance(layer, BatchNorm) for layer in self.layers)
+        self.bounds = _batches(len(self.X), self.batch_size, has_bn)
         self.track_acc = self.head.has_accuracy(self.binary)
         self.labels = self.head.labels(self.Y) if self.track_acc else None
         first = self.layers[0] if self.layers else None
@@ -271,7 +303,7 @@ class _Trainer:
     def _epoch(self, state):
         """One pass over shuffled minibatches; returns (mean loss, number
         correct, optimizer state)."""
-        n, bs, head = len(self.X), self.batch_size, self.head
+        n, head = len(self.X), self.head
         flat, flat_grad, opt = self.model._flat, self.model._flat_grad, self.opt
         layers, rev = self.layers, self.layers[::-1]
         if self.shuffle:
@@ -284,14 +316,14 @@ class _Trainer:
         # losses), which keeps the per-batch path to forward, gradient,
         # backward and one optimizer step on the flat parameter vector
         Z = None
-        for s in range(0, n, bs):
-            out = Xs[s:s + bs]
+        for s, e in self.bounds:
+            out = Xs[s:e]
             for layer in layers:
                 out = layer.forward(out, True)
             if Z is None:
                 Z = np.empty((n,) + out.shape[1:])
-            Z[s:s + bs] = out
-            g = head.grad(out, Ys[s:s + bs])
+            Z[s:e] = out
+            g = head.grad(out, Ys[s:e])
             for layer in rev:
                 g = layer.backward(g)
             new, state = opt.step(flat, flat_grad, state)

@@ -73,6 +73,10 @@ class ElementwiseHead:
 
     ``activation`` (an Activation layer or None) is folded in: the head then
     receives the pre-activation and differentiates ``l(y, f(z))``.
+
+    The decision threshold is on the model output and depends on the loss
+    only: 0 for losses on a score or logit (``hinge``, ``squared_hinge``,
+    ``bce_with_logits``), 0.5 otherwise (probabilities, 0/1 targets).
     """
 
     def __init__(self, name, expr, activation=None) -> None:
@@ -81,6 +85,8 @@ class ElementwiseHead:
 
         self.name = name
         self.folds = activation is not None
+        # threshold on the model output, i.e. after a folded activation
+        self.output_threshold = 0.0 if name in _LOGIT_LOSSES else 0.5
         act_name = getattr(activation, "name", None)
         if self.folds:
             if name == "binary_cross_entropy" and act_name == "sigmoid":
@@ -139,9 +145,9 @@ class ElementwiseHead:
         """Boolean predictions from the head input, or None for regression."""
         if self.threshold is not None:
             return z > self.threshold
-        if self.activation is not None:  # folded: apply f, then 0.5
-            return self.activation._f(z) > 0.5
-        return z > 0.5
+        if self.activation is not None:  # folded: apply f, then threshold
+            return self.activation._f(z) > self.output_threshold
+        return z > self.output_threshold
 
     def has_accuracy(self, binary_targets: bool) -> bool:
         """Accuracy is reported for classification losses, or 0/1 targets."""

@@ -10,7 +10,15 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from calckit.errors import CalckitTypeError, ShapeError
-from calckit.optim._base import Boolean, Interval, Optimizer, Params, as_params
+from calckit.optim._base import (
+    Boolean,
+    Interval,
+    Optimizer,
+    Params,
+    _check_same_tree,
+    _leaf_pair,
+    as_params,
+)
 
 __all__ = ["Newton", "NewtonState"]
 
@@ -35,6 +43,17 @@ def _flatten(tree: Any) -> np.ndarray:
             return np.zeros(0)
         return np.concatenate([np.ravel(v) for v in tree.values()])
     return np.ravel(tree)
+
+
+def _flat_grads(params: Params, grads: Any) -> np.ndarray:
+    """``grads`` flattened in the order of ``params`` (dict keys matched by
+    name, not position); ShapeError unless it has the structure of ``params``."""
+    _check_same_tree(params, grads, "Newton")
+    if isinstance(params, dict):
+        return _flatten(
+            {k: _leaf_pair(v, grads[k], "Newton", k)[1] for k, v in params.items()}
+        )
+    return np.ravel(_leaf_pair(params, grads, "Newton")[1])
 
 
 def _unflatten(flat: np.ndarray, like: Params) -> Params:
@@ -95,9 +114,12 @@ class Newton(Optimizer):
     parameters are returned unchanged (``state.step_size == 0``).
 
     :meth:`step` needs the keyword arguments ``hessian=`` (the Hessian at
-    ``params``; for dict parameters, over the values flattened in key order)
-    and ``fun=`` (the loss, for the line search). :func:`calckit.minimize`
-    supplies both.
+    ``params``; for dict parameters, over the values flattened in the key
+    order of ``params``) and ``fun=`` (the loss, for the line search).
+    :func:`calckit.minimize` supplies both. As for the other optimizers,
+    ``grads`` must have the structure of ``params``: dict gradients are
+    matched to the parameters by key (their own order does not matter) and
+    mismatched keys or shapes raise :class:`~calckit.errors.ShapeError`.
 
     Examples
     --------
@@ -153,12 +175,8 @@ class Newton(Optimizer):
             )
         params = as_params(params)
         x = _flatten(params)
-        g = _flatten(as_params(grads, "grads"))
+        g = _flat_grads(params, as_params(grads, "grads"))
         n = x.size
-        if g.size != n:
-            raise ShapeError(
-                f"Newton.step: grads has {g.size} entries but params has {n}"
-            )
         h = np.asarray(hessian, dtype=np.float64)
         if h.shape != (n, n):
             raise ShapeError(
