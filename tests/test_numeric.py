@@ -693,3 +693,18 @@ def test_scale_resolves_a_function_varying_faster_than_x():
     d, err = numeric.derivative(np.sin, 1e4, method="richardson", scale=1.0,
                                 full_output=True)
     assert abs(d - math.cos(1e4)) <= 1e-12 and abs(d - math.cos(1e4)) <= 2 * err
+
+
+def test_narrowed_stencil_keeps_its_rounding_bound():
+    # the outer point is nan: the narrowed estimate's error estimate must still
+    # carry the rounding of the (finite) values it uses, not drop it
+    from calckit.numeric._differences import _EPS, _narrow_where_not_finite
+
+    offsets = np.array([-6, -5, -4, -3, -2, -1, 1, 2, 3, 4, 5, 6], dtype=float)
+    h = 2.0**-7
+    values = 1e3 * np.sin(0.3 + offsets[:, None] * h)
+    values[-1] = np.nan
+    value, error = _narrow_where_not_finite(values, offsets, 1, np.array([h]),
+                                            np.array([np.nan]), np.array([np.nan]))
+    assert abs(value[0] - 1e3 * math.cos(0.3)) <= 2 * error[0]
+    assert error[0] >= 4 * _EPS * 1e3 * math.sin(0.3) / h

@@ -335,14 +335,14 @@ def _narrow_where_not_finite(values, offsets, n, hn, value, error, levels=None,
         fits = todo & ok[reach <= span].all(axis=0)
         if not fits.any():
             continue
-        inner = np.where(ok[:, fits], vals[:, fits], 0.0)
+        inner = np.where(ok[:, fits], vals[:, fits], 0.0)  # zero weight where not
+        rounding = np.abs(weights[0]) @ np.abs(inner)
         inner = inner - inner[np.argmin(reach)]  # weights sum to 0: exact shift
         est = weights @ inner / hn[cols[fits]]
         value[cols[fits]] = est[0]
         if error is not None:
-            rounding = np.abs(weights[0]) @ np.abs(vals[:, fits] * ok[:, fits])
             error[cols[fits]] = np.abs(est[0] - est[1]) + (
-                _ROUNDING * (eps or _EPS) * np.nan_to_num(rounding) / hn[cols[fits]]
+                _ROUNDING * (eps or _EPS) * rounding / hn[cols[fits]]
             )
         todo &= ~fits
     return value.reshape(shape), None if error is None else error.reshape(shape)
