@@ -62,6 +62,7 @@ from calckit.numeric._hessian import HESSIAN_METHODS, hessian_estimate
 from calckit.numeric._report import GradcheckReport, GradcheckRow
 from calckit.numeric._steps import METHODS, check_method
 from calckit.symbolic._coerce import _short, as_expr, as_symbol, as_symbols
+from calckit.symbolic._kinks import kink_surfaces
 
 __all__ = ["GradcheckReport", "GradcheckRow", "gradcheck"]
 
@@ -433,29 +434,6 @@ def _judge(exact, numeric, error, rtol, atol):
     return status
 
 
-def _kink_surfaces(e):
-    """Expressions that vanish where ``e`` may not be differentiable."""
-    out = []
-    for node in sp.preorder_traversal(e):
-        if isinstance(node, (sp.Abs, sp.sign, sp.Heaviside, sp.floor, sp.ceiling)):
-            out.append(node.args[0])
-        elif isinstance(node, (sp.Max, sp.Min)):
-            args = node.args
-            out += [a - b for i, a in enumerate(args) for b in args[i + 1:]]
-        elif isinstance(node, sp.Piecewise):
-            for _, cond in node.args:
-                out += [r.lhs - r.rhs for r in _relationals(cond)]
-    return [s for s in dict.fromkeys(out) if s.free_symbols]
-
-
-def _relationals(cond):
-    if isinstance(cond, sp.core.relational.Relational):
-        return [cond]
-    if isinstance(cond, (sp.And, sp.Or, sp.Not)):
-        return [r for a in cond.args for r in _relationals(a)]
-    return []
-
-
 class _Sides(NamedTuple):
     surface: np.ndarray  # on a Piecewise/Abs/Max/... boundary
     disagree: np.ndarray  # one-sided derivatives differ
@@ -472,7 +450,7 @@ def _one_sided(e, wrt_syms, param_syms, param_values, pts, order, fvec, gvec,
 
     k, n = pts.shape
     shape = (k,) + (n,) * order
-    near = _near_kinks(_kink_surfaces(e), wrt_syms, param_syms, param_values, pts,
+    near = _near_kinks(kink_surfaces(e), wrt_syms, param_syms, param_values, pts,
                        compile_kernel)
     # one-sided derivatives (of f for order 1, of the exact gradient for order 2)
     # (4th-order stencils, steps scaled to |x| and to max(|x|, 1): per entry the

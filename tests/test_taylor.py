@@ -158,3 +158,24 @@ def test_plain_symbol_matches_parsed_real_symbol():
     plain = sp.Symbol("x")
     assert taylor("exp(x)", wrt=[plain], at=0, order=2) == 1 + x + x**2 / 2
     assert taylor("exp(x)", at={plain: 0}, order=1) == 1 + x
+
+
+def test_sympy_failure_at_the_point_is_a_calckit_error():
+    # an unknown function keeps an unevaluated Derivative, which SymPy cannot
+    # evaluate at a number: a DifferentiationError names the function and point
+    g = sp.Function("g")(x)
+    with pytest.raises(DifferentiationError, match=r"g\(x\)") as info:
+        taylor(g, wrt=[x], at=0.5, order=2)
+    assert "x=0.5" in str(info.value) and "partial derivative (1,)" in str(info.value)
+    assert isinstance(info.value.__cause__, ValueError)
+
+
+def test_floor_never_leaks_a_sympy_error():
+    # whether floor' is 0 (PyTorch convention) or left unevaluated, taylor
+    # either expands the constant floor(0.5) = 0 or raises a calckit error
+    try:
+        p = taylor("floor(x)", at=0.5, order=2)
+    except DifferentiationError as exc:
+        assert "floor(x)" in str(exc) and "x=0.5" in str(exc)
+    else:
+        assert p == 0

@@ -23,6 +23,7 @@ True
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import math
 from dataclasses import dataclass
@@ -43,6 +44,7 @@ from calckit.symbolic._interval import iv_const as _iv_const
 from calckit.symbolic._interval import lower_end as _lo
 from calckit.symbolic._interval import up as _up
 from calckit.symbolic._interval import upper_end as _hi
+from calckit.symbolic._kinks import smooth_on_box
 from calckit.symbolic.taylor import _partials, taylor_coefficients
 from calckit.symbolic.taylor import _point as _taylor_point
 
@@ -201,11 +203,10 @@ class RemainderBound:
         return self.measured <= self.bound
 
     def __str__(self) -> str:
-        box = " x ".join(f"[{_num(lo)}, {_num(hi)}]" for lo, hi in self.box)
         at = ", ".join(_num(a) for a in self.at)
         return (
             f"Taylor polynomial of order {self.order} of {self.expr} about "
-            f"({at}) on {box}:\n"
+            f"({at}) on {_box_text(self.box)}:\n"
             f"  p = {self.polynomial}\n"
             f"  error bound ({self.method}) {self.bound:.3e}, "
             f"measured max error {self.measured:.3e}, "
@@ -253,29 +254,69 @@ def _box(interval, wrt) -> tuple:
     return tuple(out)
 
 
+def _box_text(box) -> str:
+    return " x ".join(f"[{_num(lo)}, {_num(hi)}]" for lo, hi in box)
+
+
+# |f - p| at a grid point loses up to this much of |f| + |p| to the 30-digit
+# rounding of f and p; the measured error is lowered by it, so it stays a
+# lower estimate of the true error (a polynomial equal to f measures 0).
+_ROUNDING = mpmath.mpf("1e-25")
+
+
 def _measure(expr, poly, wrt, box, samples: int) -> float:
-    """Largest |expr - poly| on a grid, with 30-digit mpmath arithmetic."""
+    """Largest |expr - poly| on a grid, with 30-digit mpmath arithmetic.
+
+    Raises NumericError if ``expr`` is not finite at a grid point (a pole,
+    or a point outside its domain)."""
     per_dim = max(3, int(round(samples ** (1 / len(wrt)))))
     axes = [[mpmath.mpf(lo) + (mpmath.mpf(hi) - lo) * i / (per_dim - 1)
              for i in range(per_dim)] for lo, hi in box]
-    diff = expr - poly
     with mpmath.workdps(30):
-        try:
-            fn = sp.lambdify(wrt, diff, modules="mpmath")
-            fn(*[ax[0] for ax in axes])
-        except (NameError, TypeError):
-            fn = None
+        evaluate = _mp_evaluator([expr, poly], wrt, [ax[0] for ax in axes])
         worst = mpmath.mpf(0)
         for pt in itertools.product(*axes):
-            if fn is not None:
-                value = fn(*pt)
-            else:
-                value = diff.evalf(30, subs=dict(zip(wrt, pt, strict=True)))
-            value = abs(mpmath.mpmathify(complex(value)) if not
-                        isinstance(value, (mpmath.mpf, sp.Float, float, int))
-                        else mpmath.mpf(value))
-            worst = max(worst, value)
+            try:
+                f, p = (_mp_number(v) for v in evaluate(pt))
+            except ZeroDivisionError:
+                f = p = mpmath.nan
+            if not (mpmath.isfinite(f) and mpmath.isfinite(p)):
+                raise _not_finite(expr, wrt, pt, box)
+            worst = max(worst, abs(f - p) - _ROUNDING * (abs(f) + abs(p)))
     return float(worst)
+
+
+def _not_finite(expr, wrt, pt, box) -> NumericError:
+    at = ", ".join(f"{s}={_num(v)}" for s, v in zip(wrt, pt, strict=True))
+    return NumericError(
+        f"{expr} is not finite at ({at}) in the interval {_box_text(box)}: it "
+        "has a pole there or is undefined; choose an interval that avoids it"
+    )
+
+
+def _mp_evaluator(exprs, wrt, first):
+    """``pt -> [e(pt) for e in exprs]`` in mpmath; SymPy's ``evalf`` where
+    ``lambdify`` cannot translate a function."""
+    try:
+        fn = sp.lambdify(wrt, exprs, modules="mpmath")
+        with contextlib.suppress(ZeroDivisionError):  # judged with the others
+            fn(*first)
+    except (NameError, TypeError):
+        return lambda pt: [e.evalf(30, subs=dict(zip(wrt, pt, strict=True)))
+                           for e in exprs]
+    return lambda pt: fn(*pt)
+
+
+def _mp_number(value):
+    """``value`` as an mpmath number; nan when it is not a finite number."""
+    if isinstance(value, (mpmath.mpf, mpmath.mpc)):
+        return value
+    if isinstance(value, (sp.Float, float, int)):
+        return mpmath.mpf(value)
+    try:
+        return mpmath.mpmathify(complex(value))
+    except (TypeError, ValueError):  # zoo, symbolic leftovers
+        return mpmath.nan
 
 
 def remainder_bound(expr, wrt=None, at=0, order: int = 3, interval=(-1, 1), *,
@@ -313,6 +354,17 @@ def remainder_bound(expr, wrt=None, at=0, order: int = 3, interval=(-1, 1), *,
     Returns
     -------
     RemainderBound
+
+    Raises
+    ------
+    NumericError
+        If a kink of ``expr`` (where the argument of an ``Abs``, ``sign``,
+        ``Heaviside``, ``floor`` or ``ceiling``, the difference of two
+        arguments of a ``Max`` or ``Min``, or a side of a ``Piecewise``
+        condition is 0) may lie on the box or between it and ``at``; if
+        ``expr`` is not finite at a point of the box (a pole); if interval
+        arithmetic cannot enclose a derivative. On one side of every kink
+        the bound is that of the smooth branch ``expr`` takes there.
     """
     expr = as_expr(expr)
     wrt = tuple(as_symbols(wrt, expr))
@@ -333,10 +385,12 @@ def remainder_bound(expr, wrt=None, at=0, order: int = 3, interval=(-1, 1), *,
             f"cannot bound {expr}: {', '.join(sorted(s.name for s in extra))} "
             "has no value; substitute parameters first"
         )
-    poly = taylor_polynomial(expr, list(wrt), list(a), order)
     hull = [(min(lo, float(ai)), max(hi, float(ai)))
             for (lo, hi), ai in zip(box, a, strict=True)]
-    top = _top_partials(expr, wrt, order + 1)
+    smooth = _smooth(expr, wrt, hull)
+    poly = taylor_polynomial(smooth, list(wrt), list(a), order)
+    measured = _measure(expr, poly, wrt, box, samples)
+    top = _top_partials(smooth, wrt, order + 1)
     if method == "integral":
         d = top[0][1] if top else sp.S.Zero  # f^(n+1), univariate
         bound, dmax = _integral_bound(d, wrt[0], a[0], order, box[0], rtol)
@@ -358,9 +412,29 @@ def remainder_bound(expr, wrt=None, at=0, order: int = 3, interval=(-1, 1), *,
         if len(wrt) > 1:  # the joint form is often several times tighter
             bound = min(bound, _joint_lagrange_bound(wrt, a, box, top, rtol,
                                                      max_evals // 3))
-    measured = _measure(expr, poly, wrt, box, samples)
     return RemainderBound(expr, poly, wrt, a, box, order, bound, measured,
                           dmax, method)
+
+
+def _smooth(expr, wrt, hull):
+    """``expr`` as a smooth expression equal to it on the hull of the box and
+    the expansion point (each kink function replaced by its branch there).
+
+    Raises NumericError, naming ``expr`` and the kink, if a kink may lie on
+    the hull: the derivatives there would not see it, so no bound would hold.
+    """
+    # widened: the hull's float ends may round the expansion point inward
+    padded = [(lo - 4e-16 * max(abs(lo), abs(hi)), hi + 4e-16 * max(abs(lo), abs(hi)))
+              for lo, hi in hull]
+    try:
+        return smooth_on_box(expr, wrt, padded)
+    except NumericError as exc:
+        raise NumericError(
+            f"cannot bound the Taylor remainder of {expr} on {_box_text(hull)} "
+            f"(the interval and the expansion point): {exc}; derivatives do "
+            "not see a kink, so choose an interval and a point on one side of "
+            "every kink"
+        ) from exc
 
 
 def _joint_lagrange_bound(wrt, a, box, top, rtol, max_evals):

@@ -96,16 +96,25 @@ def _coefficients(e: sp.Expr, syms: list, vals: list, order: int) -> dict:
     point = dict(zip(syms, vals, strict=True))
     coeffs = {}
     for alpha, d in _partials(e, syms, order):
-        value = _evaluate(d, point, alpha)
+        value = _evaluate(e, d, point, alpha)
         coeffs[alpha] = value / sp.prod([sp.factorial(k) for k in alpha])
     return coeffs
 
 
-def _evaluate(d: sp.Expr, point: dict, alpha: tuple) -> sp.Expr:
-    value = d.xreplace(point)
+def _evaluate(e: sp.Expr, d: sp.Expr, point: dict, alpha: tuple) -> sp.Expr:
+    """``d = D^alpha e`` at the point; a DifferentiationError naming ``e`` and
+    the point if SymPy cannot evaluate it there or it is undefined."""
+    at = ", ".join(f"{s}={v}" for s, v in point.items())
+    what = "the function" if not any(alpha) else f"its partial derivative {alpha}"
+    try:
+        value = d.xreplace(point)
+    except Exception as exc:  # SymPy's own errors (an unevaluated Derivative...)
+        part = f"{e}" if not any(alpha) else f"the partial derivative {alpha} of {e}"
+        raise DifferentiationError(
+            f"cannot evaluate {part} at the point ({at}): "
+            f"{type(exc).__name__}: {str(exc).strip()}"
+        ) from exc
     if value in _UNDEFINED or value.has(*_UNDEFINED) or value.has(sp.DiracDelta):
-        at = ", ".join(f"{s}={v}" for s, v in point.items())
-        what = "the function" if not any(alpha) else f"its partial derivative {alpha}"
         raise DifferentiationError(
             f"{what} is not defined at the point ({at}) (value {value}); "
             "choose another expansion point"
