@@ -39,6 +39,10 @@ HOSTILE = [
     ("sin(" * 100_000 + "x" + ")" * 100_000, 1_000_000),
     ("x" + "**x" * 100_000, 1_000_000),
     ("x + " * 2_499 + "x y", 10_000),  # the error comes after a long valid prefix
+    # SymPy's Max/Min compare all argument pairs: 100 arguments took 15 s
+    ("Max(" + ",".join(f"x{i}" for i in range(100)) + ")", 10_000),
+    ("Max(" + ",".join(f"x{i}" for i in range(1_500)) + ")", 10_000),
+    ("1.5**" + "9" * 3_999, 10_000),  # a float power of a huge exponent: 14 s
 ]
 
 

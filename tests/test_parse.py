@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 import calckit as ck
 from calckit.errors import CalckitTypeError, InvalidParameterError, ParseError
 from calckit.symbolic.functions import logsumexp, sigmoid
-from calckit.symbolic.parse import MAX_DEPTH, function_names, parse
+from calckit.symbolic.parse import MAX_DEPTH, MAX_MINMAX_ARGS, function_names, parse
 
 x, y, z, w, b = sp.symbols("x y z w b", real=True)
 
@@ -250,6 +250,13 @@ BOUNDED = [
     ("x" * 10_000_000, 10_000),
     ("(" * 100_000 + "x" + ")" * 100_000, 10_000),
     ("x" * 10_001, 10_000),
+    ("Max(" + ",".join(f"x{i}" for i in range(100)) + ")", 10_000),
+    ("Min(" + ",".join(f"x{i}" for i in range(1500)) + ")", 10_000),
+    ("".join(f"Max(x{i}, " for i in range(99)) + "y" + ")" * 99, 10_000),
+    ("1.5**" + "9" * 3999, 10_000),
+    ("0.5**" + "9" * 3999, 10_000),
+    ("1.5**(" + "9" * 3999 + "/7)", 10_000),
+    ("2**1e300", 10_000),
 ]
 
 
@@ -260,6 +267,124 @@ def test_hostile_input_is_refused_quickly(text, max_length):
     with pytest.raises(ParseError) as info, finishes_within(5):
         parse(text, max_length=max_length)
     assert 0 <= info.value.position <= len(text)
+
+
+def _max_of(n, fmt="x{}"):
+    return "Max(" + ",".join(fmt.format(i) for i in range(n)) + ")"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (_max_of(100), "Max\\(\\) of 100 distinct arguments"),
+        (_max_of(1500), "at most 10 are supported"),
+        ("1.5**" + "9" * 3999, "overflows float64"),
+        ("0.5**" + "9" * 3999, "underflows float64"),
+        ("1.5**-" + "9" * 3999, "underflows float64"),
+    ],
+    ids=["Max100", "Max1500", "float-overflow", "float-underflow", "negative"],
+)
+def test_reported_slow_inputs_are_refused_in_well_under_a_second(text, message):
+    with pytest.raises(ParseError, match=message) as info, finishes_within(1):
+        parse(text)
+    assert info.value.token in ("Max", "**")
+
+
+MINMAX = [
+    ("Max(x, 0)", sp.Max(x, 0)),
+    ("max(0, x)", sp.Max(x, 0)),
+    ("Max(1, 2)", sp.Integer(2)),
+    ("Min(1, 2.5, 1/3)", sp.Rational(1, 3)),
+    ("Max(x, Max(y, 1), 0)", sp.Max(x, y, 1)),
+    ("Min(x, Min(y, 1), 0, 3)", sp.Min(x, y, 0)),
+    ("Max(x, Min(y, z))", sp.Max(x, sp.Min(y, z))),
+    ("Max(x, x + 1)", x + 1),
+    ("Max(x, x, x)", x),
+    ("Max(x)", x),
+    ("Max(pi, 3, x)", sp.Max(sp.pi, x)),
+    ("Max(exp(x), 0)", sp.exp(x)),
+    ("Min(x, y, z, w, b, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12)",
+     sp.Min(x, y, z, w, b, 1)),
+    (_max_of(MAX_MINMAX_ARGS), sp.Max(*sp.symbols(f"x0:{MAX_MINMAX_ARGS}", real=True))),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), MINMAX, ids=[t[:30] for t, _ in MINMAX])
+def test_max_min_match_sympy(text, expected):
+    assert parse(text) == expected
+
+
+def test_max_min_argument_cap_counts_distinct_flattened_arguments():
+    with pytest.raises(ParseError, match=f"at most {MAX_MINMAX_ARGS}") as info:
+        parse("x + " + _max_of(MAX_MINMAX_ARGS + 1))
+    assert (info.value.position, info.value.token) == (4, "Max")
+    nested = "Max(" + ",".join(_max_of(4, f"x{k}_{{}}") for k in range(3)) + ")"
+    with pytest.raises(ParseError, match="12 distinct arguments .nested Max"):
+        parse(nested)
+    repeated = "Min(" + ",".join(["x", "y", "1", "2"] * 100) + ")"
+    assert parse(repeated) == sp.Min(x, y, 1)
+    with pytest.raises(ParseError, match="rejected its arguments"):
+        parse("Max(exp(exp(exp(exp(10)))), 1)")
+    with pytest.raises(ParseError, match="not real"):
+        parse("Max(x, 1)", symbols={"x": sp.I})
+
+
+def test_max_min_past_the_work_budget_keep_their_value():
+    # SymPy's pairwise evaluation costs ~n**2 times the size of the arguments;
+    # past a budget the calls are built unevaluated, with the same value
+    xs = sp.symbols("x0:200", real=True)
+    text = " + ".join(f"Max(x{i}, {i % 7}, x{i} + 1)" for i in range(200))
+    with finishes_within(2):
+        out = parse(text)
+    sizes = {len(m.args) for m in out.atoms(sp.Max)}
+    assert sizes == {2, 3}  # Max(i % 7, x + 1) by SymPy, then unevaluated
+    point = {v: sp.Rational((-1) ** k * k, 3) for k, v in enumerate(xs)}
+    expected = sum(max(t, k % 7, t + 1) for k, t in enumerate(point.values()))
+    assert out.xreplace(point) == expected
+    big = " + ".join(f"w{i}*u{i}" for i in range(300))
+    with finishes_within(2):
+        out = parse(f"Max(0, {big}) + Max({big}, 1)")
+    assert out == sp.Max(0, parse(big)) + sp.Max(1, parse(big))
+
+
+def test_max_derivatives_at_the_argument_cap_stay_cheap():
+    text = _max_of(MAX_MINMAX_ARGS)
+    with finishes_within(10):
+        g = ck.grad(text)
+        k = ck.compile(text)
+    assert len(g) == MAX_MINMAX_ARGS
+    assert float(k(*range(MAX_MINMAX_ARGS))) == MAX_MINMAX_ARGS - 1
+
+
+FLOAT_POWERS = [
+    ("1.5**1000", sp.Float(1.5) ** 1000),
+    ("0.5**1074", sp.Float(0.5) ** 1074),
+    ("2**1023.5", sp.Integer(2) ** sp.Float(1023.5)),
+    ("2.0**(1/3)", sp.Float(2.0) ** sp.Rational(1, 3)),
+    ("1.0**" + "9" * 3999, sp.Float(1.0)),
+    ("(-1.0)**" + "9" * 3999, sp.Float(-1.0)),
+    ("0.0**" + "9" * 3999, sp.Float(0.0)),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), FLOAT_POWERS,
+                         ids=[t[:20] for t, _ in FLOAT_POWERS])
+def test_float_powers_inside_the_float64_range(text, expected):
+    with finishes_within(1):
+        assert parse(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [("1.5**2000", "overflows float64: its value would be about 2\\*\\*1170"),
+     ("0.5**1076", "underflows float64"),
+     ("9**1e300", "overflows float64"),
+     ("(1e-300)**2", "underflows float64")],
+)
+def test_float_powers_outside_the_float64_range(text, message):
+    with pytest.raises(ParseError, match=message) as info:
+        parse(text)
+    assert info.value.token == "**"
 
 
 def test_nesting_limit_is_exact():

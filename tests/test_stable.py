@@ -88,6 +88,83 @@ def test_two_variable_logsumexp_and_softmax():
     check_stable("softmax", E(a) / (E(a) + E(b)), [a, b], grid, raw_orders=1)
 
 
+# ---- weighted log-sum-exp: float weights as stable as exact ones ----------
+
+def _lse_hessian_reference(weights, point, dps=50):
+    """Hessian of ``log(sum w_i*exp(x_i))`` at ``point`` with mpmath at ``dps``
+    digits, from the closed form ``diag(p) - p p^T`` with ``p`` the softmax
+    of ``x_i + log(w_i)``; the diagonal as ``p_i * sum_{j != i} p_j`` so that
+    no digits cancel. Weights are read from their decimal strings."""
+    with mpmath.workdps(dps):
+        z = [mpmath.mpf(v) + mpmath.log(mpmath.mpf(w))
+             for w, v in zip(weights, point, strict=True)]
+        top = max(z)
+        e = [mpmath.exp(v - top) for v in z]
+        total = mpmath.fsum(e)
+        q = [v / total for v in e]
+        n = len(q)
+        return [[q[i] * mpmath.fsum(q[k] for k in range(n) if k != i) if i == j
+                 else -q[i] * q[j] for j in range(n)] for i in range(n)]
+
+
+_LSE_CASES = [
+    # (weights as text, points): includes the two points of the bug report
+    (("0.5", "0.5"), [(0.0, 40.0), (970.0, 1000.0), (40.0, 0.0), (0.0, 0.0),
+                      (3.0, -2.0), (30.0, -30.0), (-745.0, -700.0),
+                      (-1000.0, 1000.0)]),
+    (("0.3", "0.7"), [(0.0, 40.0), (970.0, 1000.0), (-700.0, -745.0), (30.0, -30.0),
+                      (2.5, 2.5)]),
+    (("1/2", "1/2"), [(0.0, 40.0), (970.0, 1000.0)]),
+    (("0.2", "0.3", "0.5"), [(0.0, 40.0, 5.0), (970.0, 1000.0, 990.0),
+                             (30.0, -30.0, 0.0), (-3.0, 0.5, 2.0)]),
+]
+
+
+@pytest.mark.parametrize(("weights", "points"), _LSE_CASES,
+                         ids=["+".join(w) for w, _ in _LSE_CASES])
+def test_weighted_logsumexp_hessian_against_mpmath(weights, points):
+    names = "abc"[: len(weights)]
+    text = "log(" + " + ".join(
+        f"{w}*exp({v})" for w, v in zip(weights, names, strict=True)) + ")"
+    kernel = ck.compile_hessian(text, wrt=" ".join(names))
+    for point in points:
+        got = np.asarray(kernel(*point))
+        ref = _lse_hessian_reference(
+            [str(sp.Rational(w)) if "/" in w else w for w in weights], point)
+        for i in range(len(weights)):
+            for j in range(len(weights)):
+                want = ref[i][j]
+                # relative error; below float64's range the result must be ~0
+                bound = 1e-12 * abs(want) + mpmath.mpf(1e-300)
+                assert abs(mpmath.mpf(float(got[i, j])) - want) <= bound, (
+                    text, point, (i, j), got[i, j], want)
+
+
+def test_float_weight_complement_becomes_softmax_form():
+    c = sp.Float(0.3)
+    lse = stabilize(sp.log(c * E(a) + c * E(b)))
+    assert isinstance(lse, logsumexp)
+    # 1 - 0.3*exp(b - lse) = 0.3*exp(a - lse): no 1 - ... left to cancel
+    out = stabilize(1 - c * E(b - lse))
+    coeff, rest = out.as_coeff_Mul()
+    assert isinstance(rest, sp.exp) and rest.args[0] == a - lse
+    assert abs(coeff - c) < 1e-15
+    # SymPy moves the weight out of exp(b - 1.2039728 - lse) and rounds it
+    # (0.299999999999999); the rounded weight must still be recognised
+    moved = E(b + sp.log(c) - lse)
+    assert moved.as_coeff_Mul()[0] != c
+    assert isinstance(stabilize(1 - moved).as_coeff_Mul()[1], sp.exp)
+    # a weight that differs beyond rounding is not the softmax complement
+    near = stabilize(1 - sp.Float("0.30001") * E(b - lse))
+    assert sp.Integer(1) in sp.Add.make_args(near)
+
+
+def test_numeric_complement_with_other_constants():
+    lse = logsumexp(a - sp.log(2), b - sp.log(2))
+    assert stabilize(2 - E(b - lse)) == E(a - lse)  # 2*(1 - exp(b - lse)/2)
+    assert stabilize(sp.Float(2.0) - E(b - lse)).as_coeff_Mul()[1] == E(a - lse)
+
+
 # ---- the rewrites themselves ---------------------------------------------
 
 @pytest.mark.parametrize(

@@ -12,6 +12,7 @@ from sympy.codegen.cfunctions import expm1
 from calckit.symbolic.functions import logsumexp, ndtr, sigmoid, softplus, step
 
 _EXPAND_LIMIT = 60  # count_ops bound for expanding a combined coefficient
+_FLOAT_ULPS = 8  # Float exponents equal within 2**8 units in the last place
 
 
 # --------------------------------------------------------------- helpers --
@@ -115,17 +116,52 @@ def _complement(f):
 
 def _softmax_complement(a):
     """``1 - exp(a)`` for ``a = a_i - logsumexp(A)`` with ``a_i`` in ``A``:
-    ``exp(logsumexp(A without a_i) - logsumexp(A))``; else None."""
+    ``exp(logsumexp(A without a_i) - logsumexp(A))``; else None.
+
+    ``a_i`` is matched up to the rounding of Float constants (see
+    :func:`_same_exponent`), so float weights such as ``0.3*exp(b)`` match.
+    """
     for t in sp.Add.make_args(a):
         c, lse = t.as_coeff_Mul()
         if c == -1 and isinstance(lse, (logsumexp, softplus)):
             args = lse.args if isinstance(lse, logsumexp) else (0, lse.args[0])
             ai = a + lse
-            if ai in args:
-                rest = list(args)
-                rest.remove(ai)
-                return sp.exp(_lse(rest) - lse)
+            for k, arg in enumerate(args):
+                if _same_exponent(arg, ai):
+                    return sp.exp(_lse(args[:k] + args[k + 1 :]) - lse)
     return None
+
+
+def _same_exponent(x: sp.Expr, y: sp.Expr) -> bool:
+    """True if ``x == y``, or if they differ by a number within Float rounding.
+
+    Float weights reach exponents through ``log`` and ``exp`` at the Float's
+    precision (``exp(b - 1.2039728)`` becomes ``0.29999999*exp(b)``), so one
+    weight may appear with its last bits changed, or once as a Float and once
+    exact (``b - 0.69314718`` and ``b - log(2)``). A difference of a few
+    units in the last place of the largest Float involved counts as equal.
+
+    Parameters
+    ----------
+    x, y : sympy.Expr
+        Exponents, such as ``b - 1.20397280432594``.
+
+    Returns
+    -------
+    bool
+    """
+    if x == y:
+        return True
+    diff = sp.Add(x, -y)
+    if not (diff.is_number and diff.has(sp.Float)):
+        return False
+    floats = x.atoms(sp.Float) | y.atoms(sp.Float)
+    if not floats:
+        return False
+    prec = min(f._prec for f in floats)
+    scale = max(1.0, *(abs(float(f)) for f in floats))
+    gap = abs(float(sp.N(diff, int(prec * 0.302) + 10)))
+    return gap <= scale * 2.0 ** (_FLOAT_ULPS - prec)
 
 
 def _is_candidate(f) -> bool:
@@ -151,15 +187,46 @@ def _add_complement(node):
                     continue
                 rest = [x for k, x in enumerate(terms) if k not in (i, j)]
                 return sp.Add(terms[j] * form, *rest)
-        # s - s*|d|*exp(a) with SymPy's exp(a + log|d|) = |d|*exp(a) split off
-        d, f = t.as_coeff_Mul()
-        if isinstance(f, sp.exp) and d.is_Rational and d not in (0, 1, -1):
-            sgn = sp.Integer(1 if d > 0 else -1)
-            j = index.get(-sgn)
-            form = _softmax_complement(f.args[0] + sp.log(abs(d)))
-            if j is not None and j != i and form is not None:
-                rest = [x for k, x in enumerate(terms) if k not in (i, j)]
-                return sp.Add(terms[j] * form, *rest)
+        out = _numeric_complement(terms, i)
+        if out is not None:
+            return out
+    return None
+
+
+def _numeric_complement(terms, i):
+    """``k + d*exp(a)`` (numbers ``k``, ``d`` of opposite signs) in ``terms``
+    -> ``k*(1 - r*exp(a))`` with ``r = -d/k`` in the stable softmax form.
+
+    SymPy splits a number off an exponent (``exp(a - log(2))`` is
+    ``exp(a)/2``, ``exp(a - 1.2039728)`` is ``0.29999999*exp(a)``), so the
+    weight ``r`` is put back as ``a + log(r)`` before matching. Rational and
+    Float numbers are treated alike.
+
+    Parameters
+    ----------
+    terms : list of sympy.Expr
+        The arguments of a sum.
+    i : int
+        Index of the candidate term ``d*exp(a)``.
+
+    Returns
+    -------
+    sympy.Expr or None
+        The rewritten sum, or None if ``terms[i]`` does not fit.
+    """
+    d, f = terms[i].as_coeff_Mul()
+    if not (isinstance(f, sp.exp) and d.is_finite and d != 0):
+        return None
+    for j, k in enumerate(terms):
+        if j == i or not k.is_Number or not k.is_finite or k == 0:
+            continue
+        ratio = -d / k
+        if not ratio.is_positive:
+            continue
+        form = _softmax_complement(f.args[0] + sp.log(ratio))
+        if form is not None:
+            rest = [x for m, x in enumerate(terms) if m not in (i, j)]
+            return sp.Add(k * form, *rest)
     return None
 
 

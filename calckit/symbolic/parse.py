@@ -26,7 +26,16 @@ Bounded work on hostile input:
   larger ones such as ``9**9**9**9`` raise :class:`ParseError` rather than
   being kept unevaluated, since any later operation could expand them;
 - decimal literals outside the float64 range (``1e999999``) are rejected
-  before SymPy sees them; a numeric result that overflows float64 too.
+  before SymPy sees them; a numeric result that overflows float64 too, and
+  a float power whose value would fall outside that range (``1.5**10**3999``,
+  ``0.5**10**3999``) before it is evaluated (its cost grows with the
+  exponent's digits);
+- ``Max``/``Min`` take at most ``MAX_MINMAX_ARGS`` distinct arguments (nested
+  ones counted; their derivatives grow as the cube of that number). SymPy's
+  pairwise simplification of the arguments, whose cost grows with their
+  number squared times their size, is done only within the work budget
+  ``MINMAX_BUDGET``; past it the arguments are flattened, deduplicated and
+  their numbers folded, and the result is built unevaluated (equal in value).
 
 >>> parse("-x**2 + 2^3")
 8 - x**2
@@ -51,7 +60,7 @@ from calckit.symbolic import _lexer
 from calckit.symbolic._coerce import real_symbol
 from calckit.symbolic._registry import FunctionEntry, function_names, function_table
 
-__all__ = ["parse", "function_names", "MAX_DEPTH"]
+__all__ = ["parse", "function_names", "MAX_DEPTH", "MAX_MINMAX_ARGS"]
 
 MAX_DEPTH = 100
 MAX_POWER_BITS = 14_000  # about 4200 decimal digits (Python prints up to 4300)
@@ -61,9 +70,15 @@ MAX_FLOAT_DIGITS = 100
 MAX_INT_DIGITS = 4_000
 _FLOAT_MAX = 1.7976931348623157e308
 _FOLD_LIMIT = 64  # longer products are built in one n-ary Mul
+_FLOAT_LOG2_RANGE = (-1075.0, 1024.0)  # log2 of float64's subnormal min and max
+MAX_MINMAX_ARGS = 10
+MINMAX_BUDGET = 500  # SymPy's Max/Min evaluation, in units of about 0.6 ms
+_PAIR_COST = 10  # per pair of arguments, plus 1 per node of the pair
+_SIZE_CAP = 100_000  # node counts (for the Max/Min budget) stop here
 
 
 _CONSTANTS = {"pi": sp.pi, "E": sp.E}
+_CALL_ERRORS = (CalckitError, TypeError, ValueError, ArithmeticError)
 
 
 class _Tuple(tuple):
@@ -81,6 +96,7 @@ class _Parser:
         self.depth = 0
         self.budget = BIT_BUDGET
         self.root_budget = ROOT_BITS
+        self.minmax_budget = MINMAX_BUDGET
         self.tuple_at = -1  # token index where a tuple argument may start
 
     # -- helpers ---------------------------------------------------------
@@ -268,10 +284,12 @@ class _Parser:
         if fn.func in (sp.sqrt, sp.cbrt):
             root = sp.Rational(1, 2 if fn.func is sp.sqrt else 3)
             return self.power_of(args[0], root, name_tok)
+        if fn.func in (sp.Max, sp.Min):
+            return self.number_check(self.min_max(fn.func, args, name_tok), name_tok)
         try:
             out = fn.func(*args)
-        except (CalckitError, TypeError, ValueError, ArithmeticError) as err:
-            self.fail(name_tok, f"{name_tok.text}() rejected its arguments: {err}", err)
+        except _CALL_ERRORS as err:
+            self.rejected(name_tok, err)
         if not isinstance(out, sp.Expr):
             self.fail(name_tok, f"{name_tok.text}() did not return an expression")
         return self.number_check(out, name_tok)
@@ -355,8 +373,89 @@ class _Parser:
                 "(at most 16 bits); use a float",
             )
 
+    def min_max(self, cls, args, tok: _lexer.Token):
+        """``Max(*args)`` or ``Min(*args)`` (``cls``) with the work bounded.
+
+        Parameters
+        ----------
+        cls : {sympy.Max, sympy.Min}
+        args : list of sympy.Expr
+            The parsed arguments.
+        tok : Token
+            The function name, for errors.
+
+        Returns
+        -------
+        sympy.Expr
+            SymPy's evaluated ``cls(*args)`` while ``MINMAX_BUDGET`` lasts
+            (its pairwise comparisons cost about ``n**2`` times the size of
+            the arguments); past it, the same value built unevaluated from
+            the flattened, deduplicated arguments with their numbers folded.
+        """
+        try:
+            flat = _minmax_args(cls, args)
+        except _CALL_ERRORS as err:
+            self.rejected(tok, err)
+        if len(flat) == 1:
+            return flat[0]
+        if len(flat) > MAX_MINMAX_ARGS:
+            self.fail(
+                tok,
+                f"{tok.text}() of {len(flat)} distinct arguments (nested "
+                f"{cls.__name__} included); at most {MAX_MINMAX_ARGS} are "
+                "supported, since its derivatives grow as the cube of that "
+                "number",
+            )
+        n = len(flat)
+        cost = _PAIR_COST * n * (n - 1) // 2 + (n - 1) * sum(map(_size, flat))
+        evaluate = cost <= self.minmax_budget
+        if evaluate:
+            self.minmax_budget -= cost
+        try:
+            return cls(*flat, evaluate=evaluate)
+        except _CALL_ERRORS as err:
+            self.rejected(tok, err)
+
+    def rejected(self, tok: _lexer.Token, err: Exception):
+        """Fail because the function named by ``tok`` raised ``err``."""
+        self.fail(tok, f"{tok.text}() rejected its arguments: {err}", err)
+
+    def float_power_check(self, base, exponent, op: _lexer.Token):
+        """Refuse a float power whose value is outside the float64 range.
+
+        Evaluating ``1.5**n`` takes time growing with the digits of ``n``
+        (about 12 s for 4000 digits), so ``log2`` of the result is estimated
+        from ``log2|base|`` and ``log2|exponent|`` before SymPy sees it.
+        Powers of ``+-1.0`` and ``0.0`` are cheap and always allowed.
+        """
+        log2_base = _log2_abs(base)
+        if log2_base in (0.0, -math.inf) or exponent.is_zero:
+            return
+        # log2 of |log2 result|: beyond 11 the result is surely out of range
+        log2_size = _log2_abs(exponent) + math.log2(abs(log2_base))
+        grows = (exponent > 0) == (log2_base > 0)
+        if log2_size <= 11:
+            result_log2 = float(exponent * sp.Float(log2_base))
+            lo, hi = _FLOAT_LOG2_RANGE
+            if lo <= result_log2 <= hi:
+                return
+            size = f"2**{result_log2:.4g}"
+        else:
+            digits = log2_size * math.log10(2)
+            size = f"2**({'' if grows else '-'}10**{digits:.0f})"
+        self.fail(
+            op,
+            f"float power {'overflows' if grows else 'underflows'} float64: "
+            f"its value would be about {size}; float powers are evaluated "
+            "only inside the float64 range",
+        )
+
     def power_of(self, base, exponent, op: _lexer.Token):
-        """``base**exponent`` with the cost of exact evaluation bounded."""
+        """``base**exponent`` with the cost of evaluation bounded."""
+        if (base.is_Float or exponent.is_Float) and base.is_Number and (
+            exponent.is_Number
+        ):
+            self.float_power_check(base, exponent, op)
         if exponent.is_Rational:
             if base == 0 and exponent.is_negative:
                 self.fail(op, "division by zero (0 to a negative power)")
@@ -378,6 +477,64 @@ class _Parser:
                     )
                 self.root_budget -= bits
         return self.number_check(sp.Pow(base, exponent), op)
+
+
+def _minmax_args(cls, args) -> list:
+    """The arguments of ``cls(*args)`` (``cls`` is Max or Min), in linear time.
+
+    Nested ``cls`` calls are flattened, duplicates dropped and the plain
+    numbers folded into the most extreme one, as SymPy does first; ``cls``'s
+    identity (``-oo`` for Max) is dropped and its absorbing value (``oo``)
+    returned alone. Raises ValueError for arguments that are not real.
+    """
+    flat: dict = {}
+    for arg in args:
+        for a in arg.args if isinstance(arg, cls) else (arg,):
+            if a.is_extended_real is False or (a.is_number and not a.is_comparable):
+                raise ValueError(f"the argument {a} is not real")
+            flat[a] = None
+    numbers = [a for a in flat if a.is_Number]
+    out = [a for a in flat if not a.is_Number]
+    if numbers:
+        pick = max if cls is sp.Max else min
+        extreme = pick(numbers, key=_NumberKey)
+        if extreme == cls.zero:
+            return [extreme]
+        if extreme != cls.identity or not out:
+            out.append(extreme)
+    return out
+
+
+class _NumberKey:
+    """Sort key comparing SymPy numbers (``Integer``, ``Float``, ``oo``)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value):
+        self.value = value
+
+    def __lt__(self, other):
+        return bool(self.value < other.value)
+
+
+def _size(expr, cap: int = _SIZE_CAP) -> int:
+    """Number of nodes of ``expr``, counting at most ``cap``."""
+    count = 0
+    for _ in sp.preorder_traversal(expr):
+        count += 1
+        if count >= cap:
+            break
+    return count
+
+
+def _log2_abs(number) -> float:
+    """``log2|number|`` of a SymPy Rational or Float, for any magnitude."""
+    if number.is_zero:
+        return -math.inf
+    if number.is_Rational:
+        return math.log2(abs(number.p)) - math.log2(number.q)
+    _sign, man, exp, _bc = number._mpf_
+    return math.log2(man) + exp
 
 
 def _bits(value: sp.Rational) -> int:
@@ -457,8 +614,11 @@ def parse(
     Work is bounded (see the module docstring): nesting is limited to
     ``MAX_DEPTH`` levels, and exact numeric powers or roots too large to
     evaluate cheaply (``9**9**9**9``, ``sqrt(2**14000 + 1)``) are refused
-    with a :class:`ParseError` rather than kept unevaluated. Symbolic powers
-    such as ``x**1000000`` are fine.
+    with a :class:`ParseError` rather than kept unevaluated, and so are float
+    powers outside the float64 range (``1.5**10**3999``). Symbolic powers
+    such as ``x**1000000`` are fine. ``Max``/``Min`` accept at most
+    ``MAX_MINMAX_ARGS`` distinct arguments; SymPy simplifies them within a
+    work budget, beyond which they are built unevaluated (same value).
 
     Examples
     --------
