@@ -62,7 +62,7 @@ from calckit._codegen_passes import fold_numbers as _fold_numbers
 from calckit._codegen_passes import power_chains as _power_chains
 from calckit._codegen_passes import with_deaths as _with_deaths
 from calckit._codegen_sigmoid import share_expit as _share_expit
-from calckit._printer import KernelPrinter
+from calckit._printer import KernelPrinter, UnsupportedError
 
 __all__ = ["generate"]
 
@@ -110,6 +110,7 @@ def generate(entries, shape, args, *, cse: bool = True, labels=None) -> str:
     names = [str(a) for a in args]
     labels = tuple(labels) if labels is not None else tuple(names)
     entries = [sp.sympify(e) for e in entries]
+    _check_derivatives(entries, args, labels)
     single = shape == () or (len(entries) == 1 and math.prod(shape) == 1)
     if not single:
         unique, index = _distinct(entries)
@@ -173,6 +174,21 @@ def generate(entries, shape, args, *, cse: bool = True, labels=None) -> str:
         f"    return _core({', '.join([*names, '_shape', 'None'])}){tail}",
     ]
     return _module(mod, names, body)
+
+
+def _check_derivatives(entries, args, labels) -> None:
+    """:class:`UnsupportedError` naming an unevaluated ``Derivative`` (no
+    derivative rule; the printer would only see it after CSE renamed its
+    argument), written with the arguments' ``labels``."""
+    for e in dict.fromkeys(entries):
+        if not e.is_Number and e.has(sp.Derivative):
+            node = min(e.atoms(sp.Derivative), key=sp.count_ops)
+            node = node.xreplace({a: sp.Symbol(lab) for a, lab
+                                  in zip(args, labels, strict=True) if str(a) != lab})
+            raise UnsupportedError(
+                f"unevaluated derivative {node} (no derivative rule for "
+                f"{type(node.expr).__name__})"
+            )
 
 
 def _prologue(names, labels):

@@ -22,6 +22,11 @@ prints in the ways that matter for speed and safety:
   ``f(b - a)`` (one negation less);
 - constants such as ``pi`` and rationals become float literals.
 
+Whatever it cannot print (an unevaluated ``Derivative``, ``zoo``, an
+indefinite ``Integral``, an undefined function, ...) raises
+:class:`UnsupportedError` naming the innermost offending subexpression,
+never SymPy's own printing errors.
+
 ``Piecewise`` is never printed here: the code generator evaluates each branch
 on the elements its condition selects (see :mod:`calckit._codegen`).
 
@@ -77,6 +82,22 @@ class KernelPrinter(SciPyPrinter):
 
     def __init__(self, settings=None):
         super().__init__(settings or {"fully_qualified_modules": True})
+
+    def _print(self, expr, **kwargs):
+        """Print ``expr``; SymPy's failures become :class:`UnsupportedError`
+        naming the innermost subexpression that could not be printed."""
+        try:
+            return super()._print(expr, **kwargs)
+        except UnsupportedError:
+            raise
+        except (NotImplementedError, KeyError, TypeError, ValueError) as exc:
+            # PrintMethodNotImplementedError is a NotImplementedError
+            raise UnsupportedError(
+                f"{type(expr).__name__} cannot be printed as NumPy code: {expr}"
+            ) from exc
+
+    def _print_ComplexInfinity(self, expr):
+        raise UnsupportedError("complex infinity zoo (e.g. from a division by 0)")
 
     # -- powers --------------------------------------------------------------
     def _print_Pow(self, expr, rational=False):

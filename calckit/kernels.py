@@ -41,6 +41,7 @@ import builtins
 import hashlib
 import keyword
 import linecache
+import unicodedata
 from typing import Any
 
 import numpy
@@ -68,7 +69,15 @@ __all__ = [
 #: Maximum number of kernels kept by the compile cache.
 CACHE_SIZE = 256
 
-_RESERVED = {"out", "numpy", "scipy", "functools", "math", "mpmath"}
+#: the globals of every generated kernel (plus ``_dtype``, see :func:`_exec`)
+_GLOBALS = {"numpy": numpy, "scipy": scipy, **RUNTIME}
+#: names the generated code may refer to: the builtins it calls (``range``,
+#: ``min``, ``float`` in ``.astype(float)``, ...), its globals and its local
+#: output ``out``. An argument named like one of them (or starting with
+#: ``_``, the prefix of every generated name) is renamed in the source.
+_RESERVED = frozenset(
+    {*dir(builtins), *_GLOBALS, "_dtype", "out", "functools", "math", "mpmath"}
+)
 
 
 # -- cache ------------------------------------------------------------------------
@@ -162,7 +171,24 @@ class Kernel:
                 f"{'' if self._nargs == 1 else 's'} (wrt + params, in that order), "
                 f"got {len(args)}"
             )
-        return self._fn(*args)
+        try:
+            return self._fn(*args)
+        except TypeError as exc:  # free unless raised (zero-cost try)
+            if isinstance(exc, CalckitTypeError):
+                raise
+            raise self._evaluation_error(exc) from exc
+
+    def _evaluation_error(self, exc) -> CalckitTypeError:
+        """The error of a NumPy/SciPy function refusing this kernel's dtype
+        (``scipy.special.expit``, behind ``sigmoid``, has no complex loop)."""
+        hint = ""
+        if self.dtype.kind == "c":
+            hint = ("; a function in it has no complex implementation: compile "
+                    "it with a real dtype")
+        return CalckitTypeError(
+            f"kernel{_sig(self.signature)} of {_short(self.exprs, 60)} cannot be "
+            f"evaluated in {self.dtype}: {exc}{hint}"
+        )
 
     def _bind(self, args, kwargs):
         values = list(args) + [None] * (self._nargs - len(args))
@@ -231,7 +257,14 @@ def compile(  # noqa: A001 - the public name is part of the API
         Rewrite every entry into overflow-free forms first
         (:func:`calckit.symbolic.stable.stabilize`).
     dtype : numpy dtype, default float64
-        Inputs are converted to it and the output has it.
+        Inputs are converted to it and the output has it. With a real dtype
+        the expressions must be real: one holding the imaginary unit ``I``
+        (``sqrt(-1)``, ``log(-1)`` and ``acosh(0)`` parse to such constants)
+        is refused. A complex dtype (``complex``) compiles them, but a
+        kernel using a function without a complex implementation (SciPy's
+        ``expit`` behind ``sigmoid``, ``floor``, ``heaviside``, ...) raises
+        :class:`~calckit.errors.CalckitTypeError` when called, naming the
+        function (the check is NumPy's own, at no cost to real kernels).
 
     Returns
     -------
@@ -242,7 +275,9 @@ def compile(  # noqa: A001 - the public name is part of the API
     Raises
     ------
     CalckitTypeError
-        Unsupported input or function that cannot be compiled.
+        Unsupported input, a complex constant with a real ``dtype``, or a
+        subexpression that cannot be compiled (e.g. an unevaluated
+        ``Derivative``; the message names it).
     InvalidParameterError
         A free symbol in neither ``wrt`` nor ``params``, or a symbol in both.
 
@@ -334,10 +369,13 @@ def compile_hessian(
 def _derived(kind, expr, wrt, params, cse, dtype) -> Kernel:
     e = as_expr(expr)
     wrt_syms, param_syms = _resolve((e,), wrt, params, check=False)
-    key = (kind, e, wrt_syms, param_syms, bool(cse), numpy.dtype(dtype).str)
+    dtype = numpy.dtype(dtype)
+    key = (kind, e, wrt_syms, param_syms, bool(cse), dtype.str)
     cached = _CACHE.get(key)
     if cached is not None:
         return cached
+    if dtype.kind != "c":  # before deriving: name the user's expression
+        _check_real(e, (e,), dtype)
     from calckit.symbolic import derive
 
     stable_e = _stabilizer()(e)
@@ -422,6 +460,8 @@ def _stabilizer():
 
 
 def _build(structure, entries, shape, wrt, params, *, cse, stable, dtype) -> Kernel:
+    if dtype.kind != "c":
+        _check_real(structure, entries, dtype)
     if stable:
         stabilize = _stabilizer()
         done = {}
@@ -439,7 +479,8 @@ def _build(structure, entries, shape, wrt, params, *, cse, stable, dtype) -> Ker
     args = wrt + params
     safe = _safe_names(args)
     # the printer prints symbols by name: rename only the unsafe ones
-    rename = {s: sp.Symbol(n) for s, n in zip(args, safe, strict=True) if s.name != n}
+    rename = {s: sp.Symbol(n, **s.assumptions0)
+              for s, n in zip(args, safe, strict=True) if s.name != n}
     renamed: dict = {}
     printed = []
     for e in entries_final:
@@ -453,7 +494,9 @@ def _build(structure, entries, shape, wrt, params, *, cse, stable, dtype) -> Ker
         source = generate(printed, shape, [rename.get(s, s) for s in args], cse=cse,
                           labels=[s.name for s in args])
     except UnsupportedError as exc:
-        raise CalckitTypeError(f"cannot compile {_short(structure)}: {exc}") from None
+        raise CalckitTypeError(
+            f"cannot compile {_short(structure)}: {exc}{_real_hint(args)}"
+        ) from None
     fn = _exec(source, dtype)
     return Kernel(
         exprs=structure, entries=entries_final, wrt=wrt, params=params,
@@ -462,14 +505,48 @@ def _build(structure, entries, shape, wrt, params, *, cse, stable, dtype) -> Ker
     )
 
 
+def _check_real(structure, entries, dtype) -> None:
+    """:class:`CalckitTypeError` if an entry holds the imaginary unit ``I``
+    (``sqrt(-1)``, ``log(-1)``, ``acosh(0)`` parse to expressions in ``I``):
+    a real kernel would drop its imaginary part."""
+    for e in dict.fromkeys(entries):  # distinct entries, in order
+        if not e.is_Number and e.has(sp.I):
+            raise CalckitTypeError(
+                f"cannot compile {_short(structure)}: complex-valued: contains I "
+                f"(the imaginary unit) in {_short(e)}, but dtype is {dtype}; "
+                "compile with dtype=complex for complex values"
+            )
+
+
+def _real_hint(args) -> str:
+    """A hint when some arguments are not known to be real (SymPy then keeps
+    derivatives such as ``d|x|/dx`` unevaluated)."""
+    loose = [s.name for s in args if not s.is_extended_real]
+    if not loose:
+        return ""
+    return (
+        f"; symbol(s) {loose} are not known to be real: create them with "
+        "real=True (as calckit.parse does)"
+    )
+
+
 def _safe_names(args) -> list[str]:
+    """Source names of the arguments: the symbol's name when it is a plain
+    identifier that shadows nothing the generated code uses, else ``_a{i}``.
+
+    Python reads identifiers in NFKC form (``ｒａｎｇｅ`` is ``range``), so
+    names are compared in that form.
+    """
     names: list[str] = []
+    seen: set[str] = set()
     for i, s in enumerate(args):
         n = s.name
-        if (not n.isidentifier() or keyword.iskeyword(n) or n.startswith("_")
-                or n in _RESERVED or n in names):
-            n = f"_a{i}"
+        key = unicodedata.normalize("NFKC", n)
+        if (not n.isidentifier() or keyword.iskeyword(key) or key.startswith("_")
+                or key in _RESERVED or key in seen):
+            n = key = f"_a{i}"
         names.append(n)
+        seen.add(key)
     return names
 
 
@@ -477,12 +554,7 @@ def _exec(source: str, dtype):
     """Compile and run the generated ``source``; return its ``_kernel``."""
     digest = hashlib.sha1(source.encode()).hexdigest()[:12]
     filename = f"<calckit-kernel-{digest}>"
-    namespace = {
-        "numpy": numpy,
-        "scipy": scipy,
-        "_dtype": dtype,
-        **RUNTIME,
-    }
+    namespace = {**_GLOBALS, "_dtype": dtype}
     code = builtins.compile(source, filename, "exec")
     exec(code, namespace)  # our own generated source, never user text
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)

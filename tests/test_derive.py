@@ -275,3 +275,39 @@ def test_wrt_errors():
         ck.hessian(x**2, wrt="x x")
     with pytest.raises(CalckitTypeError, match="expr"):
         ck.hessian(sp.Matrix([x, y]))
+
+
+@pytest.mark.parametrize("f", [sp.floor, sp.ceiling])
+def test_floor_and_ceiling_have_derivative_zero(f):
+    # constant between jumps; 0 at the jumps too (PyTorch's autograd convention)
+    assert ck.derivative(f(x), x) == 0
+    assert ck.derivative(f(x**2) * x, x) == f(x**2)
+    assert ck.derivative(x**3 * f(y), x, 2) == 6 * x * f(y)
+    assert ck.grad(f(x * y) + y**2, [x, y]) == sp.ImmutableMatrix([0, 2 * y])
+    H = ck.hessian(f(x) * x**2 * y, [x, y])
+    assert H == sp.ImmutableMatrix([[2 * y * f(x), 2 * x * f(x)], [2 * x * f(x), 0]])
+    assert not H.has(sp.Derivative)
+
+
+@pytest.mark.parametrize("f", [sp.floor, sp.ceiling])
+def test_floor_and_ceiling_inside_what_sympy_differentiates(f):
+    # Abs, Piecewise and Max go to SymPy's diff, which leaves Derivative(floor(u), u)
+    # (or Subs of it through a chain rule) unevaluated: set to 0 as well
+    exprs = [
+        sp.Abs(f(sp.sin(x)) - x),
+        sp.Piecewise((f(x) * x, x > 0), (x**2, True)),
+        sp.Max(f(x * y), y * x),
+        sp.Abs(f(sp.sin(x))) * x,
+    ]
+    for e in exprs:
+        g = ck.grad(e, [x, y])
+        H = ck.hessian(e, [x, y])
+        assert not g.has(sp.Derivative, sp.Subs), e
+        assert not H.has(sp.Derivative, sp.Subs), e
+    assert ck.derivative(exprs[1], x) == sp.Piecewise((f(x), x > 0), (2 * x, True))
+    # away from the jumps, the value of the numeric derivative
+    e = exprs[0]
+    at = [0.3]
+    assert float(value(ck.derivative(e, x), [x], at)) == pytest.approx(
+        float(mp_partial(e, [x], at, [1])), rel=1e-12
+    )

@@ -489,3 +489,120 @@ def test_sums_with_one_decimal_coefficient_compile(text):
     got = ck.compile(expr, [x, y])(xs, ys)
     want = [float(expr.subs({x: a, y: b})) for a, b in zip(xs, ys, strict=True)]
     np.testing.assert_allclose(got, want, rtol=1e-15)
+
+
+# -- argument names that shadow what the generated code uses -----------------------
+@pytest.mark.parametrize("name", ["range", "len", "min", "float", "abs", "sum", "max",
+                                  "print", "object", "out", "numpy", "scipy"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_arguments_named_like_builtins_work_block_by_block(name, dtype):
+    # large inputs take the block path (range, min, len); steps print
+    # ``.astype(float)``: an argument named like any of them must not shadow it
+    s = sp.Symbol(name, real=True)
+    relu = ck.activations.relu
+    e = s * sp.exp(x) + sp.sin(x) * x**3 + relu(x) * relu(s)
+    k = ck.compile(e, [s, x], dtype=dtype)
+    assert k.signature == (name, "x")
+    ref = ck.compile(e.xreplace({s: y}), [y, x], dtype=dtype)
+    xs = np.linspace(-2, 2, 100_000)
+    assert "_rows = _block_rows" in k.source
+    assert np.array_equal(k(0.5, xs), ref(0.5, xs))
+    assert np.array_equal(k(xs[::-1], xs), ref(xs[::-1], xs))
+    assert k(0.5, xs).dtype == dtype
+
+
+def test_builtin_named_arguments_in_gradients_and_messages():
+    k = ck.compile_grad("range*exp(x) + sin(x)*x**3 + cos(x)", wrt="range x")
+    xs = np.linspace(-2, 2, 100_000)
+    g = k(0.5, xs)
+    assert np.allclose(g[:, 0], np.exp(xs))
+    assert np.allclose(g[:, 1], 0.5 * np.exp(xs) + np.cos(xs) * xs**3
+                       + 3 * xs**2 * np.sin(xs) - np.sin(xs))
+    with pytest.raises(CalckitTypeError, match="argument range"):
+        k("a", xs)
+    kf = ck.compile("float*x*relu(y)*relu(x) + sin(x)")
+    assert kf.signature == ("float", "x", "y")
+    v = kf(np.full(3, 2.0), np.array([1.0, -1.0, 2.0]), 3.0)
+    assert np.allclose(v, [6 + np.sin(1.0), np.sin(-1.0), 24 + np.sin(2.0)])
+
+
+def test_names_are_compared_as_python_reads_them():
+    # Python normalizes identifiers (NFKC): a fullwidth "range" is range
+    wide = sp.Symbol("\uff52\uff41\uff4e\uff47\uff45", real=True)
+    k = ck.compile(wide * sp.exp(x) + sp.sin(x) * x**3 + sp.cos(x), [wide, x])
+    xs = np.linspace(-2, 2, 100_000)
+    assert np.allclose(k(0.5, xs), 0.5 * np.exp(xs) + np.sin(xs) * xs**3 + np.cos(xs))
+    assert k.signature[0] == wide.name
+    # two names Python reads as one: still two arguments
+    bold = sp.Symbol("\U0001d431", real=True)  # mathematical bold x, read as "x"
+    k2 = ck.compile(bold - x, [bold, x])
+    assert k2(5.0, 2.0) == 3.0
+
+
+# -- what the printer cannot print -------------------------------------------------
+def test_derivatives_of_floor_and_ceiling_are_zero_in_kernels():
+    xs = np.array([-1.5, 0.0, 0.5, 2.0])
+    assert np.array_equal(ck.compile_grad("floor(x)")(xs), np.zeros((4, 1)))
+    assert np.array_equal(ck.compile_grad("ceiling(x)")(xs), np.zeros((4, 1)))
+    g = ck.compile_grad("x**2*floor(y) + ceiling(x*y)")(1.5, 2.5)
+    assert np.array_equal(g, [6.0, 0.0])
+    h = ck.compile_hessian("floor(x)*x**3")(2.5)
+    assert np.array_equal(h, [[6 * 2 * 2.5]])
+
+
+def test_unevaluated_derivative_names_it_and_suggests_real_symbols():
+    z = sp.Symbol("z")  # not known to be real: d|z|/dz stays unevaluated
+    with pytest.raises(CalckitTypeError,
+                       match=r"unevaluated derivative Derivative\((re|im)\(z\), z\)"
+                       r".*real=True") as info:
+        ck.compile_grad(sp.Abs(z))
+    assert "_c" not in str(info.value).split("derivative")[1]  # not a CSE name
+    r = sp.Symbol("range")  # renamed in the source, named as given in messages
+    with pytest.raises(CalckitTypeError, match=r"Derivative\((re|im)\(range\), range"):
+        ck.compile_grad(sp.Abs(r) * x, [r, x])
+    f = sp.Function("f")
+    with pytest.raises(CalckitTypeError, match=r"Derivative\(f\(x\), x\)") as info:
+        ck.compile(sp.Derivative(f(x), x) + x)
+    assert "real=True" not in str(info.value)  # x is real: no such hint
+
+
+@pytest.mark.parametrize(
+    "e, fragment",
+    [
+        (sp.Integral(x, x) + x, "Integral"),
+        (sp.zoo * x, "complex infinity"),
+        (sp.Subs(sp.Derivative(sp.gamma(y), y), y, x**2), "Derivative"),
+    ],
+)
+def test_unprintable_expressions_raise_calckit_errors(e, fragment):
+    with pytest.raises(CalckitTypeError, match=f"cannot compile.*{fragment}"):
+        ck.compile(e, [x])
+
+
+# -- complex values ------------------------------------------------------------------
+@pytest.mark.parametrize("text", ["x + sqrt(-1)", "x*log(-1)", "acosh(0) + x",
+                                  "x*exp(sqrt(-4)*x)"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_complex_constants_need_a_complex_dtype(text, dtype):
+    with pytest.raises(CalckitTypeError, match="complex-valued: contains I"):
+        ck.compile(text, dtype=dtype)
+    with pytest.raises(CalckitTypeError, match=r"complex-valued: contains I .* in .*x"):
+        ck.compile_grad(text, dtype=dtype)
+
+
+def test_complex_constants_compile_with_a_complex_dtype():
+    k = ck.compile("x + sqrt(-1)", dtype=complex)
+    assert np.array_equal(k(np.array([1.0, 2.0])), [1 + 1j, 2 + 1j])
+    assert ck.compile("x*log(-1)", dtype=complex)(1.0) == np.pi * 1j
+    g = ck.compile_grad("x*exp(sqrt(-1)*x)", dtype=complex)(0.5)
+    assert np.allclose(g, [np.exp(0.5j) * (1 + 0.5j)], rtol=1e-15)
+
+
+@pytest.mark.parametrize("text, ufunc", [("sigmoid(x)", "expit"),
+                                         ("floor(x) + x", "floor")])
+def test_functions_without_complex_support_fail_clearly_when_called(text, ufunc):
+    k = ck.compile(text, dtype=complex)  # compiles: the check is NumPy's own
+    pattern = rf"kernel\(x\) of .* complex128: ufunc '{ufunc}'.*real dtype"
+    with pytest.raises(CalckitTypeError, match=pattern):
+        k(np.array([0.5 + 1e-20j, 1.0]))
+    assert k.dtype.kind == "c" and np.isfinite(ck.compile(text)(0.5))

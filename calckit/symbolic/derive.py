@@ -45,6 +45,11 @@ __all__ = [
 ]
 
 
+#: functions constant between jumps: derivative 0 (almost everywhere; at the
+#: jumps too, PyTorch's autograd convention), never ``Derivative(floor(x), x)``
+_STEPWISE = (sp.floor, sp.ceiling)
+
+
 def _terms(expr: sp.Expr) -> tuple:
     """The top-level terms of ``expr`` (one term if it is not a sum)."""
     return expr.args if isinstance(expr, sp.Add) else (expr,)
@@ -53,12 +58,14 @@ def _terms(expr: sp.Expr) -> tuple:
 def _diff(expr: sp.Expr, var: sp.Symbol) -> sp.Expr:
     """d expr / d var: the chain rule applied node by node.
 
-    Sums, products, powers with an exponent free of ``var`` and functions
-    that differentiate through their ``fdiff`` (exp, log, sin, erf, the
-    stable primitives, ...) are handled here, skipping every subtree free of
-    ``var``; anything else (Abs, Piecewise, Max, sign, ...) goes to SymPy's
-    own ``diff``. ``memo`` lives for one call only, so shared subtrees are
-    differentiated once and no state outlives the call.
+    Sums, products, powers with an exponent free of ``var``, ``floor`` and
+    ``ceiling`` (derivative 0) and functions that differentiate through
+    their ``fdiff`` (exp, log, sin, erf, the stable primitives, ...) are
+    handled here, skipping every subtree free of ``var``; anything else (Abs,
+    Piecewise, Max, sign, ...) goes to SymPy's own ``diff``, whose
+    derivatives of ``floor`` and ``ceiling`` inside are set to 0. ``memo``
+    lives for one call only, so shared subtrees are differentiated once and
+    no state outlives the call.
     """
     memo: dict = {}
 
@@ -83,17 +90,38 @@ def _diff(expr: sp.Expr, var: sp.Symbol) -> sp.Expr:
         elif isinstance(e, sp.Pow) and var not in e.exp.free_symbols:
             base, ex = e.args
             out = sp.Mul(ex, sp.Pow(base, ex - 1), d(base))
+        elif isinstance(e, _STEPWISE):
+            out = sp.S.Zero
         elif (
             isinstance(e, sp.Function)
             and type(e)._eval_derivative is sp.Function._eval_derivative
         ):
             out = _chain(e, d)
         else:
-            out = e.diff(var)
+            out = _flat_steps(e.diff(var))
         memo[e] = out
         return out
 
     return d(expr)
+
+
+def _flat_steps(expr: sp.Expr) -> sp.Expr:
+    """``expr`` (from SymPy's ``diff``) with the derivatives of ``floor`` and
+    ``ceiling`` it left unevaluated (``Derivative(floor(x), x)``, or
+    ``Subs(Derivative(floor(_xi), _xi), _xi, u)`` inside a chain rule) set
+    to 0."""
+    if not expr.has(sp.Derivative):
+        return expr
+
+    def is_step_derivative(node) -> bool:
+        if isinstance(node, sp.Subs):
+            node = node.expr
+        return isinstance(node, sp.Derivative) and isinstance(node.expr, _STEPWISE)
+
+    # xreplace works top-down: a Subs goes as a whole, not just its inside
+    zero = {n: sp.S.Zero for n in expr.atoms(sp.Subs, sp.Derivative)
+            if is_step_derivative(n)}
+    return expr.xreplace(zero) if zero else expr
 
 
 def _chain(e: sp.Function, d) -> sp.Expr:
