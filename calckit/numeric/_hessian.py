@@ -32,6 +32,7 @@ from calckit.numeric._differences import (
     _ROUNDING,
     RETRY_SHRINK,
     Estimate,
+    _better,
     follows_precision,
 )
 from calckit.numeric._evaluate import call_vector, fname
@@ -80,8 +81,7 @@ def hessian_estimate(
             # per entry the smaller error estimate wins
             retry, _ = _richardson_hessian(f, x, est.step / RETRY_SHRINK, None,
                                            vectorized, eps)
-            take = np.nan_to_num(retry.error, nan=np.inf) < np.nan_to_num(
-                est.error, nan=np.inf)
+            take = _better(retry, est)
             est = Estimate(np.where(take, retry.value, est.value),
                            np.where(take, retry.error, est.error),
                            est.step, est.nfev + retry.nfev)
