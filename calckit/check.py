@@ -346,6 +346,7 @@ def gradcheck(
         if np.any(fail):
             sides = _one_sided(e, wrt_syms, param_syms, param_values, pts, order,
                                batched(real_f), gvec, rtol, atol)
+            nfev += sides.nfev
             # where f is not smooth (a kink surface, or wide and narrow stencils
             # disagree) but both one-sided derivatives agree with the exact
             # value, the exact value is right
@@ -441,6 +442,7 @@ class _Sides(NamedTuple):
     right: np.ndarray
     error: np.ndarray  # sum of both error estimates
     step: np.ndarray
+    nfev: int  # evaluations of the expression (order 1; order 2 uses gvec)
 
 
 def _one_sided(e, wrt_syms, param_syms, param_values, pts, order, fvec, gvec,
@@ -450,18 +452,19 @@ def _one_sided(e, wrt_syms, param_syms, param_values, pts, order, fvec, gvec,
 
     k, n = pts.shape
     shape = (k,) + (n,) * order
-    near = _near_kinks(kink_surfaces(e), wrt_syms, param_syms, param_values, pts,
+    near = _near_kinks(_surfaces(e), wrt_syms, param_syms, param_values, pts,
                        compile_kernel)
     # one-sided derivatives (of f for order 1, of the exact gradient for order 2)
     # (4th-order stencils, steps scaled to |x| and to max(|x|, 1): per entry the
     # pair with the smaller error estimate)
     g = fvec if order == 1 else gvec
-    best = None
+    best, nfev = None, 0
     for scale_to in (None, np.maximum(np.abs(pts), 1.0)):
         fwd = directional_estimate(g, pts, "forward", scale=scale_to,
                                    vectorized=True, levels=4)
         bwd = directional_estimate(g, pts, "backward", scale=scale_to,
                                    vectorized=True, levels=4)
+        nfev += (fwd.nfev + bwd.nfev) if order == 1 else 0
         step = fwd.step if order == 1 else np.broadcast_to(fwd.step[:, None, :],
                                                            shape)
         pair = (bwd.value, fwd.value, np.nan_to_num(fwd.error + bwd.error, nan=np.inf),
@@ -483,7 +486,19 @@ def _one_sided(e, wrt_syms, param_syms, param_values, pts, order, fvec, gvec,
         surface = near
     else:
         surface = near[:, :, None] | near[:, None, :]
-    return _Sides(surface, one_sided, left, right, error, step)
+    return _Sides(surface, one_sided, left, right, error, step, nfev)
+
+
+def _surfaces(e) -> list:
+    """Expressions vanishing where ``e`` may not be differentiable: the
+    :func:`~calckit.symbolic._kinks.kink_surfaces`, and ``sin(pi u)`` for every
+    ``floor(u)``, ``ceiling(u)`` and ``frac(u)``, which jump wherever ``u`` is
+    an integer (not only where ``u = 0``)."""
+    steps = {node.args[0] for node in sp.preorder_traversal(e)
+             if isinstance(node, (sp.floor, sp.ceiling, sp.frac))}
+    extra = [sp.sin(sp.pi * u) for u in sorted(steps, key=sp.default_sort_key)
+             if u.free_symbols]
+    return list(dict.fromkeys([*kink_surfaces(e), *extra]))
 
 
 #: Reach of the widest stencil gradcheck uses, relative to max-ish |x_j| (the
@@ -493,8 +508,12 @@ _REACH = 0.1
 
 def _near_kinks(surfaces, wrt_syms, param_syms, param_values, pts, compile_kernel):
     """(k, n): a kink surface of the expression within the stencils' reach of
-    point p along coordinate j (one changes sign between ``x -+ r e_j``, or
-    vanishes at ``x``)."""
+    point p along coordinate j (one that varies along ``e_j`` and changes sign
+    between ``x -+ r e_j``, or vanishes at ``x``).
+
+    A surface that does not vary along ``e_j`` (``y`` for ``Abs(y)``, seen
+    along ``x``) is no kink of the partial derivatives in ``x_j``, even where
+    it vanishes: ``f`` is as smooth in ``x_j`` as the rest of it."""
     k, n = pts.shape
     if not surfaces:
         return np.zeros((k, n), dtype=bool)
@@ -512,7 +531,8 @@ def _near_kinks(surfaces, wrt_syms, param_syms, param_values, pts, compile_kerne
     scale = np.maximum(1.0, np.max(np.abs(pts), axis=1))[:, None, None]
     on = np.abs(at) <= 1e-12 * scale  # (k, 1, S)
     crossed = np.sign(lo) * np.sign(hi) <= 0  # (k, n, S)
-    return np.any(on | crossed, axis=2)
+    varies = (lo != at) | (hi != at)  # (k, n, S): depends on x_j here
+    return np.any(varies & (on | crossed), axis=2)
 
 
 def _rows(exact, value, error, step, status, note, wrt_syms, order):

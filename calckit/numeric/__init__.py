@@ -64,6 +64,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
+from calckit.errors import CalckitTypeError, InvalidParameterError
 from calckit.numeric._differences import (
     Estimate,
     as_point,
@@ -95,6 +96,20 @@ def _result(est: Estimate, full_output: bool, pick):
     if not full_output:
         return value
     return value, None if est.error is None else pick(est.error)
+
+
+def _check_call(f, vectorized=None) -> bool | None:
+    """Refuse a non-callable ``f`` or a ``vectorized`` that is not None/bool;
+    returns ``vectorized`` as None or a Python bool."""
+    if not callable(f):
+        raise CalckitTypeError(
+            f"f must be a callable (a function of x); got {type(f).__name__} {f!r:.60}"
+        )
+    if vectorized is not None and not isinstance(vectorized, (bool, np.bool_)):
+        raise InvalidParameterError(
+            f"vectorized must be None (detect), True or False; got {vectorized!r}"
+        )
+    return None if vectorized is None else bool(vectorized)
 
 
 def _first(arr):
@@ -165,6 +180,7 @@ def derivative(
     >>> bool(abs(d - np.cos(1.0)) <= err < 1e-3)
     True
     """
+    _check_call(f)
     est = derivative_estimate(f, x, n, method, h, scale=scale, with_error=full_output)
     return _result(est, full_output, _scalar)
 
@@ -217,6 +233,7 @@ def gradient(
     >>> np.round(g, 9)
     array([-151., -250.,  200.])
     """
+    vectorized = _check_call(f, vectorized)
     point = _vector_point(x)
     est = directional_estimate(
         f, point[None], method, h, scale=scale, vectorized=vectorized,
@@ -247,6 +264,7 @@ def jacobian(
     ...                      [np.sin(0.5), 2 * np.cos(0.5)]], rtol=1e-12))
     True
     """
+    vectorized = _check_call(f, vectorized)
     point = _vector_point(x)
     est = directional_estimate(
         f, point[None], method, h, scale=scale, vectorized=vectorized,
@@ -281,6 +299,7 @@ def hessian(
     array([[6., 2.],
            [2., 0.]])
     """
+    vectorized = _check_call(f, vectorized)
     point = _vector_point(x)
     est = hessian_estimate(
         f, point[None], method, h, scale=scale, vectorized=vectorized,

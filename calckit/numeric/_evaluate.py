@@ -8,7 +8,10 @@ axis, ``(P, n)``; ``vectorized`` says whether ``f`` accepts that:
 - ``False``: one call per point, ``f(points[i])`` with ``(n,)`` input;
 - ``None`` (default): try the batched call and check its first row against a
   call on that point alone; fall back to one call per point when the batch
-  raises, has the wrong shape or disagrees. This costs one extra evaluation.
+  raises, has the wrong shape or disagrees. This costs one extra evaluation
+  (two when the batch is square, ``(n, n)``: a copy of the first point is
+  appended so that an ``f`` indexing coordinates on the first axis, ``v[0] *
+  v[1]``, cannot return ``n`` values shaped like a batch).
 
 ``f`` may compute in less precision than float64 (float32 or float16 values,
 complex64 for complex input): values are cast to float64 (complex128), but
@@ -164,17 +167,24 @@ def call_vector(f, points: np.ndarray, *, vectorized, complex_input: bool = Fals
         return values, count
     # raises if f rejects the input (or computes in low precision: 1 point)
     first = _eval(f, points[0], complex_input, eps)
+    # a square batch (n points of n coordinates: the complex-step gradient)
+    # gets a copy of its first point, so that an f indexing coordinates on
+    # the first axis (v[0] * v[1]) cannot pass for a batched one by returning
+    # n values that happen to agree on the checked point
+    pad = int(count == points.shape[1] and count > 1)
+    batch = np.concatenate([points, points[:1]]) if pad else points
     try:
-        out = _call(f, points, complex_input=complex_input)
+        out = _call(f, batch, complex_input=complex_input)
         values = _as_values(out, complex_input=complex_input, f=f, eps=eps)
     except Exception:  # any failure of the batch means "not vectorized"
         values = None
     if (
         values is not None
-        and values.shape == (count, *first.shape)
+        and values.shape == (count + pad, *first.shape)
         and _same(values[0], first)
+        and (not pad or _same(values[-1], first))
     ):
-        return values, count + 1
+        return values[:count], count + pad + 1
     rest = [first] + [
         _eval(f, p, complex_input, eps, count + done)
         for done, p in enumerate(points[1:], 2)

@@ -13,6 +13,15 @@ __all__ = ["GradcheckReport", "GradcheckRow"]
 
 _MAX_ROWS = 60  # rows shown by str(); all rows are in report.rows
 _BAD = ("FAIL", "uncertain", "nan")  # statuses that make a report fail
+# characters with a meaning in Markdown tables and inline text
+_MD_ESCAPES = str.maketrans({c: "\\" + c for c in "\\`*_[]|#"})
+
+
+def _md(text: str) -> str:
+    """``text`` as literal Markdown: HTML-escaped (Jupyter renders inline HTML,
+    so a name like ``a<b`` would open a tag) and with ``|``, ``*``, ``_``...
+    backslash-escaped (a ``|`` in a variable name would split a table cell)."""
+    return html.escape(text, quote=False).translate(_MD_ESCAPES)
 
 
 class GradcheckRow(NamedTuple):
@@ -191,11 +200,11 @@ class GradcheckReport:
     def _repr_markdown_(self) -> str:
         shown, hidden = self._shown(_MAX_ROWS)
         lines = [f"**{self.summary()}**", ""]
-        lines += [f"- {line}" for line in self._point_lines()] + [""]
+        lines += [f"- {_md(line)}" for line in self._point_lines()] + [""]
         lines.append("| " + " | ".join(self._HEADER) + " |")
         lines.append("|" + "|".join(["---:"] * len(self._HEADER)) + "|")
         for i in shown:
-            cells = self._cells(i)
+            cells = [_md(c) for c in self._cells(i)]
             if i == self.worst or self.rows[i].status != "ok":
                 cells = [f"**{c}**" for c in cells]
             lines.append("| " + " | ".join(cells) + " |")
@@ -215,7 +224,8 @@ class GradcheckReport:
         for i in shown:
             style = colour[self.rows[i].status]
             weight = "font-weight:bold;" if i == self.worst else ""
-            attr = f' style="background:{style};{weight}"' if style or weight else ""
+            css = (f"background:{style};" if style else "") + weight
+            attr = f' style="{css}"' if css else ""
             cells = "".join(f"<td>{html.escape(c)}</td>" for c in self._cells(i))
             out.append(f"<tr{attr}>{cells}</tr>")
         out.append("</tbody></table>")

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from calckit.errors import InvalidParameterError, ShapeError
+from calckit.errors import CalckitTypeError, InvalidParameterError, ShapeError
 
 __all__ = ["METHODS", "base_step", "check_method", "step_sizes"]
 
@@ -124,7 +124,13 @@ def step_sizes(
 def _magnitudes(value, name: str, shape: tuple) -> np.ndarray:
     """``|value|`` broadcast to ``shape``, checked finite and nonzero."""
     try:
-        out = np.broadcast_to(np.abs(np.asarray(value, dtype=float)), shape)
+        magnitude = np.abs(np.asarray(value, dtype=float))
+    except (TypeError, ValueError):
+        raise CalckitTypeError(
+            f"{name} must be a real number or array of real numbers; got {value!r}"
+        ) from None
+    try:
+        out = np.broadcast_to(magnitude, shape)
     except ValueError:
         raise ShapeError(
             f"{name} of shape {np.shape(value)} does not broadcast to x of "
