@@ -15,9 +15,12 @@ array([0, 1, 1, 0])
 
 from __future__ import annotations
 
+import math
+import numbers
+
 import numpy as np
 
-from calckit.errors import InvalidParameterError, ShapeError
+from calckit.errors import CalckitTypeError, InvalidParameterError, ShapeError
 
 __all__ = [
     "xor",
@@ -36,9 +39,31 @@ def _rng(seed) -> np.random.Generator:
         return seed
     if seed is None:
         seed = 0
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise InvalidParameterError(f"seed must be an int or a Generator, got {seed!r}")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise InvalidParameterError(
+            f"seed must be an int >= 0 or a Generator, got {seed!r}")
     return np.random.default_rng(int(seed))
+
+
+def _real(value, name: str, *, low: float | None = None, strict: bool = False,
+          high: float | None = None) -> float:
+    """``value`` as a finite float in the given range, else
+    InvalidParameterError naming ``name`` (``strict``: ``low`` excluded)."""
+    ok = isinstance(value, numbers.Real) and not isinstance(value, bool)
+    v = float(value) if ok else math.nan
+    ok = math.isfinite(v) and (low is None or (v > low if strict else v >= low)) \
+        and (high is None or v < high)
+    if not ok:
+        parts = []
+        if low is not None:
+            parts.append(f"{'>' if strict else '>='} {low:g}")
+        if high is not None:
+            parts.append(f"< {high:g}")
+        rng = " and ".join(parts)
+        raise InvalidParameterError(
+            f"The {name!r} parameter must be a finite float{' ' + rng if rng else ''}. "
+            f"Got {value!r} instead.")
+    return v
 
 
 def _count(n, name="n_samples", minimum=1) -> int:
@@ -49,9 +74,7 @@ def _count(n, name="n_samples", minimum=1) -> int:
 
 
 def _noise(noise) -> float:
-    if not float(noise) >= 0:
-        raise InvalidParameterError(f"noise must be >= 0, got {noise!r}")
-    return float(noise)
+    return _real(noise, "noise", low=0.0)
 
 
 def xor(n_samples: int = 4, *, noise: float = 0.0, seed=None):
@@ -91,8 +114,7 @@ def circles(n_samples: int = 200, *, noise: float = 0.05, factor: float = 0.5,
     """A small circle (class 1, radius ``factor``) inside a unit circle
     (class 0), shuffled."""
     n = _count(n_samples, minimum=2)
-    if not 0 < float(factor) < 1:
-        raise InvalidParameterError(f"factor must be in (0, 1), got {factor!r}")
+    factor = _real(factor, "factor", low=0.0, strict=True, high=1.0)
     gen = _rng(seed)
     n_out = n // 2 + n % 2
     n_in = n // 2
@@ -112,6 +134,7 @@ def spirals(n_samples: int = 300, *, n_classes: int = 3, noise: float = 0.2,
     ``0 .. n_classes - 1``, shuffled."""
     n = _count(n_samples, minimum=1)
     k = _count(n_classes, "n_classes", minimum=2)
+    turns = _real(turns, "turns")
     gen = _rng(seed)
     y = np.arange(n) % k
     # radius grows along each arm; arm j is rotated by 2*pi*j/k
@@ -135,6 +158,8 @@ def blobs(n_samples: int = 200, *, n_features: int = 2, separation: float = 4.0,
     """
     n = _count(n_samples, minimum=2)
     d = _count(n_features, "n_features")
+    separation = _real(separation, "separation", low=0.0, strict=True)
+    std = _real(std, "std", low=0.0)
     gen = _rng(seed)
     u = gen.standard_normal(d)
     u /= np.linalg.norm(u)
@@ -172,6 +197,9 @@ def seasonal_series(n_steps: int = 400, *, period: float = 50.0, trend: float = 
     """A noisy seasonal time series ``t -> amplitude*sin(2 pi t/period) +
     trend*t + noise``; returns ``(t, values)``, both (n_steps,)."""
     n = _count(n_steps, "n_steps")
+    period = _real(period, "period", low=0.0, strict=True)
+    trend = _real(trend, "trend")
+    amplitude = _real(amplitude, "amplitude")
     gen = _rng(seed)
     t = np.arange(n, dtype=np.float64)
     values = (float(amplitude) * np.sin(2 * np.pi * t / float(period))
@@ -190,7 +218,11 @@ def windows(series, width: int, *, horizon: int = 1):
     >>> X.tolist(), y.tolist()
     ([[0.0, 1.0, 2.0], [1.0, 2.0, 3.0], [2.0, 3.0, 4.0]], [3.0, 4.0, 5.0])
     """
-    s = np.asarray(series, dtype=np.float64)
+    try:
+        s = np.asarray(series, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise CalckitTypeError(
+            f"series must be a 1-D array of numbers, got {series!r:.60}") from exc
     if s.ndim != 1:
         raise ShapeError(f"series must be 1-D, got shape {s.shape}")
     w = _count(width, "width")

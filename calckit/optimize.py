@@ -76,8 +76,9 @@ class OptimizeResult:
 
     @property
     def grad_norm(self) -> float:
-        """Euclidean norm of :attr:`grad`."""
-        return float(np.linalg.norm(self.grad))
+        """Euclidean norm of :attr:`grad` (no overflow for large finite
+        entries)."""
+        return _norm(self.grad)
 
     def __repr__(self) -> str:
         x = np.array2string(self.x, precision=6, separator=", ")
@@ -251,13 +252,19 @@ def _data(params, e):
             raise CalckitTypeError(
                 f"minimize: params[{name!r}] must be an array of real numbers"
             ) from exc
+    shapes = {str(k): a.shape for k, a in zip(params, arrays, strict=True)}
     try:
-        np.broadcast_shapes(*[a.shape for a in arrays])
+        shape = np.broadcast_shapes(*[a.shape for a in arrays])
     except ValueError as exc:
-        shapes = {str(k): a.shape for k, a in zip(params, arrays, strict=True)}
         raise ShapeError(
             f"minimize: the data arrays in params do not broadcast: {shapes}"
         ) from exc
+    if math.prod(shape) == 0:
+        # the mean over no samples is nan: refuse instead of "diverging"
+        raise ShapeError(
+            f"minimize: the data in params has no samples (shapes {shapes}); "
+            "give at least one value per data array"
+        )
     return syms, arrays
 
 
@@ -355,6 +362,11 @@ def _message(bad, k_bad, k, converged, stop, gn, tol, losses, hint) -> str:
             f"Stopped at step {k}: the line search found no decrease along the "
             f"Newton direction (gradient norm {gn:.3g} >= tol {tol:g})."
         )
+    if stop == "damping":
+        return (
+            f"Stopped at step {k}: no damping made the Hessian positive "
+            f"definite (gradient norm {gn:.3g} >= tol {tol:g})."
+        )
     if stop == "callback":
         return f"Stopped by the callback at step {k} (gradient norm {gn:.3g})."
     message = (
@@ -413,8 +425,11 @@ def _run(opt, fun, value_and_grad, hess, x, steps, tol, names, callback):
         while not bad and k < steps and not gn < tol:
             if newton:
                 x_new, state = step(x, g, state, hessian=hess(x), fun=fun, value=f)
-                if state.step_size == 0.0 and isfinite(state.damping):
-                    stop = "line search"
+                if state.damping != state.damping:  # nan: Hessian not finite
+                    bad, k_bad = "Hessian", k
+                    break
+                if state.step_size == 0.0:
+                    stop = "line search" if isfinite(state.damping) else "damping"
                     break
             else:
                 x_new, state = step(x, g, state)

@@ -99,3 +99,32 @@ def test_bad_arguments():
         datasets.circles(10, seed="x")
     with pytest.raises(InvalidParameterError, match="factor"):
         datasets.circles(10, factor=2)
+
+
+@pytest.mark.parametrize(
+    "make,name",
+    [
+        (lambda: datasets.moons(10, noise=float("inf")), "noise"),
+        (lambda: datasets.xor(8, noise="a"), "noise"),
+        (lambda: datasets.circles(10, factor="a"), "factor"),
+        (lambda: datasets.spirals(10, turns=float("nan")), "turns"),
+        (lambda: datasets.blobs(10, std=-1.0), "std"),
+        (lambda: datasets.blobs(10, std=float("nan")), "std"),
+        (lambda: datasets.blobs(10, separation=0.0), "separation"),
+        (lambda: datasets.seasonal_series(10, period=0), "period"),
+        (lambda: datasets.seasonal_series(10, trend=float("nan")), "trend"),
+        (lambda: datasets.seasonal_series(10, amplitude=float("inf")), "amplitude"),
+        (lambda: datasets.moons(10, seed=-1), "seed"),
+    ],
+)
+def test_non_finite_or_out_of_range_arguments(make, name):
+    # these produced nan/inf data (with RuntimeWarnings) or bare ValueErrors
+    with pytest.raises(InvalidParameterError, match=name):
+        make()
+
+
+def test_windows_of_non_numbers_is_a_type_error():
+    from calckit.errors import CalckitTypeError
+
+    with pytest.raises(CalckitTypeError, match="series must be a 1-D array"):
+        datasets.windows(["a", "b", "c"], 2)

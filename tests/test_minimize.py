@@ -271,3 +271,27 @@ def test_newton_divergence_hint_does_not_mention_lr():
     r = ck.minimize("-exp(x**2)", x0=[1.0], optimizer="newton", steps=200)
     assert r.diverged and not r.converged
     assert "lr" not in r.message and "damping" in r.message
+
+
+def test_empty_data_is_a_shape_error_not_a_divergence():
+    # the mean over no samples used to warn and report "loss is not finite"
+    with pytest.raises(ShapeError, match="no samples"):
+        ck.minimize("(w*x - y)**2", "w", x0=[0.0],
+                    params={"x": np.zeros(0), "y": np.zeros(0)})
+
+
+def test_newton_names_a_non_finite_hessian():
+    # sqrt'' overflows at 1e-300: Newton has no direction there; the message
+    # used to blame a non-finite "point"
+    r = ck.minimize("sqrt(x) + x", x0=[1e-300], optimizer="newton", steps=20)
+    assert r.diverged and r.nit == 0 and r.x[0] == 1e-300
+    assert r.message == "Diverged: the Hessian is not finite at x0."
+
+
+def test_grad_norm_does_not_overflow_for_huge_finite_gradients():
+    r = ck.minimize("-exp(x**2)", x0=[1.0], optimizer="newton", steps=200)
+    assert np.all(np.isfinite(r.grad))
+    assert r.grad_norm == pytest.approx(float(np.max(np.abs(r.grad))))
+    assert math.isfinite(r.grad_norm)
+    table = optim.comparison_table({"newton": r})
+    assert "inf" not in table.splitlines()[2]

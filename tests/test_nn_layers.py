@@ -373,3 +373,81 @@ def test_piecewise_activations_match_symbolic_at_kinks(name):
     np.testing.assert_allclose(act.backward(np.ones_like(x))[0], d, rtol=1e-15)
     if name == "relu":
         assert d[3] == 0.0
+
+
+# -- adversarial inputs (each a past bug) ---------------------------------------
+@pytest.mark.parametrize("typo", ["rellu", "sigmod", "tanhh", "foo", "x"])
+def test_misspelt_activation_name_is_not_the_identity(typo):
+    # a lone unknown name used to parse as the expression "x": f(x) = x
+    from calckit.errors import UnknownNameError
+
+    with pytest.raises(UnknownNameError, match="unknown activation") as err:
+        nn.Activation(typo)
+    assert "'identity'" in str(err.value)
+
+
+def test_misspelt_activation_suggests_and_pytorch_case_is_accepted(rng):
+    from calckit.errors import UnknownNameError
+
+    with pytest.raises(UnknownNameError, match="Did you mean 'sigmoid'"):
+        nn.Activation("sigmod")
+    x = rng.standard_normal((3, 2))
+    for spelling, name in [("ReLU", "relu"), ("Tanh", "tanh"), (" tanh ", "tanh")]:
+        act = nn.Activation(spelling)
+        assert act.name == name
+        np.testing.assert_allclose(act.forward(x), nn.Activation(name).forward(x))
+
+
+def test_activation_keyword_arguments_are_checked():
+    from calckit.errors import InvalidParameterError
+
+    # a bare TypeError from the library function before
+    with pytest.raises(InvalidParameterError, match="'relu' does not take 'alpha'"):
+        nn.Activation("relu", alpha=0.2)
+    with pytest.raises(InvalidParameterError, match="parameters are alpha"):
+        nn.Activation("elu", beta=2)
+    # keyword arguments with an expression string were silently ignored
+    with pytest.raises(InvalidParameterError, match="only for named library"):
+        nn.Activation("x*tanh(x)", alpha=0.2)
+
+
+def test_rnn_empty_and_single_step_sequences(rng):
+    rnn = nn.RNN(2, 3, rng=0)
+    hs = rnn.forward(np.ones((2, 0, 2)))
+    assert hs.shape == (2, 0, 3)
+    dx = rnn.backward(np.ones((2, 0, 3)))  # used to raise a bare ValueError
+    assert dx.shape == (2, 0, 2)
+    assert all(not g.any() for g in rnn.grads.values())
+    check_layer(nn.RNN(2, 3, rng=1), rng.standard_normal((2, 1, 2)), rng)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "name"),
+    [({"momentum": "fast"}, "momentum"), ({"momentum": 1.5}, "momentum"),
+     ({"eps": float("inf")}, "eps"), ({"eps": 0.0}, "eps"), ({"eps": "a"}, "eps")],
+)
+def test_batchnorm_bad_hyperparameters(kwargs, name):
+    from calckit.errors import InvalidParameterError
+
+    with pytest.raises(InvalidParameterError, match=f"'{name}' parameter of BatchNorm"):
+        nn.BatchNorm(3, **kwargs)
+
+
+def test_batchnorm_eval_before_training_is_identity_affine(rng):
+    bn = nn.BatchNorm(3)
+    x = rng.standard_normal((4, 3))
+    np.testing.assert_allclose(bn.forward(x, training=False), x / np.sqrt(1 + 1e-5))
+    with pytest.raises(ShapeError, match="batch_size >= 2"):
+        bn.forward(x[:1])
+
+
+def test_same_layer_twice_in_sequential_is_refused():
+    # the second use overwrote the first one's forward cache: wrong gradients
+    # (Activation) or an AttributeError (Dense)
+    from calckit.errors import InvalidParameterError
+
+    dense, act = nn.Dense(2, 2), nn.Activation("tanh")
+    with pytest.raises(InvalidParameterError, match="2 .* same object as layer 0"):
+        nn.Sequential([dense, nn.Activation("tanh"), dense])
+    with pytest.raises(InvalidParameterError, match="3 .* same object as layer 1"):
+        nn.Sequential([nn.Dense(2, 2), act, nn.Dense(2, 2), act])

@@ -595,3 +595,131 @@ def test_declared_constraints_are_read_only(name):
     assert "lr" in cls._constraints or name == "newton"
     with pytest.raises(TypeError):
         cls._constraints["lr"] = None
+
+
+# ---------------------------------------------------------------------------
+# Adversarial inputs: states, dtypes, schedules (each a past bug)
+# ---------------------------------------------------------------------------
+STATEFUL = [
+    optim.SGD(lr=0.1, momentum=0.9),
+    optim.Adagrad(),
+    optim.RMSprop(momentum=0.5, centered=True),
+    optim.Adam(amsgrad=True),
+    optim.AdamW(),
+    optim.Lion(),
+]
+
+
+@pytest.mark.parametrize("opt", STATEFUL, ids=lambda o: type(o).__name__)
+def test_state_of_other_params_is_a_shape_error(opt):
+    # a state from init() of other parameters used to broadcast silently
+    # (SGD) or fail deep inside NumPy with a bare ValueError/TypeError/KeyError
+    x = np.ones(3)
+    cases = [
+        (opt.init(np.ones(2)), x, r"has shape \(2,\) but params has shape \(3,\)"),
+        (opt.init({"a": x}), x, "is a dict"),
+        (opt.init(x), {"a": x}, r"must be a dict with keys \['a'\]"),
+        (opt.init({"b": x}), {"a": x}, r"keys \['a'\], got \['b'\]"),
+        (opt.init({"a": np.ones(2)}), {"a": x}, r"\['a'\] has shape \(2,\)"),
+    ]
+    for state, params, match in cases:
+        grads = {k: np.ones_like(v) for k, v in params.items()} if isinstance(
+            params, dict) else np.ones_like(params)
+        with pytest.raises(ShapeError, match=match) as err:
+            opt.step(params, grads, state)
+        assert f"{type(opt).__name__}.init" in str(err.value)
+
+
+def test_state_from_a_differently_configured_optimizer():
+    # SGD without momentum has no buffer; SGD with momentum needs one
+    state = optim.SGD(lr=0.1).init(np.ones(2))
+    with pytest.raises(ShapeError, match="momentum_buffer is None"):
+        optim.SGD(lr=0.1, momentum=0.9).step(np.ones(2), np.ones(2), state)
+    # the other way round the unused buffer is ignored, as before
+    x, _ = optim.SGD(lr=0.1).step(np.ones(2), np.ones(2),
+                                  optim.SGD(lr=0.1, momentum=0.9).init(np.ones(2)))
+    np.testing.assert_array_equal(x, [0.9, 0.9])
+
+
+@pytest.mark.parametrize("opt", STATEFUL, ids=lambda o: type(o).__name__)
+def test_complex_values_are_refused_not_truncated(opt):
+    # float64 conversion used to drop the imaginary part with a ComplexWarning
+    x = np.ones(2)
+    with pytest.raises(CalckitTypeError, match="grads must be real"):
+        opt.step(x, np.array([1j, 1.0]), opt.init(x))
+    with pytest.raises(CalckitTypeError, match=r"params\['w'\] must be real"):
+        opt.step({"w": np.array([1 + 1j, 1.0])}, {"w": x}, opt.init({"w": x}))
+    with pytest.raises(CalckitTypeError, match="must be an array of real numbers"):
+        opt.step(["a", "b"], x, opt.init(x))
+
+
+@pytest.mark.parametrize("opt", STATEFUL, ids=lambda o: type(o).__name__)
+def test_int_and_float32_params_give_float64_updates(opt):
+    # an int array must not truncate the update; float32 is promoted
+    ref, _ = opt.step(np.array([1.0, 2.0]), np.array([0.3, -0.3]),
+                      opt.init(np.array([1.0, 2.0])))
+    for dtype, gdtype in ((np.int64, np.float64), (np.float32, np.float32)):
+        p = np.array([1, 2], dtype=dtype)
+        new, _ = opt.step(p, np.array([0.3, -0.3], dtype=gdtype), opt.init(p))
+        assert new.dtype == np.float64 and p.dtype == dtype
+        np.testing.assert_allclose(new, ref, rtol=1e-6)
+        assert not np.array_equal(new, np.round(new))  # not truncated
+
+
+@pytest.mark.parametrize("opt", STATEFUL, ids=lambda o: type(o).__name__)
+def test_step_works_on_read_only_inputs(opt):
+    x, g = np.array([1.0, -2.0]), np.array([0.5, 0.25])
+    state = opt.init(x)
+    for arr in (x, g, *[b for b in state[1:] if isinstance(b, np.ndarray)]):
+        arr.flags.writeable = False
+    for _ in range(3):
+        x, state = opt.step(x, g, state)
+        for b in state[1:]:
+            if isinstance(b, np.ndarray):
+                b.flags.writeable = False
+    assert np.all(np.isfinite(x))
+
+
+@pytest.mark.parametrize(
+    ("lr", "error", "match"),
+    [
+        (lambda t: -0.1, InvalidParameterError, r"returned -0.1 at step 0"),
+        (lambda t: math.nan, InvalidParameterError, r"returned nan at step 0"),
+        (lambda t: np.array([0.1, 0.2]), CalckitTypeError, "must return one float"),
+        (lambda t: "fast", CalckitTypeError, "must return one float"),
+    ],
+)
+def test_bad_schedule_values_are_named(lr, error, match):
+    # a negative schedule value used to step uphill, nan to poison params
+    opt = optim.SGD(lr=lr)
+    with pytest.raises(error, match=match):
+        opt.step(np.ones(1), np.ones(1), opt.init(np.ones(1)))
+    with pytest.raises(error, match=match):
+        opt.learning_rate(0)
+
+
+def test_rmsprop_alpha_above_one_is_refused():
+    # alpha > 1 makes the running mean of squares negative: nan every step
+    with pytest.raises(InvalidParameterError, match="'alpha' parameter of RMSprop"):
+        optim.RMSprop(alpha=1.5)
+    x, _ = run(optim.RMSprop(lr=0.01, alpha=1.0), [1.0], n=2)  # the edge is fine
+    assert np.all(np.isfinite(x))
+
+
+def test_huge_int_hyperparameter_is_an_invalid_parameter():
+    # float(10**400) used to escape as a bare OverflowError
+    with pytest.raises(InvalidParameterError, match="'lr' parameter of SGD"):
+        optim.SGD(lr=10**400)
+
+
+def test_newton_uses_the_symmetric_part_of_an_asymmetric_hessian():
+    # f = x.A.x / 2 with A = [[2, 1], [1, 2]]; the Hessian is passed with all
+    # of its off-diagonal weight in the upper triangle, which Cholesky used to
+    # ignore (it reads the lower one): the step missed the minimum
+    A = np.array([[2.0, 1.0], [1.0, 2.0]])
+    x = np.array([1.0, -3.0])
+    opt = optim.Newton()
+    new, state = opt.step(x, A @ x, opt.init(x), hessian=[[2.0, 2.0], [0.0, 2.0]],
+                          fun=lambda z: float(z @ A @ z / 2))
+    np.testing.assert_allclose(new, [0.0, 0.0], atol=1e-15)
+    assert state.step_size == 1.0

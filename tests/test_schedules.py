@@ -113,3 +113,30 @@ def test_warmup_schedule_drives_sgd_step_sizes():
         moves.append(float(x[0] - x_new[0]))
         x = x_new
     np.testing.assert_allclose(moves, [0.0, 0.25, 0.5, 0.75, 1.0, 1.0])
+
+
+def test_join_calls_only_the_active_piece_with_an_int_step():
+    # user schedules used to get every piece's float step array: list
+    # indexing failed, and an `if` on the step raised for arrays
+    table = [0.3, 0.2, 0.1]
+    seen = []
+
+    def by_table(t):
+        seen.append(t)
+        return table[t]
+
+    j = S.join([by_table, lambda t: 0.05 if t < 2 else 0.01], boundaries=[3])
+    assert [j(t) for t in range(6)] == [0.3, 0.2, 0.1, 0.05, 0.05, 0.01]
+    assert seen == [0, 1, 2] and all(type(t) is int for t in seen)
+    np.testing.assert_allclose(j(np.arange(6)), [0.3, 0.2, 0.1, 0.05, 0.05, 0.01])
+    assert j(np.arange(6)).shape == (6,)
+    opt = optim.SGD(lr=j)
+    assert opt.learning_rate(4) == 0.05
+
+
+def test_schedules_at_negative_and_huge_steps():
+    c = S.cosine(1.0, 10, eta_min=0.1)
+    w = S.linear_warmup(1.0, 4)
+    assert c(-5) == 1.0 and w(-5) == 0.0  # clamped to step 0
+    assert c(10**12) == pytest.approx(0.1) and w(10**12) == 1.0
+    assert S.exponential(1.0, 0.5)(10**6) == 0.0

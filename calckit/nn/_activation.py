@@ -23,6 +23,9 @@ True
 
 from __future__ import annotations
 
+import difflib
+import inspect
+
 import numpy as np
 import sympy as sp
 
@@ -45,8 +48,26 @@ def activation_expr(activation, **kwargs):
     if isinstance(activation, str):
         from calckit import activations
 
-        if activation in activations.names():
-            return activation, sp.sympify(activations.get(activation)(_X, **kwargs)), _X
+        names = activations.names()
+        name = activation.strip()
+        if name not in names and name.lower() in names:
+            name = name.lower()  # "ReLU", "Tanh" as PyTorch spells them
+        if name in names:
+            return name, _library_expr(name, activations.get(name), kwargs), _X
+        if name.isidentifier():
+            # a lone name would parse as the expression "x" (the identity):
+            # a misspelt activation must not silently become f(x) = x
+            close = difflib.get_close_matches(name.lower(), names, n=3, cutoff=0.6)
+            hint = (f" Did you mean {' or '.join(repr(c) for c in close)}?"
+                    if close else "")
+            raise UnknownNameError(
+                f"unknown activation {activation!r}.{hint} Known activations: "
+                f"{', '.join(names)}; an expression in one variable such as "
+                "'x*tanh(x)' also works ('identity' for f(x) = x).")
+        if kwargs:
+            raise InvalidParameterError(
+                "keyword arguments are only for named library activations, got "
+                f"{sorted(kwargs)} with {activation!r}")
         from calckit.symbolic._coerce import as_expr
 
         try:
@@ -80,6 +101,20 @@ def activation_expr(activation, **kwargs):
     raise CalckitTypeError(
         "activation must be a library name, a SymPy Lambda or expression in one "
         f"variable, or a callable on a SymPy symbol; got {type(activation).__name__}")
+
+
+def _library_expr(name, fn, kwargs):
+    """``fn(x, **kwargs)``; InvalidParameterError for keyword arguments the
+    library activation does not take."""
+    accepted = list(inspect.signature(fn).parameters)[1:]
+    unknown = sorted(k for k in kwargs if k not in accepted)
+    if unknown:
+        takes = (f"its parameters are {', '.join(accepted)}" if accepted
+                 else "it takes no parameters")
+        raise InvalidParameterError(
+            f"activation {name!r} does not take {', '.join(map(repr, unknown))}; "
+            f"{takes}")
+    return sp.sympify(fn(_X, **kwargs))
 
 
 def _one_variable(expr, spec):

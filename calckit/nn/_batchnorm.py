@@ -22,6 +22,9 @@ array([[-1., -1.],
 
 from __future__ import annotations
 
+import math
+import numbers
+
 import numpy as np
 
 from calckit.errors import InvalidParameterError
@@ -29,6 +32,10 @@ from calckit.nn._base import Layer, as_float_array
 from calckit.nn._layers import _positive_int
 
 __all__ = ["BatchNorm"]
+
+
+def _is_real(value) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
 class BatchNorm(Layer):
@@ -51,13 +58,14 @@ class BatchNorm(Layer):
                  eps: float = 1e-5) -> None:
         super().__init__()
         self.num_features = _positive_int(num_features, "num_features", "BatchNorm")
-        if not 0.0 <= float(momentum) <= 1.0:
+        if not (_is_real(momentum) and 0.0 <= float(momentum) <= 1.0):
             raise InvalidParameterError(
                 f"The 'momentum' parameter of BatchNorm must be in [0, 1]. "
                 f"Got {momentum!r} instead.")
-        if not float(eps) > 0.0:
+        if not (_is_real(eps) and 0.0 < float(eps) < math.inf):
             raise InvalidParameterError(
-                f"The 'eps' parameter of BatchNorm must be > 0. Got {eps!r} instead.")
+                "The 'eps' parameter of BatchNorm must be a finite float > 0. "
+                f"Got {eps!r} instead.")
         self.momentum = float(momentum)
         self.eps = float(eps)
         self._add_param("gamma", np.ones(self.num_features))
@@ -95,7 +103,8 @@ class BatchNorm(Layer):
         if m < 2:
             raise self._shape_error(
                 "training mode needs more than one value per channel "
-                "(use training=False for single samples)", x.shape)
+                "(in fit use batch_size >= 2; use training=False for single "
+                "samples)", x.shape)
         mean = x.mean(axis=axes, keepdims=True)
         xc = x - mean
         var = np.mean(xc * xc, axis=axes, keepdims=True)

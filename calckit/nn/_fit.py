@@ -8,6 +8,7 @@ optimizer step on the model's flat parameter vector.
 from __future__ import annotations
 
 import math
+import numbers
 import sys
 import time
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from calckit.errors import (
 from calckit.nn._base import as_float_array
 from calckit.nn._batchnorm import BatchNorm
 from calckit.nn._init import as_rng
+from calckit.nn._losses import _PROBABILITY_LOSSES
 
 __all__ = ["fit", "History"]
 
@@ -34,7 +36,9 @@ class History:
     ``loss``/``accuracy`` are averages over the epoch's batches (training
     mode, as Keras reports them); ``val_loss``/``val_accuracy`` are computed
     in eval mode at the end of each epoch when validation data is given.
-    ``accuracy`` lists are empty when accuracy is undefined (regression).
+    ``accuracy`` lists are empty when accuracy is undefined (regression);
+    with several 0/1 outputs per sample it is the fraction of correct
+    outputs (Keras' ``binary_accuracy``), so it always lies in [0, 1].
     """
 
     loss: list = field(default_factory=list)
@@ -125,7 +129,10 @@ def _epoch_metrics(model, head, X, y, binary):
     value, _ = head(z, y)
     if not head.has_accuracy(binary):
         return value, None
-    return value, head.correct(z, head.labels(y)) / len(X)
+    labels = head.labels(y)
+    # one prediction per label: with several outputs per sample (multi-label
+    # 0/1 targets) accuracy is over every output, as Keras' binary_accuracy
+    return value, head.correct(z, labels) / labels.size
 
 
 def _check_samples(X, y, x_name: str, y_name: str) -> None:
@@ -140,6 +147,19 @@ def _check_samples(X, y, x_name: str, y_name: str) -> None:
         return  # not a sequence: the loss head reports the target shape
     if n_y != len(X):
         raise ShapeError(f"{x_name} has {len(X)} samples but {y_name} has {n_y}")
+
+
+def _check_finite(arr: np.ndarray, name: str) -> None:
+    """NumericError naming the first sample with a nan or inf: such data
+    would only show up later as a "diverged" loss."""
+    finite = np.isfinite(arr)
+    if finite.all():
+        return
+    bad = ~finite.reshape(len(arr), -1).all(axis=1)
+    raise NumericError(
+        f"{name} contains nan or inf in {int(bad.sum())} of {len(arr)} samples "
+        f"(first at index {int(np.argmax(bad))}); remove or impute them before "
+        "training")
 
 
 def _batches(n: int, batch_size: int, merge_single: bool) -> list:
@@ -196,6 +216,17 @@ def fit(model, X, y, *, loss="mse", optimizer="adam", epochs: int = 10,
             epochs < 1):
         raise InvalidParameterError(
             f"The 'epochs' parameter of fit must be a positive int. Got {epochs!r}.")
+    if early_stopping is not None and (
+            isinstance(early_stopping, bool)
+            or not isinstance(early_stopping, (int, np.integer)) or early_stopping < 1):
+        raise InvalidParameterError(
+            "The 'early_stopping' parameter of fit must be a positive int (the "
+            f"patience in epochs) or None. Got {early_stopping!r}.")
+    if isinstance(min_delta, bool) or not isinstance(min_delta, numbers.Real) \
+            or not (math.isfinite(min_delta) and min_delta >= 0):
+        raise InvalidParameterError(
+            "The 'min_delta' parameter of fit must be a finite float >= 0. "
+            f"Got {min_delta!r}.")
     if on_divergence not in ("raise", "stop"):
         raise InvalidParameterError(
             f"on_divergence must be 'raise' or 'stop', got {on_divergence!r}")
@@ -214,12 +245,21 @@ def fit(model, X, y, *, loss="mse", optimizer="adam", epochs: int = 10,
     Y = model._targets(head, X, y, stop)
     if len(Y) != n:
         raise ShapeError(f"X has {n} samples but y has {len(Y)}")
+    _check_finite(X, "X")
+    _check_finite(Y, "y")
     binary = bool(np.all((Y == 0) | (Y == 1))) and head.name != "softmax_cross_entropy"
     val = None
     if validation_data is not None:
+        if not (isinstance(validation_data, (tuple, list))
+                and len(validation_data) == 2):
+            raise CalckitTypeError(
+                "validation_data must be a pair (X_val, y_val), got "
+                f"{type(validation_data).__name__}")
         Xv = as_float_array(validation_data[0], name="validation X")
         _check_samples(Xv, validation_data[1], "validation X", "validation y")
         val = (Xv, model._targets(head, Xv, validation_data[1], stop))
+        _check_finite(Xv, "validation X")
+        _check_finite(val[1], "validation y")
     trainer = _Trainer(
         model=model, head=head, X=X, Y=Y, val=val, binary=binary,
         opt=_optimizer(optimizer, opt_kwargs), gen=as_rng(seed), epochs=int(epochs),
@@ -284,10 +324,11 @@ class _Trainer:
             value, correct, state = self._epoch(state)
             if not (math.isfinite(value) and np.all(np.isfinite(flat))):
                 return _diverged(model, history, epoch, value, start_flat,
-                                 start_buffers, self.on_divergence, self.bar)
+                                 start_buffers, self.on_divergence, self.bar,
+                                 _advice(self.head))
             history.loss.append(value)
             if self.track_acc:
-                history.accuracy.append(correct / len(self.X))
+                history.accuracy.append(correct / self.labels.size)
             if self.val is not None:
                 vl, va = _epoch_metrics(model, self.head, self.val[0], self.val[1],
                                         self.binary)
@@ -364,8 +405,20 @@ def _restore_buffers(model, saved) -> None:
         live[k][...] = b
 
 
+def _advice(head) -> str:
+    """What to try after a non-finite loss, given the loss head."""
+    out_name = getattr(getattr(head, "activation", None), "name", None)
+    if head.name in _PROBABILITY_LOSSES and out_name != "sigmoid":
+        # log(p) of an unbounded output: nan as soon as it leaves (0, 1)
+        return (f"{head.name} needs predictions in (0, 1): end the model with "
+                "Activation('sigmoid'), or use bce_with_logits on the raw "
+                "outputs.")
+    return ("Lower the learning rate, scale the inputs, or use a more stable "
+            "loss/optimizer.")
+
+
 def _diverged(model, history, epoch, value, start_flat, start_buffers,
-              on_divergence, bar):
+              on_divergence, bar, advice):
     model._flat[...] = start_flat
     _restore_buffers(model, start_buffers)
     what = (f"the training loss became {value}" if not math.isfinite(value)
@@ -373,8 +426,7 @@ def _diverged(model, history, epoch, value, start_flat, start_buffers,
     history.diverged = True
     history.message = (
         f"training diverged at epoch {epoch}: {what}. Parameters were reset to "
-        "the start of that epoch. Lower the learning rate, scale the inputs, or "
-        "use a more stable loss/optimizer.")
+        f"the start of that epoch. {advice}")
     if on_divergence == "raise":
         err = NumericError(history.message)
         err.history = history

@@ -113,7 +113,7 @@ class ElementwiseHead:
 
     def targets(self, y, out_shape, where="") -> np.ndarray:
         """Targets reshaped like the outputs, float64."""
-        y = np.asarray(y, dtype=np.float64)
+        y = _numeric_targets(y, where, "numbers")
         if y.shape == out_shape:
             return y
         if y.ndim == 1 and len(out_shape) == 2 and out_shape == (len(y), 1):
@@ -176,19 +176,21 @@ class SoftmaxCrossEntropyHead:
     classification = True
 
     def targets(self, y, out_shape, where="") -> np.ndarray:
-        y = np.asarray(y)
         if len(out_shape) != 2:
             raise ShapeError(
                 f"softmax_cross_entropy needs outputs of shape (N, K), the model "
                 f"gives {out_shape}{where}")
         n, k = out_shape
+        y = _numeric_targets(y, where, f"integer labels 0..{k - 1} or one-hot rows")
         if y.shape == (n,):
-            labels = y.astype(np.int64)
-            if not np.array_equal(labels, y) or labels.min(initial=0) < 0 or (
-                    labels.max(initial=0) >= k):
+            finite = bool(np.all(np.isfinite(y)))
+            labels = y.astype(np.int64) if finite else None
+            if not finite or not np.array_equal(labels, y) or (
+                    labels.min(initial=0) < 0 or labels.max(initial=0) >= k):
+                bad = np.unique(y[~np.isin(y, np.arange(k))])[:5]
                 raise ShapeError(
                     f"integer labels for softmax_cross_entropy must be in 0..{k - 1}"
-                    f"{where}")
+                    f"{where}, got {', '.join(f'{v:g}' for v in bad)}")
             onehot = np.zeros((n, k))
             onehot[np.arange(n), labels] = 1.0
             return onehot
@@ -233,6 +235,25 @@ class SoftmaxCrossEntropyHead:
 
     def correct(self, z, labels) -> int:
         return int(np.count_nonzero(z.argmax(axis=1) == labels))
+
+
+def _numeric_targets(y, where: str, expected: str) -> np.ndarray:
+    """``y`` as a float64 array; CalckitTypeError for strings and anything
+    else that is not numbers (NumPy would raise a bare ValueError)."""
+    arr = np.asarray(y)
+    if arr.dtype.kind in "biuf":
+        return arr.astype(np.float64, copy=False)
+    if arr.dtype.kind == "O":  # e.g. a list of Python numbers and None
+        try:
+            return arr.astype(np.float64)
+        except (TypeError, ValueError):
+            pass
+    sample = arr.flat[0] if arr.size else None
+    sample = sample.item() if isinstance(sample, np.generic) else sample
+    raise CalckitTypeError(
+        f"targets must be {expected}, got an array of dtype {arr.dtype} "
+        f"(e.g. {sample!r}){where}; encode class names as integers first, "
+        "e.g. classes, y = np.unique(y, return_inverse=True)")
 
 
 def make_head(loss, last_layer=None):

@@ -14,9 +14,17 @@ For each sample in turn (shuffled by ``seed`` each epoch), predict
 
 from __future__ import annotations
 
+import math
+import numbers
+
 import numpy as np
 
-from calckit.errors import InvalidParameterError, ShapeError
+from calckit.errors import (
+    CalckitTypeError,
+    InvalidParameterError,
+    NumericError,
+    ShapeError,
+)
 from calckit.nn._init import as_rng
 from calckit.nn._layers import _positive_int
 
@@ -43,9 +51,11 @@ class Perceptron:
 
     def __init__(self, n_features: int, *, lr: float = 1.0) -> None:
         self.n_features = _positive_int(n_features, "n_features", "Perceptron")
-        if not float(lr) > 0:
+        if not (isinstance(lr, numbers.Real) and not isinstance(lr, bool)
+                and 0.0 < float(lr) < math.inf):
             raise InvalidParameterError(
-                f"The 'lr' parameter of Perceptron must be > 0. Got {lr!r} instead.")
+                "The 'lr' parameter of Perceptron must be a finite float > 0. "
+                f"Got {lr!r} instead.")
         self.lr = float(lr)
         self.w = np.zeros(self.n_features)
         self.b = 0.0
@@ -53,7 +63,12 @@ class Perceptron:
         self.converged = False
 
     def _check(self, X):
-        X = np.asarray(X, dtype=np.float64)
+        try:
+            X = np.asarray(X, dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            raise CalckitTypeError(
+                f"Perceptron({self.n_features}) needs X of numbers, got "
+                f"{type(X).__name__}") from exc
         if X.ndim != 2 or X.shape[1] != self.n_features:
             raise ShapeError(
                 f"Perceptron({self.n_features}) expected X of shape (N, "
@@ -67,11 +82,21 @@ class Perceptron:
         return (self.decision_function(X) > 0).astype(np.int64)
 
     def fit(self, X, y, *, epochs: int = 100, seed=None, shuffle: bool = True):
-        """Run the perceptron rule until an epoch has no mistakes (or ``epochs``)."""
+        """Run the perceptron rule until an epoch has no mistakes (or ``epochs``).
+
+        Every call starts again from zero weights (as scikit-learn's ``fit``),
+        so fitting new data does not depend on an earlier fit.
+        """
+        epochs = _positive_int(epochs, "epochs", "Perceptron.fit")
         X = self._check(X)
+        if not np.all(np.isfinite(X)):
+            raise NumericError("Perceptron.fit: X contains nan or inf")
         y = np.asarray(y)
         if y.shape != (len(X),):
             raise ShapeError(f"y must have shape ({len(X)},), got {y.shape}")
+        if len(X) == 0:
+            raise ShapeError("Perceptron.fit needs at least one sample, got X of "
+                             f"shape {X.shape}")
         labels = set(np.unique(y).tolist())
         if labels <= {-1, 1} and -1 in labels:
             y = (y > 0).astype(np.int64)
@@ -79,8 +104,10 @@ class Perceptron:
             raise InvalidParameterError(
                 f"Perceptron labels must be 0/1 or -1/1, got {sorted(labels)}")
         gen = as_rng(seed)
+        self.w = np.zeros(self.n_features)
+        self.b = 0.0
         self.errors = []
-        for _ in range(int(epochs)):
+        for _ in range(epochs):
             order = gen.permutation(len(X)) if shuffle else range(len(X))
             mistakes = 0
             for i in order:

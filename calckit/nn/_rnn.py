@@ -97,7 +97,9 @@ class RNN(Layer):
             h_t = hs[:, t]
             da[:, t] = (grad_out[:, t] + dh_next) * (1.0 - h_t * h_t)
             dh_next = da[:, t] @ W_hh.T
-        h_prev = np.concatenate([np.zeros((n, 1, h_size)), hs[:, :-1]], axis=1)
+        # h_{t-1} for t = 0 .. T-1 (h_{-1} = 0); empty when T = 0
+        h_prev = np.concatenate([np.zeros((n, 1, h_size)), hs[:, :-1]],
+                                axis=1)[:, :t_len]
         self.grads["W_hh"][...] = np.tensordot(h_prev, da, axes=((0, 1), (0, 1)))
         self.grads["W_xh"][...] = np.tensordot(x, da, axes=((0, 1), (0, 1)))
         np.sum(da, axis=(0, 1), out=self.grads["b"])

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from calckit.errors import CalckitTypeError
+from calckit.errors import CalckitTypeError, InvalidParameterError
 from calckit.nn._activation import Activation
 from calckit.nn._base import Layer, as_float_array
 from calckit.nn._init import as_rng
@@ -54,11 +54,20 @@ class Sequential:
 
     def __init__(self, layers, *, seed=None, rng=None) -> None:
         layers = list(layers)
+        seen: dict[int, int] = {}
         for i, layer in enumerate(layers):
             if not isinstance(layer, Layer):
                 raise CalckitTypeError(
                     f"layer {i} of Sequential must be a calckit.nn layer, got "
                     f"{type(layer).__name__}")
+            if id(layer) in seen:
+                # a layer caches its input for backward: a second use would
+                # overwrite the first one's cache (and its gradients)
+                raise InvalidParameterError(
+                    f"layer {i} of Sequential is the same object as layer "
+                    f"{seen[id(layer)]} ({layer!r}); a layer can appear only "
+                    "once, so create a new layer for each position")
+            seen[id(layer)] = i
             layer.where = f" (layer {i})"
         self.layers = layers
         gen = as_rng(rng, seed)
@@ -148,6 +157,12 @@ class Sequential:
     def predict(self, X, *, batch_size: int | None = None) -> np.ndarray:
         """Eval-mode output (BatchNorm uses running statistics)."""
         X = as_float_array(X, name="X")
+        if batch_size is not None and (
+                isinstance(batch_size, bool)
+                or not isinstance(batch_size, (int, np.integer)) or batch_size < 1):
+            raise InvalidParameterError(
+                "The 'batch_size' parameter of predict must be a positive int or "
+                f"None. Got {batch_size!r} instead.")
         if batch_size is None or len(X) <= batch_size:
             return self.forward(X, training=False)
         return np.concatenate([self.forward(X[i:i + batch_size], training=False)

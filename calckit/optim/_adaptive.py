@@ -146,7 +146,9 @@ class RMSprop(Optimizer):
 
     _constraints = {
         "lr": LearningRate(),
-        "alpha": _NONNEG,
+        # torch only checks alpha >= 0, but alpha > 1 makes the running mean
+        # of squares negative and every step nan
+        "alpha": Interval(0, 1),
         "eps": _NONNEG,
         "weight_decay": _NONNEG,
         "momentum": _NONNEG,

@@ -54,11 +54,12 @@ ScalarOrSchedule = Union[float, Schedule]  # noqa: UP007
 
 
 def _is_real(value: Any) -> bool:
-    return (
-        isinstance(value, numbers.Real)
-        and not isinstance(value, bool)
-        and math.isfinite(float(value))
-    )
+    if not isinstance(value, numbers.Real) or isinstance(value, bool):
+        return False
+    try:
+        return math.isfinite(float(value))
+    except OverflowError:  # an int beyond the float range, such as 10**400
+        return False
 
 
 class Interval:
@@ -168,9 +169,16 @@ two floats in [0, 1). Got (1.5, 0.9) instead.
 
 
 def _as_leaf(value: Any, what: str) -> np.ndarray:
+    if type(value) is np.ndarray and value.dtype == _F64:
+        return value
+    if np.iscomplexobj(value):
+        # float64 conversion would silently drop the imaginary parts
+        raise CalckitTypeError(
+            f"{what} must be real, got complex values: {value!r:.80}"
+        )
     try:
         arr = np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, OverflowError) as exc:
         raise CalckitTypeError(
             f"{what} must be an array of real numbers, got {type(value).__name__}: "
             f"{value!r:.80}"
@@ -201,10 +209,10 @@ def _check_same_tree(params: Params, grads: Any, owner: str) -> None:
 
 
 def _leaf_pair(p: Any, g: Any, owner: str, key: Any = None):
-    p = np.asarray(p, dtype=np.float64)
-    g = np.asarray(g, dtype=np.float64)
+    where = "" if key is None else f"[{key!r}]"
+    p = _as_leaf(p, f"{owner}.step: params{where}")
+    g = _as_leaf(g, f"{owner}.step: grads{where}")
     if p.shape != g.shape:
-        where = "" if key is None else f"[{key!r}]"
         raise ShapeError(
             f"{owner}.step: grads{where} has shape {g.shape} but params{where} "
             f"has shape {p.shape}"
@@ -264,6 +272,8 @@ class Optimizer:
             setattr(self, k, v)
         self._lr = hyper.get("lr")
         self._lr_is_schedule = callable(self._lr)
+        # which State buffers this configuration uses (for checking states)
+        self._used = tuple(b is not None for b in self._buffers(np.zeros(0)))
         self._freeze()
 
     @property
@@ -305,7 +315,60 @@ class Optimizer:
 
     def learning_rate(self, count: int) -> float:
         """The learning rate of the step taken after ``count`` steps."""
-        return float(self._lr(count)) if self._lr_is_schedule else self._lr
+        return self._scheduled_lr(count) if self._lr_is_schedule else self._lr
+
+    def _scheduled_lr(self, count: int) -> float:
+        """The schedule's value at ``count``, checked: a finite float >= 0."""
+        value = self._lr(count)
+        owner = type(self).__name__
+        try:
+            lr = float(value)
+        except (TypeError, ValueError) as exc:
+            raise CalckitTypeError(
+                f"The learning-rate schedule of {owner} must return one float, "
+                f"got {type(value).__name__} {value!r:.60} at step {count}"
+            ) from exc
+        if not (lr >= 0.0 and math.isfinite(lr)):
+            raise InvalidParameterError(
+                f"The learning-rate schedule of {owner} returned {lr!r} at step "
+                f"{count}; a learning rate must be a finite float >= 0."
+            )
+        return lr
+
+    def _check_state(self, params: Any, bufs: tuple) -> None:
+        """ShapeError unless every buffer of the state has the structure and
+        shapes of ``params`` (a state from ``init`` of other parameters, or
+        of an optimizer configured differently, would otherwise broadcast
+        silently or fail deep inside NumPy)."""
+        owner = type(self).__name__
+        fields = self.State._fields[1:]
+        for name, used, buf in zip(fields, self._used, bufs, strict=True):
+            if not used:
+                continue
+            problem = None
+            if buf is None:
+                problem = "is None (this optimizer's settings need it)"
+            elif isinstance(params, Mapping):
+                if not isinstance(buf, Mapping) or buf.keys() != params.keys():
+                    got = (sorted(buf) if isinstance(buf, Mapping)
+                           else f"an array of shape {np.shape(buf)}")
+                    problem = f"must be a dict with keys {sorted(params)}, got {got}"
+                else:
+                    for k, v in params.items():
+                        if np.shape(buf[k]) != np.shape(v):
+                            problem = (f"[{k!r}] has shape {np.shape(buf[k])} but "
+                                       f"params[{k!r}] has shape {np.shape(v)}")
+                            break
+            elif isinstance(buf, Mapping):
+                problem = f"is a dict (keys {sorted(buf)}) but params is an array"
+            elif np.shape(buf) != np.shape(params):
+                problem = (f"has shape {np.shape(buf)} but params has shape "
+                           f"{np.shape(params)}")
+            if problem is not None:
+                raise ShapeError(
+                    f"{owner}.step: state.{name} {problem}; pass the state that "
+                    f"{owner}.init returned for these params"
+                )
 
     def step(self, params: Params, grads: Params, state: Any) -> tuple[Params, Any]:
         """One update: return ``(new_params, new_state)``; inputs are not
@@ -318,7 +381,13 @@ class Optimizer:
             )
         count = state.count
         t = count + 1
-        lr = float(self._lr(count)) if self._lr_is_schedule else self._lr
+        lr = self._scheduled_lr(count) if self._lr_is_schedule else self._lr
+        bufs = state[1:]
+        if type(params) is not np.ndarray or not all(
+            getattr(b, "shape", None) == params.shape
+            for b, used in zip(bufs, self._used, strict=True) if used
+        ):
+            self._check_state(params, bufs)
         if (
             type(params) is np.ndarray
             and type(grads) is np.ndarray
@@ -326,9 +395,9 @@ class Optimizer:
             and grads.dtype is _F64
             and params.shape == grads.shape
         ):  # fast path: nothing to convert or check
-            new_p, new_b = self._leaf(params, grads, state[1:], t, lr)
+            new_p, new_b = self._leaf(params, grads, bufs, t, lr)
             return new_p, self.State(t, *new_b)
-        return self._step_general(params, grads, state[1:], t, lr)
+        return self._step_general(params, grads, bufs, t, lr)
 
     def _step_general(self, params, grads, bufs, t, lr):
         owner = type(self).__name__

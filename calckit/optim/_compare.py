@@ -103,7 +103,8 @@ def comparison_table(results: Mapping[str, Any], *, digits: int = 4) -> str:
                 "yes" if r.converged else "no",
                 "yes" if r.diverged else "no",
                 f"{r.fun:.{digits}g}",
-                f"{float(np.linalg.norm(r.grad)):.{digits}g}",
+                # hypot: no overflow for huge finite gradients
+                f"{float(np.hypot.reduce(np.ravel(r.grad), initial=0.0)):.{digits}g}",
                 f"[{x}]",
             ]
         )

@@ -183,6 +183,9 @@ class Newton(Optimizer):
                 f"Newton.step: hessian must have shape ({n}, {n}) for {n} "
                 f"parameters, got {h.shape}"
             )
+        # Cholesky reads one triangle only: a slightly asymmetric Hessian
+        # (finite differences, hand-written) would silently lose the other
+        h = 0.5 * (h + h.T)
         if not (np.all(np.isfinite(h)) and np.all(np.isfinite(g))):
             # no direction can be computed: report it as a non-finite point
             bad = np.full(n, np.nan)

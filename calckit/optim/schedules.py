@@ -175,7 +175,22 @@ def join(schedules: Sequence[Callable], boundaries: Sequence[int]) -> Schedule:
             f"{len(schedules) - 1} increasing non-negative ints (one fewer than "
             f"the schedules). Got {boundaries!r} instead."
         )
+    starts = [0, *boundaries]
+    vectorised = all(isinstance(sch, Schedule) for sch in schedules)
+
+    def at(step: float) -> float:
+        # only the active piece is called, with its own (non-negative) step,
+        # an int when the step is whole: a user schedule may index a list
+        i = int(np.searchsorted(boundaries, step, side="right"))
+        local = step - starts[i]
+        local = int(local) if float(local).is_integer() else local
+        return float(schedules[i](local))
+
     def rule(s):
+        if s.ndim == 0:
+            return at(float(s))
+        if not vectorised:  # user callables may only take one step
+            return np.array([at(v) for v in s.ravel()]).reshape(s.shape)
         out = np.asarray(schedules[0](s), dtype=np.float64)
         for sched, b in zip(schedules[1:], boundaries, strict=True):
             out = np.where(s >= b, np.asarray(sched(s - b), dtype=np.float64), out)
