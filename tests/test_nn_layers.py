@@ -398,6 +398,14 @@ def test_misspelt_activation_suggests_and_pytorch_case_is_accepted(rng):
         np.testing.assert_allclose(act.forward(x), nn.Activation(name).forward(x))
 
 
+def test_softmax_activation_points_to_the_softmax_loss():
+    # "softmax" used to parse as the identity x: a silent no-op output layer
+    from calckit.errors import UnknownNameError
+
+    with pytest.raises(UnknownNameError, match="loss='softmax_cross_entropy'"):
+        nn.Activation("softmax")
+
+
 def test_activation_keyword_arguments_are_checked():
     from calckit.errors import InvalidParameterError
 

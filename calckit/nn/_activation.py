@@ -60,6 +60,10 @@ def activation_expr(activation, **kwargs):
             close = difflib.get_close_matches(name.lower(), names, n=3, cutoff=0.6)
             hint = (f" Did you mean {' or '.join(repr(c) for c in close)}?"
                     if close else "")
+            if name.lower() in ("softmax", "log_softmax", "logsoftmax"):
+                hint = (" Softmax is not elementwise: end the model with the "
+                        "logits (a Dense layer) and train with "
+                        "loss='softmax_cross_entropy', which applies it.")
             raise UnknownNameError(
                 f"unknown activation {activation!r}.{hint} Known activations: "
                 f"{', '.join(names)}; an expression in one variable such as "
