@@ -292,7 +292,8 @@ def gradcheck(
         status = _judge(exact, value, error, rtol, atol)
         note = np.full(status.shape, "", dtype=object)
         rough = np.zeros(status.shape, dtype=bool)  # wide and narrow disagree
-        ref = np.where(pts != 0, np.maximum(np.abs(pts), 1e-100), 1.0)
+        # steps follow |x| down to where ref / 256 is still a normal float
+        ref = np.where(pts != 0, np.maximum(np.abs(pts), 256 * _TINY), 1.0)
         shrink = method != "complex" or order == 2  # the stencil has a width
         rechecks = [
             # the complex kernel is not rewritten for stability: where it
@@ -402,6 +403,8 @@ def _analytic_abs(e):
         return e
     return e.func(*(_analytic_abs(a) for a in e.args))
 
+
+_TINY = float(np.finfo(float).tiny)  # the smallest normal float64
 
 # wide stencils whose failures are rechecked with a narrow one (kinks nearby)
 _NARROW = {(1, "richardson"): "central", (2, "richardson"): "central",

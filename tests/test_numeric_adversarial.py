@@ -191,3 +191,92 @@ def test_numpy_bool_vectorized_is_honoured():
 
     numeric.gradient(f, [1.0, 2.0], vectorized=np.False_)
     assert set(calls) == {(2,)}  # per point, never a batch
+
+
+# --------------------------------------------------------------------------
+# extreme magnitudes of x: h**n, tiny steps, underflow, float spacing
+
+_HUGE = 1e200
+
+
+def _huge_sin(t):  # varies on the scale of x = 1e200
+    return _HUGE * np.sin(t / _HUGE)
+
+
+@pytest.mark.parametrize("method", ["central", "richardson"])
+def test_second_derivative_at_huge_x(method):
+    # h**2 overflowed to inf: the estimate and its error were both 0
+    d, err = numeric.derivative(_huge_sin, _HUGE, n=2, method=method,
+                                full_output=True)
+    exact = -np.sin(1.0) / _HUGE
+    assert abs(d - exact) <= 2 * err and 0 < err < 1e-6 * abs(exact)
+
+
+@pytest.mark.parametrize("method", numeric.HESSIAN_METHODS)
+def test_hessian_at_huge_x(method):
+    H, err = numeric.hessian(lambda v: _huge_sin(v[..., 0]) * v[..., 1],
+                             [_HUGE, 2.0], method=method, full_output=True)
+    exact = np.array([[-2 * np.sin(1.0) / _HUGE, np.cos(1.0)],
+                      [np.cos(1.0), 0.0]])
+    assert np.all(np.abs(H - exact) <= 2 * err + 1e-300)
+    assert abs(H[0, 0] - exact[0, 0]) < 1e-6 * abs(exact[0, 0])
+
+
+@pytest.mark.parametrize("method", numeric.METHODS)
+@pytest.mark.parametrize("x", [1e-150, 1e-250, 1e-300])
+def test_log_at_tiny_x(method, x):
+    # steps were scaled as if |x| >= 1e-100: the stencil crossed 0 (nan) and
+    # the complex step, far longer than x, gave pi/2 / h with a 1e-15 estimate
+    d, err = numeric.derivative(np.log, x, method=method, full_output=True)
+    assert abs(d * x - 1.0) <= 2 * err * x + 1e-300
+    assert abs(d * x - 1.0) < 1e-4
+
+
+def test_gradcheck_log_of_a_tiny_probability_passes():
+    report = ck.gradcheck("log(p) * y", at=[1e-200, 2.0])
+    assert report.ok and report.max_rel_error < 1e-8
+
+
+@pytest.mark.parametrize("method", numeric.METHODS)
+def test_values_that_underflow_widen_the_error_estimate(method):
+    # x**2 at 1e-200 underflows to 0 at every point of the stencil: a
+    # second difference of zeros claimed f'' = 0 exactly
+    n = 1 if method == "complex" else 2
+    x = 1e-200 if method != "complex" else 1e-300
+    d, err = numeric.derivative(lambda t: t * t, x, n=n, method=method,
+                                full_output=True)
+    exact = 2.0 if n == 2 else 2 * x
+    assert abs(d - exact) <= err
+
+
+@pytest.mark.parametrize("method", numeric.HESSIAN_METHODS)
+def test_hessian_values_that_underflow_widen_the_error_estimate(method):
+    H, err = numeric.hessian(lambda v: v[..., 0] ** 2 * v[..., 1], [1e-200, 2.0],
+                             method=method, full_output=True)
+    exact = np.array([[4.0, 4e-200], [4e-200, 0.0]])
+    assert np.all(np.abs(H - exact) <= err + 1e-300)
+
+
+def test_central_hessian_error_estimate_is_never_nan():
+    # the unused coarse scale's rounding bound overflowed: 0 * inf = nan
+    H, err = numeric.hessian(lambda v: np.log(v[..., 0]) * v[..., 1],
+                             [1e-150, 2.0], full_output=True)
+    assert np.all(np.isfinite(err))
+    exact = np.array([[-2e300, 1e150], [1e150, 0.0]])
+    assert np.all(np.abs(H - exact) <= 2 * err)
+
+
+def test_explicit_h_below_the_float_spacing_at_x_is_refused():
+    with pytest.raises(InvalidParameterError, match="spacing of floats at x=1e"):
+        numeric.derivative(np.sin, [1.0, 1e20], h=1e-3)
+    numeric.derivative(np.sin, [1.0, 1e20], h=[1e-3, 2.0**15])  # resolved
+
+
+def test_scale_below_the_float_spacing_at_x_widens_the_steps():
+    # scale=1 at x = 1e20: x + h == x, f(x + k h) all 0: "f' = 0 +- 0"
+    d, err = numeric.derivative(lambda t: t - 1e20, 1e20, scale=1.0,
+                                full_output=True)
+    assert d == 1.0 and err < 1e-6
+    g = numeric.gradient(lambda v: v[..., 0] - 1e20, [1e20], scale=[1.0],
+                         method="richardson")
+    assert g[0] == pytest.approx(1.0, rel=1e-13)

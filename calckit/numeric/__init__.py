@@ -29,6 +29,12 @@ scale much smaller than ``|x|`` (``sin(x)`` at ``x = 1e4``) is sampled at
 regular steps that alias, and no estimate from such samples can see it: pass
 ``scale`` (the scale on which ``f`` changes, e.g. ``scale=1``) or ``h``.
 :func:`calckit.gradcheck` rechecks on steps scaled to ``min(|x|, 1)`` itself.
+Steps follow ``|x|`` over the whole float range (``log(x)`` at ``x = 1e-300``,
+second derivatives at ``|x| = 1e200``: ``h**n`` is never formed); at a tiny
+nonzero ``x``, an ``f`` varying on the scale 1 may underflow in higher
+derivatives (``x**2`` at ``1e-200``), which the error estimate shows: pass
+``scale=1``. Steps are never shorter than the spacing of floats at ``x``
+(``x + h`` must differ from ``x``; a shorter explicit ``h`` is refused).
 
 Near the edge of ``f``'s domain, where the wide ``richardson`` stencil meets a
 non-finite value, an entry takes the widest narrower stencil that fits and

@@ -105,15 +105,63 @@ def as_point(x, *, name: str = "x", ndim: int | None = None) -> np.ndarray:
     return arr
 
 
-def _combine(weights, values, hn, with_error, factor, eps=None):
+def underflow(eps=None) -> float:
+    """Absolute error of a value of ``f`` that underflowed: the smallest
+    subnormal of ``f``'s type (of precision ``eps``; None: float64).
+
+    Where every value of ``f`` underflows (``x**2`` at ``x = 1e-200``) the
+    relative rounding bound ``eps |f|`` is 0, and a second difference of
+    zeros would claim an exact 0; this absolute bound per value keeps the
+    error estimate honest (it is negligible wherever ``f`` does not
+    underflow)."""
+    for dtype in (np.float64, np.float32):
+        if (eps or _EPS) <= np.finfo(dtype).eps:
+            return float(np.finfo(dtype).smallest_subnormal)
+    return float(np.finfo(np.float16).smallest_subnormal)
+
+
+def rounding_bound(abs_weights, abs_values, eps=None, axes=(0, 0)):
+    """``4 (eps sum|w_i||f_i| + underflow sum|w_i|)``: the rounding error of a
+    stencil sum (before the division by the steps)."""
+    total = np.tensordot(abs_weights, abs_values, axes=axes)
+    return _ROUNDING * ((eps or _EPS) * total
+                        + underflow(eps) * np.sum(abs_weights))
+
+
+def divide(a, *factors):
+    """``a / (factors[0] * factors[1] * ...)`` without forming the product.
+
+    ``h**n`` overflows for steps above ``1e+308 ** (1/n)`` and underflows
+    below ``1e-308 ** (1/n)`` (``|x|`` near 1e200 or 1e-200 for ``n = 2``),
+    which turned second derivatives there into 0 (with an error estimate of
+    0) or ``nan``. The factors are split into mantissas (multiplied) and
+    binary exponents (added), and ``a`` is scaled by ``ldexp``: exact for
+    power-of-two steps, one rounding per factor otherwise.
+    """
+    mantissa, exponent = 1.0, 0
+    for factor in factors:
+        m, e = np.frexp(factor)
+        mantissa, exponent = mantissa * m, exponent + e
+    return np.ldexp(a / mantissa, -exponent)
+
+
+def per_step(a, h, n: int):
+    """``a / h**n`` without overflow or underflow of ``h**n`` (see :func:`divide`)."""
+    return divide(a, *([h] * n))
+
+
+def _combine(weights, values, h, n, with_error, factor, eps=None):
     """Apply stencil rows to values (leading axis = offsets), scale by h**n."""
     # the weights sum to 0 (n >= 1): subtracting one row changes nothing exactly,
     # but makes a constant f give exactly 0 and shrinks the terms summed
-    est = np.tensordot(weights, values - values[:1], axes=(1, 0)) / hn
+    est = per_step(np.tensordot(weights, values - values[:1], axes=(1, 0)), h, n)
     if not with_error:
         return est[0], None
-    rounding = np.tensordot(np.abs(weights[0]), np.abs(values), axes=(0, 0)) / hn
-    error = factor * np.abs(est[0] - est[1]) + _ROUNDING * (eps or _EPS) * rounding
+    # the rounding bound is scaled by eps before dividing by h**n: the bound
+    # itself stays finite wherever it is representable
+    rounding = per_step(rounding_bound(np.abs(weights[0]), np.abs(values), eps),
+                        h, n)
+    error = factor * np.abs(est[0] - est[1]) + rounding
     return est[0], error
 
 
@@ -140,17 +188,17 @@ def derivative_estimate(
         values, nfev = call_elementwise(f, x + 1j * steps, complex_input=True,
                                         eps=eps)
         value = _complex_quotient(values, steps)
-        return Estimate(value, _complex_error(value, eps), steps, nfev)
+        return Estimate(value, _complex_error(value, steps, eps), steps, nfev)
     steps = step_sizes(x, method=method, n=n, h=h, scale=scale,
                        order=stencil_order(method), eps=eps)
     offsets, weights, factor = _plan(method, n, with_error)
     shaped = offsets.astype(float).reshape((-1,) + (1,) * x.ndim)
     values, nfev = call_elementwise(f, x + shaped * steps, eps=eps)
-    value, error = _combine(weights, values, steps**n, with_error, factor, eps)
+    value, error = _combine(weights, values, steps, n, with_error, factor, eps)
     if method == "richardson" and not np.all(np.isfinite(values)):
         bad = ~np.isfinite(np.asarray(value))
         value, error = _narrow_where_not_finite(
-            values.reshape(offsets.size, -1), offsets, n, steps.reshape(-1) ** n,
+            values.reshape(offsets.size, -1), offsets, n, steps.reshape(-1),
             value, error, eps=eps,
         )
         if h is None and bad.any():
@@ -213,11 +261,13 @@ def _complex_quotient(values, steps):
         return np.where(np.isfinite(values), values.imag / steps, np.nan)
 
 
-def _complex_error(value, eps=None):
+def _complex_error(value, steps, eps=None):
     """Rounding only: the truncation error of the complex step (h**2 times the
     third derivative / 6, with h ~ 1e-20 |x|) is far below it; an explicit
-    large ``h`` is not estimated."""
-    return 8.0 * (eps or _EPS) * np.abs(value)
+    large ``h`` is not estimated. ``Im f`` (about ``f' h``) may be subnormal
+    for tiny ``x``: its absolute precision, the smallest subnormal of ``f``'s
+    type, divided by the step, is added."""
+    return 8.0 * (eps or _EPS) * np.abs(value) + underflow(eps) / steps
 
 
 @follows_precision
@@ -247,7 +297,8 @@ def directional_estimate(
         values = values.reshape((batch, dim) + out)
         value = _complex_quotient(values, steps.reshape((batch, dim) + (1,) * len(out)))
         value = np.moveaxis(value, 1, -1)
-        return Estimate(value, _complex_error(value, eps), steps, nfev)
+        per_entry = steps.reshape((batch,) + (1,) * len(out) + (dim,))
+        return Estimate(value, _complex_error(value, per_entry, eps), steps, nfev)
     steps = step_sizes(x, method=method, n=n, h=h, scale=scale,
                        order=stencil_order(method, levels), eps=eps)
     shifts, weights, factor, centre = _vector_plan(method, n, with_error, levels)
@@ -267,22 +318,23 @@ def directional_estimate(
         grid = np.concatenate([centre_values, grid], axis=1)  # (B, S, d*M)
     # weights sum to 0: subtracting one row is exact and keeps constants at 0
     est = (weights @ (grid - grid[:, :1])).reshape(batch, -1, dim, size)
-    hn = (steps**n)[:, :, None]  # (B, d, 1)
-    value = est[:, 0] / hn
+    step = steps[:, :, None]  # (B, d, 1)
+    value = per_step(est[:, 0], step, n)
     error = None
     if with_error:
-        rounding = (np.abs(weights[0]) @ np.abs(grid)).reshape(batch, dim, size)
-        error = factor * np.abs(value - est[:, 1] / hn) + (
-            _ROUNDING * (eps or _EPS) * rounding / hn
+        rounding = rounding_bound(np.abs(weights[0]), np.abs(grid), eps,
+                                  axes=(0, 1)).reshape(batch, dim, size)
+        error = factor * np.abs(value - per_step(est[:, 1], step, n)) + (
+            per_step(rounding, step, n)
         )
     bad = None
     if method == "richardson" and not np.all(np.isfinite(grid)):
         bad = ~np.isfinite(value)
         order = np.concatenate([[0.0], shifts]) if centre else shifts
         columns = np.moveaxis(grid, 1, 0).reshape(order.size, -1)  # (S, B*d*M)
-        hn_cols = np.repeat((steps**n).reshape(-1), size)
+        h_cols = np.repeat(steps.reshape(-1), size)
         value, error = _narrow_where_not_finite(
-            columns, order, n, hn_cols, value, error, levels=levels, eps=eps,
+            columns, order, n, h_cols, value, error, levels=levels, eps=eps,
         )
     if error is not None:
         error = np.swapaxes(error, 1, 2).reshape((batch, *out, dim))
@@ -304,7 +356,7 @@ def directional_estimate(
     return est
 
 
-def _narrow_where_not_finite(values, offsets, n, hn, value, error, levels=None,
+def _narrow_where_not_finite(values, offsets, n, h, value, error, levels=None,
                              eps=None):
     """Redo Richardson entries whose stencil met a non-finite value of ``f``.
 
@@ -313,7 +365,7 @@ def _narrow_where_not_finite(values, offsets, n, hn, value, error, levels=None,
     such entries take the widest narrower Richardson stencil (fewer levels,
     lower order, at least 4) whose values are all finite, with its own error
     estimate. Entries without one stay ``nan``. ``values`` is ``(S, N)`` at
-    ``offsets`` (S,), ``hn`` is ``h**n`` per column; ``value``/``error``
+    ``offsets`` (S,), ``h`` is the step per column; ``value``/``error``
     have ``N`` entries in any shape. Costs nothing when every value is finite.
     """
     finite = np.isfinite(values)
@@ -321,7 +373,7 @@ def _narrow_where_not_finite(values, offsets, n, hn, value, error, levels=None,
     if not redo.any():
         return value, error
     shape = value.shape
-    value, hn = value.reshape(-1).copy(), np.broadcast_to(hn, redo.shape)
+    value, h = value.reshape(-1).copy(), np.broadcast_to(h, redo.shape)
     error = None if error is None else error.reshape(-1).copy()
     value[redo] = np.nan
     if error is not None:
@@ -336,13 +388,13 @@ def _narrow_where_not_finite(values, offsets, n, hn, value, error, levels=None,
         if not fits.any():
             continue
         inner = np.where(ok[:, fits], vals[:, fits], 0.0)  # zero weight where not
-        rounding = np.abs(weights[0]) @ np.abs(inner)
+        rounding = rounding_bound(np.abs(weights[0]), np.abs(inner), eps)
         inner = inner - inner[np.argmin(reach)]  # weights sum to 0: exact shift
-        est = weights @ inner / hn[cols[fits]]
+        est = per_step(weights @ inner, h[cols[fits]], n)
         value[cols[fits]] = est[0]
         if error is not None:
             error[cols[fits]] = np.abs(est[0] - est[1]) + (
-                _ROUNDING * (eps or _EPS) * rounding / hn[cols[fits]]
+                per_step(rounding, h[cols[fits]], n)
             )
         todo &= ~fits
     return value.reshape(shape), None if error is None else error.reshape(shape)

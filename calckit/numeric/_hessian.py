@@ -33,7 +33,9 @@ from calckit.numeric._differences import (
     RETRY_SHRINK,
     Estimate,
     _better,
+    divide,
     follows_precision,
+    underflow,
 )
 from calckit.numeric._evaluate import call_vector, fname
 from calckit.numeric._stencils import (
@@ -114,24 +116,35 @@ def hessian_estimate(
     split = 1 + nt * dim * 2
     fd = values[:, 1:split].reshape(batch, nt, dim, 2)
     fm = values[:, split:].reshape(batch, nt, rows.size, 4)
-    t2 = scales[None, :, None] ** 2
-    hd = steps[:, None, :] ** 2 * t2  # (B, T, d)
-    hm = 4.0 * steps[:, None, rows] * steps[:, None, cols] * t2  # (B, T, P)
-    base_d = (fd[..., 0] - 2.0 * f0[:, :, None] + fd[..., 1]) / hd
-    base_m = (fm @ _MIXED) / hm
+    # (t h_i)**2 and 4 t**2 h_i h_j as factors: their products overflow or
+    # underflow for |x| beyond 1e+-150 (see divide)
+    th = scales[None, :, None] * steps[:, None, :]  # (B, T, d)
+    hd = (th, th)
+    hm = (2.0 * th[..., rows], 2.0 * th[..., cols])  # (B, T, P) each
+    base_d = divide(fd[..., 0] - 2.0 * f0[:, :, None] + fd[..., 1], *hd)
+    base_m = divide(fm @ _MIXED, *hm)
     est_d = np.einsum("rt,btd->rbd", weights, base_d)
     est_m = np.einsum("rt,btp->rbp", weights, base_m)
     value = _assemble(est_d[0], est_m[0], rows, cols)
     error = None
     if with_error:
-        round_d = (np.abs(fd).sum(-1) + 2.0 * np.abs(f0)[:, :, None]) / hd
-        round_m = np.abs(fm).sum(-1) / hm
-        rounding = _ROUNDING * (eps or _EPS)
-        rd = np.abs(est_d[0] - est_d[1]) + rounding * np.einsum(
-            "t,btd->bd", np.abs(weights[0]), round_d
+        # rounding (and underflow: 4 values of weight 1, 1, 2 or 1, 1, 1, 1)
+        # bounds, applied before dividing by the steps
+        rounding, lost = _ROUNDING * (eps or _EPS), 4.0 * _ROUNDING * underflow(eps)
+        round_d = divide(
+            rounding * (np.abs(fd).sum(-1) + 2.0 * np.abs(f0)[:, :, None]) + lost,
+            *hd,
         )
-        rm = np.abs(est_m[0] - est_m[1]) + rounding * np.einsum(
-            "t,btp->bp", np.abs(weights[0]), round_m
+        round_m = divide(rounding * np.abs(fm).sum(-1) + lost, *hm)
+        # scales the estimate does not use (weight 0) left out: their bounds
+        # may overflow, and 0 * inf would make the error estimate nan
+        used = weights[0] != 0
+        main = np.abs(weights[0][used])
+        rd = np.abs(est_d[0] - est_d[1]) + np.einsum(
+            "t,btd->bd", main, round_d[:, used]
+        )
+        rm = np.abs(est_m[0] - est_m[1]) + np.einsum(
+            "t,btp->bp", main, round_m[:, used]
         )
         error = _assemble(rd, rm, rows, cols)
     return Estimate(value, error, steps, nfev)
@@ -247,18 +260,24 @@ def _richardson_candidates(f, x, h, scale, vectorized, eps=None):
     pairs = out.values[:, 1:].reshape(batch, levels, 2, -1)
     # f(x +- t u) - f(x) is exact for nearby values: difference before summing
     second = (pairs - f0[..., None]).sum(axis=2)  # (B, K, D)
-    size = (np.abs(pairs).sum(axis=2) + 2.0 * np.abs(f0))  # rounding scale
-    t2 = scales[None, :, None] ** 2
-    hd = t2 * steps[:, None, :] ** 2
-    hm = 2.0 * t2 * steps[:, None, rows] * steps[:, None, cols]
+    # rounding bounds, scaled by eps before dividing by the steps
+    # (with the underflow bound of the 4 values of weights 1, 1, 2; a mixed
+    # entry combines 3 such sums sharing f(x): 8)
+    rounding, lost = _ROUNDING * (eps or _EPS), _ROUNDING * underflow(eps)
+    size = rounding * (np.abs(pairs).sum(axis=2) + 2.0 * np.abs(f0)) + 4.0 * lost
+    # (t h_i)**2 and 2 t**2 h_i h_j as factors (see divide)
+    th = scales[None, :, None] * steps[:, None, :]  # (B, K, d)
+    hd = (th, th)
+    hm = (2.0 * th[..., rows], th[..., cols])
     axis, diag = second[..., :dim], second[..., dim:]
     base = np.concatenate(
-        [axis / hd, (diag - axis[..., rows] - axis[..., cols]) / hm], axis=2
+        [divide(axis, *hd), divide(diag - axis[..., rows] - axis[..., cols], *hm)],
+        axis=2,
     )  # (B, K, E): E = d diagonal entries, then the upper triangle
-    mag_axis = size[..., :dim] - 2.0 * np.abs(f0)
+    mag_axis = size[..., :dim] - 2.0 * (rounding * np.abs(f0) + lost)
     mag = np.concatenate(
-        [size[..., :dim] / hd,
-         (size[..., dim:] + mag_axis[..., rows] + mag_axis[..., cols]) / hm],
+        [divide(size[..., :dim], *hd),
+         divide(size[..., dim:] + mag_axis[..., rows] + mag_axis[..., cols], *hm)],
         axis=2,
     )
     main, alt = _window_weights(_SCALES, _WINDOWS)
@@ -266,8 +285,8 @@ def _richardson_candidates(f, x, h, scale, vectorized, eps=None):
     if not finite.all():  # a scale left f's domain: zero it, void its windows
         base, mag = np.where(finite, base, 0.0), np.where(finite, mag, 0.0)
     est = np.einsum("wk,bke->bwe", main, base)
-    error = np.abs(est - np.einsum("wk,bke->bwe", alt, base)) + (
-        _ROUNDING * (eps or _EPS) * np.einsum("wk,bke->bwe", np.abs(main), mag)
+    error = np.abs(est - np.einsum("wk,bke->bwe", alt, base)) + np.einsum(
+        "wk,bke->bwe", np.abs(main), mag
     )
     if not finite.all():
         uses = (main != 0).astype(float)
@@ -315,8 +334,10 @@ def _complex_hessian(f, x, h, scale, vectorized, with_error, eps=None) -> Estima
     error = None
     if with_error:
         rounding = np.einsum("s,bsp->bp", np.abs(weights[0]), np.abs(first))
+        # Im f may underflow (tiny x): its absolute error over the complex step
+        lost = np.abs(weights[0]).sum() * underflow(eps) / tiny[:, rows]
         upper = (plan.error_factor * np.abs(est[0] - est[1])
-                 + (_ROUNDING * (eps or _EPS) * rounding) / steps[:, cols])
+                 + _ROUNDING * ((eps or _EPS) * rounding + lost) / steps[:, cols])
         error = _assemble(upper[:, rows == cols], upper[:, rows != cols],
                           *np.triu_indices(dim, 1))
     return Estimate(value, error, steps, nfev)

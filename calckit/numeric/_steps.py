@@ -1,8 +1,9 @@
 """Step sizes: one per coordinate, scaled to the magnitude of that coordinate.
 
 The step along coordinate ``i`` is ``base * ref_i`` where ``ref_i = |x_i|``
-(1 where ``x_i == 0``; at least 1e-100 elsewhere), or ``scale_i`` when a
-``scale`` is given. ``base``
+(1 where ``x_i == 0``), or ``scale_i`` when a ``scale`` is given, and at
+least the smallest normal float (so that ``x + k*h`` keeps full precision).
+``base``
 balances truncation against rounding error for the method and derivative
 order. Steps are rounded down to a power of two so that ``x + k*h`` is exact
 for the small integers ``k`` of a stencil. ``eps`` is the precision of ``f``
@@ -33,8 +34,16 @@ _EPS = float(np.finfo(float).eps)
 _SCALE = {"forward": 1.0, "backward": 1.0, "central": 1.0, "richardson": 0.25}
 _HIGHER = {"central": 4.0, "richardson": 4.0}  # extra factor for n >= 2
 _COMPLEX_STEP = 1e-20
-_TINY = 1e-100  # |x| below this (but nonzero) scales steps as if |x| = 1e-100
-_COMPLEX_FLOOR = 1e-290  # keeps Im f(x + i h) clear of underflow
+# smallest step: the smallest normal float64. Steps follow |x| all the way
+# down (log(x) at x = 1e-150 varies on the scale 1e-150: a floor on |x| put
+# its stencil across 0, and its complex step far beyond x); h**n, which
+# underflows there, is never formed (see _differences.divide)
+_TINY = float(np.finfo(float).tiny)
+# keeps Im f(x + i h) clear of underflow, but at most 1e-8 |x| (log(x) at
+# x = 1e-300 needs h << x; Im f = h / x is then far from underflow anyway)
+_COMPLEX_FLOOR = 1e-290
+_COMPLEX_FLOOR_REL = 1e-8
+_SUBNORMAL = float(np.finfo(float).smallest_subnormal)
 # the same for f in complex64 (smallest normal 1.2e-38; 1e-20 |x| is fine above)
 _COMPLEX_FLOOR_LOW = 1e-20
 
@@ -97,7 +106,8 @@ def step_sizes(
     n : int
         Derivative order.
     h : float or array_like, optional
-        Explicit absolute step(s), broadcast to ``x``; used as given.
+        Explicit absolute step(s), broadcast to ``x``; used as given (at
+        least the spacing of floats at ``x``, else InvalidParameterError).
     scale : float or array_like, optional
         Typical magnitude of each coordinate, replacing ``|x|`` as reference.
     order : int, optional
@@ -108,17 +118,39 @@ def step_sizes(
     """
     x = np.asarray(x, dtype=float)
     if h is not None:
-        return np.array(_magnitudes(h, "h", x.shape), dtype=float)
+        steps = np.array(_magnitudes(h, "h", x.shape), dtype=float)
+        if method != "complex":
+            _check_resolved(x, steps, h)
+        return steps
     if scale is None:
         ax = np.abs(x)
-        ref = np.where(ax > 0, np.maximum(ax, _TINY), 1.0)
+        ref = np.where(ax > 0, ax, 1.0)
     else:
         ref = _magnitudes(scale, "scale", x.shape)
     steps = base_step(method, n, order=order, eps=eps) * ref
-    if method == "complex":
+    if method == "complex":  # x + i h: h need not resolve on the real axis
         low = (eps or _EPS) > _EPS  # f in complex64
-        steps = np.maximum(steps, _COMPLEX_FLOOR_LOW if low else _COMPLEX_FLOOR)
-    return _pow2_floor(steps)
+        floor = (_COMPLEX_FLOOR_LOW if low
+                 else np.minimum(_COMPLEX_FLOOR,
+                                 np.maximum(_COMPLEX_FLOOR_REL * ref, _SUBNORMAL)))
+        return _pow2_floor(np.maximum(steps, floor))
+    # at least the spacing of floats at x (a power of two): a shorter step
+    # (scale=1 at x = 1e20) leaves x + h == x, and f looks constant
+    return np.maximum(_pow2_floor(np.maximum(steps, _TINY)), np.spacing(np.abs(x)))
+
+
+def _check_resolved(x, steps, h) -> None:
+    """Refuse explicit steps below the spacing of floats at ``x``: ``x + h``
+    would round to ``x`` (or by half a step), and ``f`` would look constant."""
+    spacing = np.spacing(np.abs(x))
+    short = steps < spacing
+    if np.any(short):
+        i = np.flatnonzero(short.reshape(-1))[0]
+        raise InvalidParameterError(
+            f"h={steps.reshape(-1)[i]:g} is below the spacing of floats at "
+            f"x={x.reshape(-1)[i]:g} ({spacing.reshape(-1)[i]:g}): x + h rounds "
+            f"to x; give h >= {spacing.reshape(-1)[i]:g} (got h={h!r:.60})"
+        )
 
 
 def _magnitudes(value, name: str, shape: tuple) -> np.ndarray:
