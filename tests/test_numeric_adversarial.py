@@ -280,3 +280,39 @@ def test_scale_below_the_float_spacing_at_x_widens_the_steps():
     g = numeric.gradient(lambda v: v[..., 0] - 1e20, [1e20], scale=[1.0],
                          method="richardson")
     assert g[0] == pytest.approx(1.0, rel=1e-13)
+
+
+# --------------------------------------------------------------------------
+# functions with side effects on their input
+
+
+def _halves_in_place(v):
+    v /= 2  # changes the caller's array
+    return np.sum(v**2, axis=-1)
+
+
+@pytest.mark.parametrize("method", numeric.METHODS)
+def test_gradient_of_a_function_that_changes_its_input(method):
+    # the check point's call halved row 0 of the batch, and the batch call
+    # every row the per-point fallback then used: gradients off by 1e5
+    x = np.array([1.0, 2.0])
+    g = numeric.gradient(_halves_in_place, x, method=method)
+    np.testing.assert_allclose(g, x / 2, rtol=1e-7)
+    np.testing.assert_array_equal(x, [1.0, 2.0])
+
+
+@pytest.mark.parametrize("method", numeric.HESSIAN_METHODS)
+def test_hessian_of_a_function_that_changes_its_input(method):
+    H = numeric.hessian(_halves_in_place, [1.0, 2.0], method=method)
+    np.testing.assert_allclose(H, np.eye(2) / 2, atol=1e-7)
+
+
+def test_derivative_of_a_scalar_only_function_that_changes_its_input():
+    def f(t):  # doubles t in place, then refuses arrays: per-point fallback
+        t *= 2
+        if np.ndim(t):
+            raise TypeError("scalars only")
+        return np.sin(t)
+
+    d = numeric.derivative(f, np.array([0.5, 1.0]), method="richardson")
+    np.testing.assert_allclose(d, 2 * np.cos([1.0, 2.0]), rtol=1e-12)

@@ -93,6 +93,11 @@ def _as_values(out, *, complex_input: bool, f, eps=None, nfev: int = 1):
 
 
 def _call(f, points, *, complex_input: bool):
+    # f gets its own copy: an f that changes its input in place (v /= 2)
+    # would otherwise change the points used after it (the batch after the
+    # check point, the rows of the per-point fallback)
+    if isinstance(points, np.ndarray):
+        points = points.copy()
     if not complex_input:
         return f(points)
     try:
