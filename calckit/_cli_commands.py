@@ -44,18 +44,28 @@ def _finite_or_none(obj):
     return obj
 
 def _number(text: str, what: str) -> float:
-    """A number written as a constant expression (``1e-3``, ``pi/2``)."""
+    """A finite number written as a constant expression (``1e-3``, ``pi/2``).
+
+    ``nan``, ``inf`` and numbers outside the float64 range (``1e999``) are
+    refused: no command has a use for them, and they would otherwise turn
+    into silent ``nan`` results.
+    """
     try:
-        return float(text)
-    except ValueError:
-        pass  # not a plain float: a constant expression such as pi/2
-    expr = calckit.parse(text)
-    if expr.free_symbols:
-        raise InvalidParameterError(f"{what} must be a number, got {text!r}")
-    value = complex(sp.N(expr))
-    if value.imag:
-        raise InvalidParameterError(f"{what} must be a real number, got {text!r}")
-    return value.real
+        value = float(text)
+    except ValueError:  # not a plain float: a constant expression such as pi/2
+        expr = calckit.parse(text)
+        if expr.free_symbols:
+            raise InvalidParameterError(
+                f"{what} must be a number, got {text!r}") from None
+        number = complex(sp.N(expr))
+        if number.imag:
+            raise InvalidParameterError(
+                f"{what} must be a real number, got {text!r}") from None
+        value = number.real
+    if not math.isfinite(value):
+        raise InvalidParameterError(
+            f"{what} must be a finite number, got {text.strip()!r}")
+    return value
 
 
 def _numbers(text: str, what: str) -> list:
@@ -65,38 +75,59 @@ def _numbers(text: str, what: str) -> list:
     return [_number(p, what) for p in parts]
 
 
+def _named_parts(text: str, what: str) -> list:
+    """``"x=1, y=2"`` -> ``[("x", "1"), ("y", "2")]``; each name once."""
+    parts, seen = [], set()
+    for part in [p for p in text.split(",") if p.strip()]:
+        name, sep, value = part.partition("=")
+        name = name.strip()
+        if not sep or not name.isidentifier():
+            raise InvalidParameterError(
+                f"{what} must look like x=1,y=2 (or 1,2); got {text!r}"
+            )
+        if name in seen:
+            raise InvalidParameterError(f"{what} gives {name} twice: {text!r}")
+        if not value.strip():
+            raise InvalidParameterError(
+                f"{what} gives no value after {name}=: {text!r}")
+        seen.add(name)
+        parts.append((name, value.strip()))
+    return parts
+
+
 def _point(text: str, what: str = "--at"):
     """``x=1,y=2`` -> dict; ``1,2`` -> list (in variable order)."""
     if "=" not in text:
         return _numbers(text, what)
-    out = {}
-    for part in [p for p in text.split(",") if p.strip()]:
-        name, sep, value = part.partition("=")
-        if not sep or not name.strip().isidentifier():
-            raise InvalidParameterError(
-                f"{what} must look like x=1,y=2 (or 1,2); got {text!r}"
-            )
-        out[name.strip()] = _number(value.strip(), what)
-    return out
+    return {name: _number(value, what) for name, value in _named_parts(text, what)}
 
 
 def _exact(text: str, what: str):
     """An exact SymPy number: ``0.5`` -> 1/2, ``pi/2`` stays symbolic."""
     text = text.strip()
     if re.fullmatch(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?", text):
-        return sp.Rational(text)
-    expr = calckit.parse(text)
-    if expr.free_symbols or not expr.is_real:
-        raise InvalidParameterError(f"{what} must be a real number, got {text!r}")
-    return expr
+        value = sp.Rational(text)
+    else:
+        value = calckit.parse(text)
+        if value.free_symbols or not value.is_real:
+            raise InvalidParameterError(f"{what} must be a real number, got {text!r}")
+    try:
+        finite = math.isfinite(float(value))
+    except OverflowError:  # an exact 1e999
+        finite = False
+    if not finite:  # beyond float64, like inf
+        raise InvalidParameterError(f"{what} must be a finite number, got {text!r}")
+    return value
 
 
 def _exact_point(text: str):
     """Like :func:`_point`, with exact numbers (for expansion points)."""
     if "=" in text:
-        return {k: _exact(v, "--at") for k, v in (
-            part.split("=", 1) for part in text.split(",") if part.strip())}
+        return {name: _exact(value, "--at")
+                for name, value in _named_parts(text, "--at")}
     values = [_exact(p, "--at") for p in re.split(r"[,\s]+", text.strip()) if p]
+    if not values:
+        raise InvalidParameterError("--at is empty; give numbers like 0 or 1,2")
     return values[0] if len(values) == 1 else values
 
 
@@ -109,11 +140,15 @@ def _pair(text: str, what: str) -> tuple:
 
 def _orders(text: str) -> tuple:
     try:
-        return tuple(int(p) for p in text.split(",") if p.strip())
+        orders = tuple(int(p) for p in text.split(",") if p.strip())
     except ValueError as exc:
         raise InvalidParameterError(
             f"--orders must be integers like 0,1,2; got {text!r}"
         ) from exc
+    if not orders:
+        raise InvalidParameterError(f"--orders is empty; give integers like 0,1,2; "
+                                    f"got {text!r}")
+    return orders
 
 
 def _expr(text: str):
@@ -132,7 +167,38 @@ def _emit_expr(expr, args) -> str:
     return str(expr)
 
 
-def _save(fig, path: str) -> str:
+def _out_path(path: str, what: str) -> str:
+    """The file a figure goes to, checked before any work is done: not a
+    folder, in an existing folder, with a format matplotlib writes (``.png``
+    is added when the name has no extension, as matplotlib itself would, so
+    the reported path is the real one)."""
+    from matplotlib.figure import Figure
+
+    if not path.strip():
+        raise InvalidParameterError(f"{what} is empty; give a file name like plot.png")
+    if os.path.isdir(path) or path.endswith(("/", os.sep)):
+        raise InvalidParameterError(
+            f"{what} {path!r} is a folder; give a file name such as "
+            f"{os.path.join(path, 'plot.png')!r}"
+        )
+    ext = os.path.splitext(path)[1][1:].lower()
+    if not ext:
+        path, ext = path + ".png", "png"
+    formats = Figure().canvas.get_supported_filetypes()
+    if ext not in formats:
+        raise InvalidParameterError(
+            f"{what} {path!r}: matplotlib cannot write .{ext} files; use one of "
+            f"{', '.join('.' + f for f in sorted(formats))}"
+        )
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise InvalidParameterError(
+            f"{what} {path!r}: the folder {folder} does not exist")
+    return path
+
+
+def _save(fig, path: str, what: str = "--plot") -> str:
+    path = _out_path(path, what)
     fig.savefig(path, dpi=110)
     return f"figure written to {os.path.abspath(path)}"
 
@@ -143,7 +209,7 @@ def _with_figure(text: str, fig, path: str, args) -> str:
     note = _save(fig, path)
     if getattr(args, "format", None) == "json":
         data = json.loads(text)
-        data["figure"] = os.path.abspath(path)
+        data["figure"] = os.path.abspath(_out_path(path, "--plot"))
         return _json(data)
     return f"{text}\n{note}"
 
@@ -177,6 +243,8 @@ def cmd_diff(args):
     from calckit.symbolic._coerce import as_symbol
     from calckit.tables import tidy
 
+    if args.plot is not None:
+        _out_path(args.plot, "--plot")
     expr = _expr(args.expr)
     var = args.var or _single_var(expr)
     d = calckit.derivative(expr, var, args.order)
@@ -184,7 +252,7 @@ def cmd_diff(args):
     value = None
     if args.at is not None:
         point = _point(args.at)
-        subs = _subs_of(point, [as_symbol(var, expr)], expr)
+        subs = _subs_of(point, [as_symbol(var, expr)], expr, [d])
         value = _value(d.subs(subs))
     if args.format == "json":
         out = {"expr": str(expr), "var": str(var), "order": args.order,
@@ -196,7 +264,7 @@ def cmd_diff(args):
         text = _emit_expr(shown, args)
         if value is not None:
             text += f"\nat {args.at}: {_fmt(value)}"
-    if args.plot:
+    if args.plot is not None:
         from calckit import plot
 
         text = _with_figure(text, plot.derivatives(expr, var, orders=(0, *range(
@@ -214,33 +282,49 @@ def _single_var(expr):
     return syms[0]
 
 
-def _subs_of(point, wrt, expr):
-    from calckit.symbolic._coerce import as_symbol
+def _subs_of(point, wrt, expr, evaluated=()):
+    """The substitution of ``--at``: a value for every variable in ``wrt`` and
+    every other symbol of the ``evaluated`` expressions (parameters), and
+    no name that is neither."""
+    from calckit.symbolic._coerce import as_symbol, free_symbols
 
+    needed = list(wrt) + sorted(free_symbols(list(evaluated)) - set(wrt),
+                                key=lambda s: s.name)
     if isinstance(point, dict):
+        known = {s.name: s for s in (*needed, *sorted(expr.free_symbols,
+                                                       key=lambda s: s.name))}
+        unknown = [k for k in point if k not in known]
+        if unknown:
+            raise InvalidParameterError(
+                f"--at names {', '.join(unknown)}, which "
+                f"{'is' if len(unknown) == 1 else 'are'} not a variable of {expr}"
+                f" (its variables: {', '.join(known) or 'none'})"
+            )
         subs = {as_symbol(k, expr, name="--at"): v for k, v in point.items()}
-        missing = [s.name for s in wrt if s not in subs]
+        missing = [s.name for s in needed if s not in subs]
         if missing:
             raise InvalidParameterError(f"--at gives no value for {', '.join(missing)}")
         return subs
-    if len(point) != len(wrt):
+    if len(point) != len(needed):
         raise InvalidParameterError(
-            f"--at has {len(point)} values for {len(wrt)} variables "
-            f"({', '.join(s.name for s in wrt)})"
+            f"--at has {len(point)} values for {len(needed)} variables "
+            f"({', '.join(s.name for s in needed)})"
         )
-    return dict(zip(wrt, point, strict=True))
+    return dict(zip(needed, point, strict=True))
 
 
 def cmd_grad(args):
     from calckit.tables import tidy
 
+    if args.plot is not None:
+        _out_path(args.plot, "--plot")
     expr = _expr(args.expr)
     wrt = _variables(expr, args.wrt)
     g = calckit.grad(expr, wrt)
     comps = [tidy(c) for c in g]
     values = None
     if args.at is not None:
-        subs = _subs_of(_point(args.at), wrt, expr)
+        subs = _subs_of(_point(args.at), wrt, expr, list(g))
         values = [_value(c.subs(subs)) for c in g]
     if args.format == "json":
         out = {"expr": str(expr), "wrt": [s.name for s in wrt],
@@ -257,7 +341,7 @@ def cmd_grad(args):
         if values is not None:
             lines.append(f"at {args.at}: [{', '.join(_fmt(v) for v in values)}]")
         text = "\n".join(lines)
-    if args.plot:
+    if args.plot is not None:
         from calckit import plot
 
         text = _with_figure(text, plot.gradient_field(expr, wrt), args.plot, args)
@@ -272,7 +356,7 @@ def cmd_hessian(args):
     H = calckit.hessian(expr, wrt).applyfunc(tidy)
     values = None
     if args.at is not None:
-        subs = _subs_of(_point(args.at), wrt, expr)
+        subs = _subs_of(_point(args.at), wrt, expr, list(H))
         values = [[_value(H[i, j].subs(subs)) for j in range(H.cols)]
                   for i in range(H.rows)]
     if args.format == "json":
@@ -295,9 +379,21 @@ def cmd_hessian(args):
     return "\n".join(lines), 0
 
 
+#: Highest ``calckit taylor --order`` (the polynomial of a higher order is
+#: neither readable nor cheap; the library itself has no such limit).
+MAX_TAYLOR_ORDER = 200
+
+
 def cmd_taylor(args):
     from calckit.symbolic._coerce import as_symbols
 
+    if args.order > MAX_TAYLOR_ORDER:
+        raise InvalidParameterError(
+            f"--order {args.order} is above the command's maximum "
+            f"{MAX_TAYLOR_ORDER} for Taylor polynomials"
+        )
+    if args.plot is not None:
+        _out_path(args.plot, "--plot")
     expr = _expr(args.expr)
     wrt = as_symbols(args.wrt, expr)  # a constant is its own polynomial
     at = _exact_point(args.at) if args.at is not None else 0
@@ -330,7 +426,7 @@ def cmd_taylor(args):
                 f"on {box}: |f - p| <= {bound.bound:.3e} (rigorous, "
                 f"{bound.method}); measured max error {bound.measured:.3e}"
             )
-    if args.plot:
+    if args.plot is not None:
         from calckit import plot
 
         if len(wrt) != 1:
@@ -420,11 +516,18 @@ def _parse_optimizers(text: str) -> dict:
 def cmd_optimize(args, echo):
     from calckit import optim
 
+    if args.plot is not None:
+        _out_path(args.plot, "--plot")
     expr = _expr(args.expr)
     wrt = _variables(expr, args.wrt)
     x0 = _numbers(args.x0, "--x0")
     if len(x0) == 1 and len(wrt) > 1:
         x0 = x0 * len(wrt)
+    if len(x0) != len(wrt):  # checked here so the error is the only line
+        raise InvalidParameterError(
+            f"--x0 has {len(x0)} values for {len(wrt)} variables "
+            f"({', '.join(s.name for s in wrt)})"
+        )
     kwargs = {} if args.lr is None else {"lr": args.lr}
     optimizer = optim.get(args.optimizer, **kwargs)  # validate before running
     echo(f"optimizing f = {expr} over ({', '.join(s.name for s in wrt)}) with "
@@ -434,7 +537,7 @@ def cmd_optimize(args, echo):
         result = calckit.minimize(expr, wrt, x0=x0, optimizer=optimizer,
                                   steps=args.steps, tol=args.tol)
         text = _result_text(result, args.format)
-    if args.plot:
+    if args.plot is not None:
         from calckit import plot
 
         fig = (plot.trajectories(expr, {args.optimizer: result}, wrt)
@@ -463,27 +566,30 @@ def cmd_plot(args):
     from calckit import optim, plot
 
     kind = args.kind
+    _out_path(args.out, "--out")
     if kind != "activations" and kind != "learning_rates" and not args.expr:
         raise InvalidParameterError(f"plot {args.kind} needs an expression")
     expr = _expr(args.expr) if args.expr else None
     lim = {}
-    if args.xlim:
+    if args.xlim is not None:
         lim["xlim"] = _pair(args.xlim, "--xlim")
-    if args.ylim:
+    if args.ylim is not None:
         lim["ylim"] = _pair(args.ylim, "--ylim")
-    at = _numbers(args.at, "--at") if args.at else None
+    at = _numbers(args.at, "--at") if args.at is not None else None
     if kind == "taylor":
-        fig = plot.taylor(expr, args.wrt, at=at[0] if at else 0.0,
-                          orders=_orders(args.orders or "1,2,3,5"), **lim)
+        orders = _orders("1,2,3,5" if args.orders is None else args.orders)
+        fig = plot.taylor(expr, args.wrt, at=at[0] if at else 0.0, orders=orders,
+                          **lim)
     elif kind == "derivatives":
-        fig = plot.derivatives(expr, args.wrt, orders=_orders(args.orders or "0,1,2"),
+        orders = _orders("0,1,2" if args.orders is None else args.orders)
+        fig = plot.derivatives(expr, args.wrt, orders=orders,
                                **lim)
     elif kind == "tangent":
         fig = plot.tangent(expr, at if at else 0.0, args.wrt, **lim)
     elif kind in ("gradient_field", "surface"):
         fig = getattr(plot, kind)(expr, args.wrt, **lim)
     elif kind in ("trajectories", "loss_curves"):
-        if not args.x0:
+        if args.x0 is None:
             raise InvalidParameterError(f"plot {args.kind} needs --x0")
         runs = optim.compare(expr, _numbers(args.x0, "--x0"),
                              _parse_optimizers(args.optimizers),
@@ -491,14 +597,15 @@ def cmd_plot(args):
         fig = (plot.trajectories(expr, runs, args.wrt, **lim)
                if kind == "trajectories" else plot.loss_curves(runs))
     elif kind == "learning_rates":
-        lrs = _numbers(args.lrs, "--lrs") if args.lrs else (0.01, 0.1, 0.5, 1.0)
-        x0 = _numbers(args.x0, "--x0") if args.x0 else None
+        lrs = (_numbers(args.lrs, "--lrs") if args.lrs is not None
+               else (0.01, 0.1, 0.5, 1.0))
+        x0 = _numbers(args.x0, "--x0") if args.x0 is not None else None
         fig = plot.learning_rates(expr if expr is not None else "x**2 + 10", x0=x0,
                                   lrs=lrs, steps=30 if args.steps is None
                                   else args.steps)
     else:
         fig = plot.activations(**({"xlim": lim["xlim"]} if "xlim" in lim else {}))
-    return _save(fig, args.out), 0
+    return _save(fig, args.out, "--out"), 0
 
 
 def cmd_tour(args, echo):

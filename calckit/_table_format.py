@@ -10,6 +10,7 @@ import csv
 import html
 import io
 import re
+import unicodedata
 from dataclasses import dataclass
 
 import sympy as sp
@@ -108,20 +109,30 @@ def _latex(expr) -> str:
 
 
 def _number_text(value) -> str:
-    """Short text for an evaluated cell."""
+    """Short text for an evaluated cell.
+
+    ``zoo`` (SymPy's complex infinity, e.g. ``-1/x**2`` at 0, whose sign
+    SymPy does not know) is ``nan``, not ``inf``; a cell that did not
+    evaluate to a number (an unevaluated function) keeps its text.
+    """
     if isinstance(value, sp.Basic) and value.free_symbols:
         return _text(value)
-    if value is sp.nan:
+    if value is sp.nan or value is sp.zoo:
         return "nan"
-    if value in (sp.oo, sp.zoo):
+    if value is sp.oo:
         return "inf"
     if value is sp.S.NegativeInfinity:
         return "-inf"
     if isinstance(value, sp.Integer):
         return str(int(value))
-    if value.is_real:
-        return f"{float(value):.6g}"
-    re, im = (float(v) for v in value.as_real_imag())
+    if isinstance(value, sp.Basic) and not value.is_number:
+        return _text(value)
+    try:
+        if value.is_real:
+            return f"{float(value):.6g}"
+        re, im = (float(v) for v in value.as_real_imag())
+    except TypeError:  # a number SymPy cannot evaluate, e.g. DiracDelta(0)
+        return _text(value)
     return f"{re:.6g}{im:+.6g}j"
 
 
@@ -129,6 +140,9 @@ def _number_latex(value) -> str:
     if isinstance(value, sp.Basic) and value.free_symbols:
         return _latex(value)
     text = _number_text(value)
+    if isinstance(value, sp.Basic) and text == _text(value) and not (
+            value.is_Number or value in (sp.oo, sp.zoo, sp.S.NegativeInfinity)):
+        return _latex(value)  # not evaluated to a number: typeset it
     special = {"inf": r"\infty", "-inf": r"-\infty", "nan": r"\mathrm{NaN}"}
     if text in special:
         return special[text]
@@ -215,13 +229,13 @@ class Table:
     # renderings ----------------------------------------------------------
     def __str__(self) -> str:
         body = self.text_rows()
-        widths = [max([len(c.header)] + [len(r[j]) for r in body])
+        widths = [max([_width(c.header)] + [_width(r[j]) for r in body])
                   for j, c in enumerate(self.columns)]
-        lines = ["  ".join(h.ljust(w) for h, w in zip(self.headers, widths,
-                                                       strict=True)).rstrip(),
+        lines = ["  ".join(_ljust(h, w) for h, w in zip(self.headers, widths,
+                                                         strict=True)).rstrip(),
                  "  ".join("-" * w for w in widths)]
-        lines += ["  ".join(v.ljust(w) for v, w in zip(r, widths,
-                                                        strict=True)).rstrip()
+        lines += ["  ".join(_ljust(v, w) for v, w in zip(r, widths,
+                                                          strict=True)).rstrip()
                   for r in body]
         return "\n".join(lines)
 
@@ -311,10 +325,23 @@ class Table:
         return self.to_html()
 
 
+def _width(text: str) -> int:
+    """Columns ``text`` takes in a terminal: wide (CJK) characters count 2,
+    combining marks 0, others 1."""
+    return sum(0 if unicodedata.combining(ch) else
+               2 if unicodedata.east_asian_width(ch) in "WF" else 1
+               for ch in text)
+
+
+def _ljust(text: str, width: int) -> str:
+    """``text`` padded with spaces to ``width`` terminal columns."""
+    return text + " " * max(0, width - _width(text))
+
+
 def _full_precision(value) -> str:
     if isinstance(value, sp.Integer):
         return str(int(value))
-    if value.is_real and value.is_finite:
+    if isinstance(value, sp.Number) and value.is_finite:
         return repr(float(value))
     return _number_text(value)
 

@@ -14,9 +14,13 @@ x*(x*cos(x) + 2*sin(x))
 from __future__ import annotations
 
 import argparse
+import contextlib
+import math
 import os
 import re
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 
 import calckit
@@ -33,9 +37,76 @@ class UsageError(Exception):
     """Bad command-line usage (reported in one line, exit status 2)."""
 
 
+class _OutOfTime(BaseException):
+    """The time limit of a symbolic command ran out (a BaseException, like
+    KeyboardInterrupt, so no ``except Exception`` in library code swallows
+    it)."""
+
+
+#: Default of ``--time-limit``: symbolic work (a Taylor polynomial of high
+#: order, a big table) that takes longer is stopped with exit status 2.
+TIME_LIMIT = 60.0
+
+# optimize and tour run as long as the user chose (steps, epochs), and so do
+# these plots: no time limit
+_UNLIMITED_PLOTS = ("trajectories", "loss_curves", "learning_rates")
+
+
+@contextlib.contextmanager
+def _time_limit(seconds: float):
+    """Raise :class:`_OutOfTime` in the block after ``seconds`` (wall clock).
+
+    Uses ``SIGALRM``, so it only acts in the main thread of a POSIX process
+    whose interval timer is free; elsewhere the block runs unlimited.
+    """
+    usable = (seconds > 0 and hasattr(signal, "setitimer")
+              and threading.current_thread() is threading.main_thread()
+              and signal.getitimer(signal.ITIMER_REAL)[0] == 0)
+    if not usable:
+        yield
+        return
+
+    def on_alarm(signum, frame):
+        raise _OutOfTime
+
+    previous = signal.signal(signal.SIGALRM, on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message):  # one line instead of usage + message + exit
         raise UsageError(f"{self.prog}: error: {message} (see {self.prog} --help)")
+
+
+def _count(text: str) -> int:
+    """argparse type of a count of steps: an integer >= 0."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"must be an integer >= 0, got {text.strip()!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(
+            f"must be an integer >= 0, got {text.strip()!r}")
+    return value
+
+
+def _tolerance(text: str) -> float:
+    """argparse type of a tolerance: a finite number >= 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"must be a number, got {text.strip()!r}") from None
+    if not (math.isfinite(value) and value >= 0):
+        raise argparse.ArgumentTypeError(
+            f"must be a finite number >= 0, got {text.strip()!r}")
+    return value
 
 
 def _fix_negative_values(argv: list) -> list:
@@ -80,6 +151,11 @@ def build_parser() -> argparse.ArgumentParser:
                      "optimizers and plots.")
     parser.add_argument("--version", action="version",
                         version=f"calckit {calckit.__version__}")
+    parser.add_argument("--time-limit", type=_tolerance, default=TIME_LIMIT,
+                        metavar="SECONDS",
+                        help="stop symbolic work that takes longer (default "
+                        f"{TIME_LIMIT:g}; 0: no limit; optimize, tour and "
+                        "optimizer plots are not limited)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND",
                                 parser_class=_Parser)
     sub.required = True
@@ -148,8 +224,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="1: gradient, 2: Hessian")
     p.add_argument("--method", default="richardson",
                    choices=("forward", "backward", "central", "richardson", "complex"))
-    p.add_argument("--rtol", type=float, default=1e-6)
-    p.add_argument("--atol", type=float, default=1e-8)
+    p.add_argument("--rtol", type=_tolerance, default=1e-6)
+    p.add_argument("--atol", type=_tolerance, default=1e-8)
     _formats(p, "markdown", "json")
 
     p = sub.add_parser("optimize", help="minimize an expression",
@@ -161,8 +237,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--optimizer", default="adam",
                    help="sgd, adagrad, rmsprop, adam, adamw, lion, newton")
     p.add_argument("--lr", type=float, help="learning rate (default: PyTorch's)")
-    p.add_argument("--steps", type=int, default=1000)
-    p.add_argument("--tol", type=float, default=1e-8, help="gradient-norm tolerance")
+    p.add_argument("--steps", type=_count, default=1000)
+    p.add_argument("--tol", type=_tolerance, default=1e-8,
+                   help="gradient-norm tolerance")
     p.add_argument("--plot", metavar="FILE.png", help="save the path over contours")
     _formats(p, "json")
 
@@ -180,7 +257,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--x0", help="start of the optimizers")
     p.add_argument("--optimizers", default="sgd:0.001,adam:0.02,newton",
                    help="name[:lr],... (trajectories, loss_curves)")
-    p.add_argument("--steps", type=int, default=None,
+    p.add_argument("--steps", type=_count, default=None,
                    help="optimizer steps (default 1000; 30 for learning_rates)")
     p.add_argument("--lrs", help="learning rates for learning_rates")
 
@@ -218,7 +295,14 @@ def main(argv: Sequence[str] | None = None) -> int:
                 matplotlib.use("Agg")
             text, status = cmd_tour(args, echo)
         else:
-            text, status = COMMANDS[args.command](args)
+            limited = not (args.command == "plot" and args.kind in _UNLIMITED_PLOTS)
+            with _time_limit(args.time_limit if limited else 0):
+                text, status = COMMANDS[args.command](args)
+    except _OutOfTime:
+        print(f"calckit: error: {args.command} stopped after the time limit of "
+              f"{args.time_limit:g} s; try a lower --order, fewer or simpler "
+              "expressions, or a larger --time-limit", file=sys.stderr)
+        return 2
     except SystemExit as exc:  # --help and --version
         return int(exc.code or 0)
     except UsageError as exc:

@@ -23,6 +23,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import sympy as sp
+from sympy.core.function import AppliedUndef
 
 from calckit._table_format import Column, Table, _primes
 from calckit.errors import InvalidParameterError
@@ -229,9 +230,14 @@ def _num_label(v) -> str:
 
 
 def _evaluate(expr, point):
+    """``expr`` at ``point``. ``DiracDelta`` (the derivative of a step, as in
+    ``Abs''`` or ``Heaviside'``) counts as 0, the convention of the compiled
+    kernels and of PyTorch's autograd at a kink."""
+    if expr.has(sp.DiracDelta):
+        expr = expr.replace(sp.DiracDelta, lambda *args: sp.S.Zero)
     value = expr.subs(point)
-    if value.free_symbols:
-        return value
+    if value.free_symbols or value.has(AppliedUndef, sp.Derivative, sp.Subs):
+        return value  # f(0), f'(0) of an undefined f: no number (evalf recurses)
     try:
         return sp.N(value, 17)
     except (TypeError, ValueError):

@@ -107,6 +107,9 @@ def check_limits(lim, name):
         raise InvalidParameterError(f"{name} must be (lo, hi), got {lim!r}") from exc
     if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
         raise InvalidParameterError(f"{name} must be finite with lo < hi, got {lim!r}")
+    if max(abs(lo), abs(hi)) > VIEW_LIMIT:  # the grid itself would overflow
+        raise InvalidParameterError(
+            f"{name} must lie within +-{VIEW_LIMIT:g}, got {lim!r}")
     return lo, hi
 
 
@@ -119,3 +122,27 @@ def robust_ylim(values, pad: float = 0.1):
     lo, hi = float(finite.min()), float(finite.max())
     span = hi - lo if hi > lo else max(1.0, abs(hi))
     return lo - pad * span, hi + pad * span
+
+
+#: Values beyond this are drawn at it: matplotlib's autoscaling and tick
+#: placement overflow on data near the float64 maximum (a diverged run).
+VIEW_LIMIT = 1e300
+
+
+def viewable(values):
+    """``values`` as floats with non-finite entries as ``nan`` and finite
+    ones clipped to ``[-VIEW_LIMIT, VIEW_LIMIT]`` (so a diverged run can be
+    drawn without overflow in matplotlib)."""
+    out = np.array(values, dtype=float, copy=True)
+    with np.errstate(invalid="ignore"):
+        out[~np.isfinite(out)] = np.nan
+        np.clip(out, -VIEW_LIMIT, VIEW_LIMIT, out=out)
+    return out
+
+
+def require_finite(Z, expr, what: str = "the plotted region") -> None:
+    """Refuse to draw a function with no finite value on the region."""
+    if not np.any(np.isfinite(Z)):
+        raise InvalidParameterError(
+            f"{expr} has no finite real value on {what}; choose other limits"
+        )

@@ -58,11 +58,15 @@ def taylor(expr, var=None, at=0.0, orders=(1, 2, 3, 5), *, xlim=None,
     from calckit.symbolic.remainder import remainder_bound, taylor_polynomial
 
     expr, x = univariate(expr, var)
+    orders = list(orders)
+    if not orders:
+        raise InvalidParameterError("orders is empty; give Taylor orders like (1, 3)")
     a = float(at)
     lo, hi = check_limits(xlim if xlim is not None else (a - 2, a + 2), "xlim")
     xs = np.linspace(lo, hi, num)
     fx = evaluate(expr, [x], xs)
     fig, (ax, ax_err) = figure(2, 1, size=(7.5, 7.0), sharex=True)
+    drawn = []  # what the error panel shows (positive values or nan)
     ax.plot(xs, fx, color=FUNCTION_COLOR, lw=2.5, label=f"f({x}) = {expr}")
     for i, n in enumerate(orders):
         poly = taylor_polynomial(expr, [x], a, int(n))
@@ -72,6 +76,7 @@ def taylor(expr, var=None, at=0.0, orders=(1, 2, 3, 5), *, xlim=None,
         with np.errstate(all="ignore"):
             err = np.abs(fx - px)
         err[err == 0] = np.nan  # log scale: exact points (x = a) are not drawn
+        drawn.append(err)
         ax_err.plot(xs, err, color=c, lw=1.5, label=f"|f - p{n}|")
         if bound:
             try:
@@ -82,6 +87,7 @@ def taylor(expr, var=None, at=0.0, orders=(1, 2, 3, 5), *, xlim=None,
                             label=f"bound p{n}: none ({type(exc).__name__})")
                 continue
             if math.isfinite(r.bound) and r.bound > 0:
+                drawn.append(np.array([r.bound]))
                 ax_err.hlines(r.bound, lo, hi, colors=c, linestyles="--", lw=1.2,
                               label=f"bound p{n}: {r.bound:.2g}")
             else:  # 0 (p is exact) or inf: not drawable on the log scale
@@ -93,7 +99,12 @@ def taylor(expr, var=None, at=0.0, orders=(1, 2, 3, 5), *, xlim=None,
     if ylim:
         ax.set_ylim(*ylim)
     finish(ax, ylabel="y", title=f"Taylor polynomials of {expr} about {x} = {a:g}")
-    ax_err.set_yscale("log")
+    if any(np.any(np.isfinite(d)) for d in drawn):
+        ax_err.set_yscale("log")
+    else:  # p equals f on the interval (f is a polynomial): nothing to log-scale
+        ax_err.set_ylim(-1, 1)
+        ax_err.text(0.5, 0.5, "the polynomials equal f: no error", ha="center",
+                    va="center", transform=ax_err.transAxes)
     ax_err.set_xlabel(str(x))
     ax_err.set_ylabel("absolute error")
     ax_err.set_title(f"error and rigorous remainder bound ({method}) on "
@@ -151,6 +162,11 @@ def tangent(expr, at=0.0, var=None, *, xlim=None, num: int = 400):
     for i, p in enumerate(points):
         fp = float(evaluate(expr, [x], np.array([p]))[0])
         m = float(evaluate(slope_expr, [x], np.array([p]))[0])
+        if not (math.isfinite(fp) and math.isfinite(m)):
+            raise InvalidParameterError(
+                f"{expr} has no tangent at {x} = {p:g}: f = {fp:g}, f' = {m:g} "
+                "there; choose another point"
+            )
         c = color(i)
         ax.plot(xs, fp + m * (xs - p), color=c, lw=1.5, ls="--",
                 label=f"tangent at {x} = {p:g}: y = {m:g}*({x} - {p:g}) + {fp:g}")

@@ -16,6 +16,8 @@ from calckit.plot._common import (
     figure,
     finish,
     label_color,
+    require_finite,
+    viewable,
 )
 
 __all__ = ["gradient_field", "surface", "trajectories"]
@@ -60,6 +62,7 @@ def gradient_field(expr, wrt=None, *, xlim=(-2.0, 2.0), ylim=(-2.0, 2.0),
     expr, wrt = bivariate(expr, wrt)
     xlim, ylim = check_limits(xlim, "xlim"), check_limits(ylim, "ylim")
     X, Y, Z = _grid(expr, wrt, xlim, ylim, num)
+    require_finite(Z, expr, f"[{xlim[0]:g}, {xlim[1]:g}] x [{ylim[0]:g}, {ylim[1]:g}]")
     fig, ax = figure(size=(6.5, 5.5))
     cs = ax.contourf(X, Y, Z, levels=_levels(Z, levels), cmap="viridis",
                      extend="both")
@@ -69,12 +72,19 @@ def gradient_field(expr, wrt=None, *, xlim=(-2.0, 2.0), ylim=(-2.0, 2.0),
     with np.errstate(all="ignore"):
         G = np.asarray(compile_grad(expr, wrt)(AX, AY), dtype=float)
     U, V = -G[..., 0], -G[..., 1]
-    if normalize:
+    # arrows only where the gradient is finite and not zero (at a pole, like
+    # x = 0 for 1/x, there is no direction; a flat f has no arrows at all)
+    with np.errstate(all="ignore"):
         norm = np.hypot(U, V)
-        norm[norm == 0] = 1.0
-        U, V = U / norm, V / norm
-    ax.quiver(AX, AY, U, V, color="white", edgecolor="k", linewidth=0.3,
-              angles="xy", pivot="mid", label="-grad f")
+    keep = np.isfinite(norm) & (norm > 0)
+    if normalize:
+        U, V = np.where(keep, U, 0.0), np.where(keep, V, 0.0)
+        safe = np.where(keep, norm, 1.0)
+        U, V = U / safe, V / safe
+    if np.any(keep):
+        ax.quiver(AX[keep], AY[keep], U[keep], V[keep], color="white",
+                  edgecolor="k", linewidth=0.3, angles="xy", pivot="mid",
+                  label="-grad f")
     ax.set_xlabel(wrt[0].name)
     ax.set_ylabel(wrt[1].name)
     ax.set_title(f"-grad f: steepest descent of {expr}")
@@ -93,6 +103,7 @@ def surface(expr, wrt=None, *, xlim=(-2.0, 2.0), ylim=(-2.0, 2.0), num: int = 60
     expr, wrt = bivariate(expr, wrt)
     xlim, ylim = check_limits(xlim, "xlim"), check_limits(ylim, "ylim")
     X, Y, Z = _grid(expr, wrt, xlim, ylim, num)
+    require_finite(Z, expr, f"[{xlim[0]:g}, {xlim[1]:g}] x [{ylim[0]:g}, {ylim[1]:g}]")
     fig, ax = figure(size=(7.0, 5.5), subplot_kw={"projection": "3d"})
     surf = ax.plot_surface(X, Y, Z, cmap=cmap, linewidth=0, antialiased=True,
                            alpha=0.9, rstride=1, cstride=1)
@@ -135,7 +146,7 @@ def _paths(results) -> list:
 
 
 def _extent(paths, axis, pad=0.15):
-    values = np.concatenate([p[:, axis] for _, p, _ in paths])
+    values = viewable(np.concatenate([p[:, axis] for _, p, _ in paths]))
     values = values[np.isfinite(values)]
     lo, hi = float(values.min()), float(values.max())
     span = max(hi - lo, 1e-3)
@@ -155,6 +166,8 @@ def trajectories(expr, results, wrt=None, *, xlim=None, ylim=None,
     expr = as_expr(expr)
     wrt = as_symbols(wrt, expr)
     paths = _paths(results)
+    if not any(np.all(np.isfinite(p), axis=1).any() for _, p, _ in paths):
+        raise InvalidParameterError("results have no finite point to draw")
     if any(p.shape[1] != len(wrt) for _, p, _ in paths):
         raise InvalidParameterError(
             f"paths must have {len(wrt)} columns ({', '.join(s.name for s in wrt)})"
@@ -179,6 +192,8 @@ def trajectories(expr, results, wrt=None, *, xlim=None, ylim=None,
     for i, (label, path, status) in enumerate(paths):
         c = label_color(label, i)
         inside = path[np.all(np.isfinite(path), axis=1)]
+        if inside.shape[0] == 0:  # nothing finite to draw for this run
+            continue
         if three_d:
             z = evaluate(expr, wrt, inside[:, 0], inside[:, 1])
             ax.plot(inside[:, 0], inside[:, 1], z, color=c, lw=1.8,
@@ -205,12 +220,12 @@ def _trajectories_1d(expr, wrt, paths, xlim):
     xlim = check_limits(xlim, "xlim") if xlim is not None else _extent(paths, 0)
     xs = np.linspace(*xlim, 400)
     fig, ax = figure(size=(7.0, 4.5))
-    ax.plot(xs, evaluate(expr, wrt, xs), color=FUNCTION_COLOR, lw=2,
+    ax.plot(xs, viewable(evaluate(expr, wrt, xs)), color=FUNCTION_COLOR, lw=2,
             label=f"f = {expr}")
     for i, (label, path, status) in enumerate(paths):
         c = label_color(label, i)
         inside = path[np.isfinite(path[:, 0]), 0]
-        ax.plot(inside, evaluate(expr, wrt, inside), color=c, marker="o",
-                markersize=3, lw=1, label=f"{label} ({status})")
+        ax.plot(viewable(inside), viewable(evaluate(expr, wrt, inside)), color=c,
+                marker="o", markersize=3, lw=1, label=f"{label} ({status})")
     finish(ax, xlabel=wrt[0].name, ylabel="f", title=f"Optimizer iterates on {expr}")
     return fig

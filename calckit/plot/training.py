@@ -15,6 +15,7 @@ from calckit.plot._common import (
     evaluate,
     figure,
     label_color,
+    viewable,
 )
 
 __all__ = ["loss_curves", "learning_rates", "decision_boundary"]
@@ -56,10 +57,12 @@ def loss_curves(histories, *, log: bool | None = None, xlabel: str = "step",
     if not isinstance(histories, Mapping) or hasattr(histories, "losses"):
         histories = {"loss": histories}
     curves = [(str(k), _losses(v, k)) for k, v in histories.items()]
+    if not curves:
+        raise InvalidParameterError("histories is empty; give at least one run")
     fig, ax = figure(size=(7.0, 4.5))
     for i, (label, values) in enumerate(curves):
-        ax.plot(np.arange(values.size), values, color=label_color(label, i), lw=1.6,
-                label=label)
+        ax.plot(np.arange(values.size), viewable(values), color=label_color(label, i),
+                lw=1.6, label=label)
     finite = np.concatenate([v[np.isfinite(v)] for _, v in curves] or [np.zeros(0)])
     if log is None:
         log = finite.size > 0 and bool(np.all(finite > 0))
@@ -126,10 +129,10 @@ def learning_rates(expr="x**2 + 10", x0=None, lrs=(0.01, 0.1, 0.5, 1.0), *,
                 float(x0[0] - 1.3 * span), float(x0[0] + 1.3 * span))
             lo, hi = min(lo, path[:, 0].min()), max(hi, path[:, 0].max())
             xs = np.linspace(lo, hi, 300)
-            ax.plot(xs, evaluate(expr, wrt, xs), color=FUNCTION_COLOR, lw=2,
-                    label=f"f = {expr}")
-            ax.plot(path[:, 0], evaluate(expr, wrt, path[:, 0]), color=c, marker="o",
-                    markersize=4, lw=1, label="iterates")
+            ax.plot(viewable(xs), viewable(evaluate(expr, wrt, xs)),
+                    color=FUNCTION_COLOR, lw=2, label=f"f = {expr}")
+            ax.plot(viewable(path[:, 0]), viewable(evaluate(expr, wrt, path[:, 0])),
+                    color=c, marker="o", markersize=4, lw=1, label="iterates")
             ax.set_xlabel(wrt[0].name)
             ax.set_ylabel("f")
         else:
@@ -137,10 +140,10 @@ def learning_rates(expr="x**2 + 10", x0=None, lrs=(0.01, 0.1, 0.5, 1.0), *,
             X, Y = np.meshgrid(
                 np.linspace(path[:, 0].min() - pad, path[:, 0].max() + pad, 100),
                 np.linspace(path[:, 1].min() - pad, path[:, 1].max() + pad, 100))
-            ax.contour(X, Y, evaluate(expr, wrt, X, Y), levels=20, cmap="viridis",
-                       linewidths=0.7)
-            ax.plot(path[:, 0], path[:, 1], color=c, marker="o", markersize=3, lw=1,
-                    label="iterates")
+            ax.contour(X, Y, viewable(evaluate(expr, wrt, X, Y)), levels=20,
+                       cmap="viridis", linewidths=0.7)
+            ax.plot(viewable(path[:, 0]), viewable(path[:, 1]), color=c, marker="o",
+                    markersize=3, lw=1, label="iterates")
             ax.set_xlabel(wrt[0].name)
             ax.set_ylabel(wrt[1].name)
         ax.set_title(f"lr = {lr:g}: {_status(r)}")
@@ -190,8 +193,9 @@ def decision_boundary(model, X, y=None, *, num: int = 200, margin: float = 0.5,
         labels = y.argmax(axis=1) if y.ndim == 2 and y.shape[1] > 1 else y.ravel()
         for i, cls in enumerate(np.unique(labels)):
             pts = X[labels == cls]
+            name = f"{cls:g}" if isinstance(cls, (int, float, np.number)) else str(cls)
             ax.scatter(pts[:, 0], pts[:, 1], color=color(i * 3), edgecolor="k",
-                       s=40, label=f"class {cls:g}", zorder=3)
+                       s=40, label=f"class {name}", zorder=3)
         ax.legend(loc="best", fontsize="small")
     else:
         ax.scatter(X[:, 0], X[:, 1], color="k", s=15, zorder=3)
