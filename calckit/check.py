@@ -58,6 +58,7 @@ from calckit.errors import (
     UnknownNameError,
 )
 from calckit.numeric._differences import directional_estimate
+from calckit.numeric._evaluate import call_vector
 from calckit.numeric._hessian import HESSIAN_METHODS, hessian_estimate
 from calckit.numeric._report import GradcheckReport, GradcheckRow
 from calckit.numeric._steps import METHODS, check_method
@@ -288,7 +289,24 @@ def gradcheck(
     with np.errstate(all="ignore"):
         exact = np.broadcast_to(exact_kernel(*pts.T, *param_values),
                                 (k,) + (n,) * order).astype(float)
-        value, error, step, nfev = _estimate(fvec, pts, method, order)
+        undefined, nfev = np.zeros(k, dtype=bool), 0
+        if method == "complex":
+            # the complex step never evaluates f(x) itself, and the complex
+            # kernel continues f beyond its real domain (log(-1 + i h) = i pi):
+            # where f(x) is not finite the entry is nan, as for the others
+            f0, nfev = call_vector(batched(real_f), pts, vectorized=True)
+            undefined = ~np.isfinite(f0)
+
+        def estimate(kernel, recheck, scale_to=None):
+            out = _estimate(kernel, pts, recheck, order, scale_to)
+            if recheck != "complex" or not undefined.any():
+                return out
+            nan = _per_point(undefined, order)
+            return (np.where(nan, np.nan, out[0]), np.where(nan, np.nan, out[1]),
+                    *out[2:])
+
+        value, error, step, n_nfev = estimate(fvec, method)
+        nfev += n_nfev
         status = _judge(exact, value, error, rtol, atol)
         note = np.full(status.shape, "", dtype=object)
         rough = np.zeros(status.shape, dtype=bool)  # wide and narrow disagree
@@ -319,14 +337,12 @@ def gradcheck(
             if recheck is None or not np.any(doubtful):
                 continue
             kernel = fvec if recheck == method else batched(real_f)
-            n_value, n_error, n_step, n_nfev = _estimate(kernel, pts, recheck, order,
-                                                         scale_to)
+            n_value, n_error, n_step, n_nfev = estimate(kernel, recheck, scale_to)
             nfev += n_nfev
             if recheck == method and np.any((scale_to > ref) | (scale_to < ref / 16)):
                 # a new reference for the steps: trusted where 4x shorter steps
                 # agree (aliasing and rounding do not survive that)
-                c_value, c_error, _, c_nfev = _estimate(kernel, pts, recheck, order,
-                                                        scale_to / 4)
+                c_value, c_error, _, c_nfev = estimate(kernel, recheck, scale_to / 4)
                 nfev += c_nfev
                 consistent = np.abs(n_value - c_value) <= 2.0 * (n_error + c_error)
                 n_value = np.where(consistent, n_value, np.nan)
@@ -427,6 +443,11 @@ def _estimate(fvec, pts, method, order, scale=None):
     est = hessian_estimate(fvec, pts, method, scale=scale, vectorized=True)
     step = np.broadcast_to(est.step[:, None, :], est.value.shape)
     return est.value, est.error, step, est.nfev
+
+
+def _per_point(mask, order):
+    """A (k,) mask shaped to broadcast against (k, n) or (k, n, n) entries."""
+    return mask.reshape((-1,) + (1,) * order)
 
 
 def _judge(exact, numeric, error, rtol, atol):

@@ -316,3 +316,29 @@ def test_derivative_of_a_scalar_only_function_that_changes_its_input():
 
     d = numeric.derivative(f, np.array([0.5, 1.0]), method="richardson")
     np.testing.assert_allclose(d, 2 * np.cos([1.0, 2.0]), rtol=1e-12)
+
+
+# --------------------------------------------------------------------------
+# gradcheck's complex step outside the real domain
+
+
+@pytest.mark.parametrize("order", [1, 2])
+def test_complex_gradcheck_outside_the_domain_is_nan_not_fail(order, monkeypatch):
+    # log(-1 + i h) = i pi: the complex kernel continues log past its real
+    # domain, and "numeric" values of 1e20 failed a correct gradient
+    counted = []
+    call = _evaluate._call
+
+    def spy(f, points, *, complex_input):
+        counted.append(points.shape[0] if points.ndim == 2 else 1)
+        return call(f, points, complex_input=complex_input)
+
+    monkeypatch.setattr(_evaluate, "_call", spy)
+    report = ck.gradcheck("log(x)*y", at=[[0.5, 0.5], [-1.0, 2.0]],
+                          method="complex", order=order)
+    first = [r.status for r in report.rows if r.point == 0]
+    second = [r.status for r in report.rows if r.point == 1]
+    assert set(first) == {"ok"} and set(second) == {"nan"}
+    assert all(np.isnan(r.numeric) for r in report.rows if r.point == 1)
+    # f(x) itself is evaluated once per point (counted, with the rest)
+    assert report.nfev == sum(counted)
