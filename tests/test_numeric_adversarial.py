@@ -342,3 +342,25 @@ def test_complex_gradcheck_outside_the_domain_is_nan_not_fail(order, monkeypatch
     assert all(np.isnan(r.numeric) for r in report.rows if r.point == 1)
     # f(x) itself is evaluated once per point (counted, with the rest)
     assert report.nfev == sum(counted)
+
+
+@pytest.mark.parametrize("bad", [-1, 2.5, "3", True])
+def test_report_table_refuses_a_bad_row_limit(bad):
+    report = ck.gradcheck("log(x)", at=np.linspace(-2.0, 2.0, 20)[:, None])
+    with pytest.raises(InvalidParameterError, match="max_rows"):
+        report.table(bad)
+    assert len(report.table(0).splitlines()) == 2  # header and the hidden note
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: numeric.gradient(np.sum, [1.0, 2.0], h=[1e-3] * 3),
+        lambda: numeric.jacobian(np.sum, [1.0, 2.0], scale=[1.0] * 3),
+        lambda: numeric.hessian(np.sum, [1.0, 2.0], h=[[1e-3] * 3]),
+    ],
+)
+def test_step_shape_errors_name_the_shape_of_x_as_given(call):
+    # they named the internal batch shape (1, 2)
+    with pytest.raises(ck.errors.ShapeError, match=r"to x of shape \(2,\)$"):
+        call()

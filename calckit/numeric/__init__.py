@@ -191,10 +191,13 @@ def derivative(
     return _result(est, full_output, _scalar)
 
 
-def _vector_point(x):
+def _vector_point(x, h=None, scale=None):
+    """``x`` as a finite (n,) point, with ``h`` and ``scale`` checked against
+    it (so that errors name its shape, not the internal (1, n))."""
     arr = as_point(x)
     if arr.ndim != 1 or arr.size == 0:
         raise_shape(arr)
+    step_sizes(arr, h=h, scale=scale)
     return arr
 
 
@@ -240,7 +243,7 @@ def gradient(
     array([-151., -250.,  200.])
     """
     vectorized = _check_call(f, vectorized)
-    point = _vector_point(x)
+    point = _vector_point(x, h, scale)
     est = directional_estimate(
         f, point[None], method, h, scale=scale, vectorized=vectorized,
         with_error=full_output,
@@ -271,7 +274,7 @@ def jacobian(
     True
     """
     vectorized = _check_call(f, vectorized)
-    point = _vector_point(x)
+    point = _vector_point(x, h, scale)
     est = directional_estimate(
         f, point[None], method, h, scale=scale, vectorized=vectorized,
         with_error=full_output,
@@ -306,7 +309,7 @@ def hessian(
            [2., 0.]])
     """
     vectorized = _check_call(f, vectorized)
-    point = _vector_point(x)
+    point = _vector_point(x, h, scale)
     est = hessian_estimate(
         f, point[None], method, h, scale=scale, vectorized=vectorized,
         with_error=full_output,

@@ -9,6 +9,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from calckit.errors import InvalidParameterError
+
 __all__ = ["GradcheckReport", "GradcheckRow"]
 
 _MAX_ROWS = 60  # rows shown by str(); all rows are in report.rows
@@ -167,7 +169,20 @@ class GradcheckReport:
                "step", "err est", "status")
 
     def table(self, max_rows: int | None = _MAX_ROWS) -> str:
-        """The aligned text table (``max_rows=None`` shows every row)."""
+        """The aligned text table (``max_rows=None`` shows every row).
+
+        Raises
+        ------
+        InvalidParameterError
+            ``max_rows`` is not None or an int >= 0.
+        """
+        if max_rows is not None and (
+            isinstance(max_rows, bool) or not isinstance(max_rows, (int, np.integer))
+            or max_rows < 0
+        ):
+            raise InvalidParameterError(
+                f"max_rows must be None (every row) or an int >= 0; got {max_rows!r}"
+            )
         shown, hidden = self._shown(max_rows)
         body = [self._cells(i) for i in shown]
         widths = [max(len(h), *(len(c[j]) for c in body)) if body else len(h)
