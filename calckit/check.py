@@ -267,8 +267,8 @@ def gradcheck(
     param_syms, param_values = _params(params, e, k)
     real_f = compile_kernel(e, wrt_syms, param_syms)
     if method == "complex":  # the complex step needs a complex, unrewritten kernel
-        f = compile_kernel(_analytic_abs(e), wrt_syms, param_syms, stable=False,
-                           dtype=np.complex128)
+        f = compile_kernel(_analytic_abs(_elementary(e)), wrt_syms, param_syms,
+                           stable=False, dtype=np.complex128)
     else:
         f = real_f
     compile_exact = compile_grad if order == 1 else compile_hessian
@@ -400,6 +400,36 @@ def gradcheck(
         method=method, rtol=float(rtol), atol=float(atol), rows=rows, exact=exact,
         numeric=value, error_estimate=error, nfev=nfev,
     )
+
+
+#: Elementary forms of calckit's stable primitives, in order of preference
+#: (``sigmoid`` -> exp, ``softplus`` -> log, ``ndtr`` -> erf, ...).
+_ELEMENTARY = ("exp", "log", "erf", "cosh", "Mul")
+
+
+def _elementary(e):
+    """``e`` with calckit's stable primitives (``sigmoid``, ``softplus``,
+    ``logsumexp``, ``ndtr``, ``logcosh``...) written in elementary functions.
+
+    Their NumPy forms (``expit``, ``logaddexp``...) have no complex loops, so
+    the complex step refused every expression using them; the elementary
+    forms take complex input (where they overflow, the entry is rechecked on
+    the stable real kernel).
+    """
+    from calckit.symbolic.functions import _StablePrimitive
+
+    def rewrite(node):
+        for target in _ELEMENTARY:
+            method = getattr(node, f"_eval_rewrite_as_{target}", None)
+            if method is not None:
+                return method(*node.args)
+        return node
+
+    for _ in range(8):  # a rewrite may hold another primitive (dsigmoid)
+        if not e.has(_StablePrimitive):
+            break
+        e = e.replace(lambda n: isinstance(n, _StablePrimitive), rewrite)
+    return e
 
 
 def _analytic_abs(e):

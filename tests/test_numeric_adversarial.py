@@ -364,3 +364,24 @@ def test_step_shape_errors_name_the_shape_of_x_as_given(call):
     # they named the internal batch shape (1, 2)
     with pytest.raises(ck.errors.ShapeError, match=r"to x of shape \(2,\)$"):
         call()
+
+
+@pytest.mark.parametrize("name", ["sigmoid", "softplus", "log_sigmoid", "gelu", "mish"])
+@pytest.mark.parametrize("order", [1, 2])
+def test_complex_gradcheck_of_stable_primitives(name, order):
+    # their NumPy forms (expit, logaddexp, ndtr...) have no complex loops:
+    # method="complex" raised NumericError for any expression using them
+    act = ck.activations.get(name)
+    report = ck.gradcheck(act(x) * y, wrt=[x, y],
+                          at=[[0.3, -1.2], [-40.0, 3.0], [750.0, 1.0]],
+                          method="complex", order=order)
+    assert report.ok
+    assert all(r.abs_error <= 1e-9 * max(1.0, abs(r.exact)) for r in report.rows)
+
+
+def test_complex_gradcheck_still_catches_a_wrong_derivative_beside_sigmoid():
+    wrong = _make_wrong("sin_slightly_wrong", 1 + 1e-5)
+    sigmoid = ck.activations.get("sigmoid")
+    report = ck.gradcheck(wrong(x) * sigmoid(y), wrt=[x, y], at=[0.4, 0.7],
+                          method="complex")
+    assert [r.status for r in report.rows] == ["FAIL", "ok"]
