@@ -379,8 +379,11 @@ def gradcheck(
             note[agree] = "one-sided check: f not smooth enough for central differences"
             # a kink only where the expression has one (Piecewise, Abs, Max...
             # conditions holding with equality): elsewhere it is smooth, and
-            # one-sided estimates that disagree are inaccurate, not evidence
-            mark = fail & ~agree & sides.surface
+            # one-sided estimates that disagree are inaccurate, not evidence.
+            # And only where the one-sided derivatives differ (or cannot be
+            # trusted): two that agree with each other but not with the exact
+            # value show f differentiable there, with another derivative
+            mark = fail & ~agree & sides.surface & sides.disagree
             status[mark] = "kink"
             for idx in zip(*np.nonzero(mark), strict=True):
                 note[idx] = (
@@ -582,8 +585,11 @@ def _near_kinks(surfaces, wrt_syms, param_syms, param_values, pts, compile_kerne
                                  (k * (1 + 2 * n), len(surfaces)))
     values = values.reshape(k, 1 + 2 * n, len(surfaces))
     at, lo, hi = values[:, :1], values[:, 1:1 + n], values[:, 1 + n:]
-    scale = np.maximum(1.0, np.max(np.abs(pts), axis=1))[:, None, None]
-    on = np.abs(at) <= 1e-12 * scale  # (k, 1, S)
+    # on the surface: 0 up to rounding, measured against how much it changes
+    # within reach along e_j (not against the largest coordinate: y = 1e-3
+    # is no kink of Abs(y) because x = 1e10)
+    change = np.maximum(np.abs(lo - at), np.abs(hi - at))  # (k, n, S)
+    on = np.abs(at) <= 1e-12 * change
     crossed = np.sign(lo) * np.sign(hi) <= 0  # (k, n, S)
     varies = (lo != at) | (hi != at)  # (k, n, S): depends on x_j here
     return np.any(varies & (on | crossed), axis=2)

@@ -385,3 +385,29 @@ def test_complex_gradcheck_still_catches_a_wrong_derivative_beside_sigmoid():
     report = ck.gradcheck(wrong(x) * sigmoid(y), wrt=[x, y], at=[0.4, 0.7],
                           method="complex")
     assert [r.status for r in report.rows] == ["FAIL", "ok"]
+
+
+@pytest.mark.parametrize(
+    ("expr", "at", "row"),
+    [
+        (lambda w: w(y) + sp.Abs(y - 0.5), [1.0, 0.55], 1),  # kink 0.05 away
+        (lambda w: x * w(y) * sp.Abs(y - 0.5), [1.0, 0.53], 1),
+        (lambda w: w(y) + ck.activations.get("relu")(y - 2), [1.0, 2.1], 1),
+        (lambda w: w(x) * y + sp.Max(x, 1.0), [1.05, 1.0], 0),
+        # a large other coordinate made every surface value below 1e-12 * 1e10
+        # count as "on the kink"
+        (lambda w: w(y) + sp.Abs(y) + sp.exp(-x), [1e10, 1e-3], 1),
+    ],
+)
+def test_wrong_derivative_near_but_not_at_a_kink_fails(expr, at, row):
+    # one-sided derivatives that agree with each other (f is differentiable
+    # at the point) but not with the exact value: that is a FAIL, not a kink
+    wrong = _make_wrong("sin_half_wrong_again", 1.5)
+    report = ck.gradcheck(expr(wrong), wrt=[x, y], at=at)
+    assert report.rows[row].status == "FAIL" and not report.ok
+
+
+def test_kink_inside_the_one_sided_stencils_is_still_a_kink():
+    relu = ck.activations.get("relu")
+    report = ck.gradcheck(relu(x - 0.5) * y, wrt=[x, y], at=[0.5, 2.0])
+    assert report.ok and report.rows[0].status == "kink"
