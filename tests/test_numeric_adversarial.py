@@ -411,3 +411,30 @@ def test_kink_inside_the_one_sided_stencils_is_still_a_kink():
     relu = ck.activations.get("relu")
     report = ck.gradcheck(relu(x - 0.5) * y, wrt=[x, y], at=[0.5, 2.0])
     assert report.ok and report.rows[0].status == "kink"
+
+
+def test_edge_retry_on_steps_at_the_float_spacing():
+    # the retry on steps / 16 went below the spacing at x = 1e20 and raised
+    def f(v):
+        with np.errstate(invalid="ignore"):  # edge of the domain 5e4 away
+            return np.sqrt(1e20 + 5e4 - v[..., 0])
+
+    exact = -0.5 / np.sqrt(5e4)
+    g, err = numeric.gradient(f, [1e20], scale=[1.0], method="richardson",
+                              full_output=True)
+    assert abs(g[0] - exact) <= 2 * err[0] and abs(g[0] / exact - 1) < 0.1
+    d = numeric.derivative(lambda t: f(t[..., None]), 1e20, scale=1.0,
+                           method="richardson")
+    assert abs(d / exact - 1) < 0.1
+    H = numeric.hessian(f, [1e20], scale=[1.0], method="richardson")
+    assert abs(H[0, 0] / (-0.25 * 5e4**-1.5) - 1) < 0.2
+
+
+def test_complex_hessian_checks_its_real_step_against_the_float_spacing():
+    with pytest.raises(InvalidParameterError, match="spacing"):
+        numeric.hessian(lambda v: np.sum(v**2, axis=-1), [1.0, 1e20], h=1e-3,
+                        method="complex")
+    # the complex step of a gradient is imaginary: any h is resolved
+    g = numeric.gradient(lambda v: np.sum(v**2, axis=-1), [1.0, 1e20], h=1e-30,
+                         method="complex")
+    np.testing.assert_allclose(g, [2.0, 2e20], rtol=1e-15)

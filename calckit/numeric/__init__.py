@@ -80,7 +80,7 @@ from calckit.numeric._differences import (
 )
 from calckit.numeric._hessian import HESSIAN_METHODS, hessian_estimate
 from calckit.numeric._stencils import RICHARDSON_LEVELS, fd_weights
-from calckit.numeric._steps import METHODS, step_sizes
+from calckit.numeric._steps import METHODS, check_resolved, step_sizes
 
 __all__ = [
     "HESSIAN_METHODS",
@@ -187,17 +187,19 @@ def derivative(
     True
     """
     _check_call(f)
+    check_resolved(as_point(x), h, method)
     est = derivative_estimate(f, x, n, method, h, scale=scale, with_error=full_output)
     return _result(est, full_output, _scalar)
 
 
-def _vector_point(x, h=None, scale=None):
+def _vector_point(x, h=None, scale=None, method="central"):
     """``x`` as a finite (n,) point, with ``h`` and ``scale`` checked against
     it (so that errors name its shape, not the internal (1, n))."""
     arr = as_point(x)
     if arr.ndim != 1 or arr.size == 0:
         raise_shape(arr)
     step_sizes(arr, h=h, scale=scale)
+    check_resolved(arr, h, method)
     return arr
 
 
@@ -243,7 +245,7 @@ def gradient(
     array([-151., -250.,  200.])
     """
     vectorized = _check_call(f, vectorized)
-    point = _vector_point(x, h, scale)
+    point = _vector_point(x, h, scale, method)
     est = directional_estimate(
         f, point[None], method, h, scale=scale, vectorized=vectorized,
         with_error=full_output,
@@ -274,7 +276,7 @@ def jacobian(
     True
     """
     vectorized = _check_call(f, vectorized)
-    point = _vector_point(x, h, scale)
+    point = _vector_point(x, h, scale, method)
     est = directional_estimate(
         f, point[None], method, h, scale=scale, vectorized=vectorized,
         with_error=full_output,
@@ -309,7 +311,7 @@ def hessian(
            [2., 0.]])
     """
     vectorized = _check_call(f, vectorized)
-    point = _vector_point(x, h, scale)
+    point = _vector_point(x, h, scale, "central")  # h is a real step here
     est = hessian_estimate(
         f, point[None], method, h, scale=scale, vectorized=vectorized,
         with_error=full_output,

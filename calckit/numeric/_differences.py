@@ -142,7 +142,8 @@ def divide(a, *factors):
     for factor in factors:
         m, e = np.frexp(factor)
         mantissa, exponent = mantissa * m, exponent + e
-    return np.ldexp(a / mantissa, -exponent)
+    with np.errstate(over="ignore", under="ignore"):  # a true +-inf or 0
+        return np.ldexp(a / mantissa, -exponent)
 
 
 def per_step(a, h, n: int):

@@ -22,7 +22,7 @@ import numpy as np
 
 from calckit.errors import CalckitTypeError, InvalidParameterError, ShapeError
 
-__all__ = ["METHODS", "base_step", "check_method", "step_sizes"]
+__all__ = ["METHODS", "base_step", "check_method", "check_resolved", "step_sizes"]
 
 #: Valid method names for :func:`calckit.numeric.derivative` and friends.
 METHODS = ("forward", "backward", "central", "richardson", "complex")
@@ -106,8 +106,8 @@ def step_sizes(
     n : int
         Derivative order.
     h : float or array_like, optional
-        Explicit absolute step(s), broadcast to ``x``; used as given (at
-        least the spacing of floats at ``x``, else InvalidParameterError).
+        Explicit absolute step(s), broadcast to ``x``; used as given, but at
+        least the spacing of floats at ``x`` (see :func:`check_resolved`).
     scale : float or array_like, optional
         Typical magnitude of each coordinate, replacing ``|x|`` as reference.
     order : int, optional
@@ -119,9 +119,11 @@ def step_sizes(
     x = np.asarray(x, dtype=float)
     if h is not None:
         steps = np.array(_magnitudes(h, "h", x.shape), dtype=float)
-        if method != "complex":
-            _check_resolved(x, steps, h)
-        return steps
+        if method == "complex":
+            return steps
+        # internal retries pass steps / 16: never below the spacing at x
+        # (a user's h is checked by check_resolved first)
+        return np.maximum(steps, np.spacing(np.abs(x)))
     if scale is None:
         ax = np.abs(x)
         ref = np.where(ax > 0, ax, 1.0)
@@ -139,9 +141,14 @@ def step_sizes(
     return np.maximum(_pow2_floor(np.maximum(steps, _TINY)), np.spacing(np.abs(x)))
 
 
-def _check_resolved(x, steps, h) -> None:
-    """Refuse explicit steps below the spacing of floats at ``x``: ``x + h``
-    would round to ``x`` (or by half a step), and ``f`` would look constant."""
+def check_resolved(x, h, method: str) -> None:
+    """Refuse a user's steps ``h`` below the spacing of floats at ``x``:
+    ``x + h`` would round to ``x`` (or by half a step), and ``f`` would look
+    constant. Not for the complex step (``x + i h`` keeps ``h`` apart)."""
+    if h is None or method == "complex":
+        return
+    x = np.asarray(x, dtype=float)
+    steps = _magnitudes(h, "h", x.shape)
     spacing = np.spacing(np.abs(x))
     short = steps < spacing
     if np.any(short):
