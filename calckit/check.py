@@ -19,14 +19,19 @@ differences, on steps scaled to ``max(|x|, 1)`` (a tiny coordinate) and to
 of ``|x|``); a new step reference is trusted only where steps 4x shorter
 agree. Entries that still disagree where the expression is not
 differentiable (the condition of a ``Piecewise``, ``Abs``, ``Max``,
-``Heaviside``... changes sign within the stencils' reach) are reported as
-``kink``, not as failures; elsewhere the expression is smooth and a mismatch
-is a ``FAIL``.
+``Heaviside``... changes sign within the stencils' reach along that
+coordinate, or ``floor``/``ceiling`` meet an integer) and whose one-sided
+derivatives differ (or cannot be resolved) are reported as ``kink``, not as
+failures; elsewhere the expression is smooth and a mismatch is a ``FAIL``
+(also next to a kink, when both one-sided derivatives agree with each other
+but not with the exact value).
 
 With ``method="complex"`` the kernel is compiled for complex input with
 ``Abs(u)`` continued analytically on each side of ``u = 0`` (``|u|`` itself
-would drop the imaginary part); where that unrewritten kernel overflows, the
-entry is rechecked with ``richardson`` on the stable real kernel.
+would drop the imaginary part) and calckit's stable primitives (``sigmoid``,
+``softplus``...) written in elementary functions; where that unrewritten
+kernel overflows, the entry is rechecked with ``richardson`` on the stable
+real kernel, and where ``f(x)`` itself is not finite the entry is ``nan``.
 
 >>> import calckit as ck
 >>> report = ck.gradcheck("log(1 + exp(w*x + b))", wrt="w b",

@@ -1,12 +1,13 @@
 """Step sizes: one per coordinate, scaled to the magnitude of that coordinate.
 
 The step along coordinate ``i`` is ``base * ref_i`` where ``ref_i = |x_i|``
-(1 where ``x_i == 0``), or ``scale_i`` when a ``scale`` is given, and at
-least the smallest normal float (so that ``x + k*h`` keeps full precision).
-``base``
+(1 where ``x_i == 0``), or ``scale_i`` when a ``scale`` is given. ``base``
 balances truncation against rounding error for the method and derivative
-order. Steps are rounded down to a power of two so that ``x + k*h`` is exact
-for the small integers ``k`` of a stencil. ``eps`` is the precision of ``f``
+order. Steps are rounded down to a power of two, but kept at least the
+smallest normal float and the spacing of floats at ``x_i`` (itself a power
+of two), so that ``x + k*h`` is exact for the small integers ``k`` of a
+stencil and differs from ``x``; complex steps only keep ``Im f`` clear of
+underflow. ``eps`` is the precision of ``f``
 (float64's machine epsilon by default; float32's for a function computing in
 float32, which takes larger steps).
 
