@@ -137,8 +137,10 @@ def _points(at, wrt_syms) -> np.ndarray:
 
 
 def _numbers(value, label) -> np.ndarray:
+    """``value`` as a new float array (a copy: the report keeps the points, and
+    must not change when the caller reuses its array)."""
     try:
-        return np.asarray(value, dtype=float)
+        return np.array(value, dtype=float)
     except (TypeError, ValueError):
         raise CalckitTypeError(f"{label} must be numbers; got {value!r}") from None
 

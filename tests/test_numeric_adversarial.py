@@ -438,3 +438,11 @@ def test_complex_hessian_checks_its_real_step_against_the_float_spacing():
     g = numeric.gradient(lambda v: np.sum(v**2, axis=-1), [1.0, 1e20], h=1e-30,
                          method="complex")
     np.testing.assert_allclose(g, [2.0, 2e20], rtol=1e-15)
+
+
+def test_report_keeps_its_points_when_the_caller_reuses_the_array():
+    at = np.array([[1.0, 2.0]])
+    report = ck.gradcheck("x**2*y", at=at)
+    at[0, 0] = 100.0  # the caller moves on to the next point
+    np.testing.assert_array_equal(report.points, [[1.0, 2.0]])
+    assert "x=1," in str(report)
