@@ -446,3 +446,19 @@ def test_report_keeps_its_points_when_the_caller_reuses_the_array():
     at[0, 0] = 100.0  # the caller moves on to the next point
     np.testing.assert_array_equal(report.points, [[1.0, 2.0]])
     assert "x=1," in str(report)
+
+
+@pytest.mark.parametrize("vectorized", [None, False])
+@pytest.mark.parametrize("method", ["forward", "central", "richardson"])
+def test_function_returning_its_own_reused_buffer(method, vectorized):
+    # f writes into one buffer per shape and returns it: every per-point
+    # value was the same array, overwritten by the last call ([0, 0])
+    buffers = {}
+
+    def f(v):
+        v = np.asarray(v)
+        out = buffers.setdefault(v.shape[:-1], np.empty(v.shape[:-1]))
+        return np.multiply(v[..., 0] ** 2, v[..., 1], out=out)
+
+    g = numeric.gradient(f, [3.0, 2.0], method=method, vectorized=vectorized)
+    np.testing.assert_allclose(g, [12.0, 9.0], rtol=1e-6)

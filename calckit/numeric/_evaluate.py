@@ -85,7 +85,8 @@ def _as_values(out, *, complex_input: bool, f, eps=None, nfev: int = 1):
         if low > (eps or _EPS):
             raise LowPrecision(low, nfev)
     try:
-        return values.astype(complex if complex_input else float, copy=False)
+        # a copy: f may return the same buffer on every call (np.sin(t, out=buf))
+        return values.astype(complex if complex_input else float, copy=True)
     except (TypeError, ValueError):
         raise CalckitTypeError(
             f"{fname(f)} must return numbers; got {values.dtype}"
