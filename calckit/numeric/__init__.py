@@ -198,8 +198,9 @@ def _vector_point(x, h=None, scale=None, method="central"):
     arr = as_point(x)
     if arr.ndim != 1 or arr.size == 0:
         raise_shape(arr)
-    step_sizes(arr, h=h, scale=scale)
-    check_resolved(arr, h, method)
+    if h is not None or scale is not None:
+        step_sizes(arr, h=h, scale=scale)  # raises naming the shape (n,)
+        check_resolved(arr, h, method)
     return arr
 
 
