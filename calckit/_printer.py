@@ -308,6 +308,14 @@ class KernelPrinter(SciPyPrinter):
     def _print_Piecewise(self, expr):
         raise UnsupportedError("Piecewise must be lowered before printing")
 
+    def _print_ITE(self, expr):
+        """``ITE(a, b, c)`` (SymPy writes the condition of a Piecewise of a
+        Piecewise such as ``relu(relu(x) - 1)`` with it) as an elementwise
+        boolean choice; SymPy's own printer would rewrite it as a Piecewise."""
+        where = self._module_format("numpy.where")
+        a, b, c = (self._print(arg) for arg in expr.args)
+        return f"{where}({a}, {b}, {c})"
+
     def _print_Function(self, expr):
         # an undefined function f(x) has nothing to print to
         if isinstance(expr.func, sp.core.function.UndefinedFunction):

@@ -96,6 +96,7 @@ _FUNCTIONS = {
     "erf": lambda u: _monotone(mpmath.erf, u),
     "atan": lambda u: _monotone(mpmath.atan, u),
     "asinh": lambda u: _monotone(mpmath.asinh, u),
+    "cbrt": lambda u: _monotone(lambda v: mpmath.sign(v) * mpmath.cbrt(abs(v)), u),
     "log1p": lambda u: iv.ln(1 + u),
     "expm1": lambda u: iv.exp(u) - 1,
 }

@@ -61,7 +61,7 @@ class FunctionEntry(NamedTuple):
 
 def _sympy_functions() -> dict:
     one = [
-        "exp", "log", "sqrt", "cbrt", "sin", "cos", "tan", "cot", "sec", "csc",
+        "exp", "log", "sqrt", "sin", "cos", "tan", "cot", "sec", "csc",
         "asin", "acos", "atan", "acot", "sinh", "cosh", "tanh", "coth", "asinh",
         "acosh", "atanh", "erf", "erfc", "sign", "floor", "ceiling",
     ]  # fmt: skip

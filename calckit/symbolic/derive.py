@@ -45,6 +45,10 @@ __all__ = [
 ]
 
 
+#: :func:`derivative` refuses higher orders unless the derivatives vanish or
+#: repeat before (each differentiation costs time and, usually, size)
+MAX_ORDER = 1000
+
 #: functions constant between jumps: derivative 0 (almost everywhere; at the
 #: jumps too, PyTorch's autograd convention), never ``Derivative(floor(x), x)``
 _STEPWISE = (sp.floor, sp.ceiling)
@@ -92,6 +96,14 @@ def _diff(expr: sp.Expr, var: sp.Symbol) -> sp.Expr:
             out = sp.Mul(ex, sp.Pow(base, ex - 1), d(base))
         elif isinstance(e, _STEPWISE):
             out = sp.S.Zero
+        elif isinstance(e, sp.Abs) and _real_symbols(e):
+            # real calculus: |u|' = sign(u)*u' even when SymPy cannot prove
+            # u real (log(x), x/y, sqrt(x) - 1), where its own rule goes
+            # through re/im and atan2 or stays an unevaluated Derivative
+            out = sp.sign(e.args[0]) * d(e.args[0])
+        elif isinstance(e, sp.sign) and _real_symbols(e):
+            # SymPy's rule for a real argument, whether or not it is provable
+            out = 2 * sp.DiracDelta(e.args[0]) * d(e.args[0])
         elif (
             isinstance(e, sp.Function)
             and type(e)._eval_derivative is sp.Function._eval_derivative
@@ -103,6 +115,12 @@ def _diff(expr: sp.Expr, var: sp.Symbol) -> sp.Expr:
         return out
 
     return d(expr)
+
+
+def _real_symbols(e: sp.Expr) -> bool:
+    """True if every free symbol of ``e`` is real (as calckit's are): the
+    function is then read as a real function where it is defined."""
+    return all(s.is_extended_real for s in e.free_symbols)
 
 
 def _flat_steps(expr: sp.Expr) -> sp.Expr:
@@ -176,7 +194,10 @@ def derivative(expr, var, n: int = 1) -> sp.Expr:
     Raises
     ------
     DifferentiationError
-        If ``n`` is not a non-negative integer or ``var`` is not a symbol.
+        If ``n`` is not a non-negative integer or ``var`` is not a symbol,
+        or if ``n > MAX_ORDER`` (1000) and the derivatives neither vanish
+        nor repeat within the first ``MAX_ORDER`` orders (periodic ones,
+        such as those of ``sin`` or ``exp``, are reduced: any ``n`` works).
 
     Examples
     --------
@@ -188,13 +209,30 @@ def derivative(expr, var, n: int = 1) -> sp.Expr:
     sign(x)
     >>> derivative(x**5, x, 0)
     x**5
+    >>> derivative(sp.sin(x), x, 10**9 + 1)
+    cos(x)
     """
     n = _check_order(n)
     e = as_expr(expr)
     v = _variable(var, e)
-    for _ in range(n):
+    given = e
+    history: list = []  # e, e', e'', ...: a repeat means the derivatives cycle
+    seen: dict = {}
+    for k in range(n):
         if v not in e.free_symbols:
             return sp.S.Zero
+        if e in seen:  # sin, exp, ...: jump to the same place in the cycle
+            start = seen[e]
+            return history[start + (n - k) % (k - start)]
+        if k >= MAX_ORDER:
+            raise DifferentiationError(
+                f"derivative of order n={n} of {_short(given)}: still non-zero "
+                f"and not periodic after {MAX_ORDER} differentiations; orders "
+                f"above {MAX_ORDER} are only computed when the derivatives "
+                "vanish or repeat"
+            )
+        seen[e] = k
+        history.append(e)
         e = _diff(e, v)
     return e
 

@@ -45,6 +45,7 @@ __all__ = [
     "ndtr",
     "logcosh",
     "quotient",
+    "cbrt",
     "step",
     "log_sigmoid",
 ]
@@ -448,6 +449,63 @@ class quotient(_StablePrimitive):  # noqa: N801
         return f"(({a})/({b}))"
 
     _numpycode = _mpmathcode
+
+
+class cbrt(_StablePrimitive):  # noqa: N801
+    r"""The real cube root :math:`\sqrt[3]{x}`, negative for negative ``x``
+    (``numpy.cbrt``), unlike SymPy's ``cbrt``, the principal complex root
+    ``x**(1/3)`` (``nan`` in a real kernel for ``x < 0``).
+
+    >>> import sympy as sp
+    >>> x = sp.Symbol("x", real=True)
+    >>> cbrt(-8), cbrt(sp.Float(-3.375)), sp.diff(cbrt(x), x)
+    (-2, -1.50000000000000, 1/(3*cbrt(x)**2))
+    """
+
+    _latex_name = r"\operatorname{cbrt}"
+    _pretty_name = "cbrt"
+
+    def _latex(self, printer, exp=None):
+        tex = rf"\sqrt[3]{{{printer._print(self.args[0])}}}"
+        return rf"\left({tex}\right)^{{{exp}}}" if exp is not None else tex
+
+    @classmethod
+    def eval(cls, x):
+        if x.is_Float:
+            return cls._float_eval((x,))
+        if x.is_Rational:
+            root = sp.Pow(abs(x), sp.Rational(1, 3))
+            return -root if x.is_negative else root
+        if x.is_extended_real and x.could_extract_minus_sign():
+            return -cls(-x)  # odd: cbrt(-u) = -cbrt(u)
+        return None
+
+    def fdiff(self, argindex=1):
+        return 1 / (3 * self**2)
+
+    def _eval_is_positive(self):
+        return self.args[0].is_positive
+
+    def _eval_is_negative(self):
+        return self.args[0].is_negative
+
+    def _eval_is_zero(self):
+        return self.args[0].is_zero
+
+    @staticmethod
+    def _mpmath_value(x):
+        return mpmath.sign(x) * mpmath.cbrt(abs(x))
+
+    def _eval_rewrite_as_Pow(self, x, **kwargs):
+        return sp.sign(x) * sp.Abs(x) ** sp.Rational(1, 3)
+
+    def _mpmathcode(self, printer):
+        sign, root = (printer._module_format(f"mpmath.{n}") for n in ("sign", "cbrt"))
+        a = printer._print(self.args[0])
+        return f"({sign}({a})*{root}(abs({a})))"
+
+    def _numpycode(self, printer):
+        return f"{printer._module_format('numpy.cbrt')}({printer._print(self.args[0])})"
 
 
 def log_sigmoid(x) -> sp.Expr:

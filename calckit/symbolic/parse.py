@@ -59,6 +59,7 @@ from calckit.errors import CalckitError, CalckitTypeError, InvalidParameterError
 from calckit.symbolic import _lexer
 from calckit.symbolic._coerce import real_symbol
 from calckit.symbolic._registry import FunctionEntry, function_names, function_table
+from calckit.symbolic.functions import cbrt
 
 __all__ = ["parse", "function_names", "MAX_DEPTH", "MAX_MINMAX_ARGS"]
 
@@ -281,9 +282,11 @@ class _Parser:
             for a in args:
                 for v in a if isinstance(a, tuple) else (a,):
                     self.registry_arg_check(v, name_tok)
-        if fn.func in (sp.sqrt, sp.cbrt):
-            root = sp.Rational(1, 2 if fn.func is sp.sqrt else 3)
-            return self.power_of(args[0], root, name_tok)
+        if fn.func is sp.sqrt:
+            return self.power_of(args[0], sp.Rational(1, 2), name_tok)
+        if fn.func is cbrt and args[0].is_Rational:  # the real root, bounded
+            root = self.power_of(abs(args[0]), sp.Rational(1, 3), name_tok)
+            return -root if args[0].is_negative else root
         if fn.func in (sp.Max, sp.Min):
             return self.number_check(self.min_max(fn.func, args, name_tok), name_tok)
         try:

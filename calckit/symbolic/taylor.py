@@ -18,6 +18,7 @@ x**2*y/2 + x*y - y**3/6 + y
 from __future__ import annotations
 
 import itertools
+import math
 import numbers
 from collections.abc import Mapping
 
@@ -28,6 +29,12 @@ from calckit.symbolic._coerce import _short, as_expr, as_symbol, as_symbols
 from calckit.symbolic.derive import _check_order, _diff
 
 __all__ = ["taylor", "taylor_coefficients"]
+
+#: most partial derivatives a Taylor expansion may form (orders too high for
+#: this raise DifferentiationError instead of running for hours)
+MAX_PARTIALS = 5_000
+#: most multi-indices :func:`taylor_coefficients` lists (zeros included)
+MAX_INDICES = 1_000_000
 
 _UNDEFINED = (sp.S.ComplexInfinity, sp.S.NaN, sp.S.Infinity, sp.S.NegativeInfinity)
 
@@ -77,13 +84,25 @@ def _partials(e: sp.Expr, syms: list, order: int):
     """
     n = len(syms)
     partials = {(): e}  # sorted tuple of variable indices -> partial derivative
+    formed = 0
     for degree in range(order + 1):
+        if not partials:
+            return  # every partial of the last degree vanished: so do all later
         for combo in itertools.combinations_with_replacement(range(n), degree):
             if combo:
                 parent = partials.get(combo[:-1])
-                d = None if parent is None else _diff(parent, syms[combo[-1]])
-                if d is None or d == 0:
+                if parent is None:
                     continue  # zero partial: all of its descendants vanish
+                formed += 1
+                if formed > MAX_PARTIALS:
+                    raise DifferentiationError(
+                        f"Taylor expansion of {_short(e)} to order {order} in "
+                        f"{n} variable(s) needs more than {MAX_PARTIALS} "
+                        "non-zero partial derivatives; lower the order"
+                    )
+                d = _diff(parent, syms[combo[-1]])
+                if d == 0:
+                    continue
                 partials[combo] = d
             yield tuple(combo.count(i) for i in range(n)), partials[combo]
         if degree:
@@ -166,6 +185,13 @@ def taylor_coefficients(expr, wrt=None, at=0, order: int = 3) -> dict:
     e = as_expr(expr)
     n_order = _check_order(order, "order")
     syms, vals = _point(e, wrt, at)
+    count = math.comb(n_order + len(syms), len(syms))
+    if count > MAX_INDICES:
+        raise DifferentiationError(
+            f"order {n_order} in {len(syms)} variable(s) has {count:.3g} "
+            f"coefficients (at most {MAX_INDICES} are listed); lower the order "
+            "or use taylor, which keeps only the non-zero terms"
+        )
     found = _coefficients(e, syms, vals, n_order)
     return {a: found.get(a, sp.S.Zero) for a in _all_indices(len(syms), n_order)}
 
