@@ -76,7 +76,8 @@ def test_abs_of_log_differentiates_as_a_real_function():
 
 
 @pytest.mark.parametrize("text", ["Abs(x/y)", "softsign(x/y)", "Abs(sqrt(x) - 1)",
-                                  "sign(x - x/y)", "Abs(acos(x/2))"])
+                                  "sign(x - x/y)", "Abs(acos(x/2))",
+                                  "huber(x, 1/logcosh(y))"])
 def test_hessians_through_abs_of_unprovably_real_arguments(text):
     # these raised "unevaluated derivative Derivative(sign(...))"
     e = ck.parse(text)

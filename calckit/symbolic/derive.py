@@ -96,6 +96,8 @@ def _diff(expr: sp.Expr, var: sp.Symbol) -> sp.Expr:
             out = sp.Mul(ex, sp.Pow(base, ex - 1), d(base))
         elif isinstance(e, _STEPWISE):
             out = sp.S.Zero
+        elif isinstance(e, sp.Piecewise):  # branchwise, with the rules here
+            out = sp.Piecewise(*[(d(val), cond) for val, cond in e.args])
         elif isinstance(e, sp.Abs) and _real_symbols(e):
             # real calculus: |u|' = sign(u)*u' even when SymPy cannot prove
             # u real (log(x), x/y, sqrt(x) - 1), where its own rule goes
