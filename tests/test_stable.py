@@ -62,6 +62,12 @@ PATTERNS = [
     ("exp(x)-1", E(x) - 1),
     ("x*log(1+exp(x))", x * sp.log(1 + E(x))),
     ("log(exp(x)/(1+exp(x)))", sp.log(E(x) / (1 + E(x)))),
+    # fractional powers of sums of exps: finite where exp(x) alone overflows
+    ("sqrt(1+exp(x))", sp.sqrt(1 + E(x))),
+    ("(2+exp(x))**(1/3)", (2 + E(x)) ** sp.Rational(1, 3)),
+    ("(exp(x)+exp(-x))**0.25", (E(x) + E(-x)) ** sp.Float(0.25)),
+    ("1/sqrt(1+exp(x))", 1 / sp.sqrt(1 + E(x))),
+    ("x/sqrt(1+exp(2x))", x / sp.sqrt(1 + E(2 * x))),
 ]
 
 

@@ -92,8 +92,13 @@ def _pow_rules(node):
     if not isinstance(node, sp.Pow):
         return None
     base, ex = node.args
-    if ex.is_negative and ex.is_number:
-        lse = _lse_of_sum(base)  # (sum of exps)**-k -> exp(-k*logsumexp)
+    if not ex.is_number:
+        return None
+    # (sum of exps)**r -> exp(r*logsumexp) for r < 0 and for 0 < r < 1: the
+    # sum overflows where exp(u) does, the power not yet (sqrt(1 + exp(u)) is
+    # finite up to u ~ 1419); integer and larger powers overflow with the sum
+    if ex.is_negative or (ex.is_positive and bool(ex < 1)):
+        lse = _lse_of_sum(base)
         if lse is not None:
             if isinstance(lse, softplus) and ex.is_Integer:
                 return sigmoid(-lse.args[0]) ** (-ex)  # 1/(1+e^v) = sigmoid(-v)
