@@ -148,6 +148,8 @@ def _orders(text: str) -> tuple:
     if not orders:
         raise InvalidParameterError(f"--orders is empty; give integers like 0,1,2; "
                                     f"got {text!r}")
+    if min(orders) < 0:
+        raise InvalidParameterError(f"--orders must be non-negative; got {text!r}")
     return orders
 
 
@@ -562,13 +564,62 @@ PLOT_KINDS = ("taylor", "derivatives", "tangent", "gradient_field", "surface",
                "trajectories", "loss_curves", "learning_rates", "activations")
 
 
+# the options each plot kind reads; any other one given is refused, not ignored
+_PLOT_OPTIONS = MappingProxyType({
+    "taylor": ("wrt", "xlim", "ylim", "at", "orders"),
+    "derivatives": ("wrt", "xlim", "ylim", "orders"),
+    "tangent": ("wrt", "xlim", "ylim", "at"),
+    "gradient_field": ("wrt", "xlim", "ylim"),
+    "surface": ("wrt", "xlim", "ylim"),
+    "trajectories": ("wrt", "xlim", "ylim", "x0", "optimizers", "steps"),
+    "loss_curves": ("x0", "optimizers", "steps"),
+    "learning_rates": ("x0", "lrs", "steps"),
+    "activations": ("xlim", "orders"),
+})
+_PLOT_DEFAULTS = MappingProxyType({"optimizers": "sgd:0.001,adam:0.02,newton"})
+
+
+def _check_plot_options(args) -> None:
+    """Refuse options the plot kind does not use (``--at`` for a surface)."""
+    unused = [
+        name for name in ("wrt", "xlim", "ylim", "at", "orders", "x0", "optimizers",
+                          "steps", "lrs")
+        if name not in _PLOT_OPTIONS[args.kind]
+        and getattr(args, name, None) not in (None, _PLOT_DEFAULTS.get(name))
+    ]
+    if unused:
+        raise InvalidParameterError(
+            f"plot {args.kind} does not use --{unused[0]}; it takes "
+            + (", ".join(f"--{n}" for n in _PLOT_OPTIONS[args.kind]))
+        )
+
+
+def _activation_names(text: str) -> list[str]:
+    """``"relu, gelu tanh"`` -> the registry names (unknown ones raise)."""
+    from calckit import activations
+
+    names = [n for n in text.replace(",", " ").split() if n]
+    if not names:
+        raise InvalidParameterError("plot activations: EXPR names no activation")
+    for name in names:
+        activations.get(name)  # UnknownNameError with close matches
+    return names
+
+
 def cmd_plot(args):
     from calckit import optim, plot
 
     kind = args.kind
     _out_path(args.out, "--out")
+    _check_plot_options(args)
     if kind != "activations" and kind != "learning_rates" and not args.expr:
         raise InvalidParameterError(f"plot {args.kind} needs an expression")
+    if kind == "activations":
+        names = _activation_names(args.expr) if args.expr is not None else None
+        options = {"xlim": _pair(args.xlim, "--xlim")} if args.xlim else {}
+        if args.orders is not None:
+            options["orders"] = _orders(args.orders)
+        return _save(plot.activations(names, **options), args.out, "--out"), 0
     expr = _expr(args.expr) if args.expr else None
     lim = {}
     if args.xlim is not None:
@@ -596,15 +647,13 @@ def cmd_plot(args):
                              steps=1000 if args.steps is None else args.steps)
         fig = (plot.trajectories(expr, runs, args.wrt, **lim)
                if kind == "trajectories" else plot.loss_curves(runs))
-    elif kind == "learning_rates":
+    else:  # learning_rates
         lrs = (_numbers(args.lrs, "--lrs") if args.lrs is not None
                else (0.01, 0.1, 0.5, 1.0))
         x0 = _numbers(args.x0, "--x0") if args.x0 is not None else None
         fig = plot.learning_rates(expr if expr is not None else "x**2 + 10", x0=x0,
                                   lrs=lrs, steps=30 if args.steps is None
                                   else args.steps)
-    else:
-        fig = plot.activations(**({"xlim": lim["xlim"]} if "xlim" in lim else {}))
     return _save(fig, args.out, "--out"), 0
 
 

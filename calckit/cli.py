@@ -247,7 +247,9 @@ def build_parser() -> argparse.ArgumentParser:
                        description=f"Save a figure: {', '.join(PLOT_KINDS)}.")
     p.add_argument("kind", choices=PLOT_KINDS, metavar="KIND",
                    type=lambda s: s.replace("-", "_"), help=", ".join(PLOT_KINDS))
-    p.add_argument("expr", metavar="EXPR", nargs="?")
+    p.add_argument("expr", metavar="EXPR", nargs="?",
+                   help="the expression; for activations, names such as relu,gelu "
+                        "(default: all)")
     p.add_argument("--out", "-o", default="calckit-plot.png", metavar="FILE.png")
     p.add_argument("--wrt", help="variables")
     p.add_argument("--xlim", metavar="LO,HI")

@@ -293,3 +293,50 @@ def test_json_is_valid_for_poles(capsys):
         assert status == 0
         text = json.dumps(json.loads(out))
         assert "NaN" not in text and "Infinity" not in text
+
+
+# --------------------------------------------------------------------------
+# plot options: used or refused, never ignored
+# --------------------------------------------------------------------------
+
+def test_plot_activations_draws_the_named_activations(capsys, tmp_path, monkeypatch):
+    seen = {}
+    real = plot.activations
+
+    def spy(names=None, **kw):
+        seen["names"], seen["kw"] = names, kw
+        return real(names, **kw)
+
+    monkeypatch.setattr(plot, "activations", spy)
+    out = tmp_path / "a.png"
+    status, _, err = run(capsys, "plot", "activations", "relu, gelu", "--orders",
+                         "0,2", "-o", str(out))
+    assert status == 0, err
+    assert seen["names"] == ["relu", "gelu"] and seen["kw"]["orders"] == (0, 2)
+    assert out.stat().st_size > 1000
+
+
+def test_plot_activations_unknown_name_is_refused(capsys, tmp_path):
+    err = refused(capsys, "plot", "activations", "rellu", "-o", str(tmp_path / "a.png"))
+    assert "rellu" in err and "relu" in err
+
+
+@pytest.mark.parametrize(("argv", "option"), [
+    (("surface", "x**2 + y**2", "--at", "1"), "--at"),
+    (("taylor", "exp(x)", "--x0", "1"), "--x0"),
+    (("gradient_field", "x*y", "--orders", "1,2"), "--orders"),
+    (("activations", "relu", "--wrt", "x"), "--wrt"),
+    (("loss_curves", "x**2", "--x0", "1", "--xlim", "0,1"), "--xlim"),
+    (("derivatives", "sin(x)", "--lrs", "0.1"), "--lrs"),
+])
+def test_plot_options_the_kind_does_not_use_are_refused(capsys, tmp_path, argv,
+                                                        option):
+    err = refused(capsys, "plot", *argv, "-o", str(tmp_path / "p.png"))
+    assert f"does not use {option}" in err
+    assert not (tmp_path / "p.png").exists()
+
+
+def test_negative_orders_are_refused(capsys, tmp_path):
+    err = refused(capsys, "plot", "activations", "relu", "--orders", "-1",
+                  "-o", str(tmp_path / "a.png"))
+    assert "non-negative" in err
