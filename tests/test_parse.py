@@ -469,3 +469,19 @@ def test_printed_sympy_expressions_parse_back(expr):
     # (trusted, generated) text
     names = {"x": x, "y": y, "z": z, "sigmoid": sigmoid, "logsumexp": logsumexp}
     assert parse(text) == sp.parse_expr(text, local_dict=names)
+
+
+@pytest.mark.parametrize("text", ["x*inf", "nan + x", "oo", "zoo*x", "Inf - 1",
+                                  "exp(-infinity)"])
+def test_non_finite_constant_names_are_refused(text):
+    with pytest.raises(ck.ParseError) as info:
+        ck.parse(text)
+    token = info.value.token
+    assert token.lower() in {"inf", "infinity", "nan", "oo", "zoo"}
+    assert "non-finite" in str(info.value) and repr(token) in str(info.value)
+
+
+def test_non_finite_lookalikes_and_explicit_symbols_still_parse():
+    assert {s.name for s in ck.parse("info*nanx").free_symbols} == {"info", "nanx"}
+    nan = sp.Symbol("nan", real=True)
+    assert ck.parse("2*nan", symbols={"nan": nan}) == 2 * nan

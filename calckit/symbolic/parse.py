@@ -79,6 +79,9 @@ _SIZE_CAP = 100_000  # node counts (for the Max/Min budget) stop here
 
 
 _CONSTANTS = {"pi": sp.pi, "E": sp.E}
+# names that read as non-finite constants (SymPy's oo, zoo, nan; NumPy's inf):
+# as variables they would silently be symbols named like infinity
+_NON_FINITE = frozenset({"inf", "infinity", "nan", "oo", "zoo"})
 _CALL_ERRORS = (CalckitError, TypeError, ValueError, ArithmeticError)
 
 
@@ -312,6 +315,10 @@ class _Parser:
             self.fail(tok, f"unknown function {name!r}{hint}")
         if name in _CONSTANTS:
             return _CONSTANTS[name]
+        if name.lower() in _NON_FINITE:
+            self.fail(tok, f"{name!r} reads as a non-finite constant; calckit "
+                           "expressions are finite and real: write a number, or "
+                           "give the variable another name")
         if name in table:
             self.fail(tok, f"function {name!r} needs arguments: write {name}(...)")
         return real_symbol(name)
