@@ -66,16 +66,27 @@ def _time_limit(seconds: float):
         yield
         return
 
+    active = [True]
+
     def on_alarm(signum, frame):
-        raise _OutOfTime
+        if active[0]:
+            raise _OutOfTime
 
     previous = signal.signal(signal.SIGALRM, on_alarm)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    # the alarm repeats: an _OutOfTime raised where it is swallowed (a bare
+    # ``except:`` or a ``__del__`` in library code) is raised again shortly
+    signal.setitimer(signal.ITIMER_REAL, seconds, min(seconds, 0.25))
     try:
         yield
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+        while True:  # an alarm before ``active`` is cleared: clear it again
+            try:
+                active[0] = False
+                signal.setitimer(signal.ITIMER_REAL, 0)
+                signal.signal(signal.SIGALRM, previous)
+                break
+            except _OutOfTime:
+                continue
 
 
 class _Parser(argparse.ArgumentParser):

@@ -213,7 +213,10 @@ def _number(v):
     if not _is_number(v):
         raise InvalidParameterError(f"at values must be numbers, got {v!r}")
     if isinstance(v, float):
-        return sp.Float(v)
+        # 1.0 (from the command line) as the integer 1: f'(1) of x**2*y reads
+        # 2*y, not 2.0*y (integers up to 2**53, which floats hold exactly)
+        exact = v.is_integer() and abs(v) <= 2.0**53
+        return sp.Integer(int(v)) if exact else sp.Float(v)
     return sp.sympify(v)
 
 

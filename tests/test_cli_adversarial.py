@@ -340,3 +340,26 @@ def test_negative_orders_are_refused(capsys, tmp_path):
     err = refused(capsys, "plot", "activations", "relu", "--orders", "-1",
                   "-o", str(tmp_path / "a.png"))
     assert "non-negative" in err
+
+
+def test_time_limit_survives_a_swallowed_alarm():
+    """Library code with a bare ``except:`` may swallow the first alarm; the
+    limit still stops the block (the alarm repeats) and is disarmed after."""
+    import signal
+
+    from calckit.cli import _OutOfTime, _time_limit
+
+    start = time.perf_counter()
+    swallowed = 0
+    with pytest.raises(_OutOfTime):
+        with _time_limit(0.1):
+            while time.perf_counter() - start < 10:
+                try:
+                    while True:
+                        sum(range(100))
+                except _OutOfTime:
+                    swallowed += 1
+                    if swallowed == 2:
+                        raise
+    assert swallowed == 2 and time.perf_counter() - start < 5
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)

@@ -88,6 +88,15 @@ def test_parameters_stay_symbolic_unless_given():
     assert float(t2[0, "f'(x=0, a=3)"]) == 3
 
 
+def test_integer_valued_float_points_keep_symbolic_cells_exact():
+    y = sp.Symbol("y", real=True)
+    t = derivative_table(x**2 * y, wrt="x", orders=(0, 1), at=1.0)
+    assert t[0, "f(1)"] == y and t[0, "f'(1)"] == 2 * y  # not 1.0*y, 2.0*y
+    assert "1.0" not in str(t)
+    half = derivative_table(x**2 * y, wrt="x", orders=(1,), at=0.5)
+    assert half[0, "f'(0.5)"] == sp.Float(1.0) * y
+
+
 def test_str_is_aligned():
     t = derivative_table(FUNCS, orders=(0, 1), at=1)
     lines = str(t).splitlines()
