@@ -19,6 +19,20 @@ from calckit.numeric import _evaluate
 x, y = sp.symbols("x y", real=True)
 
 
+@pytest.fixture
+def counted(monkeypatch):
+    """The number of points of every call of ``f`` made by calckit.numeric."""
+    calls = []
+    call = _evaluate._call
+
+    def spy(f, points, *, complex_input):
+        calls.append(points.shape[0] if points.ndim == 2 else 1)
+        return call(f, points, complex_input=complex_input)
+
+    monkeypatch.setattr(_evaluate, "_call", spy)
+    return calls
+
+
 def _make_wrong(name, factor):
     """A sin-like primitive whose derivative is ``factor * cos``: wrong."""
 
@@ -107,15 +121,7 @@ def test_wrong_derivative_beside_floor_still_fails():
     assert report.rows[0].status == "FAIL" and report.rows[1].status == "kink"
 
 
-def test_nfev_counts_every_evaluation_of_the_expression(monkeypatch):
-    counted = []
-    call = _evaluate._call
-
-    def spy(f, points, *, complex_input):
-        counted.append(points.shape[0] if points.ndim == 2 else 1)
-        return call(f, points, complex_input=complex_input)
-
-    monkeypatch.setattr(_evaluate, "_call", spy)
+def test_nfev_counts_every_evaluation_of_the_expression(counted):
     # relu at 0: a kink, so the one-sided differences run as well
     report = ck.gradcheck("sin(x)*y + relu(x)", at=[[0.5, 2.0], [0.0, 1.0]])
     assert report.n_kinks == 1
@@ -323,17 +329,9 @@ def test_derivative_of_a_scalar_only_function_that_changes_its_input():
 
 
 @pytest.mark.parametrize("order", [1, 2])
-def test_complex_gradcheck_outside_the_domain_is_nan_not_fail(order, monkeypatch):
+def test_complex_gradcheck_outside_the_domain_is_nan_not_fail(order, counted):
     # log(-1 + i h) = i pi: the complex kernel continues log past its real
     # domain, and "numeric" values of 1e20 failed a correct gradient
-    counted = []
-    call = _evaluate._call
-
-    def spy(f, points, *, complex_input):
-        counted.append(points.shape[0] if points.ndim == 2 else 1)
-        return call(f, points, complex_input=complex_input)
-
-    monkeypatch.setattr(_evaluate, "_call", spy)
     report = ck.gradcheck("log(x)*y", at=[[0.5, 0.5], [-1.0, 2.0]],
                           method="complex", order=order)
     first = [r.status for r in report.rows if r.point == 0]
