@@ -576,7 +576,7 @@ _PLOT_OPTIONS = MappingProxyType({
     "learning_rates": ("x0", "lrs", "steps"),
     "activations": ("xlim", "orders"),
 })
-_PLOT_DEFAULTS = MappingProxyType({"optimizers": "sgd:0.001,adam:0.02,newton"})
+PLOT_OPTIMIZERS = "sgd:0.001,adam:0.02,newton"  # trajectories, loss_curves
 
 
 def _check_plot_options(args) -> None:
@@ -585,7 +585,7 @@ def _check_plot_options(args) -> None:
         name for name in ("wrt", "xlim", "ylim", "at", "orders", "x0", "optimizers",
                           "steps", "lrs")
         if name not in _PLOT_OPTIONS[args.kind]
-        and getattr(args, name, None) not in (None, _PLOT_DEFAULTS.get(name))
+        and getattr(args, name, None) is not None
     ]
     if unused:
         raise InvalidParameterError(
@@ -642,8 +642,9 @@ def cmd_plot(args):
     elif kind in ("trajectories", "loss_curves"):
         if args.x0 is None:
             raise InvalidParameterError(f"plot {args.kind} needs --x0")
+        chosen = PLOT_OPTIMIZERS if args.optimizers is None else args.optimizers
         runs = optim.compare(expr, _numbers(args.x0, "--x0"),
-                             _parse_optimizers(args.optimizers),
+                             _parse_optimizers(chosen),
                              steps=1000 if args.steps is None else args.steps)
         fig = (plot.trajectories(expr, runs, args.wrt, **lim)
                if kind == "trajectories" else plot.loss_curves(runs))

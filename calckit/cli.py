@@ -24,7 +24,13 @@ import threading
 from collections.abc import Sequence
 
 import calckit
-from calckit._cli_commands import COMMANDS, PLOT_KINDS, cmd_optimize, cmd_tour
+from calckit._cli_commands import (
+    COMMANDS,
+    PLOT_KINDS,
+    PLOT_OPTIMIZERS,
+    cmd_optimize,
+    cmd_tour,
+)
 from calckit.errors import CalckitError, ParseError
 
 __all__ = ["main", "build_parser"]
@@ -268,8 +274,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--at", help="expansion or tangent point(s), e.g. 0 or -1,0.5")
     p.add_argument("--orders", help="orders, e.g. 1,2,3")
     p.add_argument("--x0", help="start of the optimizers")
-    p.add_argument("--optimizers", default="sgd:0.001,adam:0.02,newton",
-                   help="name[:lr],... (trajectories, loss_curves)")
+    p.add_argument("--optimizers",
+                   help="name[:lr],... (trajectories, loss_curves; default "
+                        f"{PLOT_OPTIMIZERS})")
     p.add_argument("--steps", type=_count, default=None,
                    help="optimizer steps (default 1000; 30 for learning_rates)")
     p.add_argument("--lrs", help="learning rates for learning_rates")
