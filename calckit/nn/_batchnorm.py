@@ -28,8 +28,7 @@ import numbers
 import numpy as np
 
 from calckit.errors import InvalidParameterError
-from calckit.nn._base import Layer, as_float_array
-from calckit.nn._layers import _positive_int
+from calckit.nn._base import Layer, as_float_array, positive_int
 
 __all__ = ["BatchNorm"]
 
@@ -57,7 +56,7 @@ class BatchNorm(Layer):
     def __init__(self, num_features: int, momentum: float = 0.1,
                  eps: float = 1e-5) -> None:
         super().__init__()
-        self.num_features = _positive_int(num_features, "num_features", "BatchNorm")
+        self.num_features = positive_int(num_features, "num_features", "BatchNorm")
         if not (_is_real(momentum) and 0.0 <= float(momentum) <= 1.0):
             raise InvalidParameterError(
                 f"The 'momentum' parameter of BatchNorm must be in [0, 1]. "

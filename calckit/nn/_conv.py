@@ -24,9 +24,8 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from calckit.errors import InvalidParameterError
-from calckit.nn._base import Layer, as_float_array
+from calckit.nn._base import Layer, as_float_array, positive_int
 from calckit.nn._init import as_rng, init_for
-from calckit.nn._layers import _positive_int
 
 __all__ = ["Conv2D", "MaxPool2D"]
 
@@ -66,8 +65,8 @@ class Conv2D(Layer):
     def __init__(self, in_channels: int, out_channels: int, kernel_size,
                  stride=1, padding=0, *, init: str = "auto", rng=None) -> None:
         super().__init__()
-        self.in_channels = _positive_int(in_channels, "in_channels", "Conv2D")
-        self.out_channels = _positive_int(out_channels, "out_channels", "Conv2D")
+        self.in_channels = positive_int(in_channels, "in_channels", "Conv2D")
+        self.out_channels = positive_int(out_channels, "out_channels", "Conv2D")
         self.kernel_size = _pair(kernel_size, "kernel_size", "Conv2D")
         self.stride = _pair(stride, "stride", "Conv2D")
         self.padding = _pair(padding, "padding", "Conv2D", allow_zero=True)

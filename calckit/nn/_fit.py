@@ -21,7 +21,7 @@ from calckit.errors import (
     NumericError,
     ShapeError,
 )
-from calckit.nn._base import as_float_array
+from calckit.nn._base import as_float_array, positive_int
 from calckit.nn._batchnorm import BatchNorm
 from calckit.nn._init import as_rng
 from calckit.nn._losses import _PROBABILITY_LOSSES
@@ -212,16 +212,8 @@ def fit(model, X, y, *, loss="mse", optimizer="adam", epochs: int = 10,
     -------
     History
     """
-    if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or (
-            epochs < 1):
-        raise InvalidParameterError(
-            f"The 'epochs' parameter of fit must be a positive int. Got {epochs!r}.")
-    if early_stopping is not None and (
-            isinstance(early_stopping, bool)
-            or not isinstance(early_stopping, (int, np.integer)) or early_stopping < 1):
-        raise InvalidParameterError(
-            "The 'early_stopping' parameter of fit must be a positive int (the "
-            f"patience in epochs) or None. Got {early_stopping!r}.")
+    positive_int(epochs, "epochs", "fit")
+    positive_int(early_stopping, "early_stopping", "fit", none_ok=True)
     if isinstance(min_delta, bool) or not isinstance(min_delta, numbers.Real) \
             or not (math.isfinite(min_delta) and min_delta >= 0):
         raise InvalidParameterError(
@@ -233,13 +225,7 @@ def fit(model, X, y, *, loss="mse", optimizer="adam", epochs: int = 10,
     X = as_float_array(X, name="X")
     _check_samples(X, y, "X", "y")
     n = len(X)
-    if batch_size is None:
-        batch_size = n
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) \
-            or batch_size < 1:
-        raise InvalidParameterError(
-            f"The 'batch_size' parameter of fit must be a positive int or None. "
-            f"Got {batch_size!r}.")
+    batch_size = positive_int(batch_size, "batch_size", "fit", none_ok=True) or n
     head = model.head(loss)
     stop = model._stop(head)
     Y = model._targets(head, X, y, stop)

@@ -15,20 +15,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from calckit.errors import InvalidParameterError
-from calckit.nn._base import Layer, as_float_array
+from calckit.nn._base import Layer, as_float_array, positive_int
 from calckit.nn._init import as_rng, init_for
 
 __all__ = ["Dense", "Flatten"]
-
-
-def _positive_int(value, name: str, owner: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise InvalidParameterError(
-            f"The {name!r} parameter of {owner} must be a positive int. "
-            f"Got {value!r} instead."
-        )
-    return int(value)
 
 
 class Dense(Layer):
@@ -52,8 +42,8 @@ class Dense(Layer):
     def __init__(self, in_features: int, out_features: int, *, init: str = "auto",
                  rng=None) -> None:
         super().__init__()
-        self.in_features = _positive_int(in_features, "in_features", "Dense")
-        self.out_features = _positive_int(out_features, "out_features", "Dense")
+        self.in_features = positive_int(in_features, "in_features", "Dense")
+        self.out_features = positive_int(out_features, "out_features", "Dense")
         self.init = init
         init_for(init)  # validate now
         self._add_param("W", np.zeros((self.in_features, self.out_features)))

@@ -25,8 +25,8 @@ from calckit.errors import (
     NumericError,
     ShapeError,
 )
+from calckit.nn._base import positive_int
 from calckit.nn._init import as_rng
-from calckit.nn._layers import _positive_int
 
 __all__ = ["Perceptron"]
 
@@ -50,7 +50,7 @@ class Perceptron:
     """
 
     def __init__(self, n_features: int, *, lr: float = 1.0) -> None:
-        self.n_features = _positive_int(n_features, "n_features", "Perceptron")
+        self.n_features = positive_int(n_features, "n_features", "Perceptron")
         if not (isinstance(lr, numbers.Real) and not isinstance(lr, bool)
                 and 0.0 < float(lr) < math.inf):
             raise InvalidParameterError(
@@ -87,7 +87,7 @@ class Perceptron:
         Every call starts again from zero weights (as scikit-learn's ``fit``),
         so fitting new data does not depend on an earlier fit.
         """
-        epochs = _positive_int(epochs, "epochs", "Perceptron.fit")
+        epochs = positive_int(epochs, "epochs", "Perceptron.fit")
         X = self._check(X)
         if not np.all(np.isfinite(X)):
             raise NumericError("Perceptron.fit: X contains nan or inf")

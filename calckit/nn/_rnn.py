@@ -12,9 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from calckit.nn._base import Layer, as_float_array
+from calckit.nn._base import Layer, as_float_array, positive_int
 from calckit.nn._init import as_rng, init_for
-from calckit.nn._layers import _positive_int
 
 __all__ = ["RNN"]
 
@@ -40,8 +39,8 @@ class RNN(Layer):
     def __init__(self, input_size: int, hidden_size: int, *, init: str = "auto",
                  rng=None) -> None:
         super().__init__()
-        self.input_size = _positive_int(input_size, "input_size", "RNN")
-        self.hidden_size = _positive_int(hidden_size, "hidden_size", "RNN")
+        self.input_size = positive_int(input_size, "input_size", "RNN")
+        self.hidden_size = positive_int(hidden_size, "hidden_size", "RNN")
         self.init = init
         init_for(init)
         h = self.hidden_size

@@ -28,7 +28,7 @@ import numpy as np
 
 from calckit.errors import CalckitTypeError, InvalidParameterError
 from calckit.nn._activation import Activation
-from calckit.nn._base import Layer, as_float_array
+from calckit.nn._base import Layer, as_float_array, positive_int
 from calckit.nn._init import as_rng
 from calckit.nn._losses import make_head
 
@@ -157,12 +157,7 @@ class Sequential:
     def predict(self, X, *, batch_size: int | None = None) -> np.ndarray:
         """Eval-mode output (BatchNorm uses running statistics)."""
         X = as_float_array(X, name="X")
-        if batch_size is not None and (
-                isinstance(batch_size, bool)
-                or not isinstance(batch_size, (int, np.integer)) or batch_size < 1):
-            raise InvalidParameterError(
-                "The 'batch_size' parameter of predict must be a positive int or "
-                f"None. Got {batch_size!r} instead.")
+        positive_int(batch_size, "batch_size", "predict", none_ok=True)
         if batch_size is None or len(X) <= batch_size:
             return self.forward(X, training=False)
         return np.concatenate([self.forward(X[i:i + batch_size], training=False)
