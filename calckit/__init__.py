@@ -23,6 +23,7 @@ from calckit.errors import (  # noqa: F401 - re-exported, listed in __all__
     ParseError,
     ShapeError,
     UnknownNameError,
+    WorkLimitError,
 )
 
 __version__ = "0.1.0"
@@ -59,7 +60,7 @@ __all__ = sorted(
     + [
         "CalckitError", "CalckitTypeError", "DifferentiationError",
         "InvalidParameterError", "NumericError", "ParseError", "ShapeError",
-        "UnknownNameError", "__version__",
+        "UnknownNameError", "WorkLimitError", "__version__",
     ]
 )
 

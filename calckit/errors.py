@@ -21,6 +21,7 @@ __all__ = [
     "InvalidParameterError",
     "DifferentiationError",
     "NumericError",
+    "WorkLimitError",
 ]
 
 
@@ -74,3 +75,9 @@ class DifferentiationError(CalckitError, ValueError):
 class NumericError(CalckitError, ValueError):
     """Numeric evaluation that cannot be done as asked (e.g. complex step
     on a function that does not accept complex input)."""
+
+
+class WorkLimitError(CalckitError, RuntimeError):
+    """Symbolic work (derivation, expansion, compilation) that would exceed
+    its explicit budget. The message names the step, the budget
+    (``max_ops``) and how to raise it."""

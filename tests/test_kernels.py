@@ -340,7 +340,7 @@ def test_complex_dtype_for_complex_step():
     "shapes", [((200_000,), ()), ((40_000, 1), (1, 3)), ((5, 9000), (9000,))]
 )
 def test_large_inputs_evaluated_in_blocks_match_whole_evaluation(shapes):
-    from calckit import _codegen_runtime
+    from calckit.kernels import runtime as _codegen_runtime
 
     e = [sp.Piecewise((sp.log(x), x > 0.5), (x * y, True)), sp.exp(-x) * y**3, 2]
     k = ck.compile(e, [x, y])
@@ -376,7 +376,7 @@ def _mp_sigmoid(v):
 
 
 def test_short_bodies_run_on_whole_arrays_long_ones_in_blocks():
-    from calckit import _codegen_runtime
+    from calckit.kernels import runtime as _codegen_runtime
 
     short = ck.compile(2 * (x - y), [x, y])
     assert "_core" not in short.source and "_rows" not in short.source

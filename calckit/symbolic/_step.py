@@ -6,7 +6,7 @@ affine ``Piecewise`` forms :func:`calckit.symbolic.stable.stabilize`
 rewrites) cost what a hand-written ``x > 0`` costs:
 
 >>> import sympy as sp
->>> from calckit._printer import KernelPrinter
+>>> from calckit.kernels.printer import KernelPrinter
 >>> x = sp.Symbol("x", real=True)
 >>> KernelPrinter().doprint(step(1 - x, 0))
 'numpy.less(x, 1).astype(float)'

@@ -28,7 +28,7 @@ indefinite ``Integral``, an undefined function, ...) raises
 never SymPy's own printing errors.
 
 ``Piecewise`` is never printed here: the code generator evaluates each branch
-on the elements its condition selects (see :mod:`calckit._codegen`).
+on the elements its condition selects (see :mod:`calckit.kernels.codegen`).
 
 >>> import sympy as sp
 >>> x = sp.Symbol("x", real=True)

@@ -1,5 +1,5 @@
 """Expression-level passes of the kernel generator (private; used by
-:mod:`calckit._codegen`): constants folded to floats, shared chains of
+:mod:`calckit.kernels.codegen`): constants folded to floats, shared chains of
 integer powers, alias-free statements and the last use of each temporary.
 
 >>> import sympy as sp

@@ -1,5 +1,5 @@
 """One ``expit`` per logistic argument in a kernel body (private; used by
-:mod:`calckit._codegen`).
+:mod:`calckit.kernels.codegen`).
 
 Derivatives of sigmoid-type functions hold both ``sigmoid(u)`` (printed
 ``expit(u)``) and ``dsigmoid(u)`` (printed with ``t = expit(-|u|)``), e.g.

@@ -21,17 +21,17 @@ The pipeline, per function body:
    ``out[..., i]`` is contiguous (``_empty_last``), each distinct
    entry computed once and, when its outermost operation is a ufunc,
    written in place (``numpy.divide(a, b, out=out[..., 0])``; see
-   :mod:`calckit._codegen_cost`). Symmetric entries of a Hessian are
+   :mod:`calckit.kernels.cost`). Symmetric entries of a Hessian are
    assigned twice. Temporaries are deleted after their last use.
 5. ``_kernel`` converts and broadcasts the arguments and evaluates the body.
    Bodies of several operations (or with a masked ``Piecewise``) also get a
    copy ``_core(*args, _shape, _out)`` that ``_kernel`` calls block by block
    along the leading axis on large inputs (about
-   :data:`calckit._codegen_runtime.BLOCK` elements at a time, so temporaries
+   :data:`calckit.kernels.runtime.BLOCK` elements at a time, so temporaries
    stay in cache), writing into one output array. Short bodies run on whole
    arrays: for them the blocks cost more than they save.
 
-The runtime helpers live in :mod:`calckit._codegen_runtime` and are put in
+The runtime helpers live in :mod:`calckit.kernels.runtime` and are put in
 the namespace of every kernel.
 
 >>> import sympy as sp
@@ -54,15 +54,15 @@ import math
 
 import sympy as sp
 
-from calckit._codegen_cost import BLOCK_COST as _BLOCK_COST
-from calckit._codegen_cost import cost as _cost
-from calckit._codegen_cost import into as _into
-from calckit._codegen_passes import drop_aliases as _drop_aliases
-from calckit._codegen_passes import fold_numbers as _fold_numbers
-from calckit._codegen_passes import power_chains as _power_chains
-from calckit._codegen_passes import with_deaths as _with_deaths
-from calckit._codegen_sigmoid import share_expit as _share_expit
-from calckit._printer import KernelPrinter, UnsupportedError
+from calckit.kernels.cost import BLOCK_COST as _BLOCK_COST
+from calckit.kernels.cost import cost as _cost
+from calckit.kernels.cost import into as _into
+from calckit.kernels.passes import drop_aliases as _drop_aliases
+from calckit.kernels.passes import fold_numbers as _fold_numbers
+from calckit.kernels.passes import power_chains as _power_chains
+from calckit.kernels.passes import with_deaths as _with_deaths
+from calckit.kernels.sigmoid import share_expit as _share_expit
+from calckit.kernels.printer import KernelPrinter, UnsupportedError
 
 __all__ = ["generate"]
 

@@ -1,6 +1,6 @@
 """Runtime helpers of generated calckit kernels (private).
 
-Every kernel made by :mod:`calckit._codegen` runs with :data:`RUNTIME` in its
+Every kernel made by :mod:`calckit.kernels.codegen` runs with :data:`RUNTIME` in its
 namespace: argument conversion and checks (``_asarray``, ``_bshape``,
 ``_shape_error``, ``_stack_args``), output assembly (``_finish``), block
 evaluation of large inputs (``_block_rows``, ``_cut``), integer powers

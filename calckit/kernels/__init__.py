@@ -16,7 +16,7 @@ axis so that temporaries stay in cache (short kernels such as ``relu'`` run
 on whole arrays, exactly as a hand-written ``(x > 0).astype(float)``); many
 entries sharing one form (the Hessian of a long sum such as N-dimensional
 Rosenbrock) are evaluated once per form on gathered arguments.
-See :mod:`calckit._codegen` for the details.
+See :mod:`calckit.kernels.codegen` for the details.
 
 Kernels are cached: compiling the same expressions with the same ``wrt``,
 ``params`` and flags returns the same :class:`Kernel` object. The cache is a
@@ -49,10 +49,10 @@ import scipy
 import scipy.special
 import sympy as sp
 
-from calckit._codegen import generate
-from calckit._codegen_runtime import _F64, RUNTIME
-from calckit._kernel_cache import _LRU, CacheInfo
-from calckit._printer import UnsupportedError
+from calckit.kernels.codegen import generate
+from calckit.kernels.runtime import _F64, RUNTIME
+from calckit.kernels.cache import _LRU, CacheInfo
+from calckit.kernels.printer import UnsupportedError
 from calckit.errors import CalckitTypeError, InvalidParameterError
 from calckit.symbolic._coerce import as_expr, as_symbols, free_symbols
 

@@ -1,5 +1,5 @@
 """Source-level decisions of the kernel generator (private; see
-:mod:`calckit._codegen`).
+:mod:`calckit.kernels.codegen`).
 
 - :func:`cost` counts the array operations of a kernel body; bodies of at
   least :data:`BLOCK_COST` operations (or with a masked ``Piecewise``) are
