@@ -49,11 +49,11 @@ import scipy
 import scipy.special
 import sympy as sp
 
-from calckit.kernels.codegen import generate
-from calckit.kernels.runtime import _F64, RUNTIME
-from calckit.kernels.cache import _LRU, CacheInfo
-from calckit.kernels.printer import UnsupportedError
 from calckit.errors import CalckitTypeError, InvalidParameterError
+from calckit.kernels.cache import _LRU, CacheInfo
+from calckit.kernels.codegen import generate
+from calckit.kernels.printer import UnsupportedError
+from calckit.kernels.runtime import _F64, RUNTIME
 from calckit.symbolic._coerce import as_expr, as_symbols, free_symbols
 
 __all__ = [

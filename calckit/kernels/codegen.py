@@ -61,8 +61,8 @@ from calckit.kernels.passes import drop_aliases as _drop_aliases
 from calckit.kernels.passes import fold_numbers as _fold_numbers
 from calckit.kernels.passes import power_chains as _power_chains
 from calckit.kernels.passes import with_deaths as _with_deaths
-from calckit.kernels.sigmoid import share_expit as _share_expit
 from calckit.kernels.printer import KernelPrinter, UnsupportedError
+from calckit.kernels.sigmoid import share_expit as _share_expit
 
 __all__ = ["generate"]
 
