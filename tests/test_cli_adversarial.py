@@ -347,7 +347,7 @@ def test_time_limit_survives_a_swallowed_alarm():
     limit still stops the block (the alarm repeats) and is disarmed after."""
     import signal
 
-    from calckit.cli import _OutOfTime, _time_limit
+    from calckit.cli.main import _OutOfTime, _time_limit
 
     start = time.perf_counter()
     swallowed = 0

@@ -24,7 +24,7 @@ import threading
 from collections.abc import Sequence
 
 import calckit
-from calckit._cli_commands import (
+from calckit.cli._commands import (
     COMMANDS,
     PLOT_KINDS,
     PLOT_OPTIMIZERS,
