@@ -1,0 +1,79 @@
+"""``calckit optimize``: minimize an expression with one optimizer."""
+
+from __future__ import annotations
+
+import argparse
+
+import numpy as np
+
+import calckit
+from calckit import optim
+from calckit.cli import output, parser
+from calckit.errors import InvalidParameterError
+
+HELP = "minimize an expression"
+DESCRIPTION = ("Minimize EXPR from --x0 with an optimizer; prints the result and "
+               "whether it converged.")
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("expr", metavar="EXPR")
+    p.add_argument("--x0", required=True, help="start, e.g. -1.2,1")
+    p.add_argument("--wrt", help="variables (default: all, by name)")
+    p.add_argument("--optimizer", default="adam",
+                   help="sgd, adagrad, rmsprop, adam, adamw, lion, newton")
+    p.add_argument("--lr", type=float, help="learning rate (default: PyTorch's)")
+    p.add_argument("--steps", type=parser.count, default=1000)
+    p.add_argument("--tol", type=parser.tolerance, default=1e-8,
+                   help="gradient-norm tolerance")
+    parser.add_plot_file(p, "the path over contours")
+    parser.add_formats(p, "json")
+
+
+def status(result: calckit.OptimizeResult) -> str:
+    """``"converged"``, ``"diverged"`` or ``"not converged"``."""
+    return ("diverged" if result.diverged else
+            "converged" if result.converged else "not converged")
+
+
+def _result_text(result: calckit.OptimizeResult, fmt: str) -> str:
+    if fmt == "json":
+        return output.to_json({
+            "x": [float(v) for v in result.x], "fun": float(result.fun),
+            "nit": int(result.nit), "converged": bool(result.converged),
+            "diverged": bool(result.diverged), "status": status(result),
+            "message": result.message})
+    return f"{result}\nstatus: {status(result)}"
+
+
+def run(args: argparse.Namespace) -> int:
+    progress = output.note if args.format == "json" else output.echo
+    if args.plot is not None:
+        output.out_path(args.plot, "--plot")
+    expr = parser.expression(args.expr)
+    wrt = parser.variables(expr, args.wrt)
+    x0 = parser.numbers(args.x0, "--x0")
+    if len(x0) == 1 and len(wrt) > 1:
+        x0 = x0 * len(wrt)
+    if len(x0) != len(wrt):  # checked here so the error is the only line
+        raise InvalidParameterError(
+            f"--x0 has {len(x0)} values for {len(wrt)} variables "
+            f"({', '.join(s.name for s in wrt)})")
+    kwargs = {} if args.lr is None else {"lr": args.lr}
+    optimizer = optim.get(args.optimizer, **kwargs)  # validate before running
+    progress(f"optimizing f = {expr} over ({', '.join(s.name for s in wrt)}) with "
+             f"{args.optimizer}{'' if args.lr is None else f' (lr={args.lr:g})'} "
+             f"from x0 = {x0}, at most {args.steps} steps, tol {args.tol:g} ...")
+    with np.errstate(over="ignore", invalid="ignore"):  # divergence is reported
+        result = calckit.minimize(expr, wrt, x0=x0, optimizer=optimizer,
+                                  steps=args.steps, tol=args.tol)
+        text = _result_text(result, args.format)
+    if args.plot is not None:
+        from calckit import plot  # lazy: matplotlib
+
+        runs = {args.optimizer: result}
+        fig = (plot.trajectories(expr, runs, wrt) if len(wrt) <= 2
+               else plot.loss_curves(runs))
+        text = output.with_figure(text, fig, args.plot, args)
+    output.echo(text)
+    return 0
