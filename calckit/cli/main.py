@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import math
 import signal
 import sys
 import threading
@@ -36,8 +37,13 @@ class _OutOfTime(BaseException):
 
 
 #: Default of ``--time-limit``: a command that takes longer (a Taylor
-#: polynomial of high order, a big table) is stopped with exit status 2.
+#: polynomial of high order, a big table, a long optimization) is stopped
+#: with exit status 2. A command module may declare its own ``TIME_LIMIT``.
 TIME_LIMIT = 60.0
+#: The range of ``--time-limit`` (besides 0, no limit): shorter limits stop
+#: every command before it starts, longer ones overflow the system timer.
+MIN_TIME_LIMIT = 0.01
+MAX_TIME_LIMIT = 1e6
 
 
 @contextlib.contextmanager
@@ -61,10 +67,12 @@ def _time_limit(seconds: float) -> Iterator[None]:
             raise _OutOfTime
 
     previous = signal.signal(signal.SIGALRM, on_alarm)
-    # the alarm repeats: an _OutOfTime raised where it is swallowed (a bare
-    # ``except:`` or a ``__del__`` in library code) is raised again shortly
-    signal.setitimer(signal.ITIMER_REAL, seconds, min(seconds, 0.25))
     try:
+        # armed inside the ``try``: however soon the first alarm comes, the
+        # ``finally`` disarms it. The alarm repeats: an _OutOfTime raised
+        # where it is swallowed (a bare ``except:`` or a ``__del__`` in
+        # library code) is raised again shortly.
+        signal.setitimer(signal.ITIMER_REAL, seconds, min(seconds, 0.25))
         yield
     finally:
         while True:  # an alarm before ``active`` is cleared: clear it again
@@ -77,6 +85,24 @@ def _time_limit(seconds: float) -> Iterator[None]:
                 continue
 
 
+def time_limit(text: str) -> float:
+    """argparse type of ``--time-limit``: 0 (no limit) or a number of
+    seconds from :data:`MIN_TIME_LIMIT` to :data:`MAX_TIME_LIMIT`.
+
+    >>> time_limit("0"), time_limit("2.5")
+    (0.0, 2.5)
+    """
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = math.nan
+    if seconds == 0 or MIN_TIME_LIMIT <= seconds <= MAX_TIME_LIMIT:
+        return seconds
+    raise argparse.ArgumentTypeError(
+        f"must be 0 (no limit) or a number of seconds from {MIN_TIME_LIMIT:g} "
+        f"to {MAX_TIME_LIMIT:g}, got {text.strip()!r}")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argparse parser of the ``calckit`` command."""
     top = parser.CliParser(prog="calckit", description="Exact calculus for ML: "
@@ -84,11 +110,11 @@ def build_parser() -> argparse.ArgumentParser:
                            "optimizers and plots.")
     top.add_argument("--version", action="version",
                      version=f"calckit {calckit.__version__}")
-    top.add_argument("--time-limit", type=parser.tolerance, default=TIME_LIMIT,
+    top.add_argument("--time-limit", type=time_limit, default=None,
                      metavar="SECONDS",
-                     help="stop symbolic work that takes longer (default "
-                     f"{TIME_LIMIT:g}; 0: no limit; optimize, tour and "
-                     "optimizer plots are not limited)")
+                     help="stop a command that takes longer, with exit status 2 "
+                     f"(default {TIME_LIMIT:g}, tour {_limit_of('tour'):g}; "
+                     f"0: no limit; else {MIN_TIME_LIMIT:g} to {MAX_TIME_LIMIT:g})")
     sub = top.add_subparsers(dest="command", metavar="COMMAND",
                              parser_class=parser.CliParser)
     sub.required = True
@@ -98,16 +124,12 @@ def build_parser() -> argparse.ArgumentParser:
     return top
 
 
-# optimize and tour run as long as the user chose (steps, epochs), and so do
-# these plots: no time limit
-_UNLIMITED_PLOTS = ("trajectories", "loss_curves", "learning_rates")
-
-
-def _limit_of(args: argparse.Namespace) -> float:
-    if args.command in ("optimize", "tour") or (
-            args.command == "plot" and args.kind in _UNLIMITED_PLOTS):
-        return 0.0
-    return args.time_limit
+def _limit_of(command: str, given: float | None = None) -> float:
+    """The time limit of ``command``: ``--time-limit`` if given, else the
+    command's own default, else :data:`TIME_LIMIT`."""
+    if given is not None:
+        return given
+    return float(getattr(COMMANDS[command], "TIME_LIMIT", TIME_LIMIT))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -115,12 +137,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
         args = build_parser().parse_args(parser.fix_negative_values(argv))
-        with _time_limit(_limit_of(args)):
+        limit = _limit_of(args.command, args.time_limit)
+        with _time_limit(limit):
             return COMMANDS[args.command].run(args)
     except _OutOfTime:
         print(f"calckit: error: {args.command} stopped after the time limit of "
-              f"{args.time_limit:g} s; try a lower --order, fewer or simpler "
-              "expressions, or a larger --time-limit", file=sys.stderr)
+              f"{limit:g} s; try a lower --order or fewer --steps, fewer or "
+              "simpler expressions, or a larger --time-limit", file=sys.stderr)
         return 2
     except SystemExit as exc:  # --help and --version
         return int(exc.code or 0)

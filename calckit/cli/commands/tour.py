@@ -11,6 +11,9 @@ HELP = "the guided tour (about a minute, offline)"
 DESCRIPTION = ("Derive and check a gradient, print tables and a Taylor bound, "
                "compare optimizers on Rosenbrock, train XOR, and write the "
                "figures as PNG files.")
+#: The tour's default ``--time-limit`` (it takes about a minute on a slow
+#: machine, more than the other commands' default).
+TIME_LIMIT = 600.0
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
