@@ -3,8 +3,12 @@
 Subcommands: ``diff``, ``grad``, ``hessian``, ``taylor``, ``table``,
 ``gradcheck``, ``optimize``, ``plot`` and ``tour`` (:mod:`calckit.cli.commands`);
 ``calckit CMD --help`` explains each. This package is the only part of
-calckit that prints or exits. Bad input ends with exit status 2 and one line
-on stderr, never a traceback.
+calckit that prints or exits, and it never prints a traceback. Exit status
+(:data:`EXIT_STATUS`): 0 done; 1 the command ran and its answer is "no" (a
+failed ``gradcheck``); 2 no
+answer: bad usage or input, the time limit, or an internal error, each
+reported in one line on stderr (``calckit: error: ...``, ``calckit:
+internal error: ...``).
 
 >>> main(["diff", "x**2*sin(x)"])
 x*(x*cos(x) + 2*sin(x))
@@ -103,11 +107,18 @@ def time_limit(text: str) -> float:
         f"to {MAX_TIME_LIMIT:g}, got {text.strip()!r}")
 
 
+#: The exit status of ``calckit``, as ``calckit --help`` lists it.
+EXIT_STATUS = (
+    "exit status: 0 done; 1 the answer is no (gradcheck failed); 2 no "
+    "answer: bad usage or input, the time limit, or an internal error (one "
+    "line on stderr, never a traceback)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argparse parser of the ``calckit`` command."""
     top = parser.CliParser(prog="calckit", description="Exact calculus for ML: "
                            "derivatives, tables, Taylor bounds, gradient checks, "
-                           "optimizers and plots.")
+                           "optimizers and plots.", epilog=EXIT_STATUS)
     top.add_argument("--version", action="version",
                      version=f"calckit {calckit.__version__}")
     top.add_argument("--time-limit", type=time_limit, default=None,
@@ -165,6 +176,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("calckit: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # a bug in calckit: one line, no traceback
+        print(f"calckit: internal error: {_one_line(exc)} (a bug in calckit; "
+              "please report it with the command line)", file=sys.stderr)
+        return 2
 
 
 def _one_line(exc: BaseException) -> str:
