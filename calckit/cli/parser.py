@@ -35,7 +35,8 @@ __all__ = [
 ]
 
 # options whose value may start with "-" (negative numbers)
-NUMERIC_OPTIONS = ("--x0", "--at", "--interval", "--xlim", "--ylim", "--lrs")
+NUMERIC_OPTIONS = ("--x0", "--at", "--interval", "--xlim", "--ylim", "--lrs",
+                   "--params")
 
 
 class UsageError(Exception):
@@ -184,6 +185,17 @@ def point(text: str, what: str = "--at") -> dict[str, float] | list[float]:
     """``x=1,y=2`` -> dict; ``1,2`` -> list (in variable order)."""
     if "=" not in text:
         return numbers(text, what)
+    return {name: number(value, what) for name, value in _named_parts(text, what)}
+
+
+def named_values(text: str, what: str) -> dict[str, float]:
+    """``x=1,y=2`` -> ``{"x": 1.0, "y": 2.0}`` (every value named).
+
+    >>> named_values("x=3", "--params")
+    {'x': 3.0}
+    """
+    if "=" not in text:
+        raise InvalidParameterError(f"{what} must look like x=1,y=2; got {text!r}")
     return {name: number(value, what) for name, value in _named_parts(text, what)}
 
 
