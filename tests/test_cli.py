@@ -124,7 +124,7 @@ def test_optimize_prints_progress_result_and_status(capsys, tmp_path):
     status, out, err = run(capsys, "optimize", "(1-x)**2 + 100*(y-x**2)**2", "--x0",
                            "-1.2,1", "--optimizer", "adam", "--lr", "0.01",
                            "--steps", "500", "--plot", str(png))
-    assert status == 0 and err == ""
+    assert status == 1 and err == ""  # not converged: exit status 1
     lines = out.splitlines()
     assert lines[0].startswith("optimizing f = ") and "adam (lr=0.01)" in lines[0]
     assert "x0 = [-1.2, 1.0]" in lines[0]
@@ -145,7 +145,7 @@ def test_optimize_prints_progress_result_and_status(capsys, tmp_path):
 def test_optimize_reports_divergence(capsys):
     status, out, _ = run(capsys, "optimize", "x**2 + 10", "--x0", "3", "--optimizer",
                          "sgd", "--lr", "1.1", "--steps", "5000")
-    assert status == 0 and "status: diverged" in out
+    assert status == 1 and "status: diverged" in out
 
 
 @pytest.mark.parametrize(

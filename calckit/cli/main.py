@@ -5,7 +5,7 @@ Subcommands: ``diff``, ``grad``, ``hessian``, ``taylor``, ``table``,
 ``calckit CMD --help`` explains each. This package is the only part of
 calckit that prints or exits, and it never prints a traceback. Exit status
 (:data:`EXIT_STATUS`): 0 done; 1 the command ran and its answer is "no" (a
-failed ``gradcheck``); 2 no
+failed ``gradcheck``, an ``optimize`` run that did not converge); 2 no
 answer: bad usage or input, the time limit, or an internal error, each
 reported in one line on stderr (``calckit: error: ...``, ``calckit:
 internal error: ...``).
@@ -109,7 +109,8 @@ def time_limit(text: str) -> float:
 
 #: The exit status of ``calckit``, as ``calckit --help`` lists it.
 EXIT_STATUS = (
-    "exit status: 0 done; 1 the answer is no (gradcheck failed); 2 no "
+    "exit status: 0 done; 1 the answer is no (gradcheck failed, optimize did "
+    "not converge or diverged); 2 no "
     "answer: bad usage or input, the time limit, or an internal error (one "
     "line on stderr, never a traceback)")
 

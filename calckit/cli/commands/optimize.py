@@ -13,7 +13,9 @@ from calckit.errors import InvalidParameterError
 
 HELP = "minimize an expression"
 DESCRIPTION = ("Minimize EXPR from --x0 with an optimizer; prints the result and "
-               "whether it converged.")
+               "whether it converged. Exit status 0 when it converged (gradient "
+               "norm below --tol), 1 when it did not converge in --steps steps "
+               "or diverged, 2 on bad input.")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -76,4 +78,4 @@ def run(args: argparse.Namespace) -> int:
                else plot.loss_curves(runs))
         text = output.with_figure(text, fig, args.plot, args)
     output.echo(text)
-    return 0
+    return 0 if result.converged else 1
