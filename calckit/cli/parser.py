@@ -30,7 +30,7 @@ from calckit.symbolic._coerce import as_symbol, as_symbols, free_symbols
 __all__ = [
     "CliParser", "UsageError", "add_formats", "add_plot_file", "count",
     "exact_point", "expression", "fix_negative_values", "numbers", "number",
-    "orders", "pair", "point", "single_var", "subs_of", "tolerance",
+    "orders", "pair", "point", "single_var", "start", "subs_of", "tolerance",
     "variables",
 ]
 
@@ -264,6 +264,23 @@ def variables(expr: sp.Expr, wrt: str | None) -> list[sp.Symbol]:
         raise InvalidParameterError(
             f"{expr} has no variables; give an expression of x, y, ... (or --wrt)")
     return syms
+
+
+def start(text: str, wrt: Sequence[sp.Symbol]) -> list[float]:
+    """``--x0``: one number per variable, no fewer and no more (a single
+    number is not repeated for several variables).
+
+    >>> start("-1.2, 1", sp.symbols("x y"))
+    [-1.2, 1.0]
+    """
+    x0 = numbers(text, "--x0")
+    if len(x0) != len(wrt):
+        names = ", ".join(s.name for s in wrt)
+        raise InvalidParameterError(
+            f"--x0 has {len(x0)} value{'s' if len(x0) != 1 else ''} for "
+            f"{len(wrt)} variable{'s' if len(wrt) != 1 else ''} ({names}); give one "
+            f"value per variable, e.g. --x0 {','.join(['1'] * len(wrt))}")
+    return x0
 
 
 def single_var(expr: sp.Expr) -> sp.Symbol:

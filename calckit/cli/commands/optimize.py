@@ -9,7 +9,6 @@ import numpy as np
 import calckit
 from calckit import optim
 from calckit.cli import output, parser
-from calckit.errors import InvalidParameterError
 
 HELP = "minimize an expression"
 DESCRIPTION = ("Minimize EXPR from --x0 with an optimizer; prints the result and "
@@ -20,7 +19,8 @@ DESCRIPTION = ("Minimize EXPR from --x0 with an optimizer; prints the result and
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("expr", metavar="EXPR")
-    p.add_argument("--x0", required=True, help="start, e.g. -1.2,1")
+    p.add_argument("--x0", required=True,
+                   help="start, one value per variable, e.g. -1.2,1")
     p.add_argument("--wrt", help="variables (default: all, by name)")
     p.add_argument("--optimizer", default="adam",
                    help="sgd, adagrad, rmsprop, adam, adamw, lion, newton")
@@ -54,13 +54,7 @@ def run(args: argparse.Namespace) -> int:
         output.out_path(args.plot, "--plot")
     expr = parser.expression(args.expr)
     wrt = parser.variables(expr, args.wrt)
-    x0 = parser.numbers(args.x0, "--x0")
-    if len(x0) == 1 and len(wrt) > 1:
-        x0 = x0 * len(wrt)
-    if len(x0) != len(wrt):  # checked here so the error is the only line
-        raise InvalidParameterError(
-            f"--x0 has {len(x0)} values for {len(wrt)} variables "
-            f"({', '.join(s.name for s in wrt)})")
+    x0 = parser.start(args.x0, wrt)  # checked here so the error is the only line
     kwargs = {} if args.lr is None else {"lr": args.lr}
     optimizer = optim.get(args.optimizer, **kwargs)  # validate before running
     progress(f"optimizing f = {expr} over ({', '.join(s.name for s in wrt)}) with "

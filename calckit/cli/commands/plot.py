@@ -16,6 +16,7 @@ from typing import Any
 from calckit import optim
 from calckit.cli import output, parser
 from calckit.errors import InvalidParameterError
+from calckit.symbolic._coerce import as_symbols
 
 HELP = "save a figure"
 
@@ -39,8 +40,11 @@ def _limits(opts: dict[str, Any]) -> dict[str, Any]:
             for name in ("xlim", "ylim") if opts.get(name) is not None}
 
 
-def _numbers_or_none(text: str | None, what: str) -> list[float] | None:
-    return None if text is None else parser.numbers(text, what)
+def _start(expr: Any, opts: dict[str, Any]) -> list[float] | None:
+    """``--x0`` (None when not given), one value per variable."""
+    if opts["x0"] is None:
+        return None
+    return parser.start(opts["x0"], as_symbols(opts.get("wrt"), expr))
 
 
 def _parse_optimizers(text: str) -> dict[str, dict[str, Any]]:
@@ -75,7 +79,7 @@ def _activation_names(text: str | None) -> list[str] | None:
 def _runs(expr: Any, opts: dict[str, Any], kind: str) -> dict[str, Any]:
     if opts["x0"] is None:
         raise InvalidParameterError(f"plot {kind} needs --x0")
-    return optim.compare(expr, parser.numbers(opts["x0"], "--x0"),
+    return optim.compare(expr, _start(expr, opts),
                          _parse_optimizers(opts["optimizers"]), steps=opts["steps"])
 
 
@@ -128,7 +132,7 @@ def _loss_curves(expr: Any, opts: dict[str, Any]) -> Any:
 def _learning_rates(expr: Any, opts: dict[str, Any]) -> Any:
     from calckit import plot
 
-    return plot.learning_rates(expr, x0=_numbers_or_none(opts["x0"], "--x0"),
+    return plot.learning_rates(expr, x0=_start(expr, opts),
                                lrs=parser.numbers(opts["lrs"], "--lrs"),
                                steps=opts["steps"])
 
