@@ -22,8 +22,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--x0", required=True,
                    help="start, one value per variable, e.g. -1.2,1")
     p.add_argument("--wrt", help="variables (default: all, by name)")
-    p.add_argument("--optimizer", default="adam",
-                   help="sgd, adagrad, rmsprop, adam, adamw, lion, newton")
+    # the names come from the registry, so a new optimizer appears here; an
+    # unknown name is refused by optim.get, which suggests close matches
+    p.add_argument("--optimizer", default="adam", metavar="NAME",
+                   help=f"one of {', '.join(optim.names())} (default adam)")
     p.add_argument("--lr", type=float, help="learning rate (default: PyTorch's)")
     p.add_argument("--steps", type=parser.count, default=1000)
     p.add_argument("--tol", type=parser.tolerance, default=1e-8,

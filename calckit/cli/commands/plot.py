@@ -197,7 +197,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--at", help="expansion or tangent point(s), e.g. 0 or -1,0.5")
     p.add_argument("--orders", help="orders, e.g. 1,2,3")
     p.add_argument("--x0", help="start of the optimizers")
-    p.add_argument("--optimizers", help="name[:lr],... (trajectories, loss_curves)")
+    p.add_argument("--optimizers", metavar="NAME[:LR],...",
+                   help="optimizers to compare (trajectories, loss_curves), each "
+                   f"one of {', '.join(optim.names())}")
     p.add_argument("--steps", type=parser.count, help="optimizer steps")
     p.add_argument("--lrs", help="learning rates for learning_rates")
 
