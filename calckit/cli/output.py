@@ -79,9 +79,9 @@ def emit_expr(expr: sp.Expr, fmt_name: str) -> str:
 
 def out_path(path: str, what: str) -> str:
     """The file a figure goes to, checked before any work is done: not a
-    folder, in an existing folder, with a format matplotlib writes (``.png``
-    is added when the name has no extension, as matplotlib itself would, so
-    the reported path is the real one)."""
+    folder nor a device (``/dev/full``), in an existing folder, with a format
+    matplotlib writes (``.png`` is added when the name has no extension, as
+    matplotlib itself would, and the note printed names that real file)."""
     from matplotlib.figure import Figure  # lazy: keeps ``calckit --help`` fast
 
     if not path.strip():
@@ -90,6 +90,10 @@ def out_path(path: str, what: str) -> str:
         raise InvalidParameterError(
             f"{what} {path!r} is a folder; give a file name such as "
             f"{os.path.join(path, 'plot.png')!r}")
+    if os.path.exists(path) and not os.path.isfile(path):
+        raise InvalidParameterError(
+            f"{what} {path!r} exists and is not a regular file (a device or a "
+            "pipe); give a file name such as plot.png")
     ext = os.path.splitext(path)[1][1:].lower()
     if not ext:
         path, ext = path + ".png", "png"

@@ -27,6 +27,52 @@ OPTIMIZER_COLORS = MappingProxyType({
 })
 
 
+#: Longest text shown in a title, label or legend entry; longer text (a
+#: huge expression, a long user label) is cut with an ellipsis.
+MAX_TEXT = 150
+
+
+def _tick_texts(fig: Figure) -> set:
+    """The tick labels and offset texts of ``fig``: matplotlib writes them,
+    in mathtext for log scales."""
+    out = set()
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis, getattr(ax, "zaxis", None)):
+            if axis is None:
+                continue
+            out.add(axis.offsetText)
+            for tick in axis.get_major_ticks() + axis.get_minor_ticks():
+                out.update((tick.label1, tick.label2))
+    return out
+
+
+def literal(fig: Figure) -> Figure:
+    """Show the titles, labels and legend entries of ``fig`` as written.
+
+    They hold user text (expressions, symbol names, run labels), so a
+    ``$`` is a dollar sign, not the start of mathtext: ``$\\foo{$`` used to
+    fail at save time and 2000 ``$\\int$`` to take seconds. Text longer than
+    :data:`MAX_TEXT` characters is cut with an ellipsis.
+
+    >>> fig, ax = figure()
+    >>> _ = ax.set_title("$\\foo{$" + "x" * 200)
+    >>> title = literal(fig).axes[0].title
+    >>> title.get_parse_math(), len(title.get_text())
+    (False, 150)
+    """
+    from matplotlib.text import Text
+
+    ticks = _tick_texts(fig)
+    for text in fig.findobj(Text):
+        if text in ticks:
+            continue
+        text.set_parse_math(False)
+        value = text.get_text()
+        if len(value) > MAX_TEXT:
+            text.set_text(value[:MAX_TEXT - 1] + "…")
+    return fig
+
+
 def color(index: int) -> str:
     return PALETTE[index % len(PALETTE)]
 

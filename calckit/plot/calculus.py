@@ -16,6 +16,7 @@ from calckit.plot._common import (
     evaluate,
     figure,
     finish,
+    literal,
     robust_ylim,
     univariate,
 )
@@ -111,7 +112,7 @@ def taylor(expr, var=None, at=0.0, orders=(1, 2, 3, 5), *, xlim=None,
                      f"[{lo:g}, {hi:g}]" if bound else "error")
     ax_err.legend(loc="best", fontsize="small", ncol=2)
     ax_err.grid(alpha=0.3, which="both")
-    return fig
+    return literal(fig)
 
 
 def derivatives(expr, var=None, orders=(0, 1, 2), *, xlim=(-3.0, 3.0),
@@ -139,7 +140,7 @@ def derivatives(expr, var=None, orders=(0, 1, 2), *, xlim=(-3.0, 3.0),
                 f"{_text(tidy(d))}", **style)
     ax.axhline(0, color="0.6", lw=0.8)
     finish(ax, xlabel=str(x), ylabel="value", title=f"{expr} and its derivatives")
-    return fig
+    return literal(fig)
 
 
 def tangent(expr, at=0.0, var=None, *, xlim=None, num: int = 400):
@@ -175,7 +176,7 @@ def tangent(expr, at=0.0, var=None, *, xlim=None, num: int = 400):
     if ylim:
         ax.set_ylim(*ylim)
     finish(ax, xlabel=str(x), ylabel="y", title=f"Tangent lines of {expr}")
-    return fig
+    return literal(fig)
 
 
 def activations(names=None, *, xlim=(-4.0, 4.0), orders=(0, 1), ncols: int = 4,
@@ -223,4 +224,4 @@ def activations(names=None, *, xlim=(-4.0, 4.0), orders=(0, 1), ncols: int = 4,
         axes[k // ncols][k % ncols].set_visible(False)
     axes[0][0].legend(loc="best", fontsize="small")
     fig.suptitle("Activations and their derivatives")
-    return fig
+    return literal(fig)

@@ -16,6 +16,7 @@ from calckit.plot._common import (
     figure,
     finish,
     label_color,
+    literal,
     require_finite,
     viewable,
 )
@@ -30,18 +31,42 @@ def _grid(expr, wrt, xlim, ylim, num):
     return X, Y, evaluate(expr, wrt, X, Y)
 
 
+#: Beyond this spread of values, contours are drawn of a compressed f
+#: (sign(f) log10(1 + |f|)): matplotlib cannot contour values that span
+#: hundreds of orders of magnitude (exp(1000*x) + y on [-2, 2]).
+HUGE_SPREAD = 1e12
+
+
+def _shown(Z: np.ndarray, expr) -> tuple[np.ndarray, str]:
+    """The values to contour and the colour-bar label: ``f`` itself, or
+    ``sign(f) log10(1 + |f|)`` when its values spread beyond HUGE_SPREAD."""
+    finite = Z[np.isfinite(Z)]
+    if finite.size and float(finite.max()) - float(finite.min()) > HUGE_SPREAD:
+        with np.errstate(all="ignore"):
+            return (np.sign(Z) * np.log10(1.0 + np.abs(Z)),
+                    f"sign(f) log10(1 + |f|), f = {expr}")
+    return Z, f"f = {expr}"
+
+
 def _levels(Z, levels):
+    """Increasing contour levels for the finite values of ``Z``: log-spaced
+    above the minimum when most values sit near it (a narrow valley such as
+    Rosenbrock's), else evenly spaced; a flat ``Z`` gets levels around its
+    one value."""
     finite = Z[np.isfinite(Z)]
     if finite.size == 0:
         return levels
-    lo, hi = np.percentile(finite, [0, 98])
-    if hi <= lo:
-        return levels
+    lo, hi = (float(v) for v in np.percentile(finite, [0, 98]))
     span = hi - lo
+    if not span > 1e-9 * max(abs(lo), abs(hi), 1e-300):  # flat, to rounding
+        pad = max(abs(lo), 1.0) * 1e-6
+        return np.linspace(lo - pad, lo + pad, 3)
     if np.median(finite - lo) < 0.1 * span:  # a narrow valley (Rosenbrock)
-        return lo + np.concatenate([[0.0], np.geomspace(1e-4 * span, span,
-                                                         levels - 1)])
-    return np.linspace(lo, hi, levels)
+        out = lo + np.concatenate([[0.0], np.geomspace(1e-4 * span, span,
+                                                        levels - 1)])
+    else:
+        out = np.linspace(lo, hi, levels)
+    return np.unique(out)
 
 
 def gradient_field(expr, wrt=None, *, xlim=(-2.0, 2.0), ylim=(-2.0, 2.0),
@@ -63,11 +88,12 @@ def gradient_field(expr, wrt=None, *, xlim=(-2.0, 2.0), ylim=(-2.0, 2.0),
     xlim, ylim = check_limits(xlim, "xlim"), check_limits(ylim, "ylim")
     X, Y, Z = _grid(expr, wrt, xlim, ylim, num)
     require_finite(Z, expr, f"[{xlim[0]:g}, {xlim[1]:g}] x [{ylim[0]:g}, {ylim[1]:g}]")
+    Z, label = _shown(Z, expr)
     fig, ax = figure(size=(6.5, 5.5))
     cs = ax.contourf(X, Y, Z, levels=_levels(Z, levels), cmap="viridis",
                      extend="both")
     ax.contour(X, Y, Z, levels=cs.levels, colors="k", linewidths=0.4, alpha=0.5)
-    fig.colorbar(cs, ax=ax, label=f"f = {expr}", format="%.3g")
+    fig.colorbar(cs, ax=ax, label=label, format="%.3g")
     AX, AY = np.meshgrid(np.linspace(*xlim, arrows), np.linspace(*ylim, arrows))
     with np.errstate(all="ignore"):
         G = np.asarray(compile_grad(expr, wrt)(AX, AY), dtype=float)
@@ -89,7 +115,7 @@ def gradient_field(expr, wrt=None, *, xlim=(-2.0, 2.0), ylim=(-2.0, 2.0),
     ax.set_ylabel(wrt[1].name)
     ax.set_title(f"-grad f: steepest descent of {expr}")
     ax.set_aspect("equal" if _similar(xlim, ylim) else "auto")
-    return fig
+    return literal(fig)
 
 
 def _similar(a, b):
@@ -115,7 +141,7 @@ def surface(expr, wrt=None, *, xlim=(-2.0, 2.0), ylim=(-2.0, 2.0), num: int = 60
     ax.set_ylabel(wrt[1].name)
     ax.set_zlabel("f")
     ax.set_title(f"f = {expr}")
-    return fig
+    return literal(fig)
 
 
 def _paths(results) -> list:
@@ -186,9 +212,10 @@ def trajectories(expr, results, wrt=None, *, xlim=None, ylim=None,
         ax.plot_surface(X, Y, Z, cmap="viridis", alpha=0.5, linewidth=0)
     else:
         fig, ax = figure(size=(7.0, 5.5))
+        Z, label = _shown(Z, expr)
         cs = ax.contour(X, Y, Z, levels=_levels(Z, levels), cmap="viridis",
                         linewidths=0.8)
-        fig.colorbar(cs, ax=ax, label=f"f = {expr}", format="%.3g")
+        fig.colorbar(cs, ax=ax, label=label, format="%.3g")
     for i, (label, path, status) in enumerate(paths):
         c = label_color(label, i)
         inside = path[np.all(np.isfinite(path), axis=1)]
@@ -213,7 +240,7 @@ def trajectories(expr, results, wrt=None, *, xlim=None, ylim=None,
         ax.set_ylim(*ylim)
     finish(ax, xlabel=wrt[0].name, ylabel=wrt[1].name,
            title=f"Optimizer paths on {expr}", grid=False)
-    return fig
+    return literal(fig)
 
 
 def _trajectories_1d(expr, wrt, paths, xlim):
@@ -228,4 +255,4 @@ def _trajectories_1d(expr, wrt, paths, xlim):
         ax.plot(viewable(inside), viewable(evaluate(expr, wrt, inside)), color=c,
                 marker="o", markersize=3, lw=1, label=f"{label} ({status})")
     finish(ax, xlabel=wrt[0].name, ylabel="f", title=f"Optimizer iterates on {expr}")
-    return fig
+    return literal(fig)

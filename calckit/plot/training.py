@@ -15,6 +15,7 @@ from calckit.plot._common import (
     evaluate,
     figure,
     label_color,
+    literal,
     viewable,
 )
 
@@ -73,7 +74,7 @@ def loss_curves(histories, *, log: bool | None = None, xlabel: str = "step",
     ax.set_title(title)
     ax.legend(loc="best", fontsize="small")
     ax.grid(alpha=0.3, which="both")
-    return fig
+    return literal(fig)
 
 
 def _status(result) -> str:
@@ -152,7 +153,7 @@ def learning_rates(expr="x**2 + 10", x0=None, lrs=(0.01, 0.1, 0.5, 1.0), *,
     for k in range(len(lrs), nrows * ncols):
         axes[k // ncols][k % ncols].set_visible(False)
     fig.suptitle(f"{optimizer} on {expr} with {len(lrs)} learning rates")
-    return fig
+    return literal(fig)
 
 
 def decision_boundary(model, X, y=None, *, num: int = 200, margin: float = 0.5,
@@ -202,4 +203,4 @@ def decision_boundary(model, X, y=None, *, num: int = 200, margin: float = 0.5,
     ax.set_xlabel("x1")
     ax.set_ylabel("x2")
     ax.set_title(title)
-    return fig
+    return literal(fig)
