@@ -7,7 +7,6 @@ layer's backward pass against numeric differentiation.
 """
 
 import _common
-import matplotlib.pyplot as plt
 import numpy as np
 import scipy.signal
 
@@ -38,10 +37,9 @@ xb = rng.standard_normal((2, 1, 5, 5))
 target = rng.standard_normal((2, 2 * 5 * 5))
 print(f"Conv2D gradcheck ok: {model.gradcheck(xb, target, 'mse').ok}")
 
-fig, axes = plt.subplots(1, 3, figsize=(12, 4))
-titles = ["Original Image", "Kernel (Sobel X)", "Convolved Image"]
-for ax, data, title in zip(axes, [image, sobel_x, edges], titles, strict=True):
-    ax.imshow(data, cmap="gray")
-    ax.set_title(title)
-    ax.axis("off")
+# the kernel shows its values; the response is signed (+ where the image
+# gets darker to the right, - where it gets brighter), so a diverging map
+fig = _common.image_row([("Original image", image, "gray"),
+                         ("Kernel (Sobel x)", sobel_x, "RdBu_r"),
+                         ("Convolved image (signed response)", edges, "RdBu_r")])
 _common.save(fig, "18_sobel.png")

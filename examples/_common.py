@@ -49,6 +49,40 @@ def save(fig, name: str) -> Path:
     return path
 
 
+def image_row(panels, *, annotate_up_to: int = 7):
+    """A row of images, each with its colour bar; an image of at most
+    ``annotate_up_to`` pixels a side (a kernel) shows its values in its cells.
+
+    ``panels`` holds ``(title, array, cmap)``; a diverging colour map
+    (``"RdBu_r"``) is centred on 0, so the sign of a value reads off its
+    colour. Returns the figure.
+    """
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.3 * len(panels), 4),
+                             layout="constrained", squeeze=False)
+    for ax, (title, data, cmap) in zip(axes[0], panels, strict=True):
+        data = np.asarray(data, dtype=float)
+        limits = {}
+        if cmap in ("RdBu_r", "RdBu", "coolwarm", "bwr", "seismic"):
+            top = float(np.abs(data).max()) or 1.0
+            limits = {"vmin": -top, "vmax": top}
+        image = ax.imshow(data, cmap=cmap, **limits)
+        fig.colorbar(image, ax=ax, shrink=0.8)
+        ax.set_title(title)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        if max(data.shape) <= annotate_up_to:
+            norm = image.norm
+            for (i, j), v in np.ndenumerate(data):
+                r, g, b, _ = image.cmap(norm(v))
+                dark = 0.2126 * r + 0.7152 * g + 0.0722 * b < 0.5
+                ax.text(j, i, f"{v:g}", ha="center", va="center", fontsize=14,
+                        color="white" if dark else "black")
+    return fig
+
+
 def banner(title: str) -> None:
     """Print a section title underlined like the seed notebooks."""
     print()

@@ -83,6 +83,18 @@ def label_color(label: str, index: int) -> str:
     return OPTIMIZER_COLORS.get(key, color(index))
 
 
+def contrasting(rgba: np.ndarray) -> list[str]:
+    """Black or white, whichever stands out on each RGBA background colour
+    (by relative luminance).
+
+    >>> contrasting(np.array([[0.99, 0.9, 0.14, 1.0], [0.27, 0.0, 0.33, 1.0]]))
+    ['k', 'w']
+    """
+    rgb = np.asarray(rgba, dtype=float)[..., :3]
+    luminance = rgb @ np.array([0.2126, 0.7152, 0.0722])
+    return ["k" if v > 0.45 else "w" for v in np.atleast_1d(luminance)]
+
+
 def figure(nrows: int = 1, ncols: int = 1, *, size=None,
            layout: str | None = "constrained", **kw):
     """A new Figure and its axes (array when several). Large grids pass
@@ -95,16 +107,32 @@ def figure(nrows: int = 1, ncols: int = 1, *, size=None,
     return fig, axes
 
 
-def finish(ax, *, xlabel=None, ylabel=None, title=None, grid: bool = True) -> None:
+def finish(ax, *, xlabel=None, ylabel=None, title=None, grid: bool = True,
+           legend: str = "best") -> None:
     """Label the axes (``None`` leaves one as it is), add the legend and,
-    unless ``grid=False``, a light grid."""
+    unless ``grid=False``, a light grid. ``legend="below"`` puts the legend
+    under the axes, where it covers no curve."""
     for setter, text in ((ax.set_xlabel, xlabel), (ax.set_ylabel, ylabel),
                          (ax.set_title, title)):
         if text is not None:
             setter(text)
-    ax.legend(loc="best", fontsize="small")
+    if legend == "below":
+        legend_below(ax)
+    else:
+        ax.legend(loc=legend, fontsize="small")
     if grid:
         ax.grid(alpha=0.3)
+
+
+def legend_below(ax, ncols: int = 2) -> None:
+    """The legend of ``ax`` under it, outside the plotted area (constrained
+    layout makes room for it)."""
+    handles, labels = ax.get_legend_handles_labels()
+    if max((len(label) for label in labels), default=0) > 36:
+        ncols = 1  # long labels side by side would be wider than the figure
+    ax.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, -0.13),
+              ncols=min(ncols, max(1, len(labels))), fontsize="small",
+              frameon=False)
 
 
 def univariate(expr, var):

@@ -28,6 +28,24 @@ def _prime_label(n: int) -> str:
     return "f" + ("'" * n if n <= 3 else f"^({n})")
 
 
+def _line_text(x, p: float, m: float, fp: float) -> str:
+    """The tangent ``y = m*(x - p) + fp`` as one would write it.
+
+    >>> _line_text("x", -1, 2, 0), _line_text("x", 0.5, 1, 0.25)
+    ('y = 2*(x + 1)', 'y = (x - 0.5) + 0.25')
+    >>> _line_text("x", 0, -1, -3), _line_text("x", 2, 0, 4)
+    ('y = -x - 3', 'y = 4')
+    """
+    shift = f"{x}" if p == 0 else f"({x} {'-' if p > 0 else '+'} {abs(p):g})"
+    slope = ("" if m == 0 else shift if m == 1 else f"-{shift}" if m == -1
+             else f"{m:g}*{shift}")
+    if not slope:
+        return f"y = {fp:g}"
+    if fp == 0:
+        return f"y = {slope}"
+    return f"y = {slope} {'+' if fp > 0 else '-'} {abs(fp):g}"
+
+
 def taylor(expr, var=None, at=0.0, orders=(1, 2, 3, 5), *, xlim=None,
            bound: bool = True, method: str = "lagrange", num: int = 400):
     """f with its Taylor polynomials, and a log-scale error panel with the
@@ -129,7 +147,7 @@ def derivatives(expr, var=None, orders=(0, 1, 2), *, xlim=(-3.0, 3.0),
     expr, x = univariate(expr, var)
     lo, hi = check_limits(xlim, "xlim")
     xs = np.linspace(lo, hi, num)
-    fig, ax = figure(size=(7.0, 4.5))
+    fig, ax = figure(size=(7.0, 5.2))
     for n in orders:
         if isinstance(n, bool) or not isinstance(n, int) or n < 0:
             raise InvalidParameterError(f"orders must be non-negative integers: {n!r}")
@@ -139,7 +157,8 @@ def derivatives(expr, var=None, orders=(0, 1, 2), *, xlim=(-3.0, 3.0),
         ax.plot(xs, evaluate(d, [x], xs), label=f"{_prime_label(n)}({x}) = "
                 f"{_text(tidy(d))}", **style)
     ax.axhline(0, color="0.6", lw=0.8)
-    finish(ax, xlabel=str(x), ylabel="value", title=f"{expr} and its derivatives")
+    finish(ax, xlabel=str(x), ylabel="value", title=f"{expr} and its derivatives",
+           legend="below")
     return literal(fig)
 
 
@@ -170,7 +189,7 @@ def tangent(expr, at=0.0, var=None, *, xlim=None, num: int = 400):
             )
         c = color(i)
         ax.plot(xs, fp + m * (xs - p), color=c, lw=1.5, ls="--",
-                label=f"tangent at {x} = {p:g}: y = {m:g}*({x} - {p:g}) + {fp:g}")
+                label=f"tangent at {x} = {p:g}: {_line_text(x, p, m, fp)}")
         ax.plot([p], [fp], "o", color=c)
     ylim = robust_ylim(fx, pad=0.2)
     if ylim:

@@ -12,6 +12,7 @@ from calckit.plot._common import (
     FUNCTION_COLOR,
     bivariate,
     check_limits,
+    contrasting,
     evaluate,
     figure,
     finish,
@@ -37,22 +38,31 @@ def _grid(expr, wrt, xlim, ylim, num):
 HUGE_SPREAD = 1e12
 
 
+def _compress(Z: np.ndarray) -> np.ndarray:
+    """``sign(Z) log10(1 + |Z|)``: values over hundreds of orders of
+    magnitude on a scale matplotlib can contour."""
+    with np.errstate(all="ignore"):
+        return np.sign(Z) * np.log10(1.0 + np.abs(Z))
+
+
+def _needs_compressing(Z: np.ndarray) -> bool:
+    finite = Z[np.isfinite(Z)]
+    return bool(finite.size) and float(finite.max()) - float(finite.min()) > HUGE_SPREAD
+
+
 def _shown(Z: np.ndarray, expr) -> tuple[np.ndarray, str]:
     """The values to contour and the colour-bar label: ``f`` itself, or
     ``sign(f) log10(1 + |f|)`` when its values spread beyond HUGE_SPREAD."""
-    finite = Z[np.isfinite(Z)]
-    if finite.size and float(finite.max()) - float(finite.min()) > HUGE_SPREAD:
-        with np.errstate(all="ignore"):
-            return (np.sign(Z) * np.log10(1.0 + np.abs(Z)),
-                    f"sign(f) log10(1 + |f|), f = {expr}")
+    if _needs_compressing(Z):
+        return _compress(Z), f"sign(f) log10(1 + |f|), f = {expr}"
     return Z, f"f = {expr}"
 
 
-def _levels(Z, levels):
+def _levels(Z, levels, log: bool | None = None):
     """Increasing contour levels for the finite values of ``Z``: log-spaced
-    above the minimum when most values sit near it (a narrow valley such as
-    Rosenbrock's), else evenly spaced; a flat ``Z`` gets levels around its
-    one value."""
+    above the minimum when ``log`` (by default: when most values sit near
+    it, a narrow valley such as Rosenbrock's), else evenly spaced; a flat
+    ``Z`` gets levels around its one value."""
     finite = Z[np.isfinite(Z)]
     if finite.size == 0:
         return levels
@@ -61,7 +71,9 @@ def _levels(Z, levels):
     if not span > 1e-9 * max(abs(lo), abs(hi), 1e-300):  # flat, to rounding
         pad = max(abs(lo), 1.0) * 1e-6
         return np.linspace(lo - pad, lo + pad, 3)
-    if np.median(finite - lo) < 0.1 * span:  # a narrow valley (Rosenbrock)
+    if log is None:
+        log = bool(np.median(finite - lo) < 0.1 * span)  # a narrow valley
+    if log:
         out = lo + np.concatenate([[0.0], np.geomspace(1e-4 * span, span,
                                                         levels - 1)])
     else:
@@ -88,6 +100,7 @@ def gradient_field(expr, wrt=None, *, xlim=(-2.0, 2.0), ylim=(-2.0, 2.0),
     xlim, ylim = check_limits(xlim, "xlim"), check_limits(ylim, "ylim")
     X, Y, Z = _grid(expr, wrt, xlim, ylim, num)
     require_finite(Z, expr, f"[{xlim[0]:g}, {xlim[1]:g}] x [{ylim[0]:g}, {ylim[1]:g}]")
+    compress = _needs_compressing(Z)
     Z, label = _shown(Z, expr)
     fig, ax = figure(size=(6.5, 5.5))
     cs = ax.contourf(X, Y, Z, levels=_levels(Z, levels), cmap="viridis",
@@ -108,9 +121,13 @@ def gradient_field(expr, wrt=None, *, xlim=(-2.0, 2.0), ylim=(-2.0, 2.0),
         safe = np.where(keep, norm, 1.0)
         U, V = U / safe, V / safe
     if np.any(keep):
-        ax.quiver(AX[keep], AY[keep], U[keep], V[keep], color="white",
-                  edgecolor="k", linewidth=0.3, angles="xy", pivot="mid",
-                  label="-grad f")
+        # each arrow black on a light background, white on a dark one (white
+        # arrows vanished on viridis' yellow)
+        under = evaluate(expr, wrt, AX[keep], AY[keep])
+        under = _compress(under) if compress else under
+        ax.quiver(AX[keep], AY[keep], U[keep], V[keep],
+                  color=contrasting(cs.cmap(cs.norm(under))), edgecolor="0.5",
+                  linewidth=0.3, angles="xy", pivot="mid", label="-grad f")
     ax.set_xlabel(wrt[0].name)
     ax.set_ylabel(wrt[1].name)
     ax.set_title(f"-grad f: steepest descent of {expr}")
@@ -211,26 +228,30 @@ def trajectories(expr, results, wrt=None, *, xlim=None, ylim=None,
         fig, ax = figure(size=(7.5, 6.0), subplot_kw={"projection": "3d"})
         ax.plot_surface(X, Y, Z, cmap="viridis", alpha=0.5, linewidth=0)
     else:
-        fig, ax = figure(size=(7.0, 5.5))
+        fig, ax = figure(size=(7.0, 6.2))
         Z, label = _shown(Z, expr)
-        cs = ax.contour(X, Y, Z, levels=_levels(Z, levels), cmap="viridis",
-                        linewidths=0.8)
+        # log-spaced: an optimizer's path ends on the valley floor, where
+        # evenly spaced levels draw no contour
+        cs = ax.contour(X, Y, Z, levels=_levels(Z, levels, log=True),
+                        cmap="viridis", linewidths=0.8)
         fig.colorbar(cs, ax=ax, label=label, format="%.3g")
     for i, (label, path, status) in enumerate(paths):
         c = label_color(label, i)
         inside = path[np.all(np.isfinite(path), axis=1)]
         if inside.shape[0] == 0:  # nothing finite to draw for this run
             continue
+        style = _path_style(i, len(paths))
         if three_d:
             z = evaluate(expr, wrt, inside[:, 0], inside[:, 1])
-            ax.plot(inside[:, 0], inside[:, 1], z, color=c, lw=1.8,
-                    label=f"{label} ({status})")
+            ax.plot(inside[:, 0], inside[:, 1], z, color=c,
+                    label=f"{label} ({status})", **style)
             ax.scatter(inside[-1:, 0], inside[-1:, 1], z[-1:], color=c, marker="*",
                        s=80)
         else:
-            ax.plot(inside[:, 0], inside[:, 1], color=c, lw=1.8, marker=".",
-                    markersize=3, label=f"{label} ({status})")
-            ax.plot(inside[-1, 0], inside[-1, 1], "*", color=c, markersize=12)
+            ax.plot(inside[:, 0], inside[:, 1], color=c,
+                    label=f"{label} ({status})", **style)
+            ax.plot(inside[-1, 0], inside[-1, 1], "*", color=c, markersize=12,
+                    markeredgecolor="k", markeredgewidth=0.6, zorder=5)
     start = paths[0][1][0]
     if three_d:
         ax.set_zlabel("f")
@@ -239,8 +260,20 @@ def trajectories(expr, results, wrt=None, *, xlim=None, ylim=None,
         ax.set_xlim(*xlim)
         ax.set_ylim(*ylim)
     finish(ax, xlabel=wrt[0].name, ylabel=wrt[1].name,
-           title=f"Optimizer paths on {expr}", grid=False)
+           title=f"Optimizer paths on {expr}", grid=False, legend="below")
     return literal(fig)
+
+
+#: Line styles of successive paths: where paths coincide (every optimizer
+#: follows Rosenbrock's valley) the earlier, wider line shows around the
+#: later, narrower one drawn on top of it.
+_DASHES = ("-", "--", "-.", "-")
+
+
+def _path_style(i: int, n: int) -> dict:
+    """Line width and style of path ``i`` of ``n``: the first widest."""
+    return {"lw": 1.6 + 1.1 * (n - 1 - i), "ls": _DASHES[i % len(_DASHES)],
+            "alpha": 0.9, "zorder": 2 + i, "solid_capstyle": "round"}
 
 
 def _trajectories_1d(expr, wrt, paths, xlim):

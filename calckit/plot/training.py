@@ -16,6 +16,7 @@ from calckit.plot._common import (
     figure,
     label_color,
     literal,
+    robust_ylim,
     viewable,
 )
 
@@ -78,15 +79,33 @@ def loss_curves(histories, *, log: bool | None = None, xlabel: str = "step",
 
 
 def _status(result) -> str:
+    """The run's status in minimize's own words: converged, diverged (a
+    non-finite step), diverging or oscillating (what its message says of
+    the loss), or not converged."""
     steps = f"{result.nit} step{'' if result.nit == 1 else 's'}"
     if result.diverged:
         return f"diverged after {steps}"
     if result.converged:
         return f"converged in {steps}"
-    losses = np.asarray(result.losses)
-    if losses.size > 2 and not losses[-1] < losses[0] - 1e-12 * abs(losses[0]):
+    message = str(getattr(result, "message", ""))
+    if "diverging" in message:
+        losses = np.asarray(result.losses, dtype=float)
+        return f"diverging, loss {losses[0]:.3g} -> {losses[-1]:.3g}"
+    if "oscillate" in message:
         return "oscillates, no progress"
     return f"not converged in {steps}"
+
+
+def _common_view(paths: list, x0: np.ndarray, xlim) -> tuple[float, float]:
+    """One x-range for every panel: the start and the iterates of the runs
+    that stay near it (a diverging run leaves the view, and says so)."""
+    if xlim is not None:
+        return check_limits(xlim, "xlim")
+    near = 2 * float(max(abs(x0[0]), 1.0))
+    values = [x0[0]] + [v for p in paths for v in p[:, 0] if abs(v - x0[0]) <= near]
+    lo, hi = min(values), max(values)
+    span = max(hi - lo, abs(x0[0]), 1.0)
+    return float(lo - 0.3 * span), float(hi + 0.3 * span)
 
 
 def learning_rates(expr="x**2 + 10", x0=None, lrs=(0.01, 0.1, 0.5, 1.0), *,
@@ -117,38 +136,45 @@ def learning_rates(expr="x**2 + 10", x0=None, lrs=(0.01, 0.1, 0.5, 1.0), *,
                                 tol=tol, lr=lr) for lr in lrs]
     ncols = 2 if len(lrs) > 1 else 1
     nrows = -(-len(lrs) // ncols)
-    fig, axes = figure(nrows, ncols, size=(5.2 * ncols, 4.0 * nrows + 0.5),
-                       squeeze=False)
-    for k, (lr, r) in enumerate(zip(lrs, results, strict=True)):
-        ax = axes[k // ncols][k % ncols]
+    paths = []
+    for r in results:
         path = np.asarray(r.path, dtype=float)
-        path = path[np.all(np.isfinite(path), axis=1)]
+        paths.append(path[np.all(np.isfinite(path), axis=1)])
+    fig, axes = figure(nrows, ncols, size=(5.2 * ncols, 4.0 * nrows + 0.5),
+                       squeeze=False, sharex=True, sharey=True)
+    if len(wrt) == 1:  # one curve and one scale for every panel
+        lo, hi = _common_view(paths, x0, xlim)
+        xs = np.linspace(lo, hi, 300)
+        fx = viewable(evaluate(expr, wrt, xs))
+    else:
+        pad = 0.2 * max(max(np.ptp(p[:, 0]), np.ptp(p[:, 1])) for p in paths)
+        pad = max(pad, 0.2)
+        X, Y = np.meshgrid(
+            np.linspace(min(p[:, 0].min() for p in paths) - pad,
+                        max(p[:, 0].max() for p in paths) + pad, 100),
+            np.linspace(min(p[:, 1].min() for p in paths) - pad,
+                        max(p[:, 1].max() for p in paths) + pad, 100))
+        Z = viewable(evaluate(expr, wrt, X, Y))
+    for k, (lr, r, path) in enumerate(zip(lrs, results, paths, strict=True)):
+        ax = axes[k // ncols][k % ncols]
         c = color(k)
         if len(wrt) == 1:
-            span = max(np.abs(path[:, 0] - x0[0]).max(), abs(x0[0]), 1.0)
-            lo, hi = check_limits(xlim, "xlim") if xlim is not None else (
-                float(x0[0] - 1.3 * span), float(x0[0] + 1.3 * span))
-            lo, hi = min(lo, path[:, 0].min()), max(hi, path[:, 0].max())
-            xs = np.linspace(lo, hi, 300)
-            ax.plot(viewable(xs), viewable(evaluate(expr, wrt, xs)),
-                    color=FUNCTION_COLOR, lw=2, label=f"f = {expr}")
+            ax.plot(xs, fx, color=FUNCTION_COLOR, lw=2, label=f"f = {expr}")
             ax.plot(viewable(path[:, 0]), viewable(evaluate(expr, wrt, path[:, 0])),
                     color=c, marker="o", markersize=4, lw=1, label="iterates")
+            ax.set_xlim(lo, hi)
+            ax.set_ylim(*(robust_ylim(fx, pad=0.08) or (None, None)))
             ax.set_xlabel(wrt[0].name)
             ax.set_ylabel("f")
         else:
-            pad = 0.2 * max(np.ptp(path[:, 0]), np.ptp(path[:, 1]), 1.0)
-            X, Y = np.meshgrid(
-                np.linspace(path[:, 0].min() - pad, path[:, 0].max() + pad, 100),
-                np.linspace(path[:, 1].min() - pad, path[:, 1].max() + pad, 100))
-            ax.contour(X, Y, viewable(evaluate(expr, wrt, X, Y)), levels=20,
-                       cmap="viridis", linewidths=0.7)
+            ax.contour(X, Y, Z, levels=20, cmap="viridis", linewidths=0.7)
             ax.plot(viewable(path[:, 0]), viewable(path[:, 1]), color=c, marker="o",
                     markersize=3, lw=1, label="iterates")
             ax.set_xlabel(wrt[0].name)
             ax.set_ylabel(wrt[1].name)
+        ax.tick_params(labelbottom=True, labelleft=True)  # on every panel
         ax.set_title(f"lr = {lr:g}: {_status(r)}")
-        ax.legend(loc="best", fontsize="small")
+        ax.legend(loc="upper center", fontsize="small")
         ax.grid(alpha=0.3)
     for k in range(len(lrs), nrows * ncols):
         axes[k // ncols][k % ncols].set_visible(False)
