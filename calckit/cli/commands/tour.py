@@ -29,5 +29,7 @@ def run(args: argparse.Namespace) -> int:
         matplotlib.use("Agg")
     from calckit import tour
 
-    tour.run(args.out, emit=output.echo, quick=args.quick)  # it lists its files
+    width = output.terminal_width()
+    tour.run(args.out, emit=output.echo, quick=args.quick,  # it lists its files
+             table_text=lambda table: output.narrow(table, width))
     return 0
