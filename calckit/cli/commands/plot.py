@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
-from calckit import optim
+from calckit import activations, optim
 from calckit.cli import output, parser
 from calckit.errors import InvalidParameterError
 from calckit.symbolic._coerce import as_symbols
@@ -64,8 +64,6 @@ def _parse_optimizers(text: str) -> dict[str, dict[str, Any]]:
 
 def _activation_names(text: str | None) -> list[str] | None:
     """``"relu, gelu tanh"`` -> the registry names (unknown ones raise)."""
-    from calckit import activations
-
     if text is None:
         return None
     names = [n for n in text.replace(",", " ").split() if n]
