@@ -32,7 +32,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from calckit.check.kinks import one_sided
+from calckit.check.kinks import Sides, one_sided
 from calckit.numeric._differences import directional_estimate
 from calckit.numeric._hessian import hessian_estimate
 
@@ -69,6 +69,9 @@ class Problem:
     near: Callable
     grad: Callable | None = None
     undefined: np.ndarray | None = None
+    #: rechecks recompute only the coordinates with a doubtful entry (order 1;
+    #: for a model, whose coordinates are its many parameters)
+    subset: bool = False
 
 
 @dataclass(frozen=True)
@@ -103,9 +106,12 @@ def judge(exact, numeric, error, rtol, atol) -> np.ndarray:
     return status
 
 
-def numeric(problem: Problem, f, method: str, scale_to=None):
-    """(value, error, step per entry, nfev) of ``f``'s derivatives by ``method``."""
+def numeric(problem: Problem, f, method: str, scale_to=None, cols=None):
+    """(value, error, step per entry, nfev) of ``f``'s derivatives by ``method``
+    (along the coordinates ``cols`` only, when given: the other entries nan)."""
     pts = problem.pts
+    if cols is not None:
+        return _numeric_along(problem, f, method, scale_to, cols)
     if problem.order == 1:
         est = directional_estimate(f, pts, method, scale=scale_to, vectorized=True)
         out = est.value, est.error, est.step, est.nfev
@@ -118,6 +124,32 @@ def numeric(problem: Problem, f, method: str, scale_to=None):
     # the complex kernel continues f beyond its real domain (log(-1 + i h) = i pi)
     nan = problem.undefined.reshape((-1,) + (1,) * problem.order)
     return (np.where(nan, np.nan, out[0]), np.where(nan, np.nan, out[1]), *out[2:])
+
+
+def along(f, pts, cols):
+    """``f`` as a function of the coordinates ``cols`` of a batch of points
+    (the others those of ``pts``, one block of rows per point)."""
+    k = pts.shape[0]
+
+    def restricted(rows):
+        full = np.repeat(pts, rows.shape[0] // k, axis=0)
+        full[:, cols] = rows
+        return f(full)
+
+    return restricted
+
+
+def _numeric_along(problem: Problem, f, method, scale_to, cols):
+    """Order 1 along the coordinates ``cols``, the others held fixed."""
+    pts = problem.pts
+    sub = None if scale_to is None else scale_to[:, cols]
+    est = directional_estimate(along(f, pts, cols), pts[:, cols], method,
+                               scale=sub, vectorized=True)
+    shape = pts.shape
+    value, error, step = (np.full(shape, np.nan), np.full(shape, np.inf),
+                          np.full(shape, np.nan))
+    value[:, cols], error[:, cols], step[:, cols] = est.value, est.error, est.step
+    return value, error, step, est.nfev
 
 
 def estimate(problem: Problem, nfev: int = 0) -> Verdict:
@@ -178,12 +210,16 @@ def recheck(problem: Problem, v: Verdict) -> Verdict:
 
 def _recheck_once(problem, v: Verdict, todo, method, scale_to, label, ref) -> Verdict:
     f = problem.f if method == problem.method else problem.real_f
-    value, error, step, nfev = numeric(problem, f, method, scale_to)
+    cols = None
+    if problem.subset and problem.order == 1:
+        cols = np.flatnonzero(np.any(todo, axis=0))
+    value, error, step, nfev = numeric(problem, f, method, scale_to, cols)
     nfev += v.nfev
     if method == problem.method and np.any((scale_to > ref) | (scale_to < ref / 16)):
         # a new reference for the steps: trusted where 4x shorter steps
         # agree (aliasing and rounding do not survive that)
-        c_value, c_error, _, c_nfev = numeric(problem, f, method, scale_to / 4)
+        c_value, c_error, _, c_nfev = numeric(problem, f, method, scale_to / 4,
+                                              cols)
         nfev += c_nfev
         consistent = np.abs(value - c_value) <= 2.0 * (error + c_error)
         value = np.where(consistent, value, np.nan)
@@ -217,8 +253,11 @@ def one_sided_step(problem: Problem, v: Verdict) -> Verdict:
     if not np.any(fail):
         return v
     g = problem.real_f if problem.order == 1 else problem.grad
-    sides = one_sided(g, problem.pts, problem.order, problem.near(problem.pts),
-                      problem.rtol, problem.atol)
+    if problem.subset and problem.order == 1:
+        sides = _one_sided_along(problem, g, np.flatnonzero(np.any(fail, axis=0)))
+    else:
+        sides = one_sided(g, problem.pts, problem.order,
+                          problem.near(problem.pts), problem.rtol, problem.atol)
     mean = 0.5 * (sides.left + sides.right)
     spread = 0.5 * np.abs(sides.left - sides.right) + sides.error
     agree = fail & ~sides.disagree & (sides.surface | v.rough) & (
@@ -235,6 +274,21 @@ def one_sided_step(problem: Problem, v: Verdict) -> Verdict:
                    error=np.where(agree, spread, v.error),
                    step=np.where(agree, sides.step, v.step), status=status,
                    note=note, nfev=v.nfev + sides.nfev)
+
+
+def _one_sided_along(problem: Problem, g, cols) -> Sides:
+    """:func:`~calckit.check.kinks.one_sided` along the coordinates ``cols``
+    (the others: no kink, nan)."""
+    pts = problem.pts
+    part = one_sided(along(g, pts, cols), pts[:, cols], 1,
+                     problem.near(pts)[:, cols], problem.rtol, problem.atol)
+    full = []
+    for name, fill in (("surface", False), ("disagree", False), ("left", np.nan),
+                       ("right", np.nan), ("error", np.inf), ("step", np.nan)):
+        arr = np.full(pts.shape, fill)
+        arr[:, cols] = getattr(part, name)
+        full.append(arr)
+    return Sides(*full, part.nfev)
 
 
 def mark_uncertain(problem: Problem, v: Verdict) -> Verdict:

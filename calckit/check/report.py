@@ -1,5 +1,7 @@
-"""The report of :func:`calckit.gradcheck` (NumPy only; rendered as text,
-Markdown and HTML). Built by :mod:`calckit.check`.
+"""The report of a gradient check (NumPy only; rendered as text, Markdown and
+HTML): of :func:`calckit.gradcheck` on an expression, and of
+:meth:`calckit.nn.Sequential.gradcheck` on a model (one row per parameter
+entry, named ``"0.W[1, 2]"``).
 """
 
 from __future__ import annotations
@@ -69,9 +71,14 @@ class GradcheckReport:
     exact, numeric, error_estimate : ndarray
         Shape ``(k, n)`` (order 1) or ``(k, n, n)`` (order 2).
     wrt : tuple of str
-    expr : sympy.Expr
+    expr : sympy.Expr or str
+        What was checked (for a model, a description such as
+        ``"Sequential (5 layers), loss 'mse'"``).
     order, method, rtol, atol, nfev
         The settings used; ``nfev`` counts numeric evaluations of ``expr``.
+    show_points : bool
+        Whether ``str()`` lists the points (a model's single point holds
+        every parameter: not listed).
 
     ``summary()`` is the first line of ``str()``; ``table(max_rows=None)`` the
     full table (``str()`` shows at most 60 rows: failures, kinks and the
@@ -79,8 +86,9 @@ class GradcheckReport:
     """
 
     def __init__(self, *, expr, wrt, points, order, method, rtol, atol, rows,
-                 exact, numeric, error_estimate, nfev):
+                 exact, numeric, error_estimate, nfev, show_points=True):
         self.expr, self.wrt, self.points = expr, tuple(wrt), points
+        self.show_points = show_points
         self.order, self.method, self.rtol, self.atol = order, method, rtol, atol
         self.rows, self.nfev = tuple(rows), nfev
         self.exact, self.numeric, self.error_estimate = exact, numeric, error_estimate
@@ -112,8 +120,9 @@ class GradcheckReport:
         """One line: verdict, settings, errors, counts."""
         k = self.points.shape[0]
         verdict = "OK" if self.ok else "FAILED"
+        subject = "" if self.show_points else f" of {self.expr}"
         return (
-            f"gradcheck {verdict}: order {self.order}, method {self.method}, "
+            f"gradcheck {verdict}{subject}: order {self.order}, method {self.method}, "
             f"{k} point{'s' if k != 1 else ''}, {len(self.rows)} entr"
             f"{'ies' if len(self.rows) != 1 else 'y'}; "
             f"max abs error {self.max_abs_error:.2e}, max rel error "
@@ -123,6 +132,8 @@ class GradcheckReport:
         )
 
     def _point_lines(self, limit: int = 5) -> list[str]:
+        if not self.show_points:
+            return []
         lines = []
         for i, p in enumerate(self.points[:limit]):
             pairs = zip(self.wrt, p, strict=True)
