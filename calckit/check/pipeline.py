@@ -72,6 +72,8 @@ class Problem:
     #: rechecks recompute only the coordinates with a doubtful entry (order 1;
     #: for a model, whose coordinates are its many parameters)
     subset: bool = False
+    #: what the first estimate's steps are scaled to (None: ``|x|``)
+    scale: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -110,8 +112,10 @@ def numeric(problem: Problem, f, method: str, scale_to=None, cols=None):
     """(value, error, step per entry, nfev) of ``f``'s derivatives by ``method``
     (along the coordinates ``cols`` only, when given: the other entries nan)."""
     pts = problem.pts
-    if cols is not None:
-        return _numeric_along(problem, f, method, scale_to, cols)
+    if problem.subset and problem.order == 1:
+        every = np.arange(pts.shape[1])
+        return _numeric_along(problem, f, method, scale_to,
+                              every if cols is None else cols)
     if problem.order == 1:
         est = directional_estimate(f, pts, method, scale=scale_to, vectorized=True)
         out = est.value, est.error, est.step, est.nfev
@@ -139,22 +143,34 @@ def along(f, pts, cols):
     return restricted
 
 
+#: Points times coordinates evaluated per call along a subset of coordinates
+#: (a model with thousands of parameters: bounded memory per batch)
+_CHUNK = 2**21
+
+
 def _numeric_along(problem: Problem, f, method, scale_to, cols):
-    """Order 1 along the coordinates ``cols``, the others held fixed."""
+    """Order 1 along the coordinates ``cols``, the others held fixed (nan),
+    a bounded number of coordinates at a time."""
     pts = problem.pts
-    sub = None if scale_to is None else scale_to[:, cols]
-    est = directional_estimate(along(f, pts, cols), pts[:, cols], method,
-                               scale=sub, vectorized=True)
     shape = pts.shape
     value, error, step = (np.full(shape, np.nan), np.full(shape, np.inf),
                           np.full(shape, np.nan))
-    value[:, cols], error[:, cols], step[:, cols] = est.value, est.error, est.step
-    return value, error, step, est.nfev
+    width = max(1, _CHUNK // (16 * pts.size))
+    nfev = 0
+    for start in range(0, len(cols), width):
+        part = cols[start:start + width]
+        sub = None if scale_to is None else scale_to[:, part]
+        est = directional_estimate(along(f, pts, part), pts[:, part], method,
+                                   scale=sub, vectorized=True)
+        value[:, part], error[:, part], step[:, part] = est.value, est.error, est.step
+        nfev += est.nfev
+    return value, error, step, nfev
 
 
 def estimate(problem: Problem, nfev: int = 0) -> Verdict:
     """Step 1: the numeric derivatives by ``problem.method``, judged."""
-    value, error, step, n_nfev = numeric(problem, problem.f, problem.method)
+    value, error, step, n_nfev = numeric(problem, problem.f, problem.method,
+                                         problem.scale)
     status = judge(problem.exact, value, error, problem.rtol, problem.atol)
     return Verdict(value, error, step, status,
                    np.full(status.shape, "", dtype=object),

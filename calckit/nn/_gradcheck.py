@@ -32,7 +32,7 @@ MODEL_METHODS = ("richardson", "central", "forward", "backward")
 
 
 def model_gradcheck(model: Sequential, X, y, loss, *, rtol: float = 1e-6,
-                    atol: float = 1e-8, method: str = "richardson"
+                    atol: float = 1e-8, method: str = "central"
                     ) -> GradcheckReport:
     """See :meth:`calckit.nn.Sequential.gradcheck`."""
     check_method(method, allowed=MODEL_METHODS)
@@ -56,6 +56,8 @@ def model_gradcheck(model: Sequential, X, y, loss, *, rtol: float = 1e-6,
             f=losses, real_f=losses, pts=start[None, :], exact=exact,
             method=method, order=1, rtol=float(rtol), atol=float(atol),
             near=lambda pts: np.ones(pts.shape, dtype=bool), subset=True,
+            # steps scaled to max(|w|, 1): weights are small, biases start at 0
+            scale=np.maximum(np.abs(start), 1.0)[None, :],
         )
         verdict = run(problem)
     finally:

@@ -234,12 +234,14 @@ class Sequential:
 
     # -- gradient check ----------------------------------------------------
     def gradcheck(self, X, y, loss, *, rtol: float = 1e-6, atol: float = 1e-8,
-                  method: str = "richardson") -> GradcheckReport:
+                  method: str = "central") -> GradcheckReport:
         """Compare backprop with numeric derivatives of the training-mode loss
         over every parameter entry.
 
-        The numeric side is :mod:`calckit.numeric` (``method``: richardson by
-        default, or central, forward, backward) with its error estimates, and
+        The numeric side is :mod:`calckit.numeric` (``method``: central by
+        default, four evaluations of the loss per entry on steps scaled to
+        ``max(|w|, 1)``; or richardson, forward, backward) with its error
+        estimates, and
         the judgement that of :func:`calckit.gradcheck`: an entry passes when
         ``|exact - numeric| <= atol + rtol * max(|exact|, |numeric|) + 2 *
         error_estimate``, doubtful entries are rechecked on shorter steps,
