@@ -134,6 +134,8 @@ def _problem(e, wrt_syms, param_syms, param_values, pts, method, order, rtol,
     if method == "complex":  # the complex step needs a complex, unrewritten kernel
         f = batched(compile_kernel(complex_form(e), wrt_syms, param_syms,
                                    stable=False, dtype=np.complex128))
+        # complex only outside the real domain, where entries are nan (below)
+        f.real_continuation = True
         # the complex step never evaluates f(x) itself: where f(x) is not
         # finite the entry is nan, as for the other methods
         with np.errstate(all="ignore"):

@@ -30,10 +30,13 @@ regular steps that alias, and no estimate from such samples can see it: pass
 ``scale`` (the scale on which ``f`` changes, e.g. ``scale=1``) or ``h``.
 :func:`calckit.gradcheck` rechecks on steps scaled to ``min(|x|, 1)`` itself.
 Steps follow ``|x|`` over the whole float range (``log(x)`` at ``x = 1e-300``,
-second derivatives at ``|x| = 1e200``: ``h**n`` is never formed); at a tiny
-nonzero ``x``, an ``f`` varying on the scale 1 may underflow in higher
-derivatives (``x**2`` at ``1e-200``), which the error estimate shows: pass
-``scale=1``. Steps are never shorter than the spacing of floats at ``x``
+second derivatives at ``|x| = 1e200``: ``h**n`` is never formed); at a small
+nonzero ``x``, an ``f`` varying on the scale 1 is not resolved by such steps
+(``cos''`` at ``2.2e-14``), which the error estimate shows. With
+``full_output=True`` (error estimates at hand) such entries, whose error
+estimate exceeds 1e-3 of their value, are computed once more on steps scaled to
+``max(|x|, 1)`` and the smaller error estimate wins (see
+:mod:`calckit.numeric._resolve`); without it, pass ``scale=1``. Steps are never shorter than the spacing of floats at ``x``
 (``x + h`` must differ from ``x``; a shorter explicit ``h`` is refused).
 
 Near the edge of ``f``'s domain, where the wide ``richardson`` stencil meets a
@@ -79,6 +82,7 @@ from calckit.numeric._differences import (
     directional_estimate,
 )
 from calckit.numeric._hessian import HESSIAN_METHODS, hessian_estimate
+from calckit.numeric._resolve import needs_recheck, resolve_elementwise, resolve_vector
 from calckit.numeric._stencils import RICHARDSON_LEVELS, fd_weights
 from calckit.numeric._steps import METHODS, check_resolved, step_sizes
 
@@ -188,7 +192,12 @@ def derivative(
     """
     _check_call(f)
     check_resolved(as_point(x), h, method)
-    est = derivative_estimate(f, x, n, method, h, scale=scale, with_error=full_output)
+    est = derivative_estimate(f, x, n, method, h, scale=scale,
+                              with_error=full_output)
+    if full_output and needs_recheck(x, h, scale):
+        est = resolve_elementwise(
+            lambda pts, scale: derivative_estimate(f, pts, n, method, scale=scale),
+            as_point(x), est)
     return _result(est, full_output, _scalar)
 
 
@@ -247,12 +256,20 @@ def gradient(
     """
     vectorized = _check_call(f, vectorized)
     point = _vector_point(x, h, scale, method)
-    est = directional_estimate(
-        f, point[None], method, h, scale=scale, vectorized=vectorized,
-        with_error=full_output,
-    )
+    est = _directional(f, point, method, h, scale, vectorized, full_output)
     check_scalar_output(est, f, "gradient")
     return _result(est, full_output, _first)
+
+
+def _directional(f, point, method, h, scale, vectorized, full_output) -> Estimate:
+    est = directional_estimate(f, point[None], method, h, scale=scale,
+                               vectorized=vectorized, with_error=full_output)
+    if full_output and needs_recheck(point, h, scale):
+        est = resolve_vector(
+            lambda pts, scale: directional_estimate(f, pts, method, scale=scale,
+                                                    vectorized=vectorized),
+            point[None], est)
+    return est
 
 
 def jacobian(
@@ -278,10 +295,7 @@ def jacobian(
     """
     vectorized = _check_call(f, vectorized)
     point = _vector_point(x, h, scale, method)
-    est = directional_estimate(
-        f, point[None], method, h, scale=scale, vectorized=vectorized,
-        with_error=full_output,
-    )
+    est = _directional(f, point, method, h, scale, vectorized, full_output)
     return _result(est, full_output, _first)
 
 
@@ -313,8 +327,11 @@ def hessian(
     """
     vectorized = _check_call(f, vectorized)
     point = _vector_point(x, h, scale, "central")  # h is a real step here
-    est = hessian_estimate(
-        f, point[None], method, h, scale=scale, vectorized=vectorized,
-        with_error=full_output,
-    )
+    est = hessian_estimate(f, point[None], method, h, scale=scale,
+                           vectorized=vectorized, with_error=full_output)
+    if full_output and needs_recheck(point, h, scale):
+        est = resolve_vector(
+            lambda pts, scale: hessian_estimate(f, pts, method, scale=scale,
+                                                vectorized=vectorized),
+            point[None], est)
     return _result(est, full_output, _first)

@@ -92,6 +92,13 @@ def check_n(n, method: str) -> int:
 
 def as_point(x, *, name: str = "x", ndim: int | None = None) -> np.ndarray:
     """``x`` as a finite float array, or a clear error naming ``name``."""
+    if np.iscomplexobj(x) or (isinstance(x, (list, tuple)) and any(
+            isinstance(v, complex) for v in np.ravel(np.asarray(x, dtype=object)))):
+        raise CalckitTypeError(
+            f"{name} must be real; got complex {x!r:.80} (casting would drop the "
+            "imaginary part: differentiate along the real and imaginary parts "
+            "separately)"
+        )
     try:
         arr = np.asarray(x, dtype=float)
     except (TypeError, ValueError):
