@@ -36,8 +36,9 @@ nonzero ``x``, an ``f`` varying on the scale 1 is not resolved by such steps
 ``full_output=True`` (error estimates at hand) such entries, whose error
 estimate exceeds 1e-3 of their value, are computed once more on steps scaled to
 ``max(|x|, 1)`` and the smaller error estimate wins (see
-:mod:`calckit.numeric._resolve`); without it, pass ``scale=1``. Steps are never shorter than the spacing of floats at ``x``
-(``x + h`` must differ from ``x``; a shorter explicit ``h`` is refused).
+:mod:`calckit.numeric._resolve`); without it, pass ``scale=1``. Steps are
+never shorter than the spacing of floats at ``x`` (``x + h`` must differ
+from ``x``; a shorter explicit ``h`` is refused).
 
 Near the edge of ``f``'s domain, where the wide ``richardson`` stencil meets a
 non-finite value, an entry takes the widest narrower stencil that fits and

@@ -208,7 +208,6 @@ def call_vector(f, points: np.ndarray, *, vectorized, complex_input: bool = Fals
     :class:`LowPrecision` when ``f`` computes in less precision than ``eps``
     (None: float64).
     """
-    count = points.shape[0]
     values, nfev = _call_vector(f, points, vectorized=vectorized,
                                 complex_input=complex_input, eps=eps)
     if complex_input:
