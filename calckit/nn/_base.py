@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from calckit.errors import InvalidParameterError, ShapeError
+from calckit.errors import CalckitTypeError, InvalidParameterError, ShapeError
 
 __all__ = ["Layer", "as_float_array", "positive_int"]
 
@@ -34,9 +34,29 @@ def positive_int(value, name: str, owner: str, *, none_ok: bool = False):
 
 
 def as_float_array(x, *, name: str = "x") -> np.ndarray:
-    """``x`` as a float64 ndarray (no copy when it already is one)."""
+    """``x`` as a float64 ndarray (no copy when it already is one).
+
+    Raises
+    ------
+    CalckitTypeError
+        ``x`` is None or complex (casting would drop the imaginary part).
+    ShapeError
+        ``x`` is not numeric (strings, ragged lists).
+
+    >>> as_float_array(None, name="X")
+    Traceback (most recent call last):
+    ...
+    calckit.errors.CalckitTypeError: X must be a real numeric array, got None
+    """
     if type(x) is np.ndarray and x.dtype == np.float64:
         return x
+    if x is None:
+        raise CalckitTypeError(f"{name} must be a real numeric array, got None")
+    if np.iscomplexobj(x):
+        raise CalckitTypeError(
+            f"{name} must be real, got complex values (dtype "
+            f"{np.asarray(x).dtype}); calckit.nn computes in float64, and casting "
+            "would drop the imaginary part")
     try:
         return np.asarray(x, dtype=np.float64)
     except (TypeError, ValueError) as exc:

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from calckit.check.report import GradcheckReport
-from calckit.errors import CalckitTypeError, InvalidParameterError
+from calckit.errors import CalckitTypeError, InvalidParameterError, ShapeError
 from calckit.nn._activation import Activation
 from calckit.nn._base import Layer, as_float_array, positive_int
 from calckit.nn._gradcheck import model_gradcheck
@@ -196,7 +196,7 @@ class Sequential:
         Returns ``(loss_value, grads)`` with ``grads`` keyed like
         :meth:`parameters` (fresh copies).
         """
-        X = as_float_array(X, name="X")
+        X = _samples(X)
         head = self.head(loss)
         stop = self._stop(head)
         z = self.forward(X, True, stop=stop)
@@ -217,7 +217,7 @@ class Sequential:
 
     def loss(self, X, y, loss, *, training: bool = False) -> float:
         """Mean loss of ``loss`` on (X, y) (eval mode unless ``training``)."""
-        X = as_float_array(X, name="X")
+        X = _samples(X)
         head = self.head(loss)
         stop = self._stop(head)
         z = self.forward(X, training, stop=stop)
@@ -256,9 +256,19 @@ class Sequential:
             ``ok``, ``rows``, ``failures``, ``kinks``, ``max_abs_error``...;
             ``str()`` is an aligned table, failures and kinks first.
         """
-        X = as_float_array(X, name="X")
+        X = _samples(X)
         return model_gradcheck(self, X, y, loss, rtol=rtol, atol=atol,
                                method=method)
+
+
+def _samples(X) -> np.ndarray:
+    """``X`` as float64 with at least one sample: a loss is a mean over them."""
+    X = as_float_array(X, name="X")
+    if X.ndim == 0 or len(X) == 0:
+        raise ShapeError(
+            f"X holds no samples (shape {X.shape}); the loss is a mean over "
+            "samples and needs at least one")
+    return X
 
 
 #: The report of :meth:`Sequential.gradcheck` (the one gradient-check report).
