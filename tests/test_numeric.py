@@ -668,7 +668,8 @@ def test_complex_step_names_the_function():
 @pytest.mark.parametrize(
     ("call", "error", "needle"),
     [
-        (lambda: numeric.derivative(np.sin, 1.0, n=0), InvalidParameterError, "n must"),
+        (lambda: numeric.derivative(np.sin, 1.0, n=0), InvalidParameterError,
+         "'n' parameter must"),
         (lambda: numeric.derivative(np.sin, 1.0, n=2, method="complex"),
          InvalidParameterError, "first derivatives only"),
         (lambda: numeric.derivative(np.sin, [1.0, np.nan]), InvalidParameterError,

@@ -177,9 +177,9 @@ def test_html_rows_have_no_empty_css_values():
         (lambda: numeric.derivative(np.sin, 1.0, scale=[None, "a"]), CalckitTypeError,
          "scale must be a real number"),
         (lambda: numeric.gradient(np.sum, [1.0, 2.0], vectorized="yes"),
-         InvalidParameterError, "vectorized must be"),
+         InvalidParameterError, "'vectorized' parameter must be"),
         (lambda: numeric.jacobian(np.sin, [1.0, 2.0], vectorized=1),
-         InvalidParameterError, "vectorized must be"),
+         InvalidParameterError, "'vectorized' parameter must be"),
     ],
 )
 def test_bad_arguments_are_calckit_errors_naming_them(call, error, needle):

@@ -4,11 +4,11 @@ the order and the tolerances, as arrays, or a clear error naming the input."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from numbers import Real
 
 import numpy as np
 import sympy as sp
 
+from calckit._validate import Interval, Options, check
 from calckit.errors import (
     CalckitTypeError,
     InvalidParameterError,
@@ -21,24 +21,19 @@ __all__ = ["check_order", "check_tolerances", "params", "points", "wrt_symbols"]
 
 
 
+_ORDER = Options(1, 2, description="the int 1 (gradient) or 2 (Hessian)")
+_TOLERANCE = Interval(0.0, None)
+
+
 def check_order(order) -> int:
     """``order`` as the int 1 or 2."""
-    if (isinstance(order, bool) or not isinstance(order, (int, np.integer))
-            or order not in (1, 2)):
-        raise InvalidParameterError(
-            f"order must be the int 1 (gradient) or 2 (Hessian); got {order!r}"
-        )
-    return int(order)
+    return int(check(order, _ORDER, "order", "gradcheck"))
 
 
 def check_tolerances(rtol, atol) -> None:
     """``rtol`` and ``atol``: finite numbers >= 0."""
-    for label, tol in (("rtol", rtol), ("atol", atol)):
-        if (isinstance(tol, bool) or not isinstance(tol, Real)
-                or not np.isfinite(tol) or tol < 0):
-            raise InvalidParameterError(
-                f"{label} must be a finite number >= 0; got {tol!r}"
-            )
+    check(rtol, _TOLERANCE, "rtol", "gradcheck")
+    check(atol, _TOLERANCE, "atol", "gradcheck")
 
 
 def wrt_symbols(e: sp.Expr, wrt, params) -> list:

@@ -11,7 +11,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from calckit.errors import InvalidParameterError
+from calckit._validate import Integer, check
 
 __all__ = ["GradcheckReport", "GradcheckRow"]
 
@@ -187,13 +187,7 @@ class GradcheckReport:
         InvalidParameterError
             ``max_rows`` is not None or an int >= 0.
         """
-        if max_rows is not None and (
-            isinstance(max_rows, bool) or not isinstance(max_rows, (int, np.integer))
-            or max_rows < 0
-        ):
-            raise InvalidParameterError(
-                f"max_rows must be None (every row) or an int >= 0; got {max_rows!r}"
-            )
+        check(max_rows, Integer(0, none_ok=True), "max_rows", "table")
         shown, hidden = self._shown(max_rows)
         body = [self._cells(i) for i in shown]
         widths = [max(len(h), *(len(c[j]) for c in body)) if body else len(h)

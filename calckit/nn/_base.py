@@ -11,26 +11,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from calckit.errors import CalckitTypeError, InvalidParameterError, ShapeError
+from calckit._validate import positive_int
+from calckit.errors import CalckitTypeError, ShapeError
 
 __all__ = ["Layer", "as_float_array", "positive_int"]
-
-
-def positive_int(value, name: str, owner: str, *, none_ok: bool = False):
-    """``value`` as an int >= 1 (or None when ``none_ok``), else
-    :class:`InvalidParameterError` naming ``name`` and ``owner``.
-
-    >>> positive_int(3, "epochs", "fit"), positive_int(None, "b", "f", none_ok=True)
-    (3, None)
-    """
-    if none_ok and value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise InvalidParameterError(
-            f"The {name!r} parameter of {owner} must be a positive int"
-            f"{' or None' if none_ok else ''}. Got {value!r} instead."
-        )
-    return int(value)
 
 
 def as_float_array(x, *, name: str = "x") -> np.ndarray:

@@ -8,20 +8,20 @@ optimizer step on the model's flat parameter vector.
 from __future__ import annotations
 
 import math
-import numbers
 import sys
 import time
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from calckit._validate import Interval, Options, check, positive_int
 from calckit.errors import (
     CalckitTypeError,
     InvalidParameterError,
     NumericError,
     ShapeError,
 )
-from calckit.nn._base import as_float_array, positive_int
+from calckit.nn._base import as_float_array
 from calckit.nn._batchnorm import BatchNorm
 from calckit.nn._init import as_rng
 from calckit.nn._losses import _PROBABILITY_LOSSES
@@ -214,14 +214,8 @@ def fit(model, X, y, *, loss="mse", optimizer="adam", epochs: int = 10,
     """
     positive_int(epochs, "epochs", "fit")
     positive_int(early_stopping, "early_stopping", "fit", none_ok=True)
-    if isinstance(min_delta, bool) or not isinstance(min_delta, numbers.Real) \
-            or not (math.isfinite(min_delta) and min_delta >= 0):
-        raise InvalidParameterError(
-            "The 'min_delta' parameter of fit must be a finite float >= 0. "
-            f"Got {min_delta!r}.")
-    if on_divergence not in ("raise", "stop"):
-        raise InvalidParameterError(
-            f"on_divergence must be 'raise' or 'stop', got {on_divergence!r}")
+    check(min_delta, Interval(0.0, None), "min_delta", "fit")
+    check(on_divergence, Options("raise", "stop"), "on_divergence", "fit")
     X = as_float_array(X, name="X")
     _check_samples(X, y, "X", "y")
     n = len(X)

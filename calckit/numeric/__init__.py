@@ -74,7 +74,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from calckit.errors import CalckitTypeError, InvalidParameterError
+from calckit._validate import Options, check
+from calckit.errors import CalckitTypeError
 from calckit.numeric._differences import (
     Estimate,
     as_point,
@@ -109,6 +110,10 @@ def _result(est: Estimate, full_output: bool, pick):
     return value, None if est.error is None else pick(est.error)
 
 
+_VECTORIZED = Options(None, True, False,
+                      description="None (detect), True or False")
+
+
 def _check_call(f, vectorized=None) -> bool | None:
     """Refuse a non-callable ``f`` or a ``vectorized`` that is not None/bool;
     returns ``vectorized`` as None or a Python bool."""
@@ -116,10 +121,7 @@ def _check_call(f, vectorized=None) -> bool | None:
         raise CalckitTypeError(
             f"f must be a callable (a function of x); got {type(f).__name__} {f!r:.60}"
         )
-    if vectorized is not None and not isinstance(vectorized, (bool, np.bool_)):
-        raise InvalidParameterError(
-            f"vectorized must be None (detect), True or False; got {vectorized!r}"
-        )
+    check(vectorized, _VECTORIZED, "vectorized")
     return None if vectorized is None else bool(vectorized)
 
 

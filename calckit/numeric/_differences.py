@@ -22,6 +22,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from calckit._validate import Integer, Interval, check
 from calckit.errors import CalckitTypeError, InvalidParameterError, ShapeError
 from calckit.numeric._evaluate import (
     LowPrecision,
@@ -78,10 +79,8 @@ def stencil_order(method: str, levels: int | None = None) -> int:
 
 def check_n(n, method: str) -> int:
     """Validate the derivative order ``n`` for ``method``."""
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
-        raise InvalidParameterError(f"n must be a positive int; got {n!r}")
-    if not 1 <= n <= _MAX_ORDER:
-        raise InvalidParameterError(f"n must be in 1..{_MAX_ORDER}; got {n}")
+    check(n, Integer(1), "n")
+    check(n, Interval(1, _MAX_ORDER), "n")
     if method == "complex" and n != 1:
         raise InvalidParameterError(
             f"method='complex' (complex step) gives first derivatives only; got "
