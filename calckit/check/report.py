@@ -6,28 +6,17 @@ entry, named ``"0.W[1, 2]"``).
 
 from __future__ import annotations
 
-import html
 from typing import NamedTuple
 
 import numpy as np
 
+from calckit._text import aligned, html_escape, markdown_escape, markdown_table
 from calckit._validate import Integer, check
 
 __all__ = ["GradcheckReport", "GradcheckRow"]
 
 _MAX_ROWS = 60  # rows shown by str(); all rows are in report.rows
 _BAD = ("FAIL", "uncertain", "nan")  # statuses that make a report fail
-# characters with a meaning in Markdown tables and inline text
-_MD_ESCAPES = str.maketrans({c: "\\" + c for c in "\\`*_[]|#"})
-
-
-def _md(text: str) -> str:
-    """``text`` as literal Markdown: HTML-escaped (Jupyter renders inline HTML,
-    so a name like ``a<b`` would open a tag) and with ``|``, ``*``, ``_``...
-    backslash-escaped (a ``|`` in a variable name would split a table cell)."""
-    return html.escape(text, quote=False).translate(_MD_ESCAPES)
-
-
 class GradcheckRow(NamedTuple):
     """One compared entry of a :class:`GradcheckReport`."""
 
@@ -189,18 +178,9 @@ class GradcheckReport:
         """
         check(max_rows, Integer(0, none_ok=True), "max_rows", "table")
         shown, hidden = self._shown(max_rows)
-        body = [self._cells(i) for i in shown]
-        widths = [max(len(h), *(len(c[j]) for c in body)) if body else len(h)
-                  for j, h in enumerate(self._HEADER)]
-        left = {1, 8}
-
-        def fmt(cells):
-            return "  ".join(
-                c.ljust(w) if j in left else c.rjust(w)
-                for j, (c, w) in enumerate(zip(cells, widths, strict=True))
-            ).rstrip()
-
-        lines = [fmt(self._HEADER)] + [fmt(c) for c in body]
+        text = aligned(self._HEADER, [self._cells(i) for i in shown],
+                       right={0, 2, 3, 4, 5, 6, 7})
+        lines = [text]
         if hidden:
             lines.append(
                 f"... {self._hidden_note(shown)} (report.table(None) shows them)"
@@ -219,15 +199,15 @@ class GradcheckReport:
 
     def _repr_markdown_(self) -> str:
         shown, hidden = self._shown(_MAX_ROWS)
-        lines = [f"**{self.summary()}**", ""]
-        lines += [f"- {_md(line)}" for line in self._point_lines()] + [""]
-        lines.append("| " + " | ".join(self._HEADER) + " |")
-        lines.append("|" + "|".join(["---:"] * len(self._HEADER)) + "|")
+        lines = [f"**{markdown_escape(self.summary())}**", ""]
+        lines += [f"- {markdown_escape(line)}" for line in self._point_lines()] + [""]
+        rows = []
         for i in shown:
-            cells = [_md(c) for c in self._cells(i)]
+            cells = [markdown_escape(c) for c in self._cells(i)]
             if i == self.worst or self.rows[i].status != "ok":
                 cells = [f"**{c}**" for c in cells]
-            lines.append("| " + " | ".join(cells) + " |")
+            rows.append(cells)
+        lines.append(markdown_table(self._HEADER, rows, align="---:"))
         if hidden:
             lines.append(f"\n*{self._hidden_note(shown)}*")
         return "\n".join(lines)
@@ -236,21 +216,21 @@ class GradcheckReport:
         shown, hidden = self._shown(_MAX_ROWS)
         colour = {"ok": "", "kink": "#fff3cd", "FAIL": "#f8d7da", "nan": "#f8d7da",
                   "uncertain": "#f8d7da"}
-        out = [f"<p><b>{html.escape(self.summary())}</b></p>"]
-        out.append("<p>" + "<br>".join(map(html.escape, self._point_lines())) + "</p>")
+        out = [f"<p><b>{html_escape(self.summary())}</b></p>"]
+        out.append("<p>" + "<br>".join(map(html_escape, self._point_lines())) + "</p>")
         out.append("<table><thead><tr>")
-        out += [f"<th>{html.escape(h)}</th>" for h in self._HEADER]
+        out += [f"<th>{html_escape(h)}</th>" for h in self._HEADER]
         out.append("</tr></thead><tbody>")
         for i in shown:
             style = colour[self.rows[i].status]
             weight = "font-weight:bold;" if i == self.worst else ""
             css = (f"background:{style};" if style else "") + weight
             attr = f' style="{css}"' if css else ""
-            cells = "".join(f"<td>{html.escape(c)}</td>" for c in self._cells(i))
+            cells = "".join(f"<td>{html_escape(c)}</td>" for c in self._cells(i))
             out.append(f"<tr{attr}>{cells}</tr>")
         out.append("</tbody></table>")
         if hidden:
-            out.append(f"<p><i>{html.escape(self._hidden_note(shown))}</i></p>")
+            out.append(f"<p><i>{html_escape(self._hidden_note(shown))}</i></p>")
         return "".join(out)
 
 
