@@ -1,6 +1,8 @@
 """calckit.numeric: accuracy against mpmath, error estimates, batching, errors."""
 
+import importlib.util
 import math
+import pathlib
 
 import mpmath as mp
 import numpy as np
@@ -16,7 +18,22 @@ from calckit.errors import (
     NumericError,
     ShapeError,
 )
-from calckit.numeric._panel import PANEL, exact, rosenbrock, rosenbrock_grad
+
+
+def _load_panel():
+    """The accuracy panel: benchmark data in benchmarks/numeric_panel.py,
+    loaded from its path (benchmarks/ is not a package)."""
+    path = pathlib.Path(__file__).resolve().parents[1] / "benchmarks" / (
+        "numeric_panel.py")
+    spec = importlib.util.spec_from_file_location("numeric_panel", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+_panel = _load_panel()
+PANEL, exact = _panel.PANEL, _panel.exact
+rosenbrock, rosenbrock_grad = _panel.rosenbrock, _panel.rosenbrock_grad
 
 # --------------------------------------------------------------------------
 # accuracy panel (issue 3, point 2): exact derivatives from mpmath at 40 digits
