@@ -23,8 +23,8 @@ from calckit.errors import (
 )
 from calckit.nn._base import as_float_array
 from calckit.nn._batchnorm import BatchNorm
+from calckit.nn._heads import _PROBABILITY_LOSSES
 from calckit.nn._init import as_rng
-from calckit.nn._losses import _PROBABILITY_LOSSES
 
 __all__ = ["fit", "History"]
 

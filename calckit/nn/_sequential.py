@@ -30,8 +30,8 @@ from calckit.errors import CalckitTypeError, InvalidParameterError, ShapeError
 from calckit.nn._activation import Activation
 from calckit.nn._base import Layer, as_float_array, positive_int
 from calckit.nn._gradcheck import model_gradcheck
+from calckit.nn._heads import make_head
 from calckit.nn._init import as_rng
-from calckit.nn._losses import make_head
 
 if TYPE_CHECKING:
     from calckit.nn._fit import History
