@@ -29,7 +29,7 @@ from calckit.nn._init import as_rng
 __all__ = ["fit", "History"]
 
 
-@dataclass
+@dataclass(repr=False)
 class History:
     """Per-epoch training record returned by ``fit``.
 
@@ -64,6 +64,42 @@ class History:
     def as_dict(self) -> dict:
         return {k: list(getattr(self, k)) for k in
                 ("loss", "accuracy", "val_loss", "val_accuracy")}
+
+    def __repr__(self) -> str:
+        """A summary: epochs, final loss and metrics, the best epoch and how
+        training ended (the per-epoch lists are the attributes, or
+        :meth:`as_dict`).
+
+        >>> History(loss=[0.9, 0.5, 0.6], val_loss=[1.0, 0.7, 0.8])
+        History(epochs=3, loss=0.6, val_loss=0.8, best epoch 2 (val_loss 0.7))
+        """
+        parts = [f"epochs={self.epochs}"]
+        for name in ("loss", "accuracy", "val_loss", "val_accuracy"):
+            values = getattr(self, name)
+            if values:
+                parts.append(f"{name}={values[-1]:.4g}")
+        best = self._best()
+        if best is not None:
+            name, epoch = best
+            parts.append(f"best epoch {epoch} ({name} "
+                         f"{getattr(self, name)[epoch - 1]:.4g})")
+        if self.stopped_early:
+            parts.append("stopped early")
+        if self.diverged:
+            parts.append("diverged")
+        return f"History({', '.join(parts)})"
+
+    def _best(self):
+        """``(monitored list name, 1-based epoch)`` of the best epoch: the one
+        early stopping kept, else the lowest validation (or training) loss."""
+        name = "val_loss" if self.val_loss else "loss"
+        values = getattr(self, name)
+        if self.best_epoch is not None:
+            return name, self.best_epoch
+        finite = [(v, i) for i, v in enumerate(values) if math.isfinite(v)]
+        if not finite:
+            return None
+        return name, min(finite)[1] + 1
 
 
 def _optimizer(optimizer, opt_kwargs):
