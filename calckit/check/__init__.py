@@ -38,5 +38,6 @@ point  component  exact  numeric  abs err  rel err     step  err est  status
 
 from calckit.check._gradcheck import gradcheck
 from calckit.check.report import GradcheckReport, GradcheckRow
+from calckit.symbolic._kinks import kink_surfaces  # reachable here, as before
 
-__all__ = ["GradcheckReport", "GradcheckRow", "gradcheck"]
+__all__ = ["GradcheckReport", "GradcheckRow", "gradcheck", "kink_surfaces"]

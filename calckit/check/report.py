@@ -67,7 +67,8 @@ class GradcheckReport:
         The settings used; ``nfev`` counts numeric evaluations of ``expr``.
     show_points : bool
         Whether ``str()`` lists the points (a model's single point holds
-        every parameter: not listed).
+        every parameter: not listed; ``context``, e.g. the parameters and
+        their shapes, is shown instead, with ``ok=``).
 
     ``summary()`` is the first line of ``str()``; ``table(max_rows=None)`` the
     full table (``str()`` shows at most 60 rows: failures, kinks and the
@@ -75,9 +76,10 @@ class GradcheckReport:
     """
 
     def __init__(self, *, expr, wrt, points, order, method, rtol, atol, rows,
-                 exact, numeric, error_estimate, nfev, show_points=True):
+                 exact, numeric, error_estimate, nfev, show_points=True,
+                 context=""):
         self.expr, self.wrt, self.points = expr, tuple(wrt), points
-        self.show_points = show_points
+        self.show_points, self.context = show_points, context
         self.order, self.method, self.rtol, self.atol = order, method, rtol, atol
         self.rows, self.nfev = tuple(rows), nfev
         self.exact, self.numeric, self.error_estimate = exact, numeric, error_estimate
@@ -122,7 +124,7 @@ class GradcheckReport:
 
     def _point_lines(self, limit: int = 5) -> list[str]:
         if not self.show_points:
-            return []
+            return [f"{self.context}: ok={self.ok}"] if self.context else []
         lines = []
         for i, p in enumerate(self.points[:limit]):
             pairs = zip(self.wrt, p, strict=True)

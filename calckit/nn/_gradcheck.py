@@ -75,7 +75,8 @@ def model_gradcheck(model: Sequential, X, y, loss, *, rtol: float = 1e-6,
         expr=subject, wrt=names, points=problem.pts, order=1, method=method,
         rtol=float(rtol), atol=float(atol), rows=rows, exact=exact,
         numeric=verdict.value, error_estimate=verdict.error, nfev=verdict.nfev,
-        show_points=False,
+        show_points=False, context="parameters " + ", ".join(
+            f"{key} {shape}" for key, _, _, shape in model._keys),
     )
 
 
