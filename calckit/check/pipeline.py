@@ -296,15 +296,20 @@ def _one_sided_along(problem: Problem, g, cols) -> Sides:
     """:func:`~calckit.check.kinks.one_sided` along the coordinates ``cols``
     (the others: no kink, nan)."""
     pts = problem.pts
-    part = one_sided(along(g, pts, cols), pts[:, cols], 1,
-                     problem.near(pts)[:, cols], problem.rtol, problem.atol)
-    full = []
-    for name, fill in (("surface", False), ("disagree", False), ("left", np.nan),
-                       ("right", np.nan), ("error", np.inf), ("step", np.nan)):
-        arr = np.full(pts.shape, fill)
-        arr[:, cols] = getattr(part, name)
-        full.append(arr)
-    return Sides(*full, part.nfev)
+    near = problem.near(pts)
+    names = ("surface", "disagree", "left", "right", "error", "step")
+    fills = (False, False, np.nan, np.nan, np.inf, np.nan)
+    full = [np.full(pts.shape, fill) for fill in fills]
+    nfev = 0
+    width = max(1, _CHUNK // (16 * pts.size))  # bounded batches, as above
+    for start in range(0, len(cols), width):
+        part_cols = cols[start:start + width]
+        part = one_sided(along(g, pts, part_cols), pts[:, part_cols], 1,
+                         near[:, part_cols], problem.rtol, problem.atol)
+        for arr, name in zip(full, names, strict=True):
+            arr[:, part_cols] = getattr(part, name)
+        nfev += part.nfev
+    return Sides(*full, nfev)
 
 
 def mark_uncertain(problem: Problem, v: Verdict) -> Verdict:
