@@ -4,13 +4,16 @@ Default steps follow ``|x|`` all the way down (``log(x)`` at ``x = 1e-150``
 varies on the scale ``1e-150``: a wider step would leave its domain). But an
 ``f`` that varies on the scale 1 is not resolved there: ``cos`` at
 ``x = 2.2e-14`` changes by ``1e-28`` over such steps, below the rounding of
-``cos(x) = 1``, and its second derivative comes out ``0 +- 8e15``. With
-error estimates at hand (``full_output=True``), entries with ``0 < |x| < 1``
-whose error estimate exceeds 1e-3 of their value are therefore computed
-once more on steps scaled to ``max(|x|, 1)`` (as
-``scale=1`` would); per entry the smaller error estimate wins, so near the
-edge of a domain (where the wider steps meet non-finite values) the first
-estimate stays.
+``cos(x) = 1``, and its second derivative comes out ``0 +- 8e15``. Entries
+with ``0 < |x| < 1`` that are not finite or (with error estimates at hand,
+``full_output=True``) whose error estimate exceeds 1e-3 of their value are
+therefore computed once more on steps scaled to ``max(|x|, 1)`` (as
+``scale=1`` would). The retry is taken where its error estimate is smaller,
+and where the first estimate is not finite only if the retry is resolved
+itself: so near the edge of a domain (where the wider steps meet
+non-finite values) or a pole (``1/x`` at ``1e-300``, whose derivative
+overflows to ``-inf``; wide steps across the pole give finite nonsense) the
+first estimate stays.
 """
 
 from __future__ import annotations
@@ -37,13 +40,19 @@ def needs_recheck(x, h, scale) -> bool:
 
 
 def _unresolved(est: Estimate) -> np.ndarray:
-    """Error estimate above the value, and above 1.5e-8 of the largest value
-    (an entry that is 0 beside others is resolved when its error is small
-    next to them)."""
-    value, error = np.abs(est.value), np.asarray(est.error)
+    """Not finite; or (with error estimates) an error estimate above the
+    value, and above 1.5e-8 of the largest value (an entry that is 0 beside
+    others is resolved when its error is small next to them; when every
+    value is 0, next to 1)."""
+    value = np.abs(est.value)
+    if est.error is None:
+        return ~np.isfinite(value)
+    error = np.asarray(est.error)
     with np.errstate(invalid="ignore"):
         top = np.max(np.where(np.isfinite(value), value, 0.0), initial=0.0)
-        return ~((error <= UNRESOLVED * value) | (error <= _SQRT_EPS * top))
+        # all values 0 (a constant): judged against the scale 1
+        return ~np.isfinite(value) | ~(
+            (error <= UNRESOLVED * value) | (error <= _SQRT_EPS * (top or 1.0)))
 
 
 def resolve_elementwise(estimator, x, est: Estimate, **kwargs) -> Estimate:
@@ -54,7 +63,16 @@ def resolve_elementwise(estimator, x, est: Estimate, **kwargs) -> Estimate:
     if not np.any(bad):
         return est
     retry = estimator(x[bad], scale=np.maximum(np.abs(x[bad]), 1.0), **kwargs)
-    return _merge(est, retry, bad)
+    # where the first estimate is not finite (it may have overflowed next to
+    # a pole: 1/x at 1e-300), only a resolved retry competes (wide steps
+    # across the pole give finite nonsense with a large relative error)
+    first_finite = np.isfinite(np.asarray(est.value)[bad])
+    ok = first_finite | ~_unresolved(retry)
+    take = np.array(bad, dtype=bool)
+    take[take] = ok
+    kept = Estimate(np.asarray(retry.value)[ok], np.asarray(retry.error)[ok],
+                    np.asarray(retry.step)[ok], retry.nfev)
+    return _merge(est, kept, take)
 
 
 def resolve_vector(estimator, x, est: Estimate, **kwargs) -> Estimate:
@@ -66,7 +84,8 @@ def resolve_vector(estimator, x, est: Estimate, **kwargs) -> Estimate:
     if not np.any(_unresolved(est)) or not np.any((ax > 0) & (ax < 1)):
         return est
     retry = estimator(x, scale=np.maximum(ax, 1.0), **kwargs)
-    take = _better(retry, est)
-    return Estimate(np.where(take, retry.value, est.value),
-                    np.where(take, retry.error, est.error), est.step,
+    take = _better(retry, est) & _unresolved(est) & (
+        np.isfinite(est.value) | ~_unresolved(retry))
+    error = None if est.error is None else np.where(take, retry.error, est.error)
+    return Estimate(np.where(take, retry.value, est.value), error, est.step,
                     est.nfev + retry.nfev)

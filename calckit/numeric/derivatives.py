@@ -124,7 +124,7 @@ def derivative(
     check_resolved(as_point(x), h, method)
     est = derivative_estimate(f, x, n, method, h, scale=scale,
                               with_error=full_output)
-    if full_output and needs_recheck(x, h, scale):
+    if needs_recheck(x, h, scale):
         est = resolve_elementwise(
             lambda pts, scale: derivative_estimate(f, pts, n, method, scale=scale),
             as_point(x), est)
@@ -192,7 +192,7 @@ def gradient(
 def _directional(f, point, method, h, scale, vectorized, full_output) -> Estimate:
     est = directional_estimate(f, point[None], method, h, scale=scale,
                                vectorized=vectorized, with_error=full_output)
-    if full_output and needs_recheck(point, h, scale):
+    if needs_recheck(point, h, scale):
         est = resolve_vector(
             lambda pts, scale: directional_estimate(f, pts, method, scale=scale,
                                                     vectorized=vectorized),
@@ -257,7 +257,7 @@ def hessian(
     point = _vector_point(x, h, scale, "central")  # h is a real step here
     est = hessian_estimate(f, point[None], method, h, scale=scale,
                            vectorized=vectorized, with_error=full_output)
-    if full_output and needs_recheck(point, h, scale):
+    if needs_recheck(point, h, scale):
         est = resolve_vector(
             lambda pts, scale: hessian_estimate(f, pts, method, scale=scale,
                                                 vectorized=vectorized),

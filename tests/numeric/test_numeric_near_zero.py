@@ -15,6 +15,9 @@ def test_hessian_of_a_constant_at_a_tiny_point_is_zero_with_a_finite_error(metho
                              method=method, full_output=True)
     assert np.all(np.isfinite(H)) and np.all(np.isfinite(err))
     assert np.all(H == 0.0) and np.all(err < 1e-6)
+    # without error estimates too (it was nan)
+    H = numeric.hessian(lambda v: 1.0 + 0 * v[..., 0], [1e-290], method=method)
+    assert np.all(H == 0.0)
 
 
 @pytest.mark.parametrize("call", [
@@ -70,3 +73,17 @@ def test_the_domain_edge_keeps_steps_that_follow_x():
     H, herr = numeric.hessian(lambda v: np.log(v[..., 0]), [1e-150],
                               method="richardson", full_output=True)
     assert H[0, 0] == pytest.approx(-1e300, rel=1e-8)
+
+
+@pytest.mark.parametrize("method", ["central", "richardson"])
+@pytest.mark.parametrize("n", [1, 2])
+def test_an_overflow_next_to_a_pole_is_not_replaced_by_wide_steps(method, n):
+    # d^n/dx^n 1/x at 1e-300 is beyond float64 (+-1e600): wide steps across
+    # the pole would give finite nonsense (24434 +- 455 for richardson, n=1)
+    sign = -1.0 if n == 1 else 1.0
+    with np.errstate(all="ignore"):
+        d, err = numeric.derivative(lambda t: 1 / t, 1e-300, n=n, method=method,
+                                    full_output=True)
+        assert d == sign * np.inf
+        assert numeric.derivative(lambda t: 1 / t, 1e-300, n=n,
+                                  method=method) == sign * np.inf
