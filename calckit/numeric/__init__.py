@@ -34,9 +34,10 @@ second derivatives at ``|x| = 1e200``: ``h**n`` is never formed); at a small
 nonzero ``x``, an ``f`` varying on the scale 1 is not resolved by such steps
 (``cos''`` at ``2.2e-14``), which the error estimate shows. With
 ``full_output=True`` (error estimates at hand) such entries, whose error
-estimate exceeds 1e-3 of their value, are computed once more on steps scaled to
-``max(|x|, 1)`` and the smaller error estimate wins (see
-:mod:`calckit.numeric._resolve`); without it, pass ``scale=1``. Steps are
+estimate exceeds 1e-3 of their value, are computed once more on steps scaled
+to ``max(|x|, 1)`` and the smaller error estimate wins; non-finite entries
+are retried so with or without it (see :mod:`calckit.numeric._resolve`).
+Without ``full_output``, pass ``scale=1`` for such ``f``. Steps are
 never shorter than the spacing of floats at ``x`` (``x + h`` must differ
 from ``x``; a shorter explicit ``h`` is refused).
 
