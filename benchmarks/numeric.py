@@ -3,7 +3,7 @@
 Run ``python benchmarks/numeric.py``. For each calckit method and, side by
 side, ``scipy.differentiate`` (SciPy >= 1.15), ``scipy.optimize.approx_fprime``
 and ``numdifftools`` (when installed), on the panel of
-``calckit.numeric._panel`` (exact values from mpmath at 40 digits):
+``benchmarks/numeric_panel.py`` (exact values from mpmath at 40 digits):
 
 - max relative error per panel row, entry by entry
   (``|num - exact| / max(|num|, |exact|)``); for the 10-D gradient and the
@@ -28,10 +28,10 @@ import timeit
 
 import numpy as np
 import scipy
+from numeric_panel import PANEL, exact, rosenbrock, rosenbrock_grad  # sibling
 from scipy.optimize import approx_fprime
 
 from calckit import numeric
-from calckit.numeric._panel import PANEL, exact, rosenbrock, rosenbrock_grad
 
 HAVE_ND = importlib.util.find_spec("numdifftools") is not None
 HAVE_SD = importlib.util.find_spec("scipy.differentiate") is not None

@@ -7,10 +7,8 @@ Private: the public names are re-exported by :mod:`calckit.tables`.
 from __future__ import annotations
 
 import csv
-import html
 import io
 import re
-import unicodedata
 from dataclasses import dataclass
 
 import sympy as sp
@@ -18,6 +16,15 @@ from sympy.core.function import AppliedUndef
 from sympy.printing.latex import LatexPrinter
 from sympy.printing.str import StrPrinter
 
+from calckit._text import (
+    aligned,
+    csv_safe,
+    html_escape,
+    latex_escape,
+    markdown_code,
+    markdown_escape,
+    markdown_table,
+)
 from calckit.errors import InvalidParameterError
 
 __all__ = ["Column", "Table"]
@@ -78,12 +85,39 @@ class _TextPrinter(_PrimeNotation, StrPrinter):
         return "(" + " ".join(parts) + ")"
 
 
+# names SymPy typesets itself (x, x_1, alpha, x'); anything else (a backslash,
+# braces, $, %...) is user text, escaped: \immediate\write18{...} is a name
+_SAFE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_^']*")
+
+
+def latex_name(name: str) -> str | None:
+    """Math-mode LaTeX for a symbol or function name SymPy would typeset raw,
+    or None when SymPy's own form is safe."""
+    if _SAFE_NAME.fullmatch(name):
+        return None
+    return r"\mbox{" + latex_escape(name) + "}"
+
+
 class _LatexPrinter(_PrimeNotation, LatexPrinter):
     def _print_Float(self, expr):
         mant, _, exp = _short_float(expr).partition("e")
         return rf"{mant} \cdot 10^{{{int(exp)}}}" if exp else mant
 
+    def _print_Symbol(self, expr, style="plain"):
+        escaped = latex_name(expr.name)
+        return escaped if escaped else super()._print_Symbol(expr, style)
+
+    def _print_Function(self, expr, exp=None):
+        escaped = latex_name(type(expr).__name__) if isinstance(
+            expr, AppliedUndef) else None
+        if escaped is None:
+            return super()._print_Function(expr, exp)
+        args = ", ".join(self._print(a) for a in expr.args)
+        out = rf"{escaped}\left({args}\right)"
+        return rf"{out}^{{{exp}}}" if exp else out
+
     def _prime(self, name, n, arg):
+        name = latex_name(name) or name
         return rf"{name}{_primes(n, latex=True)}\left({self._print(arg)}\right)"
 
 
@@ -215,7 +249,7 @@ class Table:
 
     def _cell_latex(self, column: Column, value) -> str:
         if column.kind == "label":
-            return r"\texttt{" + _latex_escape(str(value)) + "}"
+            return r"\texttt{" + latex_escape(str(value)) + "}"
         if column.kind == "value":
             return f"${_number_latex(value)}$"
         return f"${_latex(value)}$"
@@ -228,29 +262,19 @@ class Table:
 
     # renderings ----------------------------------------------------------
     def __str__(self) -> str:
-        body = self.text_rows()
-        widths = [max([_width(c.header)] + [_width(r[j]) for r in body])
-                  for j, c in enumerate(self.columns)]
-        lines = ["  ".join(_ljust(h, w) for h, w in zip(self.headers, widths,
-                                                         strict=True)).rstrip(),
-                 "  ".join("-" * w for w in widths)]
-        lines += ["  ".join(_ljust(v, w) for v, w in zip(r, widths,
-                                                          strict=True)).rstrip()
-                  for r in body]
-        return "\n".join(lines)
+        return aligned(self.headers, self.text_rows(), rule=True)
 
     def to_markdown(self) -> str:
-        """A GitHub-flavoured Markdown table (expressions in code spans)."""
+        """A GitHub-flavoured Markdown table (expressions in code spans),
+        escaped: user text (names, row labels) cannot open HTML tags, split
+        cells or end rows."""
         def cell(column, text):
-            text = text.replace("|", r"\|")
-            return f"`{text}`" if column.kind == "expr" else text
+            return markdown_code(text) if column.kind == "expr" else (
+                markdown_escape(text))
 
-        head = "| " + " | ".join(h.replace("|", r"\|") for h in self.headers) + " |"
-        rule = "|" + "|".join(" --- " for _ in self.columns) + "|"
-        rows = ["| " + " | ".join(cell(c, t) for c, t in zip(self.columns, r,
-                                                              strict=True)) + " |"
+        rows = [[cell(c, t) for c, t in zip(self.columns, r, strict=True)]
                 for r in self.text_rows()]
-        return "\n".join([head, rule, *rows])
+        return markdown_table([markdown_escape(h) for h in self.headers], rows)
 
     def to_latex(self, *, standalone: bool = False) -> str:
         r"""A LaTeX ``tabular`` (needs ``amsmath`` for piecewise cells).
@@ -285,10 +309,10 @@ class Table:
     def to_html(self) -> str:
         """An HTML ``<table>`` (expressions in ``<code>``), escaped."""
         def cell(column, text):
-            text = html.escape(text)
+            text = html_escape(text)
             return f"<code>{text}</code>" if column.kind == "expr" else text
 
-        head = "".join(f"<th>{html.escape(h)}</th>" for h in self.headers)
+        head = "".join(f"<th>{html_escape(h)}</th>" for h in self.headers)
         rows = "".join(
             "<tr>" + "".join(f"<td>{cell(c, t)}</td>"
                              for c, t in zip(self.columns, r, strict=True))
@@ -299,18 +323,26 @@ class Table:
                 f"<tbody>\n{rows}</tbody>\n</table>")
 
     def to_csv(self) -> str:
-        """CSV text: expressions as plain text, values at full precision."""
+        """CSV text: expressions as plain text, values at full precision.
+
+        Safe to open in a spreadsheet: a text cell (a name, an expression
+        such as ``-x``) starting with ``=``, ``+``, ``-`` or ``@`` is prefixed
+        with ``'`` so it is not run as a formula; numbers (``-1.5``) stay
+        numbers.
+        """
         buf = io.StringIO()
         writer = csv.writer(buf, lineterminator="\n")
-        writer.writerow(self.headers)
+        writer.writerow([csv_safe(h) for h in self.headers])
         for row in self.rows:
             out = []
             for c, v in zip(self.columns, row, strict=True):
                 if c.kind == "value" and not (isinstance(v, sp.Basic)
                                               and v.free_symbols):
-                    out.append(_full_precision(v))
-                else:
-                    out.append(self._cell_text(c, v))
+                    text = _full_precision(v)
+                    out.append(csv_safe(text, numeric=_is_number(text)))
+                else:  # text; an expression that is a number (-1) stays one
+                    number = isinstance(v, sp.Basic) and v.is_Number
+                    out.append(csv_safe(self._cell_text(c, v), numeric=number))
             writer.writerow(out)
         return buf.getvalue()
 
@@ -325,19 +357,6 @@ class Table:
         return self.to_html()
 
 
-def _width(text: str) -> int:
-    """Columns ``text`` takes in a terminal: wide (CJK) characters count 2,
-    combining marks 0, others 1."""
-    return sum(0 if unicodedata.combining(ch) else
-               2 if unicodedata.east_asian_width(ch) in "WF" else 1
-               for ch in text)
-
-
-def _ljust(text: str, width: int) -> str:
-    """``text`` padded with spaces to ``width`` terminal columns."""
-    return text + " " * max(0, width - _width(text))
-
-
 def _full_precision(value) -> str:
     if isinstance(value, sp.Integer):
         return str(int(value))
@@ -346,14 +365,15 @@ def _full_precision(value) -> str:
     return _number_text(value)
 
 
-_LATEX_SPECIAL = {
-    "\\": r"\textbackslash{}", "_": r"\_", "&": r"\&", "%": r"\%", "#": r"\#",
-    "$": r"\$", "{": r"\{", "}": r"\}", "^": r"\textasciicircum{}",
-    "~": r"\textasciitilde{}",
-}
+def _is_number(text: str) -> bool:
+    """Whether a value cell's text is a number (``-1.5``, ``-inf``, ``nan``,
+    ``1+2j``) a spreadsheet reads as one, not a formula."""
+    try:
+        complex(text)
+    except ValueError:
+        return False
+    return True
 
 
-def _latex_escape(text: str) -> str:
-    """``text`` for LaTeX text mode: each special character replaced once
-    (a backslash must not have its own braces escaped again)."""
-    return "".join(_LATEX_SPECIAL.get(ch, ch) for ch in text)
+#: the escaping of label cells (kept under its old name for callers)
+_latex_escape = latex_escape

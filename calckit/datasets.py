@@ -15,12 +15,10 @@ array([0, 1, 1, 0])
 
 from __future__ import annotations
 
-import math
-import numbers
-
 import numpy as np
 
-from calckit.errors import CalckitTypeError, InvalidParameterError, ShapeError
+from calckit._validate import Integer, Interval, as_rng, check
+from calckit.errors import CalckitTypeError, ShapeError
 
 __all__ = [
     "xor",
@@ -35,42 +33,22 @@ __all__ = [
 
 
 def _rng(seed) -> np.random.Generator:
-    if isinstance(seed, np.random.Generator):
-        return seed
-    if seed is None:
-        seed = 0
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise InvalidParameterError(
-            f"seed must be an int >= 0 or a Generator, got {seed!r}")
-    return np.random.default_rng(int(seed))
+    return as_rng(seed=seed)
 
 
 def _real(value, name: str, *, low: float | None = None, strict: bool = False,
           high: float | None = None) -> float:
-    """``value`` as a finite float in the given range, else
-    InvalidParameterError naming ``name`` (``strict``: ``low`` excluded)."""
-    ok = isinstance(value, numbers.Real) and not isinstance(value, bool)
-    v = float(value) if ok else math.nan
-    ok = math.isfinite(v) and (low is None or (v > low if strict else v >= low)) \
-        and (high is None or v < high)
-    if not ok:
-        parts = []
-        if low is not None:
-            parts.append(f"{'>' if strict else '>='} {low:g}")
-        if high is not None:
-            parts.append(f"< {high:g}")
-        rng = " and ".join(parts)
-        raise InvalidParameterError(
-            f"The {name!r} parameter must be a finite float{' ' + rng if rng else ''}. "
-            f"Got {value!r} instead.")
-    return v
+    """``value`` as a finite float in the given range (``strict``: ``low``
+    excluded; ``high`` always excluded), else InvalidParameterError naming
+    ``name``."""
+    closed = "neither" if strict else "left"
+    if high is None and not strict:
+        closed = "left"
+    return float(check(value, Interval(low, high, closed=closed), name))
 
 
 def _count(n, name="n_samples", minimum=1) -> int:
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < minimum:
-        raise InvalidParameterError(
-            f"The {name!r} parameter must be an int >= {minimum}. Got {n!r} instead.")
-    return int(n)
+    return int(check(n, Integer(minimum), name))
 
 
 def _noise(noise) -> float:

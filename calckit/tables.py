@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import sympy as sp
 from sympy.core.function import AppliedUndef
 
-from calckit._table_format import Column, Table, _primes
+from calckit._table_format import Column, Table, _latex, _primes
 from calckit.errors import InvalidParameterError
 from calckit.symbolic._coerce import as_expr, as_symbol, as_symbols, real_symbol
 
@@ -167,7 +167,7 @@ def _header(key, univariate: bool) -> tuple:
         return "f" + _primes(n), "f" + _primes(n, latex=True)
     counts = [(s, len(list(g))) for s, g in itertools.groupby(key)]
     text_den = "".join(f"d{s.name}" + (str(c) if c > 1 else "") for s, c in counts)
-    tex_den = r"\,".join(rf"\partial {sp.latex(s)}" + (f"^{{{c}}}" if c > 1 else "")
+    tex_den = r"\,".join(rf"\partial {_latex(s)}" + (f"^{{{c}}}" if c > 1 else "")
                          for s, c in counts)
     num = "d" if n == 1 else f"d{n}"
     tex_num = r"\partial" if n == 1 else rf"\partial^{{{n}}}"
@@ -220,11 +220,13 @@ def _number(v):
     return sp.sympify(v)
 
 
-def _point_label(point, wrt) -> str:
+def _point_label(point, wrt, *, latex: bool = False) -> str:
+    """``1, 2`` or ``x=1, y=2`` (names typeset and escaped for LaTeX)."""
     if set(point) == set(wrt):
         parts = [_num_label(point[s]) for s in wrt]
     else:
-        parts = [f"{s.name}={_num_label(v)}" for s, v in point.items()]
+        parts = [f"{_latex(s) if latex else s.name}={_num_label(v)}"
+                 for s, v in point.items()]
     return ", ".join(parts)
 
 
@@ -296,13 +298,16 @@ def derivative_table(exprs, wrt=None, orders=(0, 1, 2), at=None, *,
         columns.append(Column(*_header(key, univariate), "expr"))
     for point in points:
         label = _point_label(point, wrt)
+        tex_label = _point_label(point, wrt, latex=True)
         for key in keys:
             text, tex = _header(key, univariate)
             if univariate:
-                columns.append(Column(f"{text}({label})", f"{tex}({label})", "value"))
+                columns.append(Column(f"{text}({label})", f"{tex}({tex_label})",
+                                      "value"))
             else:
                 columns.append(Column(f"{text}({label})",
-                                      rf"\left.{tex}\right|_{{({label})}}", "value"))
+                                      rf"\left.{tex}\right|_{{({tex_label})}}",
+                                      "value"))
 
     table_rows, derivs = [], []
     for i, expr in enumerate(rows):

@@ -147,7 +147,11 @@ def test_gradcheck_detects_wrong_backward(rng):
     report = model.gradcheck(rng.standard_normal((4, 2)), rng.standard_normal(4),
                              "mse")
     assert not report.ok
-    assert "0.W" in str(report) and "NO" in str(report)
+    # every entry of 0.W, and only those, fails, each named with its index
+    failed = {r.component for r in report.failures}
+    assert failed == {f"0.W[{i}, {j}]" for i in range(2) for j in range(3)}
+    assert all(r.status == "FAIL" for r in report.failures)
+    assert "0.W[1, 2]" in str(report) and "FAIL" in str(report)
 
 
 # -- loss values: PyTorch's reduction="mean" -----------------------------------

@@ -11,32 +11,36 @@ from __future__ import annotations
 
 import numpy as np
 
-from calckit.errors import InvalidParameterError, ShapeError
+from calckit._validate import positive_int
+from calckit.errors import CalckitTypeError, ShapeError
 
 __all__ = ["Layer", "as_float_array", "positive_int"]
 
 
-def positive_int(value, name: str, owner: str, *, none_ok: bool = False):
-    """``value`` as an int >= 1 (or None when ``none_ok``), else
-    :class:`InvalidParameterError` naming ``name`` and ``owner``.
-
-    >>> positive_int(3, "epochs", "fit"), positive_int(None, "b", "f", none_ok=True)
-    (3, None)
-    """
-    if none_ok and value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise InvalidParameterError(
-            f"The {name!r} parameter of {owner} must be a positive int"
-            f"{' or None' if none_ok else ''}. Got {value!r} instead."
-        )
-    return int(value)
-
-
 def as_float_array(x, *, name: str = "x") -> np.ndarray:
-    """``x`` as a float64 ndarray (no copy when it already is one)."""
+    """``x`` as a float64 ndarray (no copy when it already is one).
+
+    Raises
+    ------
+    CalckitTypeError
+        ``x`` is None or complex (casting would drop the imaginary part).
+    ShapeError
+        ``x`` is not numeric (strings, ragged lists).
+
+    >>> as_float_array(None, name="X")
+    Traceback (most recent call last):
+    ...
+    calckit.errors.CalckitTypeError: X must be a real numeric array, got None
+    """
     if type(x) is np.ndarray and x.dtype == np.float64:
         return x
+    if x is None:
+        raise CalckitTypeError(f"{name} must be a real numeric array, got None")
+    if np.iscomplexobj(x):
+        raise CalckitTypeError(
+            f"{name} must be real, got complex values (dtype "
+            f"{np.asarray(x).dtype}); calckit.nn computes in float64, and casting "
+            "would drop the imaginary part")
     try:
         return np.asarray(x, dtype=np.float64)
     except (TypeError, ValueError) as exc:

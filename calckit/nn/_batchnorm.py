@@ -22,19 +22,13 @@ array([[-1., -1.],
 
 from __future__ import annotations
 
-import math
-import numbers
-
 import numpy as np
 
-from calckit.errors import InvalidParameterError
+from calckit._validate import Interval, check
 from calckit.nn._base import Layer, as_float_array, positive_int
 
 __all__ = ["BatchNorm"]
 
-
-def _is_real(value) -> bool:
-    return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
 class BatchNorm(Layer):
@@ -57,14 +51,8 @@ class BatchNorm(Layer):
                  eps: float = 1e-5) -> None:
         super().__init__()
         self.num_features = positive_int(num_features, "num_features", "BatchNorm")
-        if not (_is_real(momentum) and 0.0 <= float(momentum) <= 1.0):
-            raise InvalidParameterError(
-                f"The 'momentum' parameter of BatchNorm must be in [0, 1]. "
-                f"Got {momentum!r} instead.")
-        if not (_is_real(eps) and 0.0 < float(eps) < math.inf):
-            raise InvalidParameterError(
-                "The 'eps' parameter of BatchNorm must be a finite float > 0. "
-                f"Got {eps!r} instead.")
+        check(momentum, Interval(0.0, 1.0), "momentum", "BatchNorm")
+        check(eps, Interval(0.0, None, closed="neither"), "eps", "BatchNorm")
         self.momentum = float(momentum)
         self.eps = float(eps)
         self._add_param("gamma", np.ones(self.num_features))

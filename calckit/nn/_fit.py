@@ -8,28 +8,28 @@ optimizer step on the model's flat parameter vector.
 from __future__ import annotations
 
 import math
-import numbers
 import sys
 import time
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from calckit._validate import Interval, Options, check, positive_int
 from calckit.errors import (
     CalckitTypeError,
     InvalidParameterError,
     NumericError,
     ShapeError,
 )
-from calckit.nn._base import as_float_array, positive_int
+from calckit.nn._base import as_float_array
 from calckit.nn._batchnorm import BatchNorm
+from calckit.nn._heads import _PROBABILITY_LOSSES
 from calckit.nn._init import as_rng
-from calckit.nn._losses import _PROBABILITY_LOSSES
 
 __all__ = ["fit", "History"]
 
 
-@dataclass
+@dataclass(repr=False)
 class History:
     """Per-epoch training record returned by ``fit``.
 
@@ -64,6 +64,42 @@ class History:
     def as_dict(self) -> dict:
         return {k: list(getattr(self, k)) for k in
                 ("loss", "accuracy", "val_loss", "val_accuracy")}
+
+    def __repr__(self) -> str:
+        """A summary: epochs, final loss and metrics, the best epoch and how
+        training ended (the per-epoch lists are the attributes, or
+        :meth:`as_dict`).
+
+        >>> History(loss=[0.9, 0.5, 0.6], val_loss=[1.0, 0.7, 0.8])
+        History(epochs=3, loss=0.6, val_loss=0.8, best epoch 2 (val_loss 0.7))
+        """
+        parts = [f"epochs={self.epochs}"]
+        for name in ("loss", "accuracy", "val_loss", "val_accuracy"):
+            values = getattr(self, name)
+            if values:
+                parts.append(f"{name}={values[-1]:.4g}")
+        best = self._best()
+        if best is not None:
+            name, epoch = best
+            parts.append(f"best epoch {epoch} ({name} "
+                         f"{getattr(self, name)[epoch - 1]:.4g})")
+        if self.stopped_early:
+            parts.append("stopped early")
+        if self.diverged:
+            parts.append("diverged")
+        return f"History({', '.join(parts)})"
+
+    def _best(self):
+        """``(monitored list name, 1-based epoch)`` of the best epoch: the one
+        early stopping kept, else the lowest validation (or training) loss."""
+        name = "val_loss" if self.val_loss else "loss"
+        values = getattr(self, name)
+        if self.best_epoch is not None:
+            return name, self.best_epoch
+        finite = [(v, i) for i, v in enumerate(values) if math.isfinite(v)]
+        if not finite:
+            return None
+        return name, min(finite)[1] + 1
 
 
 def _optimizer(optimizer, opt_kwargs):
@@ -214,14 +250,8 @@ def fit(model, X, y, *, loss="mse", optimizer="adam", epochs: int = 10,
     """
     positive_int(epochs, "epochs", "fit")
     positive_int(early_stopping, "early_stopping", "fit", none_ok=True)
-    if isinstance(min_delta, bool) or not isinstance(min_delta, numbers.Real) \
-            or not (math.isfinite(min_delta) and min_delta >= 0):
-        raise InvalidParameterError(
-            "The 'min_delta' parameter of fit must be a finite float >= 0. "
-            f"Got {min_delta!r}.")
-    if on_divergence not in ("raise", "stop"):
-        raise InvalidParameterError(
-            f"on_divergence must be 'raise' or 'stop', got {on_divergence!r}")
+    check(min_delta, Interval(0.0, None), "min_delta", "fit")
+    check(on_divergence, Options("raise", "stop"), "on_divergence", "fit")
     X = as_float_array(X, name="X")
     _check_samples(X, y, "X", "y")
     n = len(X)

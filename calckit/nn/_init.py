@@ -12,12 +12,12 @@ True
 
 from __future__ import annotations
 
-import numbers
 from types import MappingProxyType
 
 import numpy as np
 
-from calckit.errors import CalckitTypeError, InvalidParameterError
+from calckit._validate import as_rng
+from calckit.errors import InvalidParameterError
 
 __all__ = ["as_rng", "glorot_uniform", "he_normal", "init_for", "INIT_SCHEMES"]
 
@@ -27,25 +27,6 @@ _HE_ACTIVATIONS = frozenset(
     {"relu", "leaky_relu", "elu", "selu", "gelu", "gelu_tanh", "swish", "silu",
      "mish", "softplus"}
 )
-
-
-def as_rng(rng=None, seed=None, *, default_seed: int = 0) -> np.random.Generator:
-    """Return a Generator from ``rng`` (Generator or int) or ``seed``.
-
-    With neither, a fresh ``default_rng(default_seed)``: deterministic, and
-    no global state is used.
-    """
-    if rng is not None and seed is not None:
-        raise InvalidParameterError("give either rng or seed, not both")
-    if rng is None:
-        rng = default_seed if seed is None else seed
-    if isinstance(rng, np.random.Generator):
-        return rng
-    if isinstance(rng, numbers.Integral) and not isinstance(rng, bool):
-        return np.random.default_rng(int(rng))
-    raise CalckitTypeError(
-        f"rng must be a numpy.random.Generator or an int seed, got {rng!r}"
-    )
 
 
 def glorot_uniform(shape, *, fan_in: int, fan_out: int, rng: np.random.Generator):

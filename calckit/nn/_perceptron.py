@@ -14,18 +14,15 @@ For each sample in turn (shuffled by ``seed`` each epoch), predict
 
 from __future__ import annotations
 
-import math
-import numbers
-
 import numpy as np
 
+from calckit._validate import Interval, check, positive_int
 from calckit.errors import (
     CalckitTypeError,
     InvalidParameterError,
     NumericError,
     ShapeError,
 )
-from calckit.nn._base import positive_int
 from calckit.nn._init import as_rng
 
 __all__ = ["Perceptron"]
@@ -51,11 +48,7 @@ class Perceptron:
 
     def __init__(self, n_features: int, *, lr: float = 1.0) -> None:
         self.n_features = positive_int(n_features, "n_features", "Perceptron")
-        if not (isinstance(lr, numbers.Real) and not isinstance(lr, bool)
-                and 0.0 < float(lr) < math.inf):
-            raise InvalidParameterError(
-                "The 'lr' parameter of Perceptron must be a finite float > 0. "
-                f"Got {lr!r} instead.")
+        check(lr, Interval(0.0, None, closed="neither"), "lr", "Perceptron")
         self.lr = float(lr)
         self.w = np.zeros(self.n_features)
         self.b = 0.0

@@ -22,6 +22,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from calckit._validate import Integer, Interval, check
 from calckit.errors import CalckitTypeError, InvalidParameterError, ShapeError
 from calckit.numeric._evaluate import (
     LowPrecision,
@@ -78,10 +79,8 @@ def stencil_order(method: str, levels: int | None = None) -> int:
 
 def check_n(n, method: str) -> int:
     """Validate the derivative order ``n`` for ``method``."""
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
-        raise InvalidParameterError(f"n must be a positive int; got {n!r}")
-    if not 1 <= n <= _MAX_ORDER:
-        raise InvalidParameterError(f"n must be in 1..{_MAX_ORDER}; got {n}")
+    check(n, Integer(1), "n")
+    check(n, Interval(1, _MAX_ORDER), "n")
     if method == "complex" and n != 1:
         raise InvalidParameterError(
             f"method='complex' (complex step) gives first derivatives only; got "
@@ -92,6 +91,13 @@ def check_n(n, method: str) -> int:
 
 def as_point(x, *, name: str = "x", ndim: int | None = None) -> np.ndarray:
     """``x`` as a finite float array, or a clear error naming ``name``."""
+    if np.iscomplexobj(x) or (isinstance(x, (list, tuple)) and any(
+            isinstance(v, complex) for v in np.ravel(np.asarray(x, dtype=object)))):
+        raise CalckitTypeError(
+            f"{name} must be real; got complex {x!r:.80} (casting would drop the "
+            "imaginary part: differentiate along the real and imaginary parts "
+            "separately)"
+        )
     try:
         arr = np.asarray(x, dtype=float)
     except (TypeError, ValueError):

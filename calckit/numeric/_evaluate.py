@@ -130,10 +130,11 @@ def call_elementwise(f, points: np.ndarray, *, complex_input: bool = False,
         out = _call(f, points, complex_input=complex_input)
         values = _as_values(out, complex_input=complex_input, f=f, eps=eps,
                             nfev=points.size)
-        if values.shape == points.shape:
-            return values, points.size
         if values.shape == () and points.size == 1:
-            return values.reshape(points.shape), 1
+            values = values.reshape(points.shape)
+        if values.shape == points.shape:
+            extra = _real_valued(f, points, values) if complex_input else 0
+            return values, points.size + extra
     except (TypeError, ValueError):
         # a scalar-only f (math.sin, cmath.exp) rejects the array; called per
         # point below, where a real failure on complex input is reported
@@ -148,7 +149,55 @@ def call_elementwise(f, points: np.ndarray, *, complex_input: bool = False,
             f"derivative needs f mapping a float array to one of the same shape "
             f"(elementwise); {fname(f)} returned shape {np.shape(flat[0])} per point"
         )
-    return values.reshape(points.shape), points.size
+    values = values.reshape(points.shape)
+    extra = _real_valued(f, points, values) if complex_input else 0
+    return values, points.size + extra
+
+
+#: Points of a complex step rechecked on real input (see _real_valued).
+_REAL_CHECKS = 4
+
+
+def _real_valued(f, points, values) -> int:
+    """Refuse a complex-valued ``f`` for the complex step; return the number
+    of extra evaluations made.
+
+    The complex step takes ``Im f(x + ih) / h`` for ``f`` real on real input.
+    For a complex-valued ``f`` (``exp(1j*t)``), ``Im f`` is of the size of
+    ``f`` itself, and the quotient by ``h ~ 1e-20 |x|`` a derivative of 1e20.
+    Such values (``|Im f|`` above 1e-3 ``|Re f|``; a real ``f`` gets there only
+    near its zeros) are rechecked: ``f`` at the real parts of (at most
+    :data:`_REAL_CHECKS` of) them must be real, else :class:`NumericError`.
+
+    An ``f`` with the attribute ``real_continuation = True`` is the complex
+    continuation of a real function (:func:`calckit.gradcheck` compiles
+    one): complex there only outside the real function's domain
+    (``log(-1) = i pi``), which its caller handles; it is not rechecked.
+    """
+    if getattr(f, "real_continuation", False):
+        return 0
+    flat_values = values.reshape(values.shape[0] if values.ndim else 1, -1)
+    with np.errstate(invalid="ignore"):
+        odd = np.any(np.abs(flat_values.imag) > 1e-3 * np.abs(flat_values.real),
+                     axis=1)
+    rows = np.flatnonzero(odd)[:_REAL_CHECKS]
+    for i in rows:
+        x = np.real(points.reshape(len(odd), *points.shape[1:])[i]) if (
+            points.ndim) else np.real(points)
+        value = np.asarray(_call(f, x.copy() if np.ndim(x) else x,
+                                 complex_input=False))
+        if np.iscomplexobj(value) and np.any(value.imag != 0):
+            raise NumericError(
+                f"complex step needs f real-valued on real input, but {fname(f)} "
+                f"is complex-valued: f({_show(x)}) = {_show(value)}; use "
+                "method='richardson' on its real and imaginary parts separately"
+            )
+    return len(rows)
+
+
+def _show(value) -> str:
+    text = np.array2string(np.asarray(value), precision=6, threshold=6)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def call_vector(f, points: np.ndarray, *, vectorized, complex_input: bool = False,
@@ -159,6 +208,15 @@ def call_vector(f, points: np.ndarray, *, vectorized, complex_input: bool = Fals
     :class:`LowPrecision` when ``f`` computes in less precision than ``eps``
     (None: float64).
     """
+    values, nfev = _call_vector(f, points, vectorized=vectorized,
+                                complex_input=complex_input, eps=eps)
+    if complex_input:
+        nfev += _real_valued(f, points, values)
+    return values, nfev
+
+
+def _call_vector(f, points: np.ndarray, *, vectorized, complex_input: bool,
+                 eps=None):
     count = points.shape[0]
     if vectorized is False:
         return _loop(f, points, complex_input=complex_input, eps=eps), count

@@ -7,7 +7,8 @@ and whose other fields are buffers shaped like the parameters.
 
 Hyperparameters are validated once, at construction, from constraints that
 each optimizer declares as data (``_constraints``), in the manner of
-scikit-learn's ``_parameter_constraints``:
+scikit-learn's ``_parameter_constraints`` (the constraints live in
+:mod:`calckit._validate`, and are importable from here too):
 
 >>> Interval(0, 1, closed="left").describe()
 'a float in [0, 1)'
@@ -18,13 +19,13 @@ scikit-learn's ``_parameter_constraints``:
 from __future__ import annotations
 
 import math
-import numbers
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any, ClassVar, Union
 
 import numpy as np
 
+from calckit._validate import Boolean, Interval, Options, Pair, validate
 from calckit.errors import CalckitTypeError, InvalidParameterError, ShapeError
 
 __all__ = [
@@ -53,86 +54,6 @@ ScalarOrSchedule = Union[float, Schedule]  # noqa: UP007
 # ----------------------------------------------------------------------------
 
 
-def _is_real(value: Any) -> bool:
-    if not isinstance(value, numbers.Real) or isinstance(value, bool):
-        return False
-    try:
-        return math.isfinite(float(value))
-    except OverflowError:  # an int beyond the float range, such as 10**400
-        return False
-
-
-class Interval:
-    """A finite real number in an interval; ``None`` bounds are infinite."""
-
-    def __init__(self, low=None, high=None, *, closed: str = "both"):
-        self.low, self.high, self.closed = low, high, closed
-
-    def is_satisfied_by(self, value: Any) -> bool:
-        if not _is_real(value):
-            return False
-        v = float(value)
-        left = self.closed in ("both", "left")
-        right = self.closed in ("both", "right")
-        if self.low is not None and (v < self.low or (v == self.low and not left)):
-            return False
-        if self.high is not None and (v > self.high or (v == self.high and not right)):
-            return False
-        return True
-
-    def _range(self) -> str:
-        left = "[" if self.closed in ("both", "left") and self.low is not None else "("
-        right = (
-            "]" if self.closed in ("both", "right") and self.high is not None else ")"
-        )
-        low = "-inf" if self.low is None else f"{self.low:g}"
-        high = "inf" if self.high is None else f"{self.high:g}"
-        return f"{left}{low}, {high}{right}"
-
-    def describe(self) -> str:
-        return f"a float in {self._range()}"
-
-
-class Pair:
-    """Two numbers, each satisfying ``inner``."""
-
-    def __init__(self, inner: Interval):
-        self.inner = inner
-
-    def is_satisfied_by(self, value: Any) -> bool:
-        return (
-            isinstance(value, (tuple, list))
-            and len(value) == 2
-            and all(self.inner.is_satisfied_by(v) for v in value)
-        )
-
-    def describe(self) -> str:
-        return f"two floats in {self.inner._range()}"
-
-
-class Boolean:
-    """``True`` or ``False`` (not 0/1)."""
-
-    def is_satisfied_by(self, value: Any) -> bool:
-        return isinstance(value, (bool, np.bool_))
-
-    def describe(self) -> str:
-        return "a bool (True or False)"
-
-
-class Options:
-    """One of a fixed set of strings."""
-
-    def __init__(self, *options: str):
-        self.options = options
-
-    def is_satisfied_by(self, value: Any) -> bool:
-        return isinstance(value, str) and value in self.options
-
-    def describe(self) -> str:
-        return "one of " + ", ".join(repr(o) for o in self.options)
-
-
 class LearningRate:
     """A non-negative float, or a schedule: a callable ``step -> lr``."""
 
@@ -141,26 +62,6 @@ class LearningRate:
 
     def describe(self) -> str:
         return "a float in [0, inf) or a schedule (a callable step -> lr)"
-
-
-def validate(owner: str, constraints: Mapping[str, Any], values: Mapping) -> None:
-    """Raise :class:`InvalidParameterError` for the first value that breaks
-    its constraint. The message names ``owner``, the parameter and the value.
-
-    >>> validate("Adam", {"betas": Pair(Interval(0, 1, closed="left"))},
-    ...          {"betas": (1.5, 0.9)})
-    Traceback (most recent call last):
-    ...
-    calckit.errors.InvalidParameterError: The 'betas' parameter of Adam must be \
-two floats in [0, 1). Got (1.5, 0.9) instead.
-    """
-    for name, constraint in constraints.items():
-        value = values[name]
-        if not constraint.is_satisfied_by(value):
-            raise InvalidParameterError(
-                f"The {name!r} parameter of {owner} must be "
-                f"{constraint.describe()}. Got {value!r} instead."
-            )
 
 
 # ----------------------------------------------------------------------------

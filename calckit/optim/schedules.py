@@ -21,8 +21,8 @@ from typing import Any
 
 import numpy as np
 
+from calckit._validate import Interval, positive_int, validate
 from calckit.errors import InvalidParameterError
-from calckit.optim._base import Interval, validate
 
 __all__ = [
     "Schedule",
@@ -82,7 +82,7 @@ def step(lr: float, step_size: int, gamma: float = 0.1) -> Schedule:
     >>> [step(1.0, 2, gamma=0.5)(s) for s in range(5)]
     [1.0, 1.0, 0.5, 0.5, 0.25]
     """
-    _check_int("step", "step_size", step_size)
+    positive_int(step_size, "step_size", "step")
     validate("step", {"lr": _NONNEG, "gamma": _NONNEG}, {"lr": lr, "gamma": gamma})
     return Schedule(
         "step",
@@ -115,7 +115,7 @@ def cosine(lr: float, total_steps: int, eta_min: float = 0.0) -> Schedule:
     >>> c(0), round(c(5), 12), c(10), c(50)
     (1.0, 0.5, 0.0, 0.0)
     """
-    _check_int("cosine", "total_steps", total_steps)
+    positive_int(total_steps, "total_steps", "cosine")
     validate(
         "cosine", {"lr": _NONNEG, "eta_min": _NONNEG}, {"lr": lr, "eta_min": eta_min}
     )
@@ -135,7 +135,7 @@ def linear_warmup(lr: float, warmup_steps: int, start: float = 0.0) -> Schedule:
     >>> [w(s) for s in range(6)]
     [0.0, 0.25, 0.5, 0.75, 1.0, 1.0]
     """
-    _check_int("linear_warmup", "warmup_steps", warmup_steps)
+    positive_int(warmup_steps, "warmup_steps", "linear_warmup")
     validate(
         "linear_warmup", {"lr": _NONNEG, "start": _NONNEG}, {"lr": lr, "start": start}
     )
@@ -197,12 +197,3 @@ def join(schedules: Sequence[Callable], boundaries: Sequence[int]) -> Schedule:
         return out
 
     return Schedule("join", rule, schedules=schedules, boundaries=boundaries)
-
-
-def _check_int(owner: str, name: str, value: Any) -> None:
-    if not (isinstance(value, numbers.Integral) and not isinstance(value, bool)
-            and value > 0):
-        raise InvalidParameterError(
-            f"The {name!r} parameter of {owner} must be a positive int. "
-            f"Got {value!r} instead."
-        )

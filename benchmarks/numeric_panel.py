@@ -1,6 +1,8 @@
 """The accuracy panel: smooth functions with exact derivatives from mpmath.
 
-Used by ``tests/test_numeric.py`` and ``benchmarks/numeric.py``. Each row has
+Benchmark data, not library code (it lived in ``calckit.numeric._panel``).
+Used by ``benchmarks/numeric.py`` (a sibling: run it as a script) and
+``tests/test_numeric.py`` (loaded from this file's path). Each row has
 a NumPy function (vectorised, complex-safe), the points, and the exact
 derivatives computed with mpmath at 40 digits (:func:`exact`).
 

@@ -1,31 +1,22 @@
-"""The report of :func:`calckit.gradcheck` (NumPy only; rendered as text,
-Markdown and HTML). Built by :mod:`calckit.check`.
+"""The report of a gradient check (NumPy only; rendered as text, Markdown and
+HTML): of :func:`calckit.gradcheck` on an expression, and of
+:meth:`calckit.nn.Sequential.gradcheck` on a model (one row per parameter
+entry, named ``"0.W[1, 2]"``).
 """
 
 from __future__ import annotations
 
-import html
 from typing import NamedTuple
 
 import numpy as np
 
-from calckit.errors import InvalidParameterError
+from calckit._text import aligned, html_escape, markdown_escape, markdown_table
+from calckit._validate import Integer, check
 
 __all__ = ["GradcheckReport", "GradcheckRow"]
 
 _MAX_ROWS = 60  # rows shown by str(); all rows are in report.rows
 _BAD = ("FAIL", "uncertain", "nan")  # statuses that make a report fail
-# characters with a meaning in Markdown tables and inline text
-_MD_ESCAPES = str.maketrans({c: "\\" + c for c in "\\`*_[]|#"})
-
-
-def _md(text: str) -> str:
-    """``text`` as literal Markdown: HTML-escaped (Jupyter renders inline HTML,
-    so a name like ``a<b`` would open a tag) and with ``|``, ``*``, ``_``...
-    backslash-escaped (a ``|`` in a variable name would split a table cell)."""
-    return html.escape(text, quote=False).translate(_MD_ESCAPES)
-
-
 class GradcheckRow(NamedTuple):
     """One compared entry of a :class:`GradcheckReport`."""
 
@@ -69,9 +60,15 @@ class GradcheckReport:
     exact, numeric, error_estimate : ndarray
         Shape ``(k, n)`` (order 1) or ``(k, n, n)`` (order 2).
     wrt : tuple of str
-    expr : sympy.Expr
+    expr : sympy.Expr or str
+        What was checked (for a model, a description such as
+        ``"Sequential (5 layers), loss 'mse'"``).
     order, method, rtol, atol, nfev
         The settings used; ``nfev`` counts numeric evaluations of ``expr``.
+    show_points : bool
+        Whether ``str()`` lists the points (a model's single point holds
+        every parameter: not listed; ``context``, e.g. the parameters and
+        their shapes, is shown instead, with ``ok=``).
 
     ``summary()`` is the first line of ``str()``; ``table(max_rows=None)`` the
     full table (``str()`` shows at most 60 rows: failures, kinks and the
@@ -79,8 +76,10 @@ class GradcheckReport:
     """
 
     def __init__(self, *, expr, wrt, points, order, method, rtol, atol, rows,
-                 exact, numeric, error_estimate, nfev):
+                 exact, numeric, error_estimate, nfev, show_points=True,
+                 context=""):
         self.expr, self.wrt, self.points = expr, tuple(wrt), points
+        self.show_points, self.context = show_points, context
         self.order, self.method, self.rtol, self.atol = order, method, rtol, atol
         self.rows, self.nfev = tuple(rows), nfev
         self.exact, self.numeric, self.error_estimate = exact, numeric, error_estimate
@@ -112,8 +111,9 @@ class GradcheckReport:
         """One line: verdict, settings, errors, counts."""
         k = self.points.shape[0]
         verdict = "OK" if self.ok else "FAILED"
+        subject = "" if self.show_points else f" of {self.expr}"
         return (
-            f"gradcheck {verdict}: order {self.order}, method {self.method}, "
+            f"gradcheck {verdict}{subject}: order {self.order}, method {self.method}, "
             f"{k} point{'s' if k != 1 else ''}, {len(self.rows)} entr"
             f"{'ies' if len(self.rows) != 1 else 'y'}; "
             f"max abs error {self.max_abs_error:.2e}, max rel error "
@@ -123,6 +123,8 @@ class GradcheckReport:
         )
 
     def _point_lines(self, limit: int = 5) -> list[str]:
+        if not self.show_points:
+            return [f"{self.context}: ok={self.ok}"] if self.context else []
         lines = []
         for i, p in enumerate(self.points[:limit]):
             pairs = zip(self.wrt, p, strict=True)
@@ -176,26 +178,11 @@ class GradcheckReport:
         InvalidParameterError
             ``max_rows`` is not None or an int >= 0.
         """
-        if max_rows is not None and (
-            isinstance(max_rows, bool) or not isinstance(max_rows, (int, np.integer))
-            or max_rows < 0
-        ):
-            raise InvalidParameterError(
-                f"max_rows must be None (every row) or an int >= 0; got {max_rows!r}"
-            )
+        check(max_rows, Integer(0, none_ok=True), "max_rows", "table")
         shown, hidden = self._shown(max_rows)
-        body = [self._cells(i) for i in shown]
-        widths = [max(len(h), *(len(c[j]) for c in body)) if body else len(h)
-                  for j, h in enumerate(self._HEADER)]
-        left = {1, 8}
-
-        def fmt(cells):
-            return "  ".join(
-                c.ljust(w) if j in left else c.rjust(w)
-                for j, (c, w) in enumerate(zip(cells, widths, strict=True))
-            ).rstrip()
-
-        lines = [fmt(self._HEADER)] + [fmt(c) for c in body]
+        text = aligned(self._HEADER, [self._cells(i) for i in shown],
+                       right={0, 2, 3, 4, 5, 6, 7})
+        lines = [text]
         if hidden:
             lines.append(
                 f"... {self._hidden_note(shown)} (report.table(None) shows them)"
@@ -214,15 +201,15 @@ class GradcheckReport:
 
     def _repr_markdown_(self) -> str:
         shown, hidden = self._shown(_MAX_ROWS)
-        lines = [f"**{self.summary()}**", ""]
-        lines += [f"- {_md(line)}" for line in self._point_lines()] + [""]
-        lines.append("| " + " | ".join(self._HEADER) + " |")
-        lines.append("|" + "|".join(["---:"] * len(self._HEADER)) + "|")
+        lines = [f"**{markdown_escape(self.summary())}**", ""]
+        lines += [f"- {markdown_escape(line)}" for line in self._point_lines()] + [""]
+        rows = []
         for i in shown:
-            cells = [_md(c) for c in self._cells(i)]
+            cells = [markdown_escape(c) for c in self._cells(i)]
             if i == self.worst or self.rows[i].status != "ok":
                 cells = [f"**{c}**" for c in cells]
-            lines.append("| " + " | ".join(cells) + " |")
+            rows.append(cells)
+        lines.append(markdown_table(self._HEADER, rows, align="---:"))
         if hidden:
             lines.append(f"\n*{self._hidden_note(shown)}*")
         return "\n".join(lines)
@@ -231,21 +218,21 @@ class GradcheckReport:
         shown, hidden = self._shown(_MAX_ROWS)
         colour = {"ok": "", "kink": "#fff3cd", "FAIL": "#f8d7da", "nan": "#f8d7da",
                   "uncertain": "#f8d7da"}
-        out = [f"<p><b>{html.escape(self.summary())}</b></p>"]
-        out.append("<p>" + "<br>".join(map(html.escape, self._point_lines())) + "</p>")
+        out = [f"<p><b>{html_escape(self.summary())}</b></p>"]
+        out.append("<p>" + "<br>".join(map(html_escape, self._point_lines())) + "</p>")
         out.append("<table><thead><tr>")
-        out += [f"<th>{html.escape(h)}</th>" for h in self._HEADER]
+        out += [f"<th>{html_escape(h)}</th>" for h in self._HEADER]
         out.append("</tr></thead><tbody>")
         for i in shown:
             style = colour[self.rows[i].status]
             weight = "font-weight:bold;" if i == self.worst else ""
             css = (f"background:{style};" if style else "") + weight
             attr = f' style="{css}"' if css else ""
-            cells = "".join(f"<td>{html.escape(c)}</td>" for c in self._cells(i))
+            cells = "".join(f"<td>{html_escape(c)}</td>" for c in self._cells(i))
             out.append(f"<tr{attr}>{cells}</tr>")
         out.append("</tbody></table>")
         if hidden:
-            out.append(f"<p><i>{html.escape(self._hidden_note(shown))}</i></p>")
+            out.append(f"<p><i>{html_escape(self._hidden_note(shown))}</i></p>")
         return "".join(out)
 
 
