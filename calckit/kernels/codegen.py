@@ -309,7 +309,9 @@ def _batched(mod, groups, index, shape, size, names, labels):
         else:
             fname = _helper(mod, "group", tmpl, argnames)
             value = f"{fname}({', '.join(gathered)})"
-        if len(which) != len(members):
+        if nvars and len(which) != len(members):
+            # an entry filling several positions: its column, repeated (a
+            # constant template is one number and fills them all as it is)
             kname = mod.fresh("K")
             mod.helpers.append(f"{kname} = numpy.array({which!r}, numpy.intp)")
             value = f"{value}[..., {kname}]"
