@@ -478,9 +478,13 @@ def _build(structure, entries, shape, wrt, params, *, cse, stable, dtype) -> Ker
         entries_final = tuple(entries)
     args = wrt + params
     safe = _safe_names(args)
-    # the printer prints symbols by name: rename only the unsafe ones
+    # the one place mapping arguments to source identifiers: the printer
+    # prints a plain Symbol by its name, so every other argument (a Dummy is
+    # printed ``x_<index>``, which another argument may be named) and every
+    # unsafe name becomes a plain Symbol named by _safe_names
     rename = {s: sp.Symbol(n, **s.assumptions0)
-              for s, n in zip(args, safe, strict=True) if s.name != n}
+              for s, n in zip(args, safe, strict=True)
+              if s.name != n or type(s) is not sp.Symbol}
     renamed: dict = {}
     printed = []
     for e in entries_final:
