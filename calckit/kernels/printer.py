@@ -42,7 +42,7 @@ import sympy as sp
 from sympy.printing.numpy import SciPyPrinter
 from sympy.printing.precedence import precedence
 
-__all__ = ["KernelPrinter", "UnsupportedError"]
+__all__ = ["KernelPrinter", "UnsupportedError", "out_of_range"]
 
 
 def _sort_key(expr):
@@ -69,6 +69,46 @@ def _step(arg, h):
     from calckit.symbolic._step import step
 
     return step(arg, h)
+
+
+#: the smallest positive normal float64; below it a constant loses digits
+_TINY = 2.2250738585072014e-308
+#: scaling by 2**±_HUGE_SHIFT takes every finite nonzero float64 past the
+#: range (2**-1074 * 2**2200 overflows; 2**1024 * 2**-2200 underflows)
+_HUGE_SHIFT = 2200
+
+
+def out_of_range(c) -> bool:
+    """True for a nonzero rational or float ``c`` that is no normal float64
+    (``10**400`` overflows, ``10**-400`` underflows): printed as a float
+    literal, ``c*x`` would be ``inf*0 = nan`` at ``x = 0`` or ``0`` at
+    ``x = 1e300``.
+
+    >>> out_of_range(sp.Integer(10)**400), out_of_range(sp.Rational(1, 3))
+    (True, False)
+    """
+    if not (c.is_Rational or c.is_Float) or c.is_zero:
+        return False
+    if c.is_Integer and abs(c.p) <= 2**53:
+        return False
+    v = abs(float(c))
+    return v == float("inf") or v < _TINY
+
+
+def _scaled(c) -> tuple[float, int]:
+    """``(m, k)`` with ``c = m * 2**k`` (``0.5 < |m| < 2``), ``|k|`` capped
+    at :data:`_HUGE_SHIFT` (beyond it every product rounds the same)."""
+    r = sp.Rational(c)
+    k = r.p.bit_length() - r.q.bit_length()
+    m = sp.Rational(r.p, r.q * 2**k) if k > 0 else sp.Rational(r.p * 2**-k, r.q)
+    return float(m), max(-_HUGE_SHIFT, min(_HUGE_SHIFT, k))
+
+
+def _literal(value: float, inf: str) -> str:
+    """Source of the float ``value`` (``inf``: the text of infinity)."""
+    if value == value and abs(value) == float("inf"):
+        return f"(-{inf})" if value < 0 else inf
+    return repr(value)
 
 
 class UnsupportedError(Exception):
@@ -143,7 +183,7 @@ class KernelPrinter(SciPyPrinter):
             (c,) = coeffs
             # numerically (Float(1.0) != 1 in SymPy), and once: the terms of
             # the inner sum carry a coefficient 1.0 that must not be factored
-            if c.is_finite and float(c) not in (0.0, 1.0):
+            if c.is_finite and not out_of_range(c) and float(c) not in (0.0, 1.0):
                 inner = sp.Add(*[t / c for t in expr.args], evaluate=False)
                 body = self._print_Add(inner, order, factored=True)
                 return f"{self._print(c)}*({body})"
@@ -201,6 +241,19 @@ class KernelPrinter(SciPyPrinter):
 
     # -- products: unit steps and negated odd functions -----------------------
     def _print_Mul(self, expr):
+        coeff, rest = expr.as_coeff_Mul()
+        if out_of_range(coeff):  # 10**400*x: m*x*2**k, exact and 0 at x = 0
+            factors = sp.Mul.make_args(rest)
+            numbers = [f for f in factors if f.is_number]
+            if numbers:  # pi*10**350*x: one coefficient, rounded once
+                coeff = sp.Mul(coeff, *numbers).evalf(30)
+                rest = sp.Mul(*[f for f in factors if not f.is_number])
+            m, k = _scaled(coeff)
+            inner = self.parenthesize(rest, precedence(expr))
+            ldexp = self._module_format("numpy.ldexp")
+            if k > 0:  # scale first: a subnormal argument keeps its digits
+                return f"{m!r}*{ldexp}({inner}, {k})"
+            return f"{ldexp}({m!r}*{inner}, {k})"
         args = expr.args
         if len(args) == 2 and args[0] == -1:
             odd = _ODD.get(type(args[1]))
@@ -224,16 +277,13 @@ class KernelPrinter(SciPyPrinter):
     def _print_Integer(self, expr):
         if abs(expr.p) <= 2**53:
             return str(expr.p)
-        value = float(sp.Float(expr))  # huge: a float literal (or inf)
-        if value in (float("inf"), float("-inf")):
-            sign = "-" if value < 0 else ""
-            return f"({sign}{self._module_format('numpy.inf')})"
-        return repr(value)
+        # huge: a float literal (or inf)
+        return _literal(float(expr), self._module_format("numpy.inf"))
 
     def _print_Rational(self, expr):
         if expr.q == 1:
-            return str(expr.p)
-        return repr(float(expr))
+            return self._print_Integer(expr)
+        return _literal(float(expr), self._module_format("numpy.inf"))
 
     def _print_Half(self, expr):
         return "0.5"
@@ -247,7 +297,7 @@ class KernelPrinter(SciPyPrinter):
     _print_Catalan = _print_NumberSymbol
 
     def _print_Float(self, expr):
-        return repr(float(expr))
+        return _literal(float(expr), self._module_format("numpy.inf"))
 
     def _print_Infinity(self, expr):
         return self._module_format("numpy.inf")
