@@ -52,6 +52,7 @@ import sympy as sp
 from calckit.errors import CalckitTypeError, InvalidParameterError
 from calckit.kernels.cache import _LRU, CacheInfo
 from calckit.kernels.codegen import generate
+from calckit.kernels.passes import inert_extrema
 from calckit.kernels.printer import UnsupportedError
 from calckit.kernels.runtime import _F64, RUNTIME
 from calckit.symbolic._coerce import as_expr, as_symbols, free_symbols
@@ -491,8 +492,8 @@ def _build(structure, entries, shape, wrt, params, *, cse, stable, dtype) -> Ker
         if e.is_Number or not rename:
             printed.append(e)
             continue
-        if e not in renamed:
-            renamed[e] = e.xreplace(rename)
+        if e not in renamed:  # no Max of many arguments rebuilt (evaluated)
+            renamed[e] = inert_extrema(e).xreplace(rename)
         printed.append(renamed[e])
     try:
         source = generate(printed, shape, [rename.get(s, s) for s in args], cse=cse,

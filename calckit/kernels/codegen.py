@@ -59,6 +59,7 @@ from calckit.kernels.cost import cost as _cost
 from calckit.kernels.cost import into as _into
 from calckit.kernels.passes import drop_aliases as _drop_aliases
 from calckit.kernels.passes import fold_numbers as _fold_numbers
+from calckit.kernels.passes import inert_extrema as _inert_extrema
 from calckit.kernels.passes import power_chains as _power_chains
 from calckit.kernels.passes import with_deaths as _with_deaths
 from calckit.kernels.printer import KernelPrinter, UnsupportedError
@@ -109,7 +110,7 @@ def generate(entries, shape, args, *, cse: bool = True, labels=None) -> str:
     mod = _Module(cse)
     names = [str(a) for a in args]
     labels = tuple(labels) if labels is not None else tuple(names)
-    entries = [sp.sympify(e) for e in entries]
+    entries = [_inert_extrema(sp.sympify(e)) for e in entries]
     _check_derivatives(entries, args, labels)
     single = shape == () or (len(entries) == 1 and math.prod(shape) == 1)
     if not single:

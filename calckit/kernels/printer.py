@@ -42,11 +42,17 @@ import sympy as sp
 from sympy.printing.numpy import SciPyPrinter
 from sympy.printing.precedence import precedence
 
+from calckit.symbolic.functions import logsumexp
+
 __all__ = ["KernelPrinter", "UnsupportedError", "out_of_range"]
 
 
 def _sort_key(expr):
     return expr.sort_key()
+
+#: n-ary functions of more arguments are printed as one flat runtime call
+#: (``_logsumexp``, ``_reduce``) rather than nested calls
+_FLAT_ARGS = 8
 
 #: integer powers up to this exponent are printed as inline products
 _INLINE_POWER = 3
@@ -126,6 +132,10 @@ class KernelPrinter(SciPyPrinter):
     def _print(self, expr, **kwargs):
         """Print ``expr``; SymPy's failures become :class:`UnsupportedError`
         naming the innermost subexpression that could not be printed."""
+        if isinstance(expr, logsumexp) and len(expr.args) > _FLAT_ARGS:
+            # before its own _numpycode (nested logaddexp calls)
+            args = ", ".join(self._print(a) for a in expr.args)
+            return f"_logsumexp({args})"
         try:
             return super()._print(expr, **kwargs)
         except UnsupportedError:
@@ -312,6 +322,12 @@ class KernelPrinter(SciPyPrinter):
     def _print_Min(self, expr):
         return self._clip(expr, sp.Max) or self._nested("numpy.minimum", expr.args)
 
+    def _print_Maximum(self, expr):
+        return self._nested("numpy.maximum", expr.args)
+
+    def _print_Minimum(self, expr):
+        return self._nested("numpy.minimum", expr.args)
+
     def _clip(self, expr, inner_type):
         """``numpy.clip(u, lo, hi)`` for ``Min(hi, Max(lo, u))`` (or
         ``Max(lo, Min(hi, u))``) with numbers ``lo <= hi``, else None."""
@@ -332,6 +348,8 @@ class KernelPrinter(SciPyPrinter):
 
     def _nested(self, name, args):
         fn = self._module_format(name)
+        if len(args) > _FLAT_ARGS:  # flat: the parser limits nesting
+            return f"_reduce({fn}, {', '.join(self._print(a) for a in args)})"
         text = self._print(args[-1])
         for arg in reversed(args[:-1]):
             text = f"{fn}({self._print(arg)}, {text})"
