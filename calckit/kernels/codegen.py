@@ -21,7 +21,7 @@ The pipeline, per function body:
    ``out[..., i]`` is contiguous (``_empty_last``), each distinct
    entry computed once and, when its outermost operation is a ufunc,
    written in place (``numpy.divide(a, b, out=out[..., 0])``; see
-   :mod:`calckit.kernels.cost`). Symmetric entries of a Hessian are
+   :mod:`calckit.kernels.outputs`). Symmetric entries of a Hessian are
    assigned twice. Temporaries are deleted after their last use.
 5. ``_kernel`` converts and broadcasts the arguments and evaluates the body.
    Bodies of several operations (or with a masked ``Piecewise``) also get a
@@ -56,7 +56,7 @@ import sympy as sp
 
 from calckit.kernels.cost import BLOCK_COST as _BLOCK_COST
 from calckit.kernels.cost import cost as _cost
-from calckit.kernels.cost import into as _into
+from calckit.kernels.outputs import into as _into
 from calckit.kernels.passes import drop_aliases as _drop_aliases
 from calckit.kernels.passes import fold_numbers as _fold_numbers
 from calckit.kernels.passes import inert_extrema as _inert_extrema

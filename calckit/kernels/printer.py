@@ -42,6 +42,7 @@ import sympy as sp
 from sympy.printing.numpy import SciPyPrinter
 from sympy.printing.precedence import precedence
 
+from calckit.symbolic._step import step
 from calckit.symbolic.functions import logsumexp
 
 __all__ = ["KernelPrinter", "UnsupportedError", "out_of_range"]
@@ -69,12 +70,6 @@ _ODD = {
     sp.asinh: "numpy.arcsinh",
     sp.erf: "scipy.special.erf",
 }
-
-
-def _step(arg, h):
-    from calckit.symbolic._step import step
-
-    return step(arg, h)
 
 
 #: the smallest positive normal float64; below it a constant loses digits
@@ -361,7 +356,7 @@ class KernelPrinter(SciPyPrinter):
         if not h0.is_number:
             raise UnsupportedError(f"Heaviside with a symbolic value at 0: {expr}")
         if h0 in (0, 1):
-            return self._print(_step(arg, h0))
+            return self._print(step(arg, h0))
         if h0 == sp.S.Half:
             sign = self._module_format("numpy.sign")
             return f"(0.5*{sign}({self._print(arg)}) + 0.5)"
@@ -383,6 +378,14 @@ class KernelPrinter(SciPyPrinter):
         where = self._module_format("numpy.where")
         a, b, c = (self._print(arg) for arg in expr.args)
         return f"{where}({a}, {b}, {c})"
+
+    def _print_Sum(self, expr):
+        raise UnsupportedError(
+            f"unevaluated {type(expr).__name__} {expr} (evaluate it first, "
+            "e.g. with .doit())"
+        )
+
+    _print_Product = _print_Subs = _print_Sum
 
     def _print_Function(self, expr):
         # an undefined function f(x) has nothing to print to

@@ -20,6 +20,7 @@ import math
 import numpy
 
 from calckit.errors import CalckitTypeError, ShapeError
+from calckit.symbolic._coerce import _short
 
 __all__ = ["RUNTIME", "BLOCK"]
 
@@ -115,11 +116,6 @@ def _reduce(ufunc, *args):
     for a in args[1:]:
         result = ufunc(result, a)
     return result
-
-
-def _short(obj, limit: int = 80) -> str:
-    text = repr(obj)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _piecewise(shape, dtype, branches, args):
