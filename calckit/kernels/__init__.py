@@ -42,12 +42,13 @@ from typing import Any
 import numpy
 import sympy as sp
 
-from calckit.errors import CalckitTypeError, WorkLimitError
+from calckit.errors import CalckitTypeError, InvalidParameterError, WorkLimitError
 from calckit.kernels.cache import _LRU, CacheInfo
 from calckit.kernels.codegen import generate
+from calckit.kernels.dag import check_budget
+from calckit.kernels.inert import inert_extrema
 from calckit.kernels.inputs import as_dtype, check_real, normalize, real_hint, resolve
 from calckit.kernels.kernel import Kernel
-from calckit.kernels.passes import inert_extrema
 from calckit.kernels.printer import UnsupportedError
 from calckit.kernels.runtime import _F64
 from calckit.kernels.source import execute, safe_names, undefined_names
@@ -63,10 +64,15 @@ __all__ = [
     "cache_info",
     "cache_clear",
     "CACHE_SIZE",
+    "MAX_OPS",
 ]
 
 #: Maximum number of kernels kept by the compile cache.
 CACHE_SIZE = 256
+#: Default work budget of :func:`compile`, :func:`compile_grad` and
+#: :func:`compile_hessian`: distinct operations (subexpressions counted once)
+#: of the expressions to compile.
+MAX_OPS = 1_000_000
 
 
 # -- cache ------------------------------------------------------------------------
@@ -97,6 +103,7 @@ def compile(  # noqa: A001 - the public name is part of the API
     cse: bool = True,
     stable: bool = True,
     dtype: Any = numpy.float64,
+    max_ops: int | None = MAX_OPS,
 ) -> Kernel:
     """Compile expressions into a broadcasting NumPy :class:`Kernel`.
 
@@ -115,6 +122,11 @@ def compile(  # noqa: A001 - the public name is part of the API
     stable : bool, default True
         Rewrite every entry into overflow-free forms first
         (:func:`calckit.symbolic.stable.stabilize`).
+    max_ops : int or None, default :data:`MAX_OPS`
+        Work budget: compiling expressions of more distinct operations
+        (subexpressions counted once) raises
+        :class:`~calckit.errors.WorkLimitError` before the expensive passes
+        (CSE, printing) run; ``None`` for no budget.
     dtype : numpy dtype, default float64
         Inputs are converted to it and the output has it. With a real dtype
         the expressions must be real: one holding the imaginary unit ``I``
@@ -154,11 +166,13 @@ def compile(  # noqa: A001 - the public name is part of the API
            [1., 2.]])
     """
     with _nesting_guard(exprs):
-        return _compile(exprs, wrt, params, cse=cse, stable=stable, dtype=dtype)
+        return _compile(exprs, wrt, params, cse=cse, stable=stable, dtype=dtype,
+                        max_ops=_budget(max_ops))
 
 
 def compile_grad(
-    expr, wrt=None, params=(), *, cse: bool = True, dtype: Any = numpy.float64
+    expr, wrt=None, params=(), *, cse: bool = True, dtype: Any = numpy.float64,
+    max_ops: int | None = MAX_OPS,
 ) -> Kernel:
     """Kernel of the exact gradient of ``expr``: output trailing shape ``(n,)``.
 
@@ -174,7 +188,7 @@ def compile_grad(
         ``params``). A variable absent from ``expr`` has derivative 0.
     params : sequence of symbols or names, or str, optional
         Further kernel arguments (data), after ``wrt``.
-    cse, dtype
+    cse, dtype, max_ops
         As for :func:`compile`.
 
     Returns
@@ -191,11 +205,12 @@ def compile_grad(
     array([[ 6.,  1.],
            [12.,  1.]])
     """
-    return _derived("grad", expr, wrt, params, cse, dtype)
+    return _derived("grad", expr, wrt, params, cse, dtype, _budget(max_ops))
 
 
 def compile_hessian(
-    expr, wrt=None, params=(), *, cse: bool = True, dtype: Any = numpy.float64
+    expr, wrt=None, params=(), *, cse: bool = True, dtype: Any = numpy.float64,
+    max_ops: int | None = MAX_OPS,
 ) -> Kernel:
     """Kernel of the exact Hessian of ``expr``: trailing shape ``(n, n)``.
 
@@ -209,11 +224,11 @@ def compile_hessian(
     array([[4., 2.],
            [2., 0.]])
     """
-    return _derived("hessian", expr, wrt, params, cse, dtype)
+    return _derived("hessian", expr, wrt, params, cse, dtype, _budget(max_ops))
 
 
 # -- internals ----------------------------------------
-def _compile(exprs, wrt, params, *, cse, stable, dtype) -> Kernel:
+def _compile(exprs, wrt, params, *, cse, stable, dtype, max_ops) -> Kernel:
     """:func:`compile` without its guard (called by :func:`_derived` too)."""
     structure, entries, shape = normalize(exprs)
     wrt_syms, param_syms = resolve(entries, wrt, params)
@@ -225,13 +240,14 @@ def _compile(exprs, wrt, params, *, cse, stable, dtype) -> Kernel:
     cached = _CACHE.get(key)
     if cached is not None:
         return cached
+    check_budget(entries, max_ops, "compile")  # before any pass (cached: free)
     kernel = _build(structure, entries, shape, wrt_syms, param_syms,
-                    cse=bool(cse), stable=bool(stable), dtype=dtype)
+                    cse=bool(cse), stable=bool(stable), dtype=dtype, max_ops=max_ops)
     _CACHE.put(key, kernel)
     return kernel
 
 
-def _derived(kind, expr, wrt, params, cse, dtype) -> Kernel:
+def _derived(kind, expr, wrt, params, cse, dtype, max_ops) -> Kernel:
     e = as_expr(expr)
     wrt_syms, param_syms = resolve((e,), wrt, params, check=False)
     dtype = as_dtype(dtype)
@@ -243,17 +259,21 @@ def _derived(kind, expr, wrt, params, cse, dtype) -> Kernel:
         check_real(e, (e,), dtype)
     with _nesting_guard(e):
         stable_e = stabilize(e)
+        # MERGE(max_ops): the one place where the derivation budget is wired.
+        # When calckit.symbolic.derive.grad / hessian accept ``max_ops``
+        # (branch ``sym``), pass ``max_ops=max_ops`` to both calls below.
         if kind == "grad":
             out = list(derive.grad(stable_e, list(wrt_syms)))
         else:
             out = derive.hessian(stable_e, list(wrt_syms))
         kernel = _compile(out, wrt_syms, param_syms, cse=cse, stable=True,
-                          dtype=dtype)
+                          dtype=dtype, max_ops=max_ops)
     _CACHE.put(key, kernel)
     return kernel
 
 
-def _build(structure, entries, shape, wrt, params, *, cse, stable, dtype) -> Kernel:
+def _build(structure, entries, shape, wrt, params, *, cse, stable, dtype,
+           max_ops) -> Kernel:
     if dtype.kind != "c":
         check_real(structure, entries, dtype)
     if stable:
@@ -267,6 +287,7 @@ def _build(structure, entries, shape, wrt, params, *, cse, stable, dtype) -> Ker
                 done[e] = stabilize(e)
             final.append(done[e])
         entries_final = tuple(final)
+        check_budget(entries_final, max_ops, "compile (after stable rewriting)")
     else:
         entries_final = tuple(entries)
     args = wrt + params
@@ -306,6 +327,18 @@ def _build(structure, entries, shape, wrt, params, *, cse, stable, dtype) -> Ker
         signature=tuple(s.name for s in args), expr_shape=shape, source=source,
         dtype=dtype, cse=cse, stable=stable, fn=fn,
     )
+
+
+def _budget(max_ops) -> int | None:
+    """``max_ops`` checked: a positive integer or None."""
+    if max_ops is None:
+        return None
+    if isinstance(max_ops, bool) or not isinstance(max_ops, (int, numpy.integer)) \
+            or max_ops < 1:
+        raise InvalidParameterError(
+            f"max_ops must be a positive integer or None, got {max_ops!r}"
+        )
+    return int(max_ops)
 
 
 class _nesting_guard:

@@ -16,7 +16,8 @@ import numpy
 import sympy as sp
 
 from calckit.errors import CalckitTypeError, InvalidParameterError
-from calckit.symbolic._coerce import _short, as_expr, as_symbols, free_symbols
+from calckit.kernels.dag import holds, symbols_of
+from calckit.symbolic._coerce import _short, as_expr, as_symbols
 
 __all__ = ["as_dtype", "check_real", "normalize", "real_hint", "resolve"]
 
@@ -71,9 +72,9 @@ def _entry(e, i=None):
 
 def resolve(entries, wrt, params, *, check=True):
     """(wrt, params) as tuples of symbols; checks coverage and overlap."""
-    entries = {e for e in entries if not e.is_Number}
+    entries = [e for e in dict.fromkeys(entries) if not e.is_Number]
     # names resolve against the free symbols; computed once (not per name)
-    held = sorted(free_symbols(entries), key=str)
+    held = sorted(symbols_of(entries), key=str)
     param_syms = tuple(as_symbols(params, held, name="params")) if params else ()
     if wrt is None:
         wrt_syms = tuple(
@@ -104,6 +105,8 @@ def check_real(structure, entries, dtype) -> None:
     """:class:`CalckitTypeError` if an entry holds the imaginary unit ``I``
     (``sqrt(-1)``, ``log(-1)``, ``acosh(0)`` parse to expressions in ``I``):
     a real kernel would drop its imaginary part."""
+    if not holds(entries, sp.I):
+        return
     for e in dict.fromkeys(entries):  # distinct entries, in order
         if not e.is_Number and e.has(sp.I):
             raise CalckitTypeError(

@@ -14,57 +14,9 @@ import sympy as sp
 
 from calckit.kernels.printer import out_of_range
 
-__all__ = [
-    "Maximum", "Minimum", "drop_aliases", "fold_numbers", "inert_extrema",
-    "power_chains", "with_deaths",
-]
+__all__ = ["drop_aliases", "fold_numbers", "power_chains", "with_deaths"]
 
 _POW_PREFIX = "p"
-
-
-class Maximum(sp.Function):
-    """``Max`` of three or more arguments, inert: SymPy re-evaluates a
-    ``Max`` each time CSE or ``xreplace`` rebuilds it, comparing every pair
-    of arguments (25 s for 100 symbols). Printed as ``numpy.maximum``."""
-
-
-class Minimum(sp.Function):
-    """``Min`` of three or more arguments, inert (see :class:`Maximum`)."""
-
-
-_INERT = {sp.Max: Maximum, sp.Min: Minimum}
-
-
-def inert_extrema(expr):
-    """``expr`` with every ``Max``/``Min`` of three or more arguments made
-    inert (:class:`Maximum`, :class:`Minimum`); the tree is rebuilt bottom-up
-    so that no such ``Max`` is evaluated again on the way.
-
-    >>> x, y, z = sp.symbols("x y z", real=True)
-    >>> inert_extrema(sp.Max(x, y, z) + sp.Min(x, 1))
-    Maximum(x, y, z) + Min(1, x)
-    """
-    if not expr.has(sp.Max, sp.Min):
-        return expr
-    done: dict = {}
-
-    def walk(node):
-        if node.is_Atom or not node.args:
-            return node
-        hit = done.get(node)
-        if hit is None:
-            args = [walk(a) for a in node.args]
-            inert = _INERT.get(type(node))
-            if inert is not None and len(args) > 2:
-                hit = inert(*args)
-            elif all(a is b for a, b in zip(args, node.args, strict=True)):
-                hit = node
-            else:
-                hit = node.func(*args)
-            done[node] = hit
-        return hit
-
-    return walk(expr)
 
 
 def drop_aliases(stmts, reduced):

@@ -42,6 +42,7 @@ import sympy as sp
 from sympy.printing.numpy import SciPyPrinter
 from sympy.printing.precedence import precedence
 
+from calckit.kernels.inert import Maximum, Minimum
 from calckit.symbolic._step import step
 from calckit.symbolic.functions import logsumexp
 
@@ -318,10 +319,10 @@ class KernelPrinter(SciPyPrinter):
         return self._clip(expr, sp.Max) or self._nested("numpy.minimum", expr.args)
 
     def _print_Maximum(self, expr):
-        return self._nested("numpy.maximum", expr.args)
+        return self._clip(expr, Minimum) or self._nested("numpy.maximum", expr.args)
 
     def _print_Minimum(self, expr):
-        return self._nested("numpy.minimum", expr.args)
+        return self._clip(expr, Maximum) or self._nested("numpy.minimum", expr.args)
 
     def _clip(self, expr, inner_type):
         """``numpy.clip(u, lo, hi)`` for ``Min(hi, Max(lo, u))`` (or
@@ -335,7 +336,8 @@ class KernelPrinter(SciPyPrinter):
         irest = [a for a in inner.args if not a.is_Number]
         if len(inums) != 1 or len(irest) != 1:
             return None
-        lo, hi = (inums[0], nums[0]) if inner_type is sp.Max else (nums[0], inums[0])
+        low_inside = inner_type in (sp.Max, Maximum)
+        lo, hi = (inums[0], nums[0]) if low_inside else (nums[0], inums[0])
         if not (lo.is_finite and hi.is_finite and lo <= hi):
             return None
         clip = self._module_format("numpy.clip")
