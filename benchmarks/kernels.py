@@ -12,6 +12,10 @@ prints, measured in this one run (best of several repeats):
 3. the time to derive + compile the gradient and Hessian of N-dimensional
    Rosenbrock, and one evaluation at N = 200 against
    ``scipy.optimize.rosen_der`` + ``rosen_hess``.
+
+``--panel [name ...]`` prints instead the issue 16 panel: one Hessian call
+at 1 and at 10 000 points, calckit against ``lambdify(cse=True)`` of the same
+entries (Osborne 1, Watson n = 6, product of 30 sines, Gulf m = 99).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from __future__ import annotations
 import argparse
 import time
 import timeit
+from functools import partial
 
 import numpy as np
 import scipy.optimize as so
@@ -268,10 +273,99 @@ def bench_rosen(sizes):
     return lines
 
 
+# -- issue 16 panel: Hessian kernels against lambdify(cse=True), one call ---------
+_OSBORNE1_Y = (
+    0.844, 0.908, 0.932, 0.936, 0.925, 0.908, 0.881, 0.850, 0.818, 0.784, 0.751,
+    0.718, 0.685, 0.658, 0.628, 0.603, 0.580, 0.558, 0.538, 0.522, 0.506, 0.490,
+    0.478, 0.467, 0.457, 0.448, 0.438, 0.431, 0.424, 0.420, 0.414, 0.411, 0.406,
+)
+
+
+def osborne1():
+    """Osborne 1 (Moré, Garbow, Hillstrom 1981, problem 17): n = 5, m = 33."""
+    x = sp.symbols("x1:6", real=True)
+    f = sum((sp.Float(y) - (x[0] + x[1] * sp.exp(-10 * i * x[3])
+                            + x[2] * sp.exp(-10 * i * x[4]))) ** 2
+            for i, y in enumerate(_OSBORNE1_Y))
+    return f, x, [0.5, 1.5, -1.0, 0.01, 0.02]
+
+
+def watson(n=6):
+    """Watson (problem 20): m = 31."""
+    x = sp.symbols(f"x1:{n + 1}", real=True)
+    f = x[0] ** 2 + (x[1] - x[0] ** 2 - 1) ** 2
+    for i in range(1, 30):
+        t = sp.Rational(i, 29)
+        s1 = sum((j - 1) * x[j - 1] * t ** (j - 2) for j in range(2, n + 1))
+        s2 = sum(x[j - 1] * t ** (j - 1) for j in range(1, n + 1))
+        f += (s1 - s2**2 - 1) ** 2
+    return f, x, [0.0] * n
+
+
+def gulf(m=99):
+    """Gulf research and development (problem 11): n = 3."""
+    x = sp.symbols("x1:4", real=True)
+    f = 0
+    for i in range(1, m + 1):
+        t = i / 100
+        y = 25 + (-50 * np.log(t)) ** (2 / 3)
+        f += (sp.exp(-sp.Abs(sp.Float(y) - x[1]) ** x[2] / x[0]) - sp.Float(t)) ** 2
+    return f, x, [5.0, 2.5, 0.15]
+
+
+def sines(n=30):
+    """The product of 30 distinct sines."""
+    x = sp.symbols(f"x1:{n + 1}", real=True)
+    return sp.Mul(*[sp.sin(xi) for xi in x]), x, list(np.linspace(0.2, 1.4, n))
+
+
+PANEL = {"osborne1": osborne1, "watson6": watson, "sines30": sines, "gulf99": gulf}
+
+
+def bench_panel(names, repeat):
+    """One Hessian call at 1 and at 10 000 points: calckit against
+    ``lambdify(cse=True)`` of the same entries (stacked to the same shape)."""
+    lines = [f"{'Hessian, one call':10s} {'compile':>8s} | {'1 pt ck':>9s} "
+             f"{'lam+cse':>9s} {'ratio':>6s} | {'1e4 ck':>9s} {'lam+cse':>9s} "
+             f"{'ratio':>6s}"]
+    rng = np.random.default_rng(0)
+    for name in names:
+        f, x, x0 = PANEL[name]()
+        start = time.perf_counter()
+        k = ck.compile_hessian(f, x)
+        t_compile = time.perf_counter() - start
+        flat = sp.lambdify(list(x), list(k.entries), modules="numpy", cse=True)
+        n = len(x)
+
+        def lam(*a, flat=flat, n=n):
+            vals = np.broadcast_arrays(*flat(*a))
+            return np.stack(vals, -1).reshape(vals[0].shape + (n, n))
+
+        one = [float(v) for v in x0]
+        many = [v + 1e-3 * rng.standard_normal(10_000) for v in x0]
+        assert np.allclose(k(*many), lam(*many), rtol=1e-9, atol=1e-9), name
+        t1 = best_interleaved({"ck": partial(k, *one), "lam": partial(lam, *one)},
+                              repeat, number=200)
+        tn = best_interleaved({"ck": partial(k, *many), "lam": partial(lam, *many)},
+                              repeat, number=3)
+        lines.append(
+            f"{name:10s} {t_compile:7.2f}s | {t1['ck'] * 1e6:7.1f}us "
+            f"{t1['lam'] * 1e6:7.1f}us {t1['ck'] / t1['lam']:6.2f} | "
+            f"{tn['ck'] * 1e3:7.2f}ms {tn['lam'] * 1e3:7.2f}ms "
+            f"{tn['ck'] / tn['lam']:6.2f}"
+        )
+    return lines
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="N = 10^5, fewer repeats")
+    parser.add_argument("--panel", nargs="*", choices=sorted(PANEL), default=None,
+                        help="only the issue 16 Hessian panel (default: all of it)")
     ns = parser.parse_args(argv)
+    if ns.panel is not None:
+        print("\n".join(bench_panel(ns.panel or list(PANEL), 3 if ns.quick else 7)))
+        return
     n = 10**5 if ns.quick else 10**6
     repeat = 3 if ns.quick else 7
     # warm up imports so that compile times below do not include them

@@ -37,24 +37,24 @@ array([1000.,    1.])
 
 from __future__ import annotations
 
-import builtins
-import hashlib
-import keyword
-import linecache
-import unicodedata
 from typing import Any
 
 import numpy
-import scipy
-import scipy.special
 import sympy as sp
 
-from calckit.errors import CalckitTypeError, InvalidParameterError
+from calckit.errors import CalckitTypeError, InvalidParameterError, WorkLimitError
 from calckit.kernels.cache import _LRU, CacheInfo
 from calckit.kernels.codegen import generate
+from calckit.kernels.dag import check_budget
+from calckit.kernels.inert import inert_extrema
+from calckit.kernels.inputs import as_dtype, check_real, normalize, real_hint, resolve
+from calckit.kernels.kernel import Kernel
 from calckit.kernels.printer import UnsupportedError
-from calckit.kernels.runtime import _F64, RUNTIME
-from calckit.symbolic._coerce import as_expr, as_symbols, free_symbols
+from calckit.kernels.runtime import _F64
+from calckit.kernels.source import execute, safe_names, undefined_names
+from calckit.symbolic import derive
+from calckit.symbolic._coerce import _short, as_expr
+from calckit.symbolic.stable import stabilize
 
 __all__ = [
     "Kernel",
@@ -64,20 +64,15 @@ __all__ = [
     "cache_info",
     "cache_clear",
     "CACHE_SIZE",
+    "MAX_OPS",
 ]
 
 #: Maximum number of kernels kept by the compile cache.
 CACHE_SIZE = 256
-
-#: the globals of every generated kernel (plus ``_dtype``, see :func:`_exec`)
-_GLOBALS = {"numpy": numpy, "scipy": scipy, **RUNTIME}
-#: names the generated code may refer to: the builtins it calls (``range``,
-#: ``min``, ``float`` in ``.astype(float)``, ...), its globals and its local
-#: output ``out``. An argument named like one of them (or starting with
-#: ``_``, the prefix of every generated name) is renamed in the source.
-_RESERVED = frozenset(
-    {*dir(builtins), *_GLOBALS, "_dtype", "out", "functools", "math", "mpmath"}
-)
+#: Default work budget of :func:`compile`, :func:`compile_grad` and
+#: :func:`compile_hessian`: distinct operations (subexpressions counted once)
+#: of the expressions to compile.
+MAX_OPS = 1_000_000
 
 
 # -- cache ------------------------------------------------------------------------
@@ -99,136 +94,6 @@ def cache_clear() -> None:
     _CACHE.clear()
 
 
-# -- the Kernel object ---------------------------------------------------------------
-class Kernel:
-    """A compiled NumPy function of ``wrt + params``; see :func:`compile`.
-
-    Attributes
-    ----------
-    exprs : sympy.Expr, tuple of sympy.Expr or sympy.ImmutableMatrix
-        What was compiled (after parsing; before stable rewriting).
-    entries : tuple of sympy.Expr
-        The output entries actually compiled (row-major, after rewriting).
-    wrt, params : tuple of sympy.Symbol
-        The variables and parameters; the kernel takes ``wrt + params``.
-    signature : tuple of str
-        Argument names, in call order.
-    expr_shape : tuple of int
-        Trailing shape of the output: ``()``, ``(m,)`` or ``(m, n)``.
-    source : str
-        The generated Python source.
-    dtype : numpy.dtype
-        Type of the inputs (after conversion) and of the output.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> import sympy as sp
-    >>> x, y = sp.symbols("x y", real=True)
-    >>> k = compile([x * y, x + y], [x], params=[y])
-    >>> k
-    Kernel((x*y, x + y), wrt=(x,), params=(y,), expr_shape=(2,))
-    >>> k(np.array([1.0, 2.0]), 3.0)
-    array([[3., 4.],
-           [6., 5.]])
-    >>> print([line for line in k.source.splitlines() if "out[..., 0]" in line][0])
-        numpy.multiply(x, y, out=out[..., 0])
-    """
-
-    __slots__ = (
-        "exprs", "entries", "wrt", "params", "signature", "expr_shape",
-        "source", "dtype", "cse", "stable", "_fn", "_nargs", "__weakref__",
-    )
-
-    def __init__(self, *, exprs, entries, wrt, params, signature, expr_shape,
-                 source, dtype, cse, stable, fn):
-        self.exprs = exprs
-        self.entries = entries
-        self.wrt = wrt
-        self.params = params
-        self.signature = signature
-        self.expr_shape = expr_shape
-        self.source = source
-        self.dtype = dtype
-        self.cse = cse
-        self.stable = stable
-        self._fn = fn
-        self._nargs = len(signature)
-
-    @property
-    def function(self):
-        """The generated Python function itself (no argument-count check)."""
-        return self._fn
-
-    def __call__(self, *args, **kwargs):
-        """Evaluate at ``args`` (one array-like per name of ``signature``;
-        keywords by name also work); NumPy broadcasting applies."""
-        if kwargs:
-            args = self._bind(args, kwargs)
-        if len(args) != self._nargs:
-            raise CalckitTypeError(
-                f"kernel{_sig(self.signature)} takes {self._nargs} argument"
-                f"{'' if self._nargs == 1 else 's'} (wrt + params, in that order), "
-                f"got {len(args)}"
-            )
-        try:
-            return self._fn(*args)
-        except TypeError as exc:  # free unless raised (zero-cost try)
-            if isinstance(exc, CalckitTypeError):
-                raise
-            raise self._evaluation_error(exc) from exc
-
-    def _evaluation_error(self, exc) -> CalckitTypeError:
-        """The error of a NumPy/SciPy function refusing this kernel's dtype
-        (``scipy.special.expit``, behind ``sigmoid``, has no complex loop)."""
-        hint = ""
-        if self.dtype.kind == "c":
-            hint = ("; a function in it has no complex implementation: compile "
-                    "it with a real dtype")
-        return CalckitTypeError(
-            f"kernel{_sig(self.signature)} of {_short(self.exprs, 60)} cannot be "
-            f"evaluated in {self.dtype}: {exc}{hint}"
-        )
-
-    def _bind(self, args, kwargs):
-        values = list(args) + [None] * (self._nargs - len(args))
-        if len(args) > self._nargs:
-            return args  # reported by __call__
-        for name, value in kwargs.items():
-            if name not in self.signature:
-                raise CalckitTypeError(
-                    f"kernel{_sig(self.signature)} has no argument {name!r}"
-                )
-            i = self.signature.index(name)
-            if i < len(args):
-                raise CalckitTypeError(f"argument {name!r} given twice")
-            values[i] = value
-        missing = [n for n, v in zip(self.signature, values, strict=True) if v is None]
-        if missing:
-            raise CalckitTypeError(
-                f"kernel{_sig(self.signature)} is missing argument(s) {missing}"
-            )
-        return tuple(values)
-
-    def __repr__(self) -> str:
-        text = str(self.exprs)
-        if len(text) > 60:
-            text = text[:57] + "..."
-        return (
-            f"Kernel({text}, wrt={_names(self.wrt)}, params={_names(self.params)}, "
-            f"expr_shape={self.expr_shape})"
-        )
-
-
-def _sig(names) -> str:
-    return "(" + ", ".join(names) + ")"
-
-
-def _names(syms) -> str:
-    inner = ", ".join(s.name for s in syms)
-    return f"({inner}{',' if len(syms) == 1 else ''})"
-
-
 # -- public functions ----------------------------------------
 def compile(  # noqa: A001 - the public name is part of the API
     exprs,
@@ -238,6 +103,7 @@ def compile(  # noqa: A001 - the public name is part of the API
     cse: bool = True,
     stable: bool = True,
     dtype: Any = numpy.float64,
+    max_ops: int | None = MAX_OPS,
 ) -> Kernel:
     """Compile expressions into a broadcasting NumPy :class:`Kernel`.
 
@@ -256,6 +122,11 @@ def compile(  # noqa: A001 - the public name is part of the API
     stable : bool, default True
         Rewrite every entry into overflow-free forms first
         (:func:`calckit.symbolic.stable.stabilize`).
+    max_ops : int or None, default :data:`MAX_OPS`
+        Work budget: compiling expressions of more distinct operations
+        (subexpressions counted once) raises
+        :class:`~calckit.errors.WorkLimitError` before the expensive passes
+        (CSE, printing) run; ``None`` for no budget.
     dtype : numpy dtype, default float64
         Inputs are converted to it and the output has it. With a real dtype
         the expressions must be real: one holding the imaginary unit ``I``
@@ -294,24 +165,14 @@ def compile(  # noqa: A001 - the public name is part of the API
     array([[1., 2.],
            [1., 2.]])
     """
-    structure, entries, shape = _normalize(exprs)
-    wrt_syms, param_syms = _resolve(entries, wrt, params)
-    dtype = numpy.dtype(dtype)
-    if dtype == numpy.float64:
-        dtype = _F64  # one object, so that ``x.dtype is dtype`` is a fast check
-    flags = (bool(cse), bool(stable), dtype.str)
-    key = ("compile", entries, shape, wrt_syms, param_syms, flags)
-    cached = _CACHE.get(key)
-    if cached is not None:
-        return cached
-    kernel = _build(structure, entries, shape, wrt_syms, param_syms,
-                    cse=bool(cse), stable=bool(stable), dtype=dtype)
-    _CACHE.put(key, kernel)
-    return kernel
+    with _nesting_guard(exprs):
+        return _compile(exprs, wrt, params, cse=cse, stable=stable, dtype=dtype,
+                        max_ops=_budget(max_ops))
 
 
 def compile_grad(
-    expr, wrt=None, params=(), *, cse: bool = True, dtype: Any = numpy.float64
+    expr, wrt=None, params=(), *, cse: bool = True, dtype: Any = numpy.float64,
+    max_ops: int | None = MAX_OPS,
 ) -> Kernel:
     """Kernel of the exact gradient of ``expr``: output trailing shape ``(n,)``.
 
@@ -327,7 +188,7 @@ def compile_grad(
         ``params``). A variable absent from ``expr`` has derivative 0.
     params : sequence of symbols or names, or str, optional
         Further kernel arguments (data), after ``wrt``.
-    cse, dtype
+    cse, dtype, max_ops
         As for :func:`compile`.
 
     Returns
@@ -344,11 +205,12 @@ def compile_grad(
     array([[ 6.,  1.],
            [12.,  1.]])
     """
-    return _derived("grad", expr, wrt, params, cse, dtype)
+    return _derived("grad", expr, wrt, params, cse, dtype, _budget(max_ops))
 
 
 def compile_hessian(
-    expr, wrt=None, params=(), *, cse: bool = True, dtype: Any = numpy.float64
+    expr, wrt=None, params=(), *, cse: bool = True, dtype: Any = numpy.float64,
+    max_ops: int | None = MAX_OPS,
 ) -> Kernel:
     """Kernel of the exact Hessian of ``expr``: trailing shape ``(n, n)``.
 
@@ -362,108 +224,59 @@ def compile_hessian(
     array([[4., 2.],
            [2., 0.]])
     """
-    return _derived("hessian", expr, wrt, params, cse, dtype)
+    return _derived("hessian", expr, wrt, params, cse, dtype, _budget(max_ops))
 
 
 # -- internals ----------------------------------------
-def _derived(kind, expr, wrt, params, cse, dtype) -> Kernel:
+def _compile(exprs, wrt, params, *, cse, stable, dtype, max_ops) -> Kernel:
+    """:func:`compile` without its guard (called by :func:`_derived` too)."""
+    structure, entries, shape = normalize(exprs)
+    wrt_syms, param_syms = resolve(entries, wrt, params)
+    dtype = as_dtype(dtype)
+    if dtype == numpy.float64:
+        dtype = _F64  # one object, so that ``x.dtype is dtype`` is a fast check
+    flags = (bool(cse), bool(stable), dtype.str)
+    key = ("compile", entries, shape, wrt_syms, param_syms, flags)
+    cached = _CACHE.get(key)
+    if cached is not None:
+        return cached
+    check_budget(entries, max_ops, "compile")  # before any pass (cached: free)
+    kernel = _build(structure, entries, shape, wrt_syms, param_syms,
+                    cse=bool(cse), stable=bool(stable), dtype=dtype, max_ops=max_ops)
+    _CACHE.put(key, kernel)
+    return kernel
+
+
+def _derived(kind, expr, wrt, params, cse, dtype, max_ops) -> Kernel:
     e = as_expr(expr)
-    wrt_syms, param_syms = _resolve((e,), wrt, params, check=False)
-    dtype = numpy.dtype(dtype)
+    wrt_syms, param_syms = resolve((e,), wrt, params, check=False)
+    dtype = as_dtype(dtype)
     key = (kind, e, wrt_syms, param_syms, bool(cse), dtype.str)
     cached = _CACHE.get(key)
     if cached is not None:
         return cached
     if dtype.kind != "c":  # before deriving: name the user's expression
-        _check_real(e, (e,), dtype)
-    from calckit.symbolic import derive
-
-    stable_e = _stabilizer()(e)
-    if kind == "grad":
-        out = list(derive.grad(stable_e, list(wrt_syms)))
-    else:
-        out = derive.hessian(stable_e, list(wrt_syms))
-    kernel = compile(out, wrt_syms, param_syms, cse=cse, stable=True, dtype=dtype)
+        check_real(e, (e,), dtype)
+    with _nesting_guard(e):
+        stable_e = stabilize(e)
+        # MERGE(max_ops): the one place where the derivation budget is wired.
+        # When calckit.symbolic.derive.grad / hessian accept ``max_ops``
+        # (branch ``sym``), pass ``max_ops=max_ops`` to both calls below.
+        if kind == "grad":
+            out = list(derive.grad(stable_e, list(wrt_syms)))
+        else:
+            out = derive.hessian(stable_e, list(wrt_syms))
+        kernel = _compile(out, wrt_syms, param_syms, cse=cse, stable=True,
+                          dtype=dtype, max_ops=max_ops)
     _CACHE.put(key, kernel)
     return kernel
 
 
-def _normalize(exprs):
-    """(structure, entries tuple, expr_shape) of the user's ``exprs``."""
-    if isinstance(exprs, sp.MatrixBase):
-        m = sp.ImmutableMatrix(exprs)
-        entries = tuple(_entry(e) for row in m.tolist() for e in row)
-        return m, entries, tuple(m.shape)
-    if isinstance(exprs, numpy.ndarray) and exprs.ndim == 2:
-        return _normalize(sp.ImmutableMatrix(exprs.tolist()))
-    if isinstance(exprs, (list, tuple, numpy.ndarray)):
-        items = list(exprs)
-        if items and all(isinstance(r, (list, tuple)) for r in items):
-            widths = {len(r) for r in items}
-            if len(widths) != 1:
-                raise CalckitTypeError(
-                    f"exprs: rows of a nested list must have equal lengths, got "
-                    f"lengths {sorted(widths)}"
-                )
-            return _normalize(sp.ImmutableMatrix(items))
-        entries = tuple(_entry(e, i) for i, e in enumerate(items))
-        return entries, entries, (len(entries),)
-    e = as_expr(exprs, name="exprs")
-    return e, (e,), ()
-
-
-def _entry(e, i=None):
-    if isinstance(e, sp.Expr):  # fast path for large matrices
-        return e
-    return as_expr(e, name="exprs entry" if i is None else f"exprs[{i}]")
-
-
-def _resolve(entries, wrt, params, *, check=True):
-    """(wrt, params) as tuples of symbols; checks coverage and overlap."""
-    entries = {e for e in entries if not e.is_Number}
-    # names resolve against the free symbols; computed once (not per name)
-    held = sorted(free_symbols(entries), key=str)
-    param_syms = tuple(as_symbols(params, held, name="params")) if params else ()
-    if wrt is None:
-        wrt_syms = tuple(
-            s for s in sorted(held, key=lambda s: s.name)
-            if isinstance(s, sp.Symbol) and s not in param_syms
-        )
-    else:
-        wrt_syms = tuple(as_symbols(wrt, held, name="wrt"))
-    both = set(wrt_syms) & set(param_syms)
-    if both:
-        raise InvalidParameterError(
-            f"symbol(s) {sorted(map(str, both))} are in both wrt and params; "
-            "give each once"
-        )
-    if check:
-        missing = set(held) - set(wrt_syms) - set(param_syms)
-        if missing:
-            names = sorted(map(str, missing))
-            raise InvalidParameterError(
-                f"the expression has free symbol(s) {names} that are neither in "
-                f"wrt {[s.name for s in wrt_syms]} nor in params "
-                f"{[s.name for s in param_syms]}; add them to params"
-            )
-    return wrt_syms, param_syms
-
-
-def _stabilizer():
-    try:
-        from calckit.symbolic.stable import stabilize
-    except ModuleNotFoundError as exc:  # pragma: no cover - transitional
-        if exc.name != "calckit.symbolic.stable":
-            raise
-        return lambda e: e
-    return stabilize
-
-
-def _build(structure, entries, shape, wrt, params, *, cse, stable, dtype) -> Kernel:
+def _build(structure, entries, shape, wrt, params, *, cse, stable, dtype,
+           max_ops) -> Kernel:
     if dtype.kind != "c":
-        _check_real(structure, entries, dtype)
+        check_real(structure, entries, dtype)
     if stable:
-        stabilize = _stabilizer()
         done = {}
         final = []
         for e in entries:
@@ -474,30 +287,41 @@ def _build(structure, entries, shape, wrt, params, *, cse, stable, dtype) -> Ker
                 done[e] = stabilize(e)
             final.append(done[e])
         entries_final = tuple(final)
+        check_budget(entries_final, max_ops, "compile (after stable rewriting)")
     else:
         entries_final = tuple(entries)
     args = wrt + params
-    safe = _safe_names(args)
-    # the printer prints symbols by name: rename only the unsafe ones
+    safe = safe_names(args)
+    # the one place mapping arguments to source identifiers: the printer
+    # prints a plain Symbol by its name, so every other argument (a Dummy is
+    # printed ``x_<index>``, which another argument may be named) and every
+    # unsafe name becomes a plain Symbol named by _safe_names
     rename = {s: sp.Symbol(n, **s.assumptions0)
-              for s, n in zip(args, safe, strict=True) if s.name != n}
+              for s, n in zip(args, safe, strict=True)
+              if s.name != n or type(s) is not sp.Symbol}
     renamed: dict = {}
     printed = []
     for e in entries_final:
         if e.is_Number or not rename:
             printed.append(e)
             continue
-        if e not in renamed:
-            renamed[e] = e.xreplace(rename)
+        if e not in renamed:  # no Max of many arguments rebuilt (evaluated)
+            renamed[e] = inert_extrema(e).xreplace(rename)
         printed.append(renamed[e])
     try:
         source = generate(printed, shape, [rename.get(s, s) for s in args], cse=cse,
                           labels=[s.name for s in args])
     except UnsupportedError as exc:
         raise CalckitTypeError(
-            f"cannot compile {_short(structure)}: {exc}{_real_hint(args)}"
+            f"cannot compile {_short(structure)}: {exc}{real_hint(args)}"
         ) from None
-    fn = _exec(source, dtype)
+    unknown = undefined_names(source)
+    if unknown:  # a construct printed as a bare name: never a NameError later
+        raise CalckitTypeError(
+            f"cannot compile {_short(structure)}: no NumPy translation for "
+            f"{', '.join(unknown)}"
+        )
+    fn = execute(source, dtype)
     return Kernel(
         exprs=structure, entries=entries_final, wrt=wrt, params=params,
         signature=tuple(s.name for s in args), expr_shape=shape, source=source,
@@ -505,62 +329,34 @@ def _build(structure, entries, shape, wrt, params, *, cse, stable, dtype) -> Ker
     )
 
 
-def _check_real(structure, entries, dtype) -> None:
-    """:class:`CalckitTypeError` if an entry holds the imaginary unit ``I``
-    (``sqrt(-1)``, ``log(-1)``, ``acosh(0)`` parse to expressions in ``I``):
-    a real kernel would drop its imaginary part."""
-    for e in dict.fromkeys(entries):  # distinct entries, in order
-        if not e.is_Number and e.has(sp.I):
-            raise CalckitTypeError(
-                f"cannot compile {_short(structure)}: complex-valued: contains I "
-                f"(the imaginary unit) in {_short(e)}, but dtype is {dtype}; "
-                "compile with dtype=complex for complex values"
-            )
+def _budget(max_ops) -> int | None:
+    """``max_ops`` checked: a positive integer or None."""
+    if max_ops is None:
+        return None
+    if isinstance(max_ops, bool) or not isinstance(max_ops, (int, numpy.integer)) \
+            or max_ops < 1:
+        raise InvalidParameterError(
+            f"max_ops must be a positive integer or None, got {max_ops!r}"
+        )
+    return int(max_ops)
 
 
-def _real_hint(args) -> str:
-    """A hint when some arguments are not known to be real (SymPy then keeps
-    derivatives such as ``d|x|/dx`` unevaluated)."""
-    loose = [s.name for s in args if not s.is_extended_real]
-    if not loose:
-        return ""
-    return (
-        f"; symbol(s) {loose} are not known to be real: create them with "
-        "real=True (as calckit.parse does)"
-    )
+class _nesting_guard:
+    """Turns Python's ``RecursionError`` (SymPy and the printer recurse once
+    per level of nesting) into a :class:`~calckit.errors.WorkLimitError`
+    naming the expression."""
 
+    def __init__(self, expr):
+        self.expr = expr
 
-def _safe_names(args) -> list[str]:
-    """Source names of the arguments: the symbol's name when it is a plain
-    identifier that shadows nothing the generated code uses, else ``_a{i}``.
+    def __enter__(self):
+        return self
 
-    Python reads identifiers in NFKC form (``ｒａｎｇｅ`` is ``range``), so
-    names are compared in that form.
-    """
-    names: list[str] = []
-    seen: set[str] = set()
-    for i, s in enumerate(args):
-        n = s.name
-        key = unicodedata.normalize("NFKC", n)
-        if (not n.isidentifier() or keyword.iskeyword(key) or key.startswith("_")
-                or key in _RESERVED or key in seen):
-            n = key = f"_a{i}"
-        names.append(n)
-        seen.add(key)
-    return names
-
-
-def _exec(source: str, dtype):
-    """Compile and run the generated ``source``; return its ``_kernel``."""
-    digest = hashlib.sha1(source.encode()).hexdigest()[:12]
-    filename = f"<calckit-kernel-{digest}>"
-    namespace = {**_GLOBALS, "_dtype": dtype}
-    code = builtins.compile(source, filename, "exec")
-    exec(code, namespace)  # our own generated source, never user text
-    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-    return namespace["_kernel"]
-
-
-def _short(obj, limit: int = 80) -> str:
-    text = repr(obj)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+    def __exit__(self, kind, exc, tb):
+        if kind is not None and issubclass(kind, RecursionError):
+            raise WorkLimitError(
+                f"{_short(self.expr)} is nested too deeply to derive and compile "
+                "(beyond Python's recursion limit); write it with intermediate "
+                "variables or fewer levels"
+            ) from None
+        return False

@@ -21,7 +21,7 @@ The pipeline, per function body:
    ``out[..., i]`` is contiguous (``_empty_last``), each distinct
    entry computed once and, when its outermost operation is a ufunc,
    written in place (``numpy.divide(a, b, out=out[..., 0])``; see
-   :mod:`calckit.kernels.cost`). Symmetric entries of a Hessian are
+   :mod:`calckit.kernels.outputs`). Symmetric entries of a Hessian are
    assigned twice. Temporaries are deleted after their last use.
 5. ``_kernel`` converts and broadcasts the arguments and evaluates the body.
    Bodies of several operations (or with a masked ``Piecewise``) also get a
@@ -56,7 +56,10 @@ import sympy as sp
 
 from calckit.kernels.cost import BLOCK_COST as _BLOCK_COST
 from calckit.kernels.cost import cost as _cost
-from calckit.kernels.cost import into as _into
+from calckit.kernels.dag import holds, symbols_of
+from calckit.kernels.inert import inert_extrema as _inert_extrema
+from calckit.kernels.inert import substitute as _substitute
+from calckit.kernels.outputs import into as _into
 from calckit.kernels.passes import drop_aliases as _drop_aliases
 from calckit.kernels.passes import fold_numbers as _fold_numbers
 from calckit.kernels.passes import power_chains as _power_chains
@@ -109,7 +112,7 @@ def generate(entries, shape, args, *, cse: bool = True, labels=None) -> str:
     mod = _Module(cse)
     names = [str(a) for a in args]
     labels = tuple(labels) if labels is not None else tuple(names)
-    entries = [sp.sympify(e) for e in entries]
+    entries = [_inert_extrema(sp.sympify(e)) for e in entries]
     _check_derivatives(entries, args, labels)
     single = shape == () or (len(entries) == 1 and math.prod(shape) == 1)
     if not single:
@@ -180,6 +183,8 @@ def _check_derivatives(entries, args, labels) -> None:
     """:class:`UnsupportedError` naming an unevaluated ``Derivative`` (no
     derivative rule; the printer would only see it after CSE renamed its
     argument), written with the arguments' ``labels``."""
+    if not holds(entries, sp.Derivative):
+        return
     for e in dict.fromkeys(entries):
         if not e.is_Number and e.has(sp.Derivative):
             node = min(e.atoms(sp.Derivative), key=sp.count_ops)
@@ -261,17 +266,32 @@ def _fill(lines, values, unique, index, shape, alloc, negate):
 def _templates(unique, args):
     """Group entries that are one expression up to renaming of arguments.
 
-    Returns ``{template: [(entry, [arg index, ...]), ...]}``; the template's
-    symbols ``_v0, _v1, ...`` stand for the entry's arguments in signature
-    order.
+    Returns a list of groups ``[(entry, [arg index, ...], symbols), ...]``,
+    found by a structural key (no SymPy rebuild per entry); :func:`_batched`
+    builds one template per group.
     """
     position = {a: i for i, a in enumerate(args)}
-    groups: dict = {}
+    keyed: dict = {}
     for e in unique:
-        syms = sorted(e.free_symbols, key=position.__getitem__)
-        tmpl = e.xreplace({s: sp.Symbol(f"_v{j}") for j, s in enumerate(syms)})
-        groups.setdefault(tmpl, []).append((e, [position[s] for s in syms]))
-    return groups
+        syms = sorted(symbols_of([e]), key=position.__getitem__)
+        local = {s: j for j, s in enumerate(syms)}
+        key = _shape_key(e, local, {})
+        keyed.setdefault(key, []).append((e, [position[s] for s in syms], syms))
+    return list(keyed.values())
+
+
+def _shape_key(expr, local, memo):
+    """A hashable key equal for expressions equal up to renaming the
+    symbols (``local`` numbers them)."""
+    if expr.is_Symbol:
+        return ("_v", local[expr])
+    if expr.is_Atom or not expr.args:
+        return expr
+    hit = memo.get(expr)
+    if hit is None:
+        hit = (expr.func, *(_shape_key(a, local, memo) for a in expr.args))
+        memo[expr] = hit
+    return hit
 
 
 def _batched(mod, groups, index, shape, size, names, labels):
@@ -289,10 +309,13 @@ def _batched(mod, groups, index, shape, size, names, labels):
         f"    out = {_alloc(index, shape, size)}",
         f"    _flat = out.reshape(_shape + ({size},))",
     ]
-    for tmpl, members in groups.items():
+    for members in groups:
         nvars = len(members[0][1])
+        # symbols _v0, _v1, ... stand for the entry's arguments in order
+        tmpl = _substitute(members[0][0], {s: sp.Symbol(f"_v{j}")
+                                           for j, s in enumerate(members[0][2])})
         targets, which = [], []
-        for k, (e, _) in enumerate(members):
+        for k, (e, _, _) in enumerate(members):
             targets += index[e]
             which += [k] * len(index[e])
         jname = mod.fresh("J")
@@ -309,7 +332,9 @@ def _batched(mod, groups, index, shape, size, names, labels):
         else:
             fname = _helper(mod, "group", tmpl, argnames)
             value = f"{fname}({', '.join(gathered)})"
-        if len(which) != len(members):
+        if nvars and len(which) != len(members):
+            # an entry filling several positions: its column, repeated (a
+            # constant template is one number and fills them all as it is)
             kname = mod.fresh("K")
             mod.helpers.append(f"{kname} = numpy.array({which!r}, numpy.intp)")
             value = f"{value}[..., {kname}]"
@@ -353,7 +378,7 @@ def _body(mod, exprs, indent):
 
 def _lower_piecewise(mod, expr, lines, indent):
     """Replace each outermost Piecewise in ``expr`` by a placeholder symbol."""
-    if not expr.has(sp.Piecewise):
+    if not holds([expr], sp.Piecewise):
         return expr
     mapping = {}
     for node in sp.preorder_traversal(expr):

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import sympy as sp
 
+from calckit.kernels.printer import out_of_range
+
 __all__ = ["drop_aliases", "fold_numbers", "power_chains", "with_deaths"]
 
 _POW_PREFIX = "p"
@@ -76,7 +78,9 @@ def fold_numbers(expr):
         if isinstance(node, sp.Expr) and visit(node):
             value = node.evalf(20)
             if value.is_Float and value.is_finite:
-                repl[node] = sp.Float(float(value))
+                # beyond float64 (10**400*sqrt(2)): exact, printed scaled
+                big = out_of_range(value)
+                repl[node] = sp.Rational(value) if big else sp.Float(float(value))
                 return
         for a in node.args:
             collect(a)

@@ -42,11 +42,19 @@ import sympy as sp
 from sympy.printing.numpy import SciPyPrinter
 from sympy.printing.precedence import precedence
 
-__all__ = ["KernelPrinter", "UnsupportedError"]
+from calckit.kernels.inert import Maximum, Minimum
+from calckit.symbolic._step import step
+from calckit.symbolic.functions import logsumexp
+
+__all__ = ["KernelPrinter", "UnsupportedError", "out_of_range"]
 
 
 def _sort_key(expr):
     return expr.sort_key()
+
+#: n-ary functions of more arguments are printed as one flat runtime call
+#: (``_logsumexp``, ``_reduce``) rather than nested calls
+_FLAT_ARGS = 8
 
 #: integer powers up to this exponent are printed as inline products
 _INLINE_POWER = 3
@@ -65,10 +73,44 @@ _ODD = {
 }
 
 
-def _step(arg, h):
-    from calckit.symbolic._step import step
+#: the smallest positive normal float64; below it a constant loses digits
+_TINY = 2.2250738585072014e-308
+#: scaling by 2**±_HUGE_SHIFT takes every finite nonzero float64 past the
+#: range (2**-1074 * 2**2200 overflows; 2**1024 * 2**-2200 underflows)
+_HUGE_SHIFT = 2200
 
-    return step(arg, h)
+
+def out_of_range(c) -> bool:
+    """True for a nonzero rational or float ``c`` that is no normal float64
+    (``10**400`` overflows, ``10**-400`` underflows): printed as a float
+    literal, ``c*x`` would be ``inf*0 = nan`` at ``x = 0`` or ``0`` at
+    ``x = 1e300``.
+
+    >>> out_of_range(sp.Integer(10)**400), out_of_range(sp.Rational(1, 3))
+    (True, False)
+    """
+    if not (c.is_Rational or c.is_Float) or c.is_zero:
+        return False
+    if c.is_Integer and abs(c.p) <= 2**53:
+        return False
+    v = abs(float(c))
+    return v == float("inf") or v < _TINY
+
+
+def _scaled(c) -> tuple[float, int]:
+    """``(m, k)`` with ``c = m * 2**k`` (``0.5 < |m| < 2``), ``|k|`` capped
+    at :data:`_HUGE_SHIFT` (beyond it every product rounds the same)."""
+    r = sp.Rational(c)
+    k = r.p.bit_length() - r.q.bit_length()
+    m = sp.Rational(r.p, r.q * 2**k) if k > 0 else sp.Rational(r.p * 2**-k, r.q)
+    return float(m), max(-_HUGE_SHIFT, min(_HUGE_SHIFT, k))
+
+
+def _literal(value: float, inf: str) -> str:
+    """Source of the float ``value`` (``inf``: the text of infinity)."""
+    if value == value and abs(value) == float("inf"):
+        return f"(-{inf})" if value < 0 else inf
+    return repr(value)
 
 
 class UnsupportedError(Exception):
@@ -86,6 +128,10 @@ class KernelPrinter(SciPyPrinter):
     def _print(self, expr, **kwargs):
         """Print ``expr``; SymPy's failures become :class:`UnsupportedError`
         naming the innermost subexpression that could not be printed."""
+        if isinstance(expr, logsumexp) and len(expr.args) > _FLAT_ARGS:
+            # before its own _numpycode (nested logaddexp calls)
+            args = ", ".join(self._print(a) for a in expr.args)
+            return f"_logsumexp({args})"
         try:
             return super()._print(expr, **kwargs)
         except UnsupportedError:
@@ -143,7 +189,7 @@ class KernelPrinter(SciPyPrinter):
             (c,) = coeffs
             # numerically (Float(1.0) != 1 in SymPy), and once: the terms of
             # the inner sum carry a coefficient 1.0 that must not be factored
-            if c.is_finite and float(c) not in (0.0, 1.0):
+            if c.is_finite and not out_of_range(c) and float(c) not in (0.0, 1.0):
                 inner = sp.Add(*[t / c for t in expr.args], evaluate=False)
                 body = self._print_Add(inner, order, factored=True)
                 return f"{self._print(c)}*({body})"
@@ -201,6 +247,19 @@ class KernelPrinter(SciPyPrinter):
 
     # -- products: unit steps and negated odd functions -----------------------
     def _print_Mul(self, expr):
+        coeff, rest = expr.as_coeff_Mul()
+        if out_of_range(coeff):  # 10**400*x: m*x*2**k, exact and 0 at x = 0
+            factors = sp.Mul.make_args(rest)
+            numbers = [f for f in factors if f.is_number]
+            if numbers:  # pi*10**350*x: one coefficient, rounded once
+                coeff = sp.Mul(coeff, *numbers).evalf(30)
+                rest = sp.Mul(*[f for f in factors if not f.is_number])
+            m, k = _scaled(coeff)
+            inner = self.parenthesize(rest, precedence(expr))
+            ldexp = self._module_format("numpy.ldexp")
+            if k > 0:  # scale first: a subnormal argument keeps its digits
+                return f"{m!r}*{ldexp}({inner}, {k})"
+            return f"{ldexp}({m!r}*{inner}, {k})"
         args = expr.args
         if len(args) == 2 and args[0] == -1:
             odd = _ODD.get(type(args[1]))
@@ -224,16 +283,13 @@ class KernelPrinter(SciPyPrinter):
     def _print_Integer(self, expr):
         if abs(expr.p) <= 2**53:
             return str(expr.p)
-        value = float(sp.Float(expr))  # huge: a float literal (or inf)
-        if value in (float("inf"), float("-inf")):
-            sign = "-" if value < 0 else ""
-            return f"({sign}{self._module_format('numpy.inf')})"
-        return repr(value)
+        # huge: a float literal (or inf)
+        return _literal(float(expr), self._module_format("numpy.inf"))
 
     def _print_Rational(self, expr):
         if expr.q == 1:
-            return str(expr.p)
-        return repr(float(expr))
+            return self._print_Integer(expr)
+        return _literal(float(expr), self._module_format("numpy.inf"))
 
     def _print_Half(self, expr):
         return "0.5"
@@ -247,7 +303,7 @@ class KernelPrinter(SciPyPrinter):
     _print_Catalan = _print_NumberSymbol
 
     def _print_Float(self, expr):
-        return repr(float(expr))
+        return _literal(float(expr), self._module_format("numpy.inf"))
 
     def _print_Infinity(self, expr):
         return self._module_format("numpy.inf")
@@ -262,6 +318,12 @@ class KernelPrinter(SciPyPrinter):
     def _print_Min(self, expr):
         return self._clip(expr, sp.Max) or self._nested("numpy.minimum", expr.args)
 
+    def _print_Maximum(self, expr):
+        return self._clip(expr, Minimum) or self._nested("numpy.maximum", expr.args)
+
+    def _print_Minimum(self, expr):
+        return self._clip(expr, Maximum) or self._nested("numpy.minimum", expr.args)
+
     def _clip(self, expr, inner_type):
         """``numpy.clip(u, lo, hi)`` for ``Min(hi, Max(lo, u))`` (or
         ``Max(lo, Min(hi, u))``) with numbers ``lo <= hi``, else None."""
@@ -274,7 +336,8 @@ class KernelPrinter(SciPyPrinter):
         irest = [a for a in inner.args if not a.is_Number]
         if len(inums) != 1 or len(irest) != 1:
             return None
-        lo, hi = (inums[0], nums[0]) if inner_type is sp.Max else (nums[0], inums[0])
+        low_inside = inner_type in (sp.Max, Maximum)
+        lo, hi = (inums[0], nums[0]) if low_inside else (nums[0], inums[0])
         if not (lo.is_finite and hi.is_finite and lo <= hi):
             return None
         clip = self._module_format("numpy.clip")
@@ -282,6 +345,8 @@ class KernelPrinter(SciPyPrinter):
 
     def _nested(self, name, args):
         fn = self._module_format(name)
+        if len(args) > _FLAT_ARGS:  # flat: the parser limits nesting
+            return f"_reduce({fn}, {', '.join(self._print(a) for a in args)})"
         text = self._print(args[-1])
         for arg in reversed(args[:-1]):
             text = f"{fn}({self._print(arg)}, {text})"
@@ -293,7 +358,7 @@ class KernelPrinter(SciPyPrinter):
         if not h0.is_number:
             raise UnsupportedError(f"Heaviside with a symbolic value at 0: {expr}")
         if h0 in (0, 1):
-            return self._print(_step(arg, h0))
+            return self._print(step(arg, h0))
         if h0 == sp.S.Half:
             sign = self._module_format("numpy.sign")
             return f"(0.5*{sign}({self._print(arg)}) + 0.5)"
@@ -315,6 +380,14 @@ class KernelPrinter(SciPyPrinter):
         where = self._module_format("numpy.where")
         a, b, c = (self._print(arg) for arg in expr.args)
         return f"{where}({a}, {b}, {c})"
+
+    def _print_Sum(self, expr):
+        raise UnsupportedError(
+            f"unevaluated {type(expr).__name__} {expr} (evaluate it first, "
+            "e.g. with .doit())"
+        )
+
+    _print_Product = _print_Subs = _print_Sum
 
     def _print_Function(self, expr):
         # an undefined function f(x) has nothing to print to

@@ -20,6 +20,7 @@ import math
 import numpy
 
 from calckit.errors import CalckitTypeError, ShapeError
+from calckit.symbolic._coerce import _short
 
 __all__ = ["RUNTIME", "BLOCK"]
 
@@ -88,9 +89,33 @@ def _ipow(x, n):
         base = base * base
 
 
-def _short(obj, limit: int = 80) -> str:
-    text = repr(obj)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+def _logsumexp(*args):
+    """``log(sum(exp(args)))`` over many arguments: one max-shifted sum over
+    a stacked trailing axis (nested ``logaddexp`` calls would nest deeper
+    than Python's parser allows).
+
+    >>> float(_logsumexp(1000.0, 1000.0, numpy.array(-numpy.inf)))
+    1000.6931471805599
+    """
+    a = numpy.stack(numpy.broadcast_arrays(*args), axis=-1)
+    top = a.max(axis=-1)
+    shift = numpy.where(numpy.isfinite(top), top, 0.0)  # all -inf, an inf
+    total = numpy.exp(a - shift[..., None]).sum(axis=-1)
+    with numpy.errstate(divide="ignore"):  # log(0) = -inf: every term -inf
+        return numpy.log(total) + shift
+
+
+def _reduce(ufunc, *args):
+    """``ufunc(ufunc(a, b), c)...`` over many arguments, without nesting
+    the calls in the source (``Max`` of 300 symbols).
+
+    >>> _reduce(numpy.maximum, 1.0, numpy.array([0.0, 5.0]), 2.0)
+    array([2., 5.])
+    """
+    result = args[0]
+    for a in args[1:]:
+        result = ufunc(result, a)
+    return result
 
 
 def _piecewise(shape, dtype, branches, args):
@@ -215,4 +240,6 @@ RUNTIME = {
     "_finish": _finish,
     "_ipow": _ipow,
     "_piecewise": _piecewise,
+    "_logsumexp": _logsumexp,
+    "_reduce": _reduce,
 }

@@ -34,6 +34,7 @@ from __future__ import annotations
 import mpmath
 import sympy as sp
 
+from calckit.kernels.dag import nodes
 from calckit.symbolic._step import step
 from calckit.symbolic.functions import dsigmoid, sigmoid, softplus
 
@@ -68,7 +69,7 @@ def share_expit(exprs):
     exprs = [_mish_form(e) for e in exprs]
     groups: dict = {}
     for e in exprs:
-        for node in e.atoms(sigmoid, dsigmoid):
+        for node in (n for n in nodes([e]) if isinstance(n, (sigmoid, dsigmoid))):
             u = node.args[0]
             flip = u.could_extract_minus_sign()
             groups.setdefault(-u if flip else u, set()).add((node, flip))
@@ -99,7 +100,7 @@ def _mish_form(expr):
     derivatives) as ``q**2/(1 + q**2)**2`` with ``q = sigmoid(-u) =
     exp(-softplus(u))``: ``q`` shares the ``expit`` of ``sigmoid(u)``."""
     repl = {}
-    for node in expr.atoms(dsigmoid):
+    for node in (n for n in nodes([expr]) if isinstance(n, dsigmoid)):
         coeff, rest = node.args[0].as_coeff_Mul()
         if coeff == 2 and isinstance(rest, softplus):
             q2 = sigmoid(-rest.args[0]) ** 2
