@@ -376,6 +376,12 @@ def _derived(kind, expr, wrt, params, cse, dtype) -> Kernel:
         return cached
     if dtype.kind != "c":  # before deriving: name the user's expression
         _check_real(e, (e,), dtype)
+    from calckit.kernels.templated import derived_kernel  # it subclasses Kernel
+
+    fast = derived_kernel(kind, e, wrt_syms, param_syms, cse=bool(cse), dtype=dtype)
+    if fast is not None:  # a sum of terms of few shapes: through its templates
+        _CACHE.put(key, fast)
+        return fast
     from calckit.symbolic import derive
 
     stable_e = _stabilizer()(e)

@@ -1,0 +1,304 @@
+"""Gradient and Hessian kernels of sums of terms of one shape (private).
+
+:func:`derived_kernel` is the fast path of :func:`calckit.compile_grad` and
+:func:`calckit.compile_hessian` for a sum of many terms that differ only in
+numbers (data baked into residuals) or in which variables they hold (the
+extended Rosenbrock function): :func:`calckit.symbolic._templates.split_sum`
+groups the terms, each group's *template* is rewritten into stable forms,
+differentiated and compiled once, as a small kernel of its variables and of
+its placeholders, and the generated driver evaluates it over the group's
+table (one row per term, gathered arguments for the varying variables,
+block by block over the points) and adds the rows into the output: a sum
+along the rows when every term holds the same variables, a sparse matrix
+product otherwise. The terms outside any group (the *rest*) are
+differentiated and compiled as before. The work is that of the few
+templates, not of the whole sum.
+
+The kernel's ``exprs`` and ``entries`` (the full derivative as SymPy
+expressions) are only computed, by the plain path, when first read.
+
+>>> import numpy as np
+>>> import sympy as sp
+>>> from calckit.kernels import compile
+>>> x, y = sp.symbols("x y", real=True)
+>>> f = sum((sp.exp(-t * x) * y - t) ** 2 for t in range(1, 9))
+>>> k = derived_kernel("grad", f, (x, y), (), cse=True, dtype=np.dtype(float))
+>>> k.signature, k.expr_shape, len(k.templates)
+(('x', 'y'), (2,), 1)
+>>> direct = compile([f.diff(x), f.diff(y)], [x, y])
+>>> bool(np.allclose(k(0.3, 2.0), direct(0.3, 2.0)))
+True
+"""
+
+from __future__ import annotations
+
+import builtins
+import hashlib
+import linecache
+
+import numpy
+import scipy.sparse
+import sympy as sp
+
+from calckit.kernels import Kernel, compile
+from calckit.kernels.runtime import _F64, BLOCK, RUNTIME
+from calckit.symbolic import derive
+from calckit.symbolic._templates import split_sum
+from calckit.symbolic.stable import stabilize
+
+__all__ = ["derived_kernel", "MIN_TERMS"]
+
+#: sums with fewer terms in groups than this take the plain path
+MIN_TERMS = 8
+
+
+def derived_kernel(kind, expr, wrt, params, *, cse, dtype):
+    """The ``kind`` (``"grad"`` or ``"hessian"``) kernel of ``expr`` through
+    templates, or ``None`` when ``expr`` has no such structure.
+
+    Parameters
+    ----------
+    kind : str
+    expr : sympy.Expr
+    wrt, params : tuple of sympy.Symbol
+    cse : bool
+    dtype : numpy.dtype
+        Real dtypes only (``None`` for complex ones).
+    """
+    if dtype.kind == "c":
+        return None
+    if dtype == numpy.float64:
+        dtype = _F64  # the one object the runtime's fast checks compare with
+    split = split_sum(expr, wrt + params, len(wrt))
+    if split is None or sum(g.rows for g in split.groups) < MIN_TERMS:
+        return None
+    templates = [stabilize(g.template) for g in split.groups]
+    rest = stabilize(split.rest) if split.rest != 0 else sp.S.Zero
+    if not _separable([*templates, *sp.Add.make_args(rest)]):
+        return None
+    n = len(wrt)
+    size = n if kind == "grad" else n * n
+    parts = []
+    for g, t in zip(split.groups, templates, strict=True):
+        part = _part(kind, g, t, n, cse=cse, dtype=dtype)
+        if part is not None:
+            parts.append(part)
+    rest_kernel = None
+    if set(wrt) & rest.free_symbols:
+        d = (list(derive.grad(rest, list(wrt))) if kind == "grad"
+             else derive.hessian(rest, list(wrt)))
+        rest_kernel = compile(d, wrt, params, cse=cse, stable=True, dtype=dtype)
+    tail = (n,) if kind == "grad" else (n, n)
+    args = wrt + params
+    names = [f"_a{i}" for i in range(len(args))]
+    source, namespace = _driver(parts, rest_kernel, names,
+                                tuple(s.name for s in args), size, tail)
+    fn = _exec(source, namespace, dtype)
+    return TemplatedKernel(
+        kind=kind, expr=expr, templates=tuple(p.kernel for p in parts),
+        exprs=None, entries=None, wrt=wrt, params=params,
+        signature=tuple(s.name for s in args), expr_shape=tail, source=source,
+        dtype=dtype, cse=cse, stable=True, fn=fn,
+    )
+
+
+class TemplatedKernel(Kernel):
+    """A :class:`~calckit.kernels.Kernel` of a derivative evaluated through
+    templates; ``templates`` holds the kernels of the templates. ``exprs``
+    and ``entries`` (the whole derivative, as the plain path compiles it)
+    are derived when first read."""
+
+    __slots__ = ("kind", "expr", "templates", "_full")
+
+    def __init__(self, *, kind, expr, templates, **fields):
+        self.kind = kind
+        self.expr = expr
+        self.templates = templates
+        self._full = None
+        super().__init__(**fields)
+
+    def _derivative(self):
+        if self._full is None:
+            e = stabilize(self.expr)
+            wrt = list(self.wrt)
+            out = (tuple(derive.grad(e, wrt)) if self.kind == "grad"
+                   else derive.hessian(e, wrt))
+            entries = tuple(x if x.is_number else stabilize(x) for x in out)
+            self._full = (out, entries)
+        return self._full
+
+    def _keep(self, value):  # Kernel.__init__ sets exprs and entries to None
+        if value is not None:
+            raise AttributeError("exprs and entries are read-only")
+
+    exprs = property(lambda self: self._derivative()[0], _keep,
+                     doc="The derivative (computed when first read).")
+    entries = property(lambda self: self._derivative()[1], _keep,
+                       doc="The entries compiled by the plain path (computed "
+                           "when first read).")
+
+    def __repr__(self) -> str:
+        text = str(self.expr)
+        if len(text) > 52:
+            text = text[:49] + "..."
+        wrt = ", ".join(s.name for s in self.wrt) + ("," if len(self.wrt) == 1 else "")
+        params = ", ".join(s.name for s in self.params)
+        params += "," if len(self.params) == 1 else ""
+        return (f"Kernel({self.kind} of {text}, wrt=({wrt}), params=({params}), "
+                f"expr_shape={self.expr_shape})")
+
+
+def _separable(terms) -> bool:
+    """True if no term is, or has a factor that is, a function application:
+    then the stable rewrites of a sum (complements ``1 - f``, sigmoid pairs,
+    ``softplus(u) - u``) cannot combine two terms, and rewriting each term
+    alone gives the same result."""
+    for t in terms:
+        for f in sp.Mul.make_args(t):
+            base = f.base if isinstance(f, sp.Pow) else f
+            if isinstance(base, sp.Function):
+                return False
+    return True
+
+
+class _Part:
+    """A compiled template and where its entries go, row by row."""
+
+    __slots__ = ("kernel", "feed", "table", "rows", "targets", "take", "matrix")
+
+    def __init__(self, kernel, feed, table, rows, targets, take, matrix):
+        self.kernel = kernel  # Kernel of the template entries
+        self.table = table    # (m, consts) numbers of the rows
+        self.feed = feed      # per template argument: ("x", k) | ("s", idx) | ("c", j)
+        self.rows = rows      # number of terms m
+        self.targets = targets  # output positions written (distinct)
+        self.take = take      # entries to take (no varying slot), or None
+        self.matrix = matrix  # sparse (m*e, len(targets)), or None
+
+
+def _part(kind, g, template, n, *, cse, dtype):
+    """The :class:`_Part` of group ``g`` (``None`` if its derivative is 0)."""
+    position = {s: i for i, s in enumerate(g.symbols)}
+    # the template's variables: fixed ones and slots, with per-row positions
+    tvars, where = [], []
+    for s in g.fixed:
+        if position[s] < n:
+            tvars.append(s)
+            where.append(numpy.full(g.rows, position[s]))
+    for k, s in enumerate(g.slots):
+        if g.slot_index.size and g.slot_index[0, k] < n:
+            tvars.append(s)
+            where.append(g.slot_index[:, k])
+    if not tvars:
+        return None
+    entries, places = [], []  # places: per entry, per-row output positions
+    if kind == "grad":
+        for a, d in enumerate(derive.grad(template, tvars)):
+            if d != 0:
+                entries.append(d)
+                places.append((where[a],))
+    else:
+        h = derive.hessian(template, tvars)
+        for a in range(len(tvars)):
+            for b in range(a, len(tvars)):
+                if h[a, b] != 0:
+                    entries.append(h[a, b])
+                    pos = where[a] * n + where[b]
+                    places.append((pos,) if a == b else (pos, where[b] * n + where[a]))
+    if not entries:
+        return None
+    targs = (*g.fixed, *g.slots, *g.consts)
+    kernel = compile(entries, targs, (), cse=cse, stable=True, dtype=dtype)
+    feed = [("x", position[s]) for s in g.fixed]
+    feed += [("s", g.slot_index[:, k]) for k in range(len(g.slots))]
+    feed += [("c", j) for j in range(len(g.consts))]
+    if not g.slots:  # every row writes the same places: sum the rows
+        take = [q for q, pl in enumerate(places) for _ in pl]
+        targets = numpy.array([int(p[0]) for pl in places for p in pl])
+        return _Part(kernel, feed, g.table, g.rows, targets, numpy.array(take), None)
+    e = len(entries)
+    rows_, cols = [], []
+    for q, pl in enumerate(places):
+        for pos in pl:
+            rows_.append(numpy.arange(g.rows) * e + q)
+            cols.append(pos)
+    r = numpy.concatenate(rows_)
+    c = numpy.concatenate(cols)
+    targets, c = numpy.unique(c, return_inverse=True)
+    matrix = scipy.sparse.csr_matrix((numpy.ones(len(r)), (r, c)),
+                                     shape=(g.rows * e, len(targets)))
+    return _Part(kernel, feed, g.table, g.rows, targets, None, matrix)
+
+
+def _driver(parts, rest_kernel, names, labels, size, tail):
+    """Source and globals of the driver ``_kernel(*names)``."""
+    ns: dict = {}
+    tup = f"({', '.join(names)},)"
+    lines = [f"def _kernel({', '.join(names)}):"]
+    lines += [f"    {a} = _asarray({a}, _dtype, {lab!r})"
+              for a, lab in zip(names, labels, strict=True)]
+    lines += [
+        "    try:",
+        f"        _shape = _bshape({tup})",
+        "    except ValueError:",
+        f"        _shape_error({labels!r}, {tup})",
+        "    _n = _prod(_shape)",
+        f"    _X = _columns({tup}, _shape, _n, _dtype)",
+    ]
+    if rest_kernel is not None:
+        ns["_rest"] = rest_kernel.function
+        lines.append(f"    out = _ascontiguous(_rest{tup}.reshape(_n, {size}))")
+    else:
+        lines.append(f"    out = numpy.zeros((_n, {size}), _dtype)")
+    for i, p in enumerate(parts):
+        ns[f"_g{i}"] = p.kernel.function
+        ns[f"_U{i}"] = p.targets
+        call = []
+        for what, val in p.feed:
+            if what == "x":
+                call.append(f"_X[{val}, _i:_j, None]")
+            elif what == "s":
+                ns[f"_S{i}_{len(call)}"] = val
+                call.append(f"_X[_S{i}_{len(call)}, _i:_j].T")
+            else:
+                ns[f"_C{i}_{val}"] = numpy.ascontiguousarray(p.table[:, val])
+                call.append(f"_C{i}_{val}")
+        rows = max(1, BLOCK // p.rows)
+        lines += [
+            f"    for _i in range(0, _n, {rows}):",
+            f"        _j = min(_i + {rows}, _n)",
+            f"        _v = _g{i}({', '.join(call)})",
+        ]
+        if p.matrix is None:
+            ns[f"_Q{i}"] = p.take
+            lines.append(f"        out[_i:_j, _U{i}] += _v.sum(axis=1)[:, _Q{i}]")
+        else:
+            ns[f"_P{i}"] = p.matrix
+            lines.append(f"        out[_i:_j, _U{i}] += _v.reshape(_j - _i, -1) @ _P{i}")
+    lines.append(f"    return out.reshape(_shape + {tail!r})")
+    return "\n".join(lines) + "\n", ns
+
+
+def _prod(shape) -> int:
+    n = 1
+    for s in shape:
+        n *= s
+    return n
+
+
+def _columns(arrays, shape, n, dtype):
+    """The arguments broadcast to ``shape``, one row of ``n`` values each."""
+    out = numpy.empty((len(arrays), n), dtype)
+    for k, a in enumerate(arrays):
+        out[k] = numpy.broadcast_to(a, shape).reshape(n)
+    return out
+
+
+def _exec(source, namespace, dtype):
+    digest = hashlib.sha1(source.encode()).hexdigest()[:12]
+    filename = f"<calckit-templated-{digest}>"
+    ns = {"numpy": numpy, **RUNTIME, "_prod": _prod, "_columns": _columns,
+          "_ascontiguous": numpy.ascontiguousarray, "_dtype": dtype, **namespace}
+    exec(builtins.compile(source, filename, "exec"), ns)  # our own source
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    return ns["_kernel"]
