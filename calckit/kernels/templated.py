@@ -9,8 +9,8 @@ differentiated and compiled once, as a small kernel of its variables and of
 its placeholders, and the generated driver evaluates it over the group's
 table (one row per term, gathered arguments for the varying variables,
 block by block over the points) and adds the rows into the output: a sum
-along the rows when every term holds the same variables, a sparse matrix
-product otherwise. The terms outside any group (the *rest*) are
+along the rows when every term holds the same variables, else a sum of the
+values sorted by output position, run by run (``numpy.add.reduceat``). The terms outside any group (the *rest*) are
 differentiated and compiled as before. The work is that of the few
 templates, not of the whole sum.
 
@@ -33,11 +33,11 @@ True
 from __future__ import annotations
 
 import builtins
+import functools
 import hashlib
 import linecache
 
 import numpy
-import scipy.sparse
 import sympy as sp
 
 from calckit.kernels import Kernel, compile
@@ -69,7 +69,7 @@ def derived_kernel(kind, expr, wrt, params, *, cse, dtype):
         return None
     if dtype == numpy.float64:
         dtype = _F64  # the one object the runtime's fast checks compare with
-    split = split_sum(expr, wrt + params, len(wrt))
+    split = _split(expr, wrt + params, len(wrt))
     if split is None or sum(g.rows for g in split.groups) < MIN_TERMS:
         return None
     templates = [stabilize(g.template) for g in split.groups]
@@ -90,8 +90,7 @@ def derived_kernel(kind, expr, wrt, params, *, cse, dtype):
         rest_kernel = compile(d, wrt, params, cse=cse, stable=True, dtype=dtype)
     tail = (n,) if kind == "grad" else (n, n)
     args = wrt + params
-    names = [f"_a{i}" for i in range(len(args))]
-    source, namespace = _driver(parts, rest_kernel, names,
+    source, namespace = _driver(parts, rest_kernel,
                                 tuple(s.name for s in args), size, tail)
     fn = _exec(source, namespace, dtype)
     return TemplatedKernel(
@@ -148,6 +147,11 @@ class TemplatedKernel(Kernel):
                 f"expr_shape={self.expr_shape})")
 
 
+#: grad and Hessian kernels of one expression share its split (a small LRU
+#: cache of immutable results, like :func:`calckit.symbolic.derive.grad`'s)
+_split = functools.lru_cache(maxsize=8)(split_sum)
+
+
 def _separable(terms) -> bool:
     """True if no term is, or has a factor that is, a function application:
     then the stable rewrites of a sum (complements ``1 - f``, sigmoid pairs,
@@ -173,7 +177,7 @@ class _Part:
         self.rows = rows      # number of terms m
         self.targets = targets  # output positions written (distinct)
         self.take = take      # entries to take (no varying slot), or None
-        self.matrix = matrix  # sparse (m*e, len(targets)), or None
+        self.matrix = matrix  # (order, starts) to add columns into targets, or None
 
 
 def _part(kind, g, template, n, *, cse, dtype):
@@ -217,64 +221,87 @@ def _part(kind, g, template, n, *, cse, dtype):
         targets = numpy.array([int(p[0]) for pl in places for p in pl])
         return _Part(kernel, feed, g.table, g.rows, targets, numpy.array(take), None)
     e = len(entries)
-    rows_, cols = [], []
+    rows_, cols = [], []  # per entry and place: columns of _v, output positions
     for q, pl in enumerate(places):
         for pos in pl:
             rows_.append(numpy.arange(g.rows) * e + q)
             cols.append(pos)
-    r = numpy.concatenate(rows_)
-    c = numpy.concatenate(cols)
-    targets, c = numpy.unique(c, return_inverse=True)
-    matrix = scipy.sparse.csr_matrix((numpy.ones(len(r)), (r, c)),
-                                     shape=(g.rows * e, len(targets)))
+    src = numpy.concatenate(rows_)  # column of the flattened (m, e) values
+    pos = numpy.concatenate(cols)
+    order = numpy.argsort(pos, kind="stable")
+    targets, starts = numpy.unique(pos[order], return_index=True)
+    matrix = (src[order], starts)  # sum the sorted columns run by run
     return _Part(kernel, feed, g.table, g.rows, targets, None, matrix)
 
 
-def _driver(parts, rest_kernel, names, labels, size, tail):
-    """Source and globals of the driver ``_kernel(*names)``."""
-    ns: dict = {}
-    tup = f"({', '.join(names)},)"
-    lines = [f"def _kernel({', '.join(names)}):"]
-    lines += [f"    {a} = _asarray({a}, _dtype, {lab!r})"
-              for a, lab in zip(names, labels, strict=True)]
-    lines += [
+def _driver(parts, rest_kernel, labels, size, tail):
+    """Source and globals of the driver ``_kernel(*_A)`` (one argument per
+    label; the :class:`Kernel` checks their number).
+
+    The output is filled as ``_shape + (size,)`` (flat trailing axis). A
+    group whose terms all hold the same variables is evaluated on whole
+    arrays when its table times the points is small (one point), else, like
+    a group with varying variables, block by block over the points on the
+    arguments stacked as rows of ``_X``.
+    """
+    ns: dict = {"_LABELS": labels}
+    tup = "_A"
+    lines = [
+        "def _kernel(*_A):",
+        "    _A = [_asarray(a, _dtype, n) for a, n in zip(_A, _LABELS)]",
         "    try:",
-        f"        _shape = _bshape({tup})",
+        "        _shape = _bshape(_A)",
         "    except ValueError:",
-        f"        _shape_error({labels!r}, {tup})",
+        "        _shape_error(_LABELS, _A)",
         "    _n = _prod(_shape)",
-        f"    _X = _columns({tup}, _shape, _n, _dtype)",
+        "    _X = None",
     ]
     if rest_kernel is not None:
         ns["_rest"] = rest_kernel.function
-        lines.append(f"    out = _ascontiguous(_rest{tup}.reshape(_n, {size}))")
+        lines.append(f"    out = _ascontiguous(_rest(*_A)).reshape(_shape + ({size},))")
     else:
-        lines.append(f"    out = numpy.zeros((_n, {size}), _dtype)")
+        lines.append(f"    out = numpy.zeros(_shape + ({size},), _dtype)")
+    lines.append(f"    _o = out.reshape(_n, {size})")
     for i, p in enumerate(parts):
         ns[f"_g{i}"] = p.kernel.function
         ns[f"_U{i}"] = p.targets
-        call = []
+        whole, blocked = [], []
         for what, val in p.feed:
             if what == "x":
-                call.append(f"_X[{val}, _i:_j, None]")
+                whole.append(f"_A[{val}][..., None]")
+                blocked.append(f"_X[{val}, _i:_j, None]")
             elif what == "s":
-                ns[f"_S{i}_{len(call)}"] = val
-                call.append(f"_X[_S{i}_{len(call)}, _i:_j].T")
+                ns[f"_S{i}_{len(blocked)}"] = val
+                blocked.append(f"_X[_S{i}_{len(blocked)}, _i:_j].T")
             else:
                 ns[f"_C{i}_{val}"] = numpy.ascontiguousarray(p.table[:, val])
-                call.append(f"_C{i}_{val}")
+                whole.append(f"_C{i}_{val}")
+                blocked.append(f"_C{i}_{val}")
         rows = max(1, BLOCK // p.rows)
-        lines += [
-            f"    for _i in range(0, _n, {rows}):",
-            f"        _j = min(_i + {rows}, _n)",
-            f"        _v = _g{i}({', '.join(call)})",
-        ]
+        indent = "    "
         if p.matrix is None:
             ns[f"_Q{i}"] = p.take
-            lines.append(f"        out[_i:_j, _U{i}] += _v.sum(axis=1)[:, _Q{i}]")
+            lines += [
+                f"    if _n <= {rows}:",
+                f"        _v = _g{i}({', '.join(whole)})",
+                f"        out[..., _U{i}] += _v.sum(axis=-2)[..., _Q{i}]",
+                "    else:",
+            ]
+            indent = "        "
+        lines += [
+            f"{indent}if _X is None:",
+            f"{indent}    _X = _columns({tup}, _shape, _n, _dtype)",
+            f"{indent}for _i in range(0, _n, {rows}):",
+            f"{indent}    _j = min(_i + {rows}, _n)",
+            f"{indent}    _v = _g{i}({', '.join(blocked)})",
+        ]
+        if p.matrix is None:
+            lines.append(f"{indent}    _o[_i:_j, _U{i}] += _v.sum(axis=1)[:, _Q{i}]")
         else:
-            ns[f"_P{i}"] = p.matrix
-            lines.append(f"        out[_i:_j, _U{i}] += _v.reshape(_j - _i, -1) @ _P{i}")
+            ns[f"_O{i}"], ns[f"_B{i}"] = p.matrix
+            lines.append(
+                f"{indent}    _o[_i:_j, _U{i}] += numpy.add.reduceat("
+                f"_v.reshape(_j - _i, -1)[:, _O{i}], _B{i}, axis=1)")
     lines.append(f"    return out.reshape(_shape + {tail!r})")
     return "\n".join(lines) + "\n", ns
 
@@ -288,6 +315,8 @@ def _prod(shape) -> int:
 
 def _columns(arrays, shape, n, dtype):
     """The arguments broadcast to ``shape``, one row of ``n`` values each."""
+    if all(a.shape == shape for a in arrays):  # scalars, or one common shape
+        return numpy.array(arrays, dtype).reshape(len(arrays), n)
     out = numpy.empty((len(arrays), n), dtype)
     for k, a in enumerate(arrays):
         out[k] = numpy.broadcast_to(a, shape).reshape(n)

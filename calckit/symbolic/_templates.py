@@ -20,7 +20,7 @@ terms. Nothing is expanded or simplified: each term's tree is only read.
 ...                   [(1, 3), (2, 5), (3, 7), (4, 9)]) + y, (x, y))
 >>> g, = s.groups
 >>> g.template
-(_c1 + exp(_c0*x))**2
+(tc1 + exp(tc0*x))**2
 >>> g.table.tolist()
 [[-4.0, -9.0], [-3.0, -7.0], [-2.0, -5.0], [-1.0, -3.0]]
 >>> s.rest
@@ -57,13 +57,13 @@ class Group:
         Variables that are the same in every term.
     slots : tuple of sympy.Symbol
         Placeholders of variables that change from term to term (named
-        ``_v0, _v1, ...``, unlike any symbol of ``symbols``).
+        ``tv0, tv1, ...``, unlike any symbol of ``symbols``).
     slot_index : numpy.ndarray of int, shape (m, len(slots))
         Per term, the position in ``symbols`` (see :func:`split_sum`) of
         the variable of each slot.
     consts : tuple of sympy.Symbol
         Placeholders of the numbers that change from term to term
-        (``_c0, _c1, ...``, real).
+        (``tc0, tc1, ...``, real).
     numbers : tuple of tuples of sympy.Number
         Per term, the exact numbers of ``consts``.
     table : numpy.ndarray of float, shape (m, len(consts))
@@ -130,7 +130,9 @@ def _walk(e, kinds: dict, in_sum_or_product: bool = False):
     if not args:
         if e.free_symbols:  # a symbol-like atom that is no Symbol
             raise _Foreign(e)
-        return e, zlib.crc32(str(e).encode()), (), ()
+        # numbers hash alike in every process; names (pi, E, ...) do not
+        digest = hash(e) if e.is_Number else zlib.crc32(str(e).encode())
+        return e, digest, (), ()
     if isinstance(e, (sp.Add, sp.Mul)):
         parts = _sorted_parts(args, kinds)
     else:
@@ -259,11 +261,11 @@ def _group(rows, symbols, kinds) -> Group:
     fixed, slots, varying_cols = [], [], []
     for k, s0 in enumerate(order):
         column = [syms[k] for _, syms, _ in rows]
-        if all(c == s0 for c in column):
+        if len(set(column)) == 1:
             sym_map[s0] = s0
             fixed.append(s0)
         else:
-            d = sp.Symbol(_fresh(f"_v{len(slots)}", taken), **s0.assumptions0)
+            d = sp.Symbol(_fresh(f"tv{len(slots)}", taken), **s0.assumptions0)
             sym_map[s0] = d
             slots.append(d)
             varying_cols.append([kinds[c][1] for c in column])
@@ -273,7 +275,7 @@ def _group(rows, symbols, kinds) -> Group:
         if _constant(column):
             fills.append(column[0])
         else:
-            c = sp.Symbol(_fresh(f"_c{len(consts)}", taken), real=True)
+            c = sp.Symbol(_fresh(f"tc{len(consts)}", taken), real=True)
             fills.append(c)
             consts.append(c)
             const_cols.append(column)
