@@ -33,7 +33,6 @@ True
 from __future__ import annotations
 
 import builtins
-import functools
 import hashlib
 import linecache
 
@@ -43,6 +42,7 @@ import sympy as sp
 from calckit.kernels import Kernel, compile
 from calckit.kernels.runtime import _F64, BLOCK, RUNTIME
 from calckit.symbolic import derive
+from calckit.symbolic._inner import chain
 from calckit.symbolic._templates import split_sum
 from calckit.symbolic.stable import stabilize
 
@@ -69,9 +69,9 @@ def derived_kernel(kind, expr, wrt, params, *, cse, dtype):
         return None
     if dtype == numpy.float64:
         dtype = _F64  # the one object the runtime's fast checks compare with
-    split = _split(expr, wrt + params, len(wrt))
+    split = split_sum(expr, wrt + params, len(wrt))
     if split is None or sum(g.rows for g in split.groups) < MIN_TERMS:
-        return None
+        return _chained(kind, expr, wrt, params, cse=cse, dtype=dtype)
     templates = [stabilize(g.template) for g in split.groups]
     rest = stabilize(split.rest) if split.rest != 0 else sp.S.Zero
     if not _separable([*templates, *sp.Add.make_args(rest)]):
@@ -147,9 +147,37 @@ class TemplatedKernel(Kernel):
                 f"expr_shape={self.expr_shape})")
 
 
-#: grad and Hessian kernels of one expression share its split (a small LRU
-#: cache of immutable results, like :func:`calckit.symbolic.derive.grad`'s)
-_split = functools.lru_cache(maxsize=8)(split_sum)
+def _chained(kind, expr, wrt, params, *, cse, dtype):
+    """The kernel of :func:`calckit.symbolic._inner.chain`: one kernel of the
+    helpers, one of the small entries in them (``None`` if ``expr`` has no
+    inner sums)."""
+    c = chain(stabilize(expr), kind, wrt, params)
+    if c is None:
+        return None
+    n = len(wrt)
+    helpers = tuple(h for h, _ in c.helpers)
+    first = compile([v for _, v in c.helpers], wrt, params, cse=cse, stable=True,
+                    dtype=dtype)
+    out = (list(c.entries) if kind == "grad"
+           else sp.ImmutableMatrix(n, n, c.entries))
+    # the entries are products of helpers and of stable factors (see chain):
+    # nothing left to rewrite, nor to share beyond what the helpers share
+    second = compile(out, wrt, params + helpers, cse=False, stable=False,
+                     dtype=dtype)
+    source = (
+        "def _kernel(*_A):\n"
+        "    _h = _first(*_A)\n"
+        f"    return _second(*_A, *[_h[..., _t] for _t in range({len(helpers)})])\n"
+    )
+    fn = _exec(source, {"_first": first.function, "_second": second.function},
+               dtype)
+    tail = (n,) if kind == "grad" else (n, n)
+    return TemplatedKernel(
+        kind=kind, expr=expr, templates=(first, second),
+        exprs=None, entries=None, wrt=wrt, params=params,
+        signature=tuple(s.name for s in wrt + params), expr_shape=tail,
+        source=source, dtype=dtype, cse=cse, stable=True, fn=fn,
+    )
 
 
 def _separable(terms) -> bool:

@@ -198,7 +198,8 @@ def _kinds(symbols, n_wrt: int) -> dict:
     return kinds
 
 
-def split_sum(expr: sp.Expr, symbols, n_wrt: int | None = None,
+@functools.lru_cache(maxsize=16)
+def split_sum(expr: sp.Expr, symbols: tuple, n_wrt: int | None = None,
               min_rows: int = MIN_ROWS) -> Split | None:
     """Group the terms of the sum ``expr`` by shape.
 
@@ -206,7 +207,7 @@ def split_sum(expr: sp.Expr, symbols, n_wrt: int | None = None,
     ----------
     expr : sympy.Expr
         A sum (anything else is one term).
-    symbols : sequence of sympy.Symbol
+    symbols : tuple of sympy.Symbol
         Every symbol the terms may hold (variables, then parameters).
     n_wrt : int, optional
         How many of ``symbols`` are differentiated (default: all); a slot
@@ -217,7 +218,9 @@ def split_sum(expr: sp.Expr, symbols, n_wrt: int | None = None,
     Returns
     -------
     Split or None
-        ``None`` if a term holds a symbol outside ``symbols``.
+        ``None`` if a term holds a symbol outside ``symbols``. Results are
+        kept in a small LRU cache (grad and Hessian kernels of one
+        expression share them); treat them as immutable.
     """
     symbols = tuple(symbols)
     n_wrt = len(symbols) if n_wrt is None else n_wrt
