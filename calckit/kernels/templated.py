@@ -40,6 +40,7 @@ import numpy
 import sympy as sp
 
 from calckit.kernels import Kernel, compile
+from calckit.kernels.products import product_kernel
 from calckit.kernels.runtime import _F64, BLOCK, RUNTIME
 from calckit.symbolic import derive
 from calckit.symbolic._inner import chain
@@ -71,7 +72,13 @@ def derived_kernel(kind, expr, wrt, params, *, cse, dtype):
         dtype = _F64  # the one object the runtime's fast checks compare with
     split = split_sum(expr, wrt + params, len(wrt))
     if split is None or sum(g.rows for g in split.groups) < MIN_TERMS:
-        return _chained(kind, expr, wrt, params, cse=cse, dtype=dtype)
+        made = _chained(kind, expr, wrt, params, cse=cse, dtype=dtype)
+        if made is None:
+            made = product_kernel(kind, expr, wrt, params, cse=cse, dtype=dtype)
+        if made is None:
+            return None
+        source, namespace, kernels = made
+        return _wrap(kind, expr, wrt, params, source, namespace, kernels, cse, dtype)
     templates = [stabilize(g.template) for g in split.groups]
     rest = stabilize(split.rest) if split.rest != 0 else sp.S.Zero
     if not _separable([*templates, *sp.Add.make_args(rest)]):
@@ -88,16 +95,22 @@ def derived_kernel(kind, expr, wrt, params, *, cse, dtype):
         d = (list(derive.grad(rest, list(wrt))) if kind == "grad"
              else derive.hessian(rest, list(wrt)))
         rest_kernel = compile(d, wrt, params, cse=cse, stable=True, dtype=dtype)
-    tail = (n,) if kind == "grad" else (n, n)
-    args = wrt + params
     source, namespace = _driver(parts, rest_kernel,
-                                tuple(s.name for s in args), size, tail)
-    fn = _exec(source, namespace, dtype)
+                                tuple(s.name for s in wrt + params), size,
+                                (n,) if kind == "grad" else (n, n))
+    return _wrap(kind, expr, wrt, params, source, namespace,
+                 tuple(p.kernel for p in parts), cse, dtype)
+
+
+def _wrap(kind, expr, wrt, params, source, namespace, kernels, cse, dtype):
+    """The :class:`TemplatedKernel` running the driver ``source``."""
+    n = len(wrt)
     return TemplatedKernel(
-        kind=kind, expr=expr, templates=tuple(p.kernel for p in parts),
+        kind=kind, expr=expr, templates=kernels,
         exprs=None, entries=None, wrt=wrt, params=params,
-        signature=tuple(s.name for s in args), expr_shape=tail, source=source,
-        dtype=dtype, cse=cse, stable=True, fn=fn,
+        signature=tuple(s.name for s in wrt + params),
+        expr_shape=(n,) if kind == "grad" else (n, n), source=source,
+        dtype=dtype, cse=cse, stable=True, fn=_exec(source, namespace, dtype),
     )
 
 
@@ -148,9 +161,9 @@ class TemplatedKernel(Kernel):
 
 
 def _chained(kind, expr, wrt, params, *, cse, dtype):
-    """The kernel of :func:`calckit.symbolic._inner.chain`: one kernel of the
-    helpers, one of the small entries in them (``None`` if ``expr`` has no
-    inner sums)."""
+    """The driver of :func:`calckit.symbolic._inner.chain` (``(source,
+    globals, kernels)``): one kernel of the helpers, one of the small
+    entries in them (``None`` if ``expr`` has no inner sums)."""
     c = chain(stabilize(expr), kind, wrt, params)
     if c is None:
         return None
@@ -169,15 +182,8 @@ def _chained(kind, expr, wrt, params, *, cse, dtype):
         "    _h = _first(*_A)\n"
         f"    return _second(*_A, *[_h[..., _t] for _t in range({len(helpers)})])\n"
     )
-    fn = _exec(source, {"_first": first.function, "_second": second.function},
-               dtype)
-    tail = (n,) if kind == "grad" else (n, n)
-    return TemplatedKernel(
-        kind=kind, expr=expr, templates=(first, second),
-        exprs=None, entries=None, wrt=wrt, params=params,
-        signature=tuple(s.name for s in wrt + params), expr_shape=tail,
-        source=source, dtype=dtype, cse=cse, stable=True, fn=fn,
-    )
+    return source, {"_first": first.function, "_second": second.function}, (
+        first, second)
 
 
 def _separable(terms) -> bool:
