@@ -10,8 +10,9 @@ its placeholders, and the generated driver evaluates it over the group's
 table (one row per term, gathered arguments for the varying variables,
 block by block over the points) and adds the rows into the output: a sum
 along the rows when every term holds the same variables, else a sum of the
-values sorted by output position, run by run (``numpy.add.reduceat``). The terms outside any group (the *rest*) are
-differentiated and compiled as before. The work is that of the few
+values sorted by output position, run by run (``numpy.add.reduceat``). The
+terms outside any group (the *rest*) are differentiated and compiled as
+before. The work is that of the few
 templates, not of the whole sum.
 
 The kernel's ``exprs`` and ``entries`` (the full derivative as SymPy

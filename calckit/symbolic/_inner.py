@@ -111,7 +111,7 @@ def chain(expr, kind: str, wrt, params=()) -> Chain | None:
                 for j, jj in jac[b].items():
                     if i <= j:
                         upper.setdefault((i, j), []).append(sp.Mul(h, ji, jj))
-    for k, (s, _, split) in enumerate(inner):
+    for k, (_, _, split) in enumerate(inner):
         if grad_outer[k] != 0:
             second = _stable_values(_sum_hessian(split, index))
             if second:
