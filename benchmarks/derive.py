@@ -11,7 +11,8 @@ measured in this one run:
    calckit (``compile_grad`` + ``compile_hessian``, caches cleared, best of
    ``--rounds``), for SymPy (``diff`` for the gradient, ``diff`` of each
    gradient entry for the upper triangle of the Hessian, mirrored, then
-   ``lambdify(cse=True)`` of each; one round when it takes more than 5 s,
+   ``lambdify(cse=True)`` of each, with ``DiracDelta`` given as 0; one
+   round when it takes more than 5 s,
    stopped after ``--timeout`` seconds) and for SymEngine when installed
    (``diff``, then ``Lambdify(cse=True)``);
 2. the time of one call at a single point and at 10 000 points (best of
@@ -79,12 +80,21 @@ def calckit_build(p):
     return tg, th, kg, kh
 
 
+def _dirac(u, k=0):
+    """``DiracDelta`` in a lambdified function: 0 almost everywhere (as in
+    calckit's kernels; NumPy has none, so lambdify needs it given)."""
+    return 0.0 * np.asarray(u)
+
+
+LAMBDIFY_MODULES = [{"DiracDelta": _dirac}, "numpy"]
+
+
 def sympy_build(p):
     args = list(p.wrt) + list(p.params)
 
     def grad():
         g = [p.expr.diff(v) for v in p.wrt]
-        return g, sp.lambdify(args, g, cse=True)
+        return g, sp.lambdify(args, g, LAMBDIFY_MODULES, cse=True)
 
     def hess():
         g = [p.expr.diff(v) for v in p.wrt]
@@ -94,7 +104,7 @@ def sympy_build(p):
             for j in range(i, n):
                 h[i][j] = h[j][i] = g[i].diff(p.wrt[j])
         flat = [e for row in h for e in row]
-        return flat, sp.lambdify(args, flat, cse=True)
+        return flat, sp.lambdify(args, flat, LAMBDIFY_MODULES, cse=True)
 
     tg, (_, fg) = clock(grad)
     th, (_, fh) = clock(hess)
