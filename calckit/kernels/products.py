@@ -102,6 +102,8 @@ def product_kernel(kind, expr, wrt, params, *, cse, dtype):
             "    _P, _Q = _leave_out(_G, True)",
             "    _c = _c[..., None]",
             "    _H = numpy.swapaxes(_D, -1, -2) @ (_Q * _c) @ _D",
+            "    _H += numpy.swapaxes(_H, -1, -2)  # exactly symmetric (2x)",
+            "    _H *= 0.5",
             "    _w = _P[..., _Sk] * _c[..., 0] * _v[..., _Sv]",
             "    _H[..., _Si, _Sj] += _w",
             "    _off = _Si != _Sj",

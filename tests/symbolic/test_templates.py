@@ -133,14 +133,14 @@ def test_split_then_rebuild_is_the_sum(case):
 # -- chain rule through inner sums ---------------------------------------------------
 def mp_value(expr, syms, point):
     with mpmath.workdps(40):
-        return float(sp.N(expr.xreplace(dict(zip(syms, point))), 40))
+        return float(sp.N(expr.xreplace(dict(zip(syms, point, strict=True))), 40))
 
 
 @pytest.mark.parametrize("kind", ["grad", "hessian"])
 def test_chain_through_an_inner_sum_equals_sympy_diff(kind):
     w, a = sp.symbols("w1:7", real=True), sp.symbols("a1:7", real=True)
     y = sp.Symbol("y", real=True)
-    u = sum(wi * ai for wi, ai in zip(w, a))
+    u = sum(wi * ai for wi, ai in zip(w, a, strict=True))
     f = sp.log(1 + sp.exp(-y * u)) + w[0] ** 2 * u + sp.sin(sum(wi**2 for wi in w))
     c = chain(f, kind, w, (*a, y))
     assert c is not None and c.helpers
