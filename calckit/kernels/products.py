@@ -39,6 +39,8 @@ __all__ = ["product_kernel", "MIN_FACTORS"]
 
 #: products of fewer factors holding variables take the other paths
 MIN_FACTORS = 8
+#: elements of the (points, K, K) pair products computed at a time
+_CHUNK = 1 << 15
 
 
 def product_kernel(kind, expr, wrt, params, *, cse, dtype):
@@ -89,10 +91,47 @@ def product_kernel(kind, expr, wrt, params, *, cse, dtype):
         "    _v = _values(*_A)",
         "    _c = _v[..., -1:]",
         "    _G = _v[..., :_K]",
-        "    _D = numpy.zeros(_v.shape[:-1] + (_K, _n), _v.dtype)",
-        "    _D[..., _Dk, _Di] = _v[..., _Dv]",
     ]
-    if kind == "grad":
+    single = sorted(t[1] for t in first) == sorted(set(t[1] for t in first))
+    single = single and len(first) == len(factors)
+    if single:  # factor k holds variable _Di[k] alone: D is a scattered diagonal
+        # factors sorted by their variable: then x_k's factor is k-th (often)
+        by_factor = sorted(first)  # (k, i, position), in factor order
+        perm = numpy.argsort([i for _, i, _ in by_factor], kind="stable")
+        ns["_perm"] = perm  # factor value k is _v[..., k]
+        ns["_Di"] = numpy.array([by_factor[k][1] for k in perm], dtype=numpy.intp)
+        ns["_Dv"] = numpy.array([by_factor[k][2] for k in perm], dtype=numpy.intp)
+        ns["_Sk"] = numpy.argsort(perm)[ns["_Sk"]]  # factor k is now at inv[k]
+        identity = list(ns["_Di"]) == list(range(len(wrt)))
+        lines[-1] = "    _G = _v[..., _perm]"
+        lines.append("    _d = _v[..., _Dv]")
+        if not (identity and kind != "grad"):
+            lines.append("    _out = numpy.zeros(_v.shape[:-1] + "
+                         + ("(_n,)" if kind == "grad" else "(_n, _n)")
+                         + ", _v.dtype)")
+        if kind == "grad":
+            lines += [
+                "    _P, _ = _leave_out(_G, False)",
+                "    _out[..., _Di] = _P * _d * _c",
+                "    return _out",
+            ]
+        else:
+            lines += [
+                "    _P, _Q = _leave_out(_G, True)",
+                "    _Q *= _d[..., :, None] * _v[..., None, _Dv]  # symmetric factor",
+                ("    _Q *= _c[..., None]\n    _out = _Q" if identity else
+                 "    _out[..., _Di[:, None], _Di[None, :]] = _Q * _c[..., None]"),
+                "    _out[..., _Si, _Sj] += _P[..., _Sk] * _c * _v[..., _Sv]",
+                "    return _out",
+            ]
+    else:
+        lines += [
+            "    _D = numpy.zeros(_v.shape[:-1] + (_K, _n), _v.dtype)",
+            "    _D[..., _Dk, _Di] = _v[..., _Dv]",
+        ]
+    if single:
+        pass
+    elif kind == "grad":
         lines += [
             "    _P, _ = _leave_out(_G, False)",
             "    return numpy.einsum('...k,...ki->...i', _P * _c, _D)",
@@ -126,6 +165,14 @@ def leave_out(g, pairs: bool):
     [15.0, 10.0, 0.0, 6.0]
     """
     k = g.shape[-1]
+    if pairs and g.ndim > 1 and g.size * k > _CHUNK:  # block by block, in cache
+        flat = g.reshape(-1, k)
+        p = numpy.empty_like(flat)
+        q = numpy.empty(flat.shape + (k,), g.dtype)
+        rows = max(1, _CHUNK // (k * k))
+        for i in range(0, len(flat), rows):
+            p[i:i + rows], q[i:i + rows] = leave_out(flat[i:i + rows], True)
+        return p.reshape(g.shape), q.reshape(g.shape + (k,))
     ones = numpy.ones(g.shape[:-1] + (1,), g.dtype)
     prefix = numpy.cumprod(numpy.concatenate([ones, g[..., :-1]], -1), -1)
     suffix = numpy.cumprod(numpy.concatenate([ones, g[..., :0:-1]], -1), -1)[..., ::-1]
