@@ -52,6 +52,8 @@ __all__ = ["derived_kernel", "MIN_TERMS"]
 
 #: sums with fewer terms in groups than this take the plain path
 MIN_TERMS = 8
+#: table rows times points evaluated at a time (a block of a group)
+GROUP_BLOCK = BLOCK
 
 
 def derived_kernel(kind, expr, wrt, params, *, cse, dtype):
@@ -312,7 +314,7 @@ def _driver(parts, rest_kernel, labels, size, tail):
                 ns[f"_C{i}_{val}"] = numpy.ascontiguousarray(p.table[:, val])
                 whole.append(f"_C{i}_{val}")
                 blocked.append(f"_C{i}_{val}")
-        rows = max(1, BLOCK // p.rows)
+        rows = max(1, GROUP_BLOCK // p.rows)
         indent = "    "
         if p.matrix is None:
             ns[f"_Q{i}"] = p.take
@@ -334,9 +336,10 @@ def _driver(parts, rest_kernel, labels, size, tail):
             lines.append(f"{indent}    _o[_i:_j, _U{i}] += _v.sum(axis=1)[:, _Q{i}]")
         else:
             ns[f"_O{i}"], ns[f"_B{i}"] = p.matrix
-            lines.append(
-                f"{indent}    _o[_i:_j, _U{i}] += numpy.add.reduceat("
-                f"_v.reshape(_j - _i, -1)[:, _O{i}], _B{i}, axis=1)")
+            picked = f"_v.reshape(_j - _i, -1)[:, _O{i}]"
+            if len(p.matrix[1]) < len(p.matrix[0]):  # some positions get several
+                picked = f"numpy.add.reduceat({picked}, _B{i}, axis=1)"
+            lines.append(f"{indent}    _o[_i:_j, _U{i}] += {picked}")
     lines.append(f"    return out.reshape(_shape + {tail!r})")
     return "\n".join(lines) + "\n", ns
 
