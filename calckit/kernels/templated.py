@@ -46,6 +46,7 @@ from calckit.kernels.runtime import _F64, BLOCK, RUNTIME
 from calckit.symbolic import derive
 from calckit.symbolic._inner import chain
 from calckit.symbolic._templates import split_sum
+from calckit.symbolic.functions import softplus
 from calckit.symbolic.stable import stabilize
 
 __all__ = ["derived_kernel", "MIN_TERMS"]
@@ -84,7 +85,8 @@ def derived_kernel(kind, expr, wrt, params, *, cse, dtype):
         return _wrap(kind, expr, wrt, params, source, namespace, kernels, cse, dtype)
     templates = [stabilize(g.template) for g in split.groups]
     rest = stabilize(split.rest) if split.rest != 0 else sp.S.Zero
-    if not _separable([*templates, *sp.Add.make_args(rest)]):
+    if not _separable([*templates, *[t for t in sp.Add.make_args(rest)
+                                     if not t.is_number]]):
         return None
     n = len(wrt)
     size = n if kind == "grad" else n * n
@@ -190,16 +192,24 @@ def _chained(kind, expr, wrt, params, *, cse, dtype):
 
 
 def _separable(terms) -> bool:
-    """True if no term is, or has a factor that is, a function application:
-    then the stable rewrites of a sum (complements ``1 - f``, sigmoid pairs,
-    ``softplus(u) - u``) cannot combine two terms, and rewriting each term
-    alone gives the same result."""
+    """True if the stable rewrites of a sum cannot combine two of its
+    ``terms``, so that rewriting each term alone gives the same result.
+
+    Those rewrites pair a term holding a factor ``sigmoid``, ``erf``,
+    ``tanh`` or ``exp`` with a partner (complements ``c - c*f``, sigmoid
+    pairs), or ``c*softplus(u)`` with the terms of ``-c*u``: a term with such
+    a factor (any other function application but ``softplus``, to be safe)
+    is refused, and a ``softplus`` factor only when every term that is not
+    a number has one (none is then a term of some ``-c*u`` holding a
+    variable; per-sample losses)."""
+    soft = 0
     for t in terms:
-        for f in sp.Mul.make_args(t):
-            base = f.base if isinstance(f, sp.Pow) else f
-            if isinstance(base, sp.Function):
-                return False
-    return True
+        factors = [f.base if isinstance(f, sp.Pow) else f for f in sp.Mul.make_args(t)]
+        if any(isinstance(f, softplus) for f in factors):
+            soft += 1
+        elif any(isinstance(f, sp.Function) for f in factors):
+            return False
+    return soft in (0, len(terms))
 
 
 class _Part:

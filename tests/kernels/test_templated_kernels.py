@@ -207,3 +207,24 @@ def test_long_products_match_mpmath(k, point):
         got = make(f, xs)(*point)
         np.testing.assert_allclose(got, want, rtol=1e-10,
                                    atol=1e-12 * max(1.0, float(np.abs(want).max())))
+
+
+def test_per_sample_losses_with_baked_data_go_through_templates(rng):
+    w = sp.symbols("w1:4", real=True)
+    data = rng.normal(size=(12, 3)).round(3)
+    labels = np.where(rng.random(12) < 0.5, -1, 1)
+    f = sp.Add(*[sp.log(1 + sp.exp(-int(y) * sum(float(a) * wj
+                                                  for a, wj in zip(row, w, strict=True))))
+                 for row, y in zip(data, labels, strict=True)])
+    at = [0.3, -0.2, 0.5]
+    for kind, make in (("grad", ck.compile_grad), ("hessian", ck.compile_hessian)):
+        k = make(f, w)
+        assert isinstance(k, TemplatedKernel)
+        np.testing.assert_allclose(k(*at), mp_reference(f, kind, w, (), at),
+                                   rtol=1e-12, atol=1e-14)
+    # a plain term next to the softplus terms: the sum is not split (a stable
+    # rewrite could pair them), and the result is still exact
+    g = f + w[0] ** 2
+    k = ck.compile_grad(g, w)
+    assert not isinstance(k, TemplatedKernel)
+    np.testing.assert_allclose(k(*at), mp_reference(g, "grad", w, (), at), rtol=1e-12)
