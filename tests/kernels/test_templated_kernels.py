@@ -213,8 +213,10 @@ def test_per_sample_losses_with_baked_data_go_through_templates(rng):
     w = sp.symbols("w1:4", real=True)
     data = rng.normal(size=(12, 3)).round(3)
     labels = np.where(rng.random(12) < 0.5, -1, 1)
-    f = sp.Add(*[sp.log(1 + sp.exp(-int(y) * sum(float(a) * wj
-                                                  for a, wj in zip(row, w, strict=True))))
+    def margin(row, y):
+        return -int(y) * sum(float(a) * wj for a, wj in zip(row, w, strict=True))
+
+    f = sp.Add(*[sp.log(1 + sp.exp(margin(row, y)))
                  for row, y in zip(data, labels, strict=True)])
     at = [0.3, -0.2, 0.5]
     for kind, make in (("grad", ck.compile_grad), ("hessian", ck.compile_hessian)):
