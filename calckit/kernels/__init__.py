@@ -257,6 +257,12 @@ def _derived(kind, expr, wrt, params, cse, dtype, max_ops) -> Kernel:
         return cached
     if dtype.kind != "c":  # before deriving: name the user's expression
         check_real(e, (e,), dtype)
+    from calckit.kernels.templated import derived_kernel  # it imports compile
+
+    fast = derived_kernel(kind, e, wrt_syms, param_syms, cse=bool(cse), dtype=dtype)
+    if fast is not None:  # a sum of terms of few shapes: through its templates
+        _CACHE.put(key, fast)
+        return fast
     with _nesting_guard(e):
         stable_e = stabilize(e)
         # MERGE(max_ops): the one place where the derivation budget is wired.
