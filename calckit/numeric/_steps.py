@@ -30,7 +30,7 @@ METHODS = ("forward", "backward", "central", "richardson", "complex")
 
 _EPS = float(np.finfo(float).eps)
 
-# Tuned on the accuracy panel (tests/test_numeric.py): rounding error grows like
+# Tuned on the accuracy panel (tests/numeric/test_numeric.py): rounding error grows like
 # eps/h**n, truncation like h**order; these put the step near the balance point.
 _SCALE = {"forward": 1.0, "backward": 1.0, "central": 1.0, "richardson": 0.25}
 _HIGHER = {"central": 4.0, "richardson": 4.0}  # extra factor for n >= 2

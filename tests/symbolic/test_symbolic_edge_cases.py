@@ -1,4 +1,4 @@
-"""Adversarial inputs to the symbolic core and the kernels, each a bug once:
+"""Edge cases of the symbolic core and its kernels, each a bug once:
 compositions of piecewise activations, |u| of arguments SymPy cannot prove
 real, the real cube root, huge derivative and Taylor orders."""
 

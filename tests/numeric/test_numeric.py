@@ -23,7 +23,7 @@ from calckit.errors import (
 def _load_panel():
     """The accuracy panel: benchmark data in benchmarks/numeric_panel.py,
     loaded from its path (benchmarks/ is not a package)."""
-    path = pathlib.Path(__file__).resolve().parents[1] / "benchmarks" / (
+    path = pathlib.Path(__file__).resolve().parents[2] / "benchmarks" / (
         "numeric_panel.py")
     spec = importlib.util.spec_from_file_location("numeric_panel", path)
     module = importlib.util.module_from_spec(spec)
