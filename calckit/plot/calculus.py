@@ -141,8 +141,8 @@ def derivatives(expr, var=None, orders=(0, 1, 2), *, xlim=(-3.0, 3.0),
     >>> fig.axes[0].get_legend_handles_labels()[1]
     ['f(x) = sin(x)', "f'(x) = cos(x)", "f''(x) = -sin(x)"]
     """
-    from calckit._table_format import _text
     from calckit.tables import tidy
+    from calckit.tables.format import _text
 
     expr, x = univariate(expr, var)
     lo, hi = check_limits(xlim, "xlim")

@@ -348,7 +348,7 @@ def test_latex_document_compiles(tmp_path):
 
 
 def test_latex_escapes_every_special_character_once():
-    from calckit._table_format import _latex_escape, _number_latex
+    from calckit.tables.format import _latex_escape, _number_latex
 
     assert _latex_escape("x^2 ~ a\\b_c {d} 50% #1 $&") == (
         r"x\textasciicircum{}2 \textasciitilde{} a\textbackslash{}b\_c \{d\} "

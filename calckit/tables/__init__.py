@@ -25,9 +25,9 @@ from dataclasses import dataclass
 import sympy as sp
 from sympy.core.function import AppliedUndef
 
-from calckit._table_format import Column, Table, _latex, _primes
 from calckit.errors import InvalidParameterError
 from calckit.symbolic._coerce import as_expr, as_symbol, as_symbols, real_symbol
+from calckit.tables.format import Column, Table, _latex, _primes
 
 __all__ = [
     "Column",
