@@ -31,7 +31,7 @@ from __future__ import annotations
 import numpy
 import sympy as sp
 
-from calckit.kernels import compile
+from calckit.kernels.compiler import compile
 from calckit.symbolic import derive
 from calckit.symbolic.stable import stabilize
 

@@ -40,7 +40,8 @@ import linecache
 import numpy
 import sympy as sp
 
-from calckit.kernels import Kernel, compile
+from calckit.kernels.compiler import compile
+from calckit.kernels.kernel import Kernel
 from calckit.kernels.products import product_kernel
 from calckit.kernels.runtime import _F64, BLOCK, RUNTIME
 from calckit.symbolic import derive

@@ -254,8 +254,10 @@ def test_cache_returns_the_same_kernel():
 
 
 def test_cache_is_bounded(monkeypatch):
-    small = kernels._LRU(3)
-    monkeypatch.setattr(kernels, "_CACHE", small)
+    from calckit.kernels import cache, compiler
+
+    small = cache._LRU(3)
+    monkeypatch.setattr(compiler, "_CACHE", small)
     ks = [ck.compile(x + i, [x]) for i in range(5)]
     assert small.info().currsize == 3
     assert ck.compile(x + 4, [x]) is ks[4]
