@@ -29,6 +29,7 @@ import sympy as sp
 from sympy.codegen.cfunctions import expm1
 
 from calckit.symbolic._coerce import as_expr
+from calckit.symbolic._kinked import clip, nested, ramp
 from calckit.symbolic._registry import lookup
 from calckit.symbolic.functions import sigmoid, softplus
 
@@ -86,6 +87,8 @@ def tanh(x) -> sp.Expr:
 def relu(x) -> sp.Expr:
     """``max(x, 0)``; derivative 0 at 0 (PyTorch ``threshold_backward``)."""
     x = _x(x)
+    if nested(x):  # linear-time step form (see calckit.symbolic._kinked)
+        return ramp(x, 0)
     return sp.Piecewise((x, x > 0), (0, True))
 
 
@@ -94,20 +97,32 @@ def leaky_relu(x, alpha=0.01) -> sp.Expr:
 
     The derivative at 0 is ``alpha``, as in PyTorch.
     """
-    x = _x(x)
-    return sp.Piecewise((x, x > 0), (as_expr(alpha, name="alpha") * x, True))
+    x, alpha = _x(x), as_expr(alpha, name="alpha")
+    if nested(x, alpha):
+        return ramp(x, 0) - alpha * ramp(-x, 1)  # slope alpha at 0
+    return sp.Piecewise((x, x > 0), (alpha * x, True))
 
 
 def elu(x, alpha=1) -> sp.Expr:
     """``x`` for ``x > 0``, else ``alpha*(exp(x) - 1)``; derivative at 0 from
     the negative branch (``alpha``), as PyTorch's ``elu_backward``."""
-    x = _x(x)
-    return sp.Piecewise((x, x > 0), (as_expr(alpha, name="alpha") * expm1(x), True))
+    x, alpha = _x(x), as_expr(alpha, name="alpha")
+    if nested(x, alpha):
+        return _elu_steps(x, alpha)
+    return sp.Piecewise((x, x > 0), (alpha * expm1(x), True))
+
+
+def _elu_steps(x: sp.Expr, alpha) -> sp.Expr:
+    """``elu`` of a kinked ``x``: ``expm1`` at ``min(x, 0)`` cannot overflow,
+    and its derivative at 0 is ``alpha`` as on the negative branch."""
+    return ramp(x, 0) + alpha * expm1(-ramp(-x, 1))
 
 
 def selu(x) -> sp.Expr:
     """``scale*elu(x, alpha)`` with PyTorch's SELU constants."""
     x = _x(x)
+    if nested(x):
+        return SELU_SCALE * _elu_steps(x, SELU_ALPHA)
     return sp.Piecewise(
         (SELU_SCALE * x, x > 0), (SELU_SCALE * SELU_ALPHA * expm1(x), True)
     )
@@ -157,6 +172,8 @@ def hard_sigmoid(x) -> sp.Expr:
     """``relu6(x + 3)/6``: derivative exactly 1/6 on (-3, 3), 0 at and
     outside +-3 (PyTorch ``hardsigmoid_backward``)."""
     x = _x(x)
+    if nested(x):
+        return (clip(x, -3, 3) + 3) / 6
     return sp.Piecewise(
         (x / 6 + sp.Rational(1, 2), (x > -3) & (x < 3)),
         (0, x <= -3),
@@ -168,6 +185,8 @@ def hard_tanh(x) -> sp.Expr:
     """``clip(x, -1, 1)``; derivative 1 on (-1, 1), 0 at and outside +-1
     (PyTorch ``hardtanh_backward``)."""
     x = _x(x)
+    if nested(x):
+        return clip(x, -1, 1)
     return sp.Piecewise((x, (x > -1) & (x < 1)), (-1, x <= -1), (1, True))
 
 
