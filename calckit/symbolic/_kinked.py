@@ -40,11 +40,26 @@ from calckit.symbolic.functions import _StablePrimitive
 __all__ = ["nested", "ramp", "clip"]
 
 
+_KINKS = (sp.Piecewise,)  # completed below with ramp and clip
+
+
 def nested(*args) -> bool:
-    """True if an argument holds a kink: use the primitives of this module."""
-    return any(
-        isinstance(a, sp.Basic) and a.has(sp.Piecewise, ramp, clip) for a in args
-    )
+    """True if an argument holds a kink: use the primitives of this module.
+
+    The walk visits each distinct subexpression once (``has`` walks the
+    tree, exponential in the nesting of expressions that share subtrees).
+    """
+    seen: set = set()
+    stack = [a for a in args if isinstance(a, sp.Basic)]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, _KINKS):
+            return True
+        for a in node.args:
+            if a not in seen:
+                seen.add(a)
+                stack.append(a)
+    return False
 
 
 class ramp(_StablePrimitive):  # noqa: N801
@@ -61,12 +76,10 @@ class ramp(_StablePrimitive):  # noqa: N801
     def eval(cls, u, h):
         if h not in (0, 1):
             raise InvalidParameterError(f"ramp's slope at 0 must be 0 or 1, got {h}")
-        if u.is_number and u.is_extended_real:
+        # numbers only: assumption queries on a nested argument cost time
+        # exponential in its nesting
+        if u.is_Number and u.is_extended_real:
             return u if u.is_positive else sp.Integer(0)
-        if u.is_extended_nonnegative:
-            return u
-        if u.is_extended_nonpositive:
-            return sp.Integer(0)
         return None
 
     def fdiff(self, argindex=1):
@@ -101,7 +114,7 @@ class clip(_StablePrimitive):  # noqa: N801
 
     @classmethod
     def eval(cls, u, lo, hi):
-        if u.is_number and lo.is_number and hi.is_number and u.is_extended_real:
+        if u.is_Number and lo.is_Number and hi.is_Number and u.is_extended_real:
             return lo if bool(u <= lo) else hi if bool(u >= hi) else u
         return None
 
@@ -128,3 +141,6 @@ class clip(_StablePrimitive):  # noqa: N801
         f = printer._module_format("numpy.clip")
         u, lo, hi = (printer._print(a) for a in self.args)
         return f"{f}({u}, {lo}, {hi})"
+
+
+_KINKS = (sp.Piecewise, ramp, clip)

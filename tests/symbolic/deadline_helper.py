@@ -1,30 +1,56 @@
-"""A hard wall-clock limit for one block of test code (SIGALRM, main thread).
+"""A hard wall-clock limit for a reproducer: it runs in a forked child
+(modules already imported, so no start-up cost), which is killed at the
+limit. Nothing that happens in the child (an interrupted SymPy cache, a
+hang) can leak into the test process.
 
-A hang fails the test within the limit instead of stalling the suite:
+The limit is the issue's 2 s times ``CALCKIT_DEADLINE_SCALE`` (default 3:
+this machine runs six test suites on two cores at once); a hang of minutes
+fails either way.
 
->>> with deadline(1.0):
-...     pass
+>>> run_with_deadline(lambda: 1 + 1, 1.0)
+('ok', '2')
+>>> run_with_deadline(lambda: 1 / 0, 1.0)[0]
+'ZeroDivisionError'
 """
 
 from __future__ import annotations
 
-import contextlib
-import signal
+import multiprocessing
+import os
+
+SCALE = float(os.environ.get("CALCKIT_DEADLINE_SCALE", "3"))
 
 
 class DeadlineExceeded(AssertionError):
-    """Raised inside the block when it runs past its limit."""
+    """The reproducer ran past its limit."""
 
 
-@contextlib.contextmanager
-def deadline(seconds: float, what: str = "the block"):
-    def on_alarm(signum, frame):
-        raise DeadlineExceeded(f"{what} ran longer than {seconds} s")
-
-    old = signal.signal(signal.SIGALRM, on_alarm)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+def _child(call, conn):
     try:
-        yield
+        out = call()
+        conn.send(("ok", repr(out)[:2000]))
+    except BaseException as err:  # reported to the parent, which judges it
+        conn.send((type(err).__name__, str(err)[:2000]))
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, old)
+        conn.close()
+
+
+def run_with_deadline(call, seconds: float = 2.0, what: str = "the reproducer"):
+    """``(kind, text)``: ``("ok", repr(result))`` or ``(error class name,
+    message)``; :class:`DeadlineExceeded` if ``call`` runs past
+    ``seconds * SCALE``."""
+    limit = seconds * SCALE
+    ctx = multiprocessing.get_context("fork")
+    parent, child = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=_child, args=(call, child), daemon=True)
+    proc.start()
+    child.close()
+    try:
+        if not parent.poll(limit):
+            raise DeadlineExceeded(f"{what} ran longer than {limit:g} s")
+        return parent.recv()
+    finally:
+        if proc.is_alive():
+            proc.kill()
+        proc.join()
+        parent.close()
