@@ -201,7 +201,12 @@ def _variable(var, expr) -> sp.Symbol:
 
 
 def derivative(
-    expr, var, n: int = 1, *, max_ops: int | None = DEFAULT_MAX_OPS
+    expr,
+    var,
+    n: int = 1,
+    *,
+    max_ops: int | None = DEFAULT_MAX_OPS,
+    allow_missing: bool = False,
 ) -> sp.Expr:
     """The ``n``-th derivative of ``expr`` with respect to ``var``.
 
@@ -216,6 +221,9 @@ def derivative(
     max_ops : int or None, default ``DEFAULT_MAX_OPS``
         Work budget (see :mod:`calckit.symbolic.budget`), counted over all
         ``n`` differentiations as they run; None: no limit.
+    allow_missing : bool, default False
+        Allow a ``var`` that does not occur in ``expr`` (result 0 for
+        ``n >= 1``); by default it raises ``DifferentiationError``.
 
     Returns
     -------
@@ -248,6 +256,8 @@ def derivative(
     n = _check_order(n)
     e = as_expr(expr)
     v = _variable(var, e)
+    if n and not allow_missing:
+        _check_present([v], [e])
     given = e
     budget = Budget(max_ops, f"derivative of order {n} of {_short(e, 60)}")
     history: list = []  # e, e', e'', ...: a repeat means the derivatives cycle
@@ -271,9 +281,27 @@ def derivative(
     return e
 
 
-def _wrt_and_expr(expr, wrt):
+def _wrt_and_expr(expr, wrt, allow_missing: bool = False):
     e = as_expr(expr)
-    return e, as_symbols(wrt, e)
+    syms = as_symbols(wrt, e)
+    if not allow_missing:
+        _check_present(syms, [e])
+    return e, syms
+
+
+def _check_present(syms, exprs: list) -> None:
+    """:class:`DifferentiationError` if a variable occurs in none of ``exprs``
+    (a typo such as ``grad("w*x", wrt="v")`` would silently give 0)."""
+    held = set().union(*(e.free_symbols for e in exprs))
+    missing = [s for s in syms if s not in held]
+    if missing:
+        names = ", ".join(sorted(str(s) for s in held)) or "none"
+        what = _short(exprs[0], 60) if len(exprs) == 1 else "the expressions"
+        raise DifferentiationError(
+            f"cannot differentiate {what} with respect to "
+            f"{', '.join(map(str, missing))}: it does not occur there (free "
+            f"symbols: {names}); pass allow_missing=True for a zero derivative"
+        )
 
 
 @functools.lru_cache(maxsize=16)
@@ -303,7 +331,11 @@ def _first_partials(expr, wrt, max_ops) -> list[list]:
 
 
 def grad(
-    expr, wrt=None, *, max_ops: int | None = DEFAULT_MAX_OPS
+    expr,
+    wrt=None,
+    *,
+    max_ops: int | None = DEFAULT_MAX_OPS,
+    allow_missing: bool = False,
 ) -> sp.ImmutableMatrix:
     """Gradient of a scalar expression as a column matrix of shape (n, 1).
 
@@ -311,11 +343,14 @@ def grad(
     ----------
     expr : sympy.Expr or str
     wrt : sequence of symbols or names, or str, optional
-        Variables, in order; default: the free symbols sorted by name. A
-        variable that does not occur in ``expr`` gets a zero entry.
+        Variables, in order; default: the free symbols sorted by name.
     max_ops : int or None, default ``DEFAULT_MAX_OPS``
         Work budget of the derivation (see :mod:`calckit.symbolic.budget`),
         counted as it runs; None: no limit. Past it: ``WorkLimitError``.
+    allow_missing : bool, default False
+        Allow variables that do not occur in the expression (their entries
+        are 0); by default such a variable raises ``DifferentiationError``
+        naming the free symbols, as it is usually a typo.
 
     Returns
     -------
@@ -333,7 +368,7 @@ def grad(
     >>> grad(sp.Max(x, 0), wrt=[x]).shape
     (1, 1)
     """
-    e, syms = _wrt_and_expr(expr, wrt)
+    e, syms = _wrt_and_expr(expr, wrt, allow_missing)
     parts = _first_partials(e, syms, max_ops)
     return sp.ImmutableMatrix(len(syms), 1, [sp.Add(*p) for p in parts])
 
@@ -352,7 +387,11 @@ def _as_expr_list(exprs) -> list:
 
 
 def jacobian(
-    exprs, wrt=None, *, max_ops: int | None = DEFAULT_MAX_OPS
+    exprs,
+    wrt=None,
+    *,
+    max_ops: int | None = DEFAULT_MAX_OPS,
+    allow_missing: bool = False,
 ) -> sp.ImmutableMatrix:
     """Jacobian of ``m`` expressions with respect to ``n`` variables.
 
@@ -366,6 +405,10 @@ def jacobian(
     max_ops : int or None, default ``DEFAULT_MAX_OPS``
         Work budget of the derivation (see :mod:`calckit.symbolic.budget`),
         counted as it runs; None: no limit. Past it: ``WorkLimitError``.
+    allow_missing : bool, default False
+        Allow variables that do not occur in the expression (their entries
+        are 0); by default such a variable raises ``DifferentiationError``
+        naming the free symbols, as it is usually a typo.
 
     Returns
     -------
@@ -383,6 +426,8 @@ def jacobian(
     """
     es = _as_expr_list(exprs)
     syms = as_symbols(wrt, es)
+    if not allow_missing:  # each variable must occur in at least one output
+        _check_present(syms, es)
     rows = []
     for e in es:
         rows.extend(sp.Add(*p) for p in _first_partials(e, syms, max_ops))
@@ -390,7 +435,11 @@ def jacobian(
 
 
 def hessian(
-    expr, wrt=None, *, max_ops: int | None = DEFAULT_MAX_OPS
+    expr,
+    wrt=None,
+    *,
+    max_ops: int | None = DEFAULT_MAX_OPS,
+    allow_missing: bool = False,
 ) -> sp.ImmutableMatrix:
     """Symmetric Hessian matrix of a scalar expression.
 
@@ -406,6 +455,10 @@ def hessian(
     max_ops : int or None, default ``DEFAULT_MAX_OPS``
         Work budget of the derivation (see :mod:`calckit.symbolic.budget`),
         counted as it runs; None: no limit. Past it: ``WorkLimitError``.
+    allow_missing : bool, default False
+        Allow variables that do not occur in the expression (their entries
+        are 0); by default such a variable raises ``DifferentiationError``
+        naming the free symbols, as it is usually a typo.
 
     Returns
     -------
@@ -422,7 +475,7 @@ def hessian(
     >>> H == H.T
     True
     """
-    e, syms = _wrt_and_expr(expr, wrt)
+    e, syms = _wrt_and_expr(expr, wrt, allow_missing)
     n = len(syms)
     upper: dict[tuple[int, int], list] = {}
     budget = Budget(max_ops, f"second derivatives of {_short(e, 60)}")
@@ -446,6 +499,7 @@ def directional_derivative(
     *,
     normalize: bool = False,
     max_ops: int | None = DEFAULT_MAX_OPS,
+    allow_missing: bool = False,
 ) -> sp.Expr:
     """Derivative of ``expr`` along ``direction``: ``grad(expr) . direction``.
 
@@ -462,6 +516,8 @@ def directional_derivative(
         Divide by the Euclidean length of ``direction`` (unit direction).
     max_ops : int or None, default ``DEFAULT_MAX_OPS``
         Work budget of the gradient, as in :func:`grad`.
+    allow_missing : bool, default False
+        As in :func:`grad`: a variable absent from ``expr`` is an error.
 
     Returns
     -------
@@ -510,7 +566,7 @@ def directional_derivative(
                 f"variables {syms}; give one component per variable"
             )
     vec = [as_expr(c, name=f"direction[{i}]") for i, c in enumerate(vec)]
-    g = grad(e, syms, max_ops=max_ops)
+    g = grad(e, syms, max_ops=max_ops, allow_missing=allow_missing)
     out = sp.Add(*[gi * ci for gi, ci in zip(g, vec, strict=True) if ci != 0])
     if normalize:
         norm = sp.sqrt(sp.Add(*[c**2 for c in vec]))
