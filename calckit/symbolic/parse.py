@@ -125,6 +125,8 @@ class _Parser:
     def expect_operand_end(self):
         """After a complete operand: reject juxtaposed operands."""
         tok = self.peek()
+        if tok.text == "[":
+            self.fail(tok, "subscripts '[...]' are not allowed")
         if tok.kind in ("num", "name") or tok.text == "(":
             prev = self.tokens[self.i - 1]
             self.fail(
@@ -142,8 +144,8 @@ class _Parser:
         if tok.kind != "end":
             if tok.text == ",":
                 self.fail(tok, "top-level comma: parse takes a single expression")
-            if tok.text == ")":
-                self.fail(tok, "unmatched ')'")
+            if tok.text in (")", "]"):
+                self.fail(tok, f"unmatched {tok.text!r}")
             self.fail(tok, "unexpected token")
         return out
 
@@ -215,10 +217,12 @@ class _Parser:
             out = self.name(tok)
         elif tok.text == "(":
             out = self.group(tok)
+        elif tok.text == "[":
+            out = self.list_literal(tok)
         elif tok.kind == "end":
             self.fail(tok, "unexpected end of input")
-        elif tok.text == ")":
-            self.fail(tok, "unexpected ')'")
+        elif tok.text in (")", "]"):
+            self.fail(tok, f"unexpected {tok.text!r}")
         elif tok.text == ",":
             self.fail(tok, "unexpected ','")
         else:
@@ -251,6 +255,32 @@ class _Parser:
                 self.fail(self.peek(), "a tuple cannot be used in arithmetic")
             return _Tuple(self.scalar(e) for e in items)
         return items[0]
+
+    def list_literal(self, open_tok: _lexer.Token):
+        """``[a, b, ...]``: a sequence, only as an argument of a library
+        function that takes one (``softmax_cross_entropy([0, 1], [z0, z1])``)."""
+        if self.tuple_at != self.i - 1:
+            self.fail(
+                open_tok,
+                "a list '[a, b, ...]' is only allowed as an argument of a loss "
+                "that takes sequences, such as softmax_cross_entropy or "
+                "kl_divergence",
+            )
+        self.enter(open_tok)
+        items = []
+        if self.peek().text != "]":
+            while True:
+                items.append(self.scalar(self.sum()))
+                if self.peek().text != ",":
+                    break
+                self.take()
+        close = self.take()
+        if close.text != "]":
+            self.fail(close, f"expected ',' or ']' to close '[' at {open_tok.pos}")
+        self.depth -= 1
+        if self.peek().text not in (",", ")"):
+            self.fail(self.peek(), "a list cannot be used in arithmetic")
+        return _Tuple(items)
 
     def call(self, name_tok: _lexer.Token, fn: FunctionEntry):
         open_tok = self.take()
