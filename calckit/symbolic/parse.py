@@ -51,6 +51,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import warnings
 from collections.abc import Mapping
 
 import sympy as sp
@@ -102,6 +103,7 @@ class _Parser:
         self.root_budget = ROOT_BITS
         self.minmax_budget = MINMAX_BUDGET
         self.tuple_at = -1  # token index where a tuple argument may start
+        self.used_e = False  # a bare 'e' was read as E: warn once, at the end
 
     # -- helpers ---------------------------------------------------------
     def peek(self) -> _lexer.Token:
@@ -345,6 +347,9 @@ class _Parser:
             self.fail(tok, f"unknown function {name!r}{hint}")
         if name in _CONSTANTS:
             return _CONSTANTS[name]
+        if name == "e":  # Euler's number, as a user typing e**x means
+            self.used_e = True
+            return sp.E
         if name.lower() in _NON_FINITE:
             self.fail(tok, f"{name!r} reads as a non-finite constant; calckit "
                            "expressions are finite and real: write a number, or "
@@ -629,7 +634,11 @@ def parse(
         ``^`` are powers; ``-x**2`` is ``-(x**2)``.
     symbols : mapping of str to sympy.Expr, optional
         Names to use for given symbols; other names become ``real=True``
-        symbols, except the constants ``pi`` and ``E``.
+        symbols, except the constants ``pi``, ``E`` and ``e``. A bare ``e``
+        is Euler's number ``E`` (``e**(2*x)`` is ``exp(2*x)``), with a
+        ``UserWarning`` (once per call) saying so; map it here
+        (``symbols={"e": sympy.Symbol("e", real=True)}``) for a variable
+        named ``e``.
     max_length : int, default 10_000
         Longer input is refused before any other work.
     rational : bool, default False
@@ -693,6 +702,14 @@ def parse(
     table = _check_symbols(symbols)
     parser = _Parser(text, table, bool(rational))
     out = parser.parse()
+    if parser.used_e:
+        warnings.warn(
+            f"in {text[:60]!r}, the bare name 'e' is read as Euler's number E "
+            "(2.718...); to use a variable named e, pass "
+            "symbols={'e': sympy.Symbol('e', real=True)}",
+            UserWarning,
+            stacklevel=2,
+        )
     if out.has(sp.S.ComplexInfinity, sp.S.NaN):
         _lexer.fail(text, 0, text[:10], "the expression contains an undefined value")
     return out
