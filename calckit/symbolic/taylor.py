@@ -88,14 +88,20 @@ def _degree_caps(e: sp.Expr, syms: list, order: int) -> list[int]:
 
 
 def _index_count(caps: list[int], order: int) -> int:
-    """Multi-indices of total degree ``<= order`` with ``alpha_i <= caps[i]``
-    (counted by dynamic programming over the variables, without listing)."""
-    ways = [1] + [0] * order  # ways[t]: indices of total degree t so far
+    """Multi-indices of total degree ``<= order`` with ``alpha_i <= caps[i]``:
+    exact (dynamic programming over the variables) when the simple upper
+    bound ``min(prod(caps + 1), comb(order + n, n))`` is small, else that
+    bound (which then far exceeds ``MAX_PARTIALS`` anyway)."""
+    bound = min(math.prod(c + 1 for c in caps), math.comb(order + len(caps), len(caps)))
+    if bound > 100_000:
+        return bound
+    top = min(order, sum(caps))
+    ways = [1] + [0] * top  # ways[t]: indices of total degree t so far
     for cap in caps:
-        new = [0] * (order + 1)
+        new = [0] * (top + 1)
         for t, w in enumerate(ways):
             if w:
-                for k in range(min(cap, order - t) + 1):
+                for k in range(min(cap, top - t) + 1):
                     new[t + k] += w
         ways = new
     return sum(ways)
