@@ -28,10 +28,10 @@ from collections.abc import Callable
 import sympy as sp
 from sympy.codegen.cfunctions import expm1
 
-from calckit.symbolic._coerce import as_expr
+from calckit.symbolic import functions as _primitives
+from calckit.symbolic._exprs import as_sympy
 from calckit.symbolic._kinked import clip, nested, ramp
 from calckit.symbolic._registry import lookup
-from calckit.symbolic.functions import sigmoid, softplus
 
 __all__ = [
     "get",
@@ -40,7 +40,7 @@ __all__ = [
     "SELU_ALPHA",
     "SELU_SCALE",
     "identity",
-    "sigmoid_",
+    "sigmoid",
     "tanh",
     "relu",
     "leaky_relu",
@@ -50,7 +50,7 @@ __all__ = [
     "gelu_tanh",
     "swish",
     "silu",
-    "softplus_",
+    "softplus",
     "mish",
     "softsign",
     "hard_sigmoid",
@@ -66,7 +66,7 @@ _GELU_TANH_C = sp.Float(0.044715)
 
 
 def _x(x) -> sp.Expr:
-    return as_expr(x, name="x")
+    return as_sympy(x, name="x")
 
 
 def identity(x) -> sp.Expr:
@@ -74,9 +74,9 @@ def identity(x) -> sp.Expr:
     return _x(x)
 
 
-def sigmoid_(x) -> sp.Expr:
-    """``sigmoid(x) = 1/(1 + exp(-x))``."""
-    return sigmoid(_x(x))
+def sigmoid(x) -> sp.Expr:
+    """``sigmoid(x) = 1/(1 + exp(-x))`` (the stable primitive)."""
+    return _primitives.sigmoid(_x(x))
 
 
 def tanh(x) -> sp.Expr:
@@ -97,7 +97,7 @@ def leaky_relu(x, alpha=0.01) -> sp.Expr:
 
     The derivative at 0 is ``alpha``, as in PyTorch.
     """
-    x, alpha = _x(x), as_expr(alpha, name="alpha")
+    x, alpha = _x(x), as_sympy(alpha, name="alpha")
     if nested(x, alpha):
         return ramp(x, 0) - alpha * ramp(-x, 1)  # slope alpha at 0
     return sp.Piecewise((x, x > 0), (alpha * x, True))
@@ -106,7 +106,7 @@ def leaky_relu(x, alpha=0.01) -> sp.Expr:
 def elu(x, alpha=1) -> sp.Expr:
     """``x`` for ``x > 0``, else ``alpha*(exp(x) - 1)``; derivative at 0 from
     the negative branch (``alpha``), as PyTorch's ``elu_backward``."""
-    x, alpha = _x(x), as_expr(alpha, name="alpha")
+    x, alpha = _x(x), as_sympy(alpha, name="alpha")
     if nested(x, alpha):
         return _elu_steps(x, alpha)
     return sp.Piecewise((x, x > 0), (alpha * expm1(x), True))
@@ -145,21 +145,22 @@ def gelu_tanh(x) -> sp.Expr:
 def swish(x) -> sp.Expr:
     """Swish / SiLU ``x*sigmoid(x)``."""
     x = _x(x)
-    return x * sigmoid(x)
+    return x * _primitives.sigmoid(x)
 
 
 silu = swish
 
 
-def softplus_(x) -> sp.Expr:
-    """Exact ``log(1 + exp(x))`` (no ``x > 20`` shortcut)."""
-    return softplus(_x(x))
+def softplus(x) -> sp.Expr:
+    """Exact ``log(1 + exp(x))`` (no ``x > 20`` shortcut; the stable
+    primitive)."""
+    return _primitives.softplus(_x(x))
 
 
 def mish(x) -> sp.Expr:
     """``x*tanh(softplus(x))`` (Misra 2019)."""
     x = _x(x)
-    return x * sp.tanh(softplus(x))
+    return x * sp.tanh(_primitives.softplus(x))
 
 
 def softsign(x) -> sp.Expr:
@@ -192,14 +193,14 @@ def hard_tanh(x) -> sp.Expr:
 
 def log_sigmoid(x) -> sp.Expr:
     """``log(sigmoid(x))`` in its stable form ``-softplus(-x)``."""
-    return -softplus(-_x(x))
+    return -_primitives.softplus(-_x(x))
 
 
 #: name -> definition; read-only. ``swish`` and ``silu`` share one function.
 REGISTRY: types.MappingProxyType = types.MappingProxyType(
     {
         "identity": identity,
-        "sigmoid": sigmoid_,
+        "sigmoid": sigmoid,
         "tanh": tanh,
         "relu": relu,
         "leaky_relu": leaky_relu,
@@ -209,7 +210,7 @@ REGISTRY: types.MappingProxyType = types.MappingProxyType(
         "gelu_tanh": gelu_tanh,
         "swish": swish,
         "silu": silu,
-        "softplus": softplus_,
+        "softplus": softplus,
         "mish": mish,
         "softsign": softsign,
         "hard_sigmoid": hard_sigmoid,

@@ -24,7 +24,7 @@ from collections.abc import Callable, Sequence
 import sympy as sp
 
 from calckit.errors import CalckitTypeError, InvalidParameterError, ShapeError
-from calckit.symbolic._coerce import as_expr
+from calckit.symbolic._exprs import as_sympy
 from calckit.symbolic._kinked import clip, nested, ramp
 from calckit.symbolic._registry import lookup, normalize
 from calckit.symbolic.functions import logsumexp, softplus
@@ -51,7 +51,7 @@ __all__ = [
 
 
 def _e(v, name: str) -> sp.Expr:
-    return as_expr(v, name=name)
+    return as_sympy(v, name=name)
 
 
 def _vec(v, name: str) -> list:
@@ -63,7 +63,7 @@ def _vec(v, name: str) -> list:
         raise CalckitTypeError(
             f"{name} must be a sequence of expressions, got {type(v).__name__}"
         )
-    out = [as_expr(e, name=f"{name}[{i}]") for i, e in enumerate(v)]
+    out = [as_sympy(e, name=f"{name}[{i}]") for i, e in enumerate(v)]
     if not out:
         raise ShapeError(f"{name} is empty; give one expression per class")
     return out

@@ -4,7 +4,7 @@ The text is never given to ``eval``, ``exec``, ``sympify`` or ``parse_expr``.
 A small tokenizer (ASCII digits, ASCII names, the operators ``+ - * / ** ^``,
 parentheses and commas; :mod:`calckit.symbolic._lexer`) feeds a
 precedence-climbing parser that builds the SymPy expression directly, calling
-only whitelisted functions (:func:`calckit.symbolic._registry.function_table`).
+only whitelisted functions (:data:`calckit.symbolic._whitelist.FUNCTIONS`).
 
 Grammar (lowest precedence first; ``^`` is a synonym of ``**``)::
 
@@ -58,8 +58,8 @@ import sympy as sp
 
 from calckit.errors import CalckitError, CalckitTypeError, InvalidParameterError
 from calckit.symbolic import _lexer
-from calckit.symbolic._coerce import real_symbol
-from calckit.symbolic._registry import FunctionEntry, function_names, function_table
+from calckit.symbolic._exprs import real_symbol
+from calckit.symbolic._whitelist import FunctionEntry, function_names, function_table
 from calckit.symbolic.functions import cbrt
 
 __all__ = ["parse", "function_names", "MAX_DEPTH", "MAX_MINMAX_ARGS"]

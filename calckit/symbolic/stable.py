@@ -28,6 +28,7 @@ from __future__ import annotations
 import sympy as sp
 from sympy.codegen.cfunctions import log1p
 
+from calckit.symbolic._coerce import as_expr
 from calckit.symbolic._stable_sums import (
     _add_rules,
     _delta_rules,
@@ -346,8 +347,6 @@ def stabilize(expr):
         return sp.ImmutableMatrix(expr.shape[0], expr.shape[1],
                                   [stabilize(e) for e in expr])
     if isinstance(expr, str):
-        from calckit.symbolic._coerce import as_expr
-
         expr = as_expr(expr)
     expr = sp.sympify(expr)
     for _ in range(_MAX_PASSES):
