@@ -29,6 +29,7 @@ import sympy as sp
 from sympy.codegen.cfunctions import log1p
 
 from calckit.symbolic._coerce import as_expr
+from calckit.symbolic._exp_rules import exp_difference_rule, exp_softplus_rule
 from calckit.symbolic._stable_sums import (
     _add_rules,
     _delta_rules,
@@ -281,6 +282,8 @@ def _mul_rules(node):
 
 
 RULES: tuple = (
+    exp_difference_rule,
+    exp_softplus_rule,
     _log_rules,
     _log1p_rules,
     _pow_rules,
