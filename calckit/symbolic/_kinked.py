@@ -37,7 +37,10 @@ from calckit.errors import InvalidParameterError
 from calckit.symbolic._step import step
 from calckit.symbolic.functions import _StablePrimitive
 
-__all__ = ["nested", "ramp", "clip"]
+__all__ = ["nested", "ramp", "clip", "softsign_rule"]
+
+#: finite stand-in for +-inf in :func:`softsign_rule` (1/(1 + F) is 1 in float64)
+_HUGE = sp.Float(1e300)
 
 
 _KINKS = (sp.Piecewise,)  # completed below with ramp and clip
@@ -144,3 +147,25 @@ class clip(_StablePrimitive):  # noqa: N801
 
 
 _KINKS = (sp.Piecewise, ramp, clip)
+
+
+def softsign_rule(node):
+    """``u/(1 + |u|)`` -> ``c/(1 + |c|)`` with ``c = clip(u, -1e300, 1e300)``:
+    the same value and derivative for every finite ``u`` below 1e300 (so
+    within float64 rounding everywhere), and PyTorch's limits +-1 at
+    ``u = +-inf`` instead of ``inf/inf = nan`` (a rule of
+    :data:`calckit.symbolic.stable.RULES`).
+
+    >>> x = sp.Symbol("x", real=True)
+    >>> softsign_rule(x / (1 + sp.Abs(x)))
+    clip(x, -1.0e+300, 1.0e+300)/(Abs(clip(x, -1.0e+300, 1.0e+300)) + 1)
+    """
+    if not isinstance(node, sp.Mul) or len(node.args) != 2:
+        return None
+    for u, den in (node.args, node.args[::-1]):
+        if isinstance(u, clip) or not (isinstance(den, sp.Pow) and den.exp == -1):
+            continue
+        if sp.Add(den.base, -1, -sp.Abs(u)) == 0:
+            c = clip(u, -_HUGE, _HUGE)
+            return c / (1 + sp.Abs(c))
+    return None

@@ -30,6 +30,7 @@ from sympy.codegen.cfunctions import log1p
 
 from calckit.symbolic._coerce import as_expr
 from calckit.symbolic._exp_rules import exp_difference_rule, exp_softplus_rule
+from calckit.symbolic._kinked import softsign_rule
 from calckit.symbolic._stable_sums import (
     _add_rules,
     _delta_rules,
@@ -284,6 +285,7 @@ def _mul_rules(node):
 RULES: tuple = (
     exp_difference_rule,
     exp_softplus_rule,
+    softsign_rule,
     _log_rules,
     _log1p_rules,
     _pow_rules,

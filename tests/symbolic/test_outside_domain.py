@@ -44,3 +44,16 @@ def test_hinge_kernel_is_finite_for_huge_margins():
     k = ck.compile("hinge(y, z)", ["z"], ["y"])
     np.testing.assert_array_equal(k(np.array([-np.inf, 0.5, np.inf]), 1.0),
                                   [np.inf, 0.5, 0.0])
+
+
+def test_softsign_limits_at_infinity_and_values_elsewhere():
+    pts = np.array([-np.inf, -1e300, -2.0, -1e-300, 0.0, 1e-300, 2.0, 1e300, np.inf])
+    got = ck.compile("softsign(x)")(pts)
+    assert got[0] == -1.0 and got[-1] == 1.0  # the limits (PyTorch: nan)
+    want = F.softsign(torch.tensor(pts[1:-1], dtype=torch.float64)).numpy()
+    np.testing.assert_allclose(got[1:-1], want, rtol=1e-15, atol=0)
+    finite = pts[1:-1][np.abs(pts[1:-1]) < 1e100]
+    t = torch.tensor(finite, dtype=torch.float64, requires_grad=True)
+    (d,) = torch.autograd.grad(F.softsign(t).sum(), t)
+    np.testing.assert_allclose(ck.compile_grad("softsign(x)")(finite)[..., 0],
+                               d.numpy(), rtol=1e-15, atol=0)
