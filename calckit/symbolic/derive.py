@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import functools
 import numbers
+import re
 from collections.abc import Iterable, Mapping
 
 import sympy as sp
@@ -222,8 +223,9 @@ def derivative(
         Work budget (see :mod:`calckit.symbolic.budget`), counted over all
         ``n`` differentiations as they run; None: no limit.
     allow_missing : bool, default False
-        Allow a ``var`` that does not occur in ``expr`` (result 0 for
-        ``n >= 1``); by default it raises ``DifferentiationError``.
+        Allow a ``var`` name that does not occur in ``expr`` (result 0 for
+        ``n >= 1``); by default it raises ``DifferentiationError``. A SymPy
+        symbol is taken as given (``derivative(c, x)`` is 0).
 
     Returns
     -------
@@ -257,7 +259,7 @@ def derivative(
     e = as_expr(expr)
     v = _variable(var, e)
     if n and not allow_missing:
-        _check_present([v], [e])
+        _check_present([v], [e], var)
     given = e
     budget = Budget(max_ops, f"derivative of order {n} of {_short(e, 60)}")
     history: list = []  # e, e', e'', ...: a repeat means the derivatives cycle
@@ -285,15 +287,27 @@ def _wrt_and_expr(expr, wrt, allow_missing: bool = False):
     e = as_expr(expr)
     syms = as_symbols(wrt, e)
     if not allow_missing:
-        _check_present(syms, [e])
+        _check_present(syms, [e], wrt)
     return e, syms
 
 
-def _check_present(syms, exprs: list) -> None:
-    """:class:`DifferentiationError` if a variable occurs in none of ``exprs``
-    (a typo such as ``grad("w*x", wrt="v")`` would silently give 0)."""
+def _names(wrt) -> set:
+    """The variables of ``wrt`` given by name (strings), not as symbols."""
+    if isinstance(wrt, str):
+        return {p for p in re.split(r"[\s,]+", wrt.strip()) if p}
+    if isinstance(wrt, Iterable) and not isinstance(wrt, sp.Basic):
+        return {v.strip() for v in wrt if isinstance(v, str)}
+    return set()
+
+
+def _check_present(syms, exprs: list, wrt) -> None:
+    """:class:`DifferentiationError` if a variable given by name occurs in
+    none of ``exprs``: a typo such as ``grad("w*x", wrt="v")`` would
+    silently give 0. A SymPy symbol built by the caller is taken as given
+    (its derivative is 0 where it does not occur)."""
     held = set().union(*(e.free_symbols for e in exprs))
-    missing = [s for s in syms if s not in held]
+    named = _names(wrt)
+    missing = [s for s in syms if s not in held and s.name in named]
     if missing:
         names = ", ".join(sorted(str(s) for s in held)) or "none"
         what = _short(exprs[0], 60) if len(exprs) == 1 else "the expressions"
@@ -348,9 +362,10 @@ def grad(
         Work budget of the derivation (see :mod:`calckit.symbolic.budget`),
         counted as it runs; None: no limit. Past it: ``WorkLimitError``.
     allow_missing : bool, default False
-        Allow variables that do not occur in the expression (their entries
-        are 0); by default such a variable raises ``DifferentiationError``
-        naming the free symbols, as it is usually a typo.
+        Allow variables named (as strings) that do not occur in the
+        expression (their entries are 0); by default such a name raises
+        ``DifferentiationError`` naming the free symbols, as it is usually
+        a typo. SymPy symbols are taken as given (0 where absent).
 
     Returns
     -------
@@ -406,9 +421,10 @@ def jacobian(
         Work budget of the derivation (see :mod:`calckit.symbolic.budget`),
         counted as it runs; None: no limit. Past it: ``WorkLimitError``.
     allow_missing : bool, default False
-        Allow variables that do not occur in the expression (their entries
-        are 0); by default such a variable raises ``DifferentiationError``
-        naming the free symbols, as it is usually a typo.
+        Allow variables named (as strings) that do not occur in the
+        expression (their entries are 0); by default such a name raises
+        ``DifferentiationError`` naming the free symbols, as it is usually
+        a typo. SymPy symbols are taken as given (0 where absent).
 
     Returns
     -------
@@ -427,7 +443,7 @@ def jacobian(
     es = _as_expr_list(exprs)
     syms = as_symbols(wrt, es)
     if not allow_missing:  # each variable must occur in at least one output
-        _check_present(syms, es)
+        _check_present(syms, es, wrt)
     rows = []
     for e in es:
         rows.extend(sp.Add(*p) for p in _first_partials(e, syms, max_ops))
@@ -456,9 +472,10 @@ def hessian(
         Work budget of the derivation (see :mod:`calckit.symbolic.budget`),
         counted as it runs; None: no limit. Past it: ``WorkLimitError``.
     allow_missing : bool, default False
-        Allow variables that do not occur in the expression (their entries
-        are 0); by default such a variable raises ``DifferentiationError``
-        naming the free symbols, as it is usually a typo.
+        Allow variables named (as strings) that do not occur in the
+        expression (their entries are 0); by default such a name raises
+        ``DifferentiationError`` naming the free symbols, as it is usually
+        a typo. SymPy symbols are taken as given (0 where absent).
 
     Returns
     -------
@@ -566,7 +583,9 @@ def directional_derivative(
                 f"variables {syms}; give one component per variable"
             )
     vec = [as_expr(c, name=f"direction[{i}]") for i, c in enumerate(vec)]
-    g = grad(e, syms, max_ops=max_ops, allow_missing=allow_missing)
+    if not allow_missing:
+        _check_present(syms, [e], wrt)
+    g = grad(e, syms, max_ops=max_ops)
     out = sp.Add(*[gi * ci for gi, ci in zip(g, vec, strict=True) if ci != 0])
     if normalize:
         norm = sp.sqrt(sp.Add(*[c**2 for c in vec]))

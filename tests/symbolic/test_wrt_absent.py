@@ -34,3 +34,10 @@ def test_allow_missing_gives_zero_entries():
 def test_jacobian_variable_needs_only_occur_in_one_output():
     J = ck.jacobian(["x*y", "x"], wrt="x y")
     assert J.shape == (2, 2) and J[1, 1] == 0
+
+
+def test_symbols_built_by_the_caller_are_taken_as_given():
+    # programmatic use (kernels, the rules table: d/dx c = 0) keeps zeros
+    c, x, v = sp.symbols("c x v", real=True)
+    assert ck.derivative(c, x) == 0
+    assert list(ck.grad(c * x, [x, v])) == [c, 0]
