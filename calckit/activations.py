@@ -1,8 +1,9 @@
 """Activation functions as exact SymPy definitions (PyTorch conventions).
 
-Each is a function from a SymPy expression (or a string) to a SymPy
-expression; :func:`get` looks one up by name and :func:`names` lists them.
-The definitions live in :mod:`calckit.symbolic.activations`.
+Each is a function from a SymPy expression to a SymPy expression;
+:func:`get` looks one up by name and :func:`names` lists them. The
+definitions live in :mod:`calckit.symbolic.activations`; this module
+re-exports them as ``calckit.activations``.
 
 >>> import sympy as sp
 >>> import calckit as ck
@@ -13,13 +14,5 @@ The definitions live in :mod:`calckit.symbolic.activations`.
 True
 """
 
-from calckit.symbolic import activations as _definitions
 from calckit.symbolic.activations import *  # noqa: F403  (every name of __all__)
-
-# The defining module calls two entries ``sigmoid_`` and ``softplus_`` (there
-# ``sigmoid`` and ``softplus`` are the SymPy functions); here they go by their
-# own names.
-sigmoid = _definitions.sigmoid_
-softplus = _definitions.softplus_
-del sigmoid_, softplus_  # noqa: F405, F821
-__all__ = [name.removesuffix("_") for name in _definitions.__all__]
+from calckit.symbolic.activations import __all__  # noqa: F401

@@ -66,7 +66,7 @@ VALID = [
     ("x**1000000", x**1000000),
     ("(x + 1)**1000000", (x + 1) ** 1000000),
     ("2**100", sp.Integer(2) ** 100),
-    ("e*alpha_1", sp.Symbol("e", real=True) * sp.Symbol("alpha_1", real=True)),
+    ("eps*alpha_1", sp.Symbol("eps", real=True) * sp.Symbol("alpha_1", real=True)),
     ("  x\t+\n1 ", x + 1),
 ]
 

@@ -22,13 +22,15 @@ True
 
 from __future__ import annotations
 
-import numbers
 import re
 from collections.abc import Iterable
 
 import sympy as sp
 
 from calckit.errors import CalckitTypeError, DifferentiationError
+from calckit.symbolic._exprs import as_sympy, real_symbol
+from calckit.symbolic._exprs import short as _short
+from calckit.symbolic.parse import parse
 
 __all__ = [
     "as_expr",
@@ -41,11 +43,6 @@ __all__ = [
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 
-def real_symbol(name: str) -> sp.Symbol:
-    """The ``real=True`` symbol calckit uses for ``name``."""
-    return sp.Symbol(name, real=True)
-
-
 def as_expr(expr, *, name: str = "expr", symbols=None) -> sp.Expr:
     """Return ``expr`` as a SymPy expression.
 
@@ -53,26 +50,8 @@ def as_expr(expr, *, name: str = "expr", symbols=None) -> sp.Expr:
     (floats stay floats). Anything else raises :class:`CalckitTypeError`.
     """
     if isinstance(expr, str):
-        from calckit.symbolic.parse import parse
-
         return parse(expr, symbols=symbols)
-    if isinstance(expr, sp.Basic):
-        if isinstance(expr, sp.MatrixBase) or not isinstance(expr, sp.Expr):
-            raise CalckitTypeError(
-                f"{name} must be a scalar SymPy expression or a string, "
-                f"got {type(expr).__name__}: {_short(expr)}"
-            )
-        return expr
-    if isinstance(expr, bool):
-        raise CalckitTypeError(f"{name} must be an expression, got the bool {expr!r}")
-    if isinstance(expr, numbers.Integral):
-        return sp.Integer(int(expr))
-    if isinstance(expr, numbers.Real):
-        return sp.Float(float(expr))
-    raise CalckitTypeError(
-        f"{name} must be a SymPy expression or a string, "
-        f"got {type(expr).__name__}: {_short(expr)}"
-    )
+    return as_sympy(expr, name=name)
 
 
 def free_symbols(exprs) -> set:
@@ -160,8 +139,3 @@ def as_symbols(wrt, expr=None, *, name: str = "wrt") -> list:
             raise DifferentiationError(f"{name} names {s} twice: {_short(wrt)}")
         seen.add(s)
     return out
-
-
-def _short(obj, limit: int = 80) -> str:
-    text = repr(obj)
-    return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -29,7 +29,7 @@ _TOKEN = re.compile(
     r"(?P<ws>[ \t\r\n]+)"
     r"|(?P<num>(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)"
     r"|(?P<name>[A-Za-z_][A-Za-z0-9_]*)"
-    r"|(?P<op>\*\*|[-+*/^(),])"
+    r"|(?P<op>\*\*|[-+*/^(),\[\]])"
 )
 #: two- and one-character sequences outside the grammar, with the message
 #: that says why (read-only).
@@ -45,8 +45,6 @@ FORBIDDEN = MappingProxyType({
     "=": "assignment '=' is not allowed; keyword arguments are not supported",
     "%": "'%' is not allowed; there is no modulo",
     ".": "attribute access '.' is not allowed",
-    "[": "subscripts '[...]' are not allowed",
-    "]": "subscripts '[...]' are not allowed",
     "{": "braces are not allowed",
     "}": "braces are not allowed",
     "'": "string literals are not allowed",

@@ -9,6 +9,7 @@ from collections.abc import Callable
 import sympy as sp
 from sympy.codegen.cfunctions import expm1
 
+from calckit.symbolic._kinked import clip, ramp
 from calckit.symbolic.functions import logsumexp, ndtr, sigmoid, softplus, step
 
 _EXPAND_LIMIT = 60  # count_ops bound for expanding a combined coefficient
@@ -390,6 +391,92 @@ def _clip(pieces):
     return None
 
 
+_GAP = {
+    sp.StrictGreaterThan: (1, 0),
+    sp.GreaterThan: (1, 1),
+    sp.StrictLessThan: (-1, 0),
+    sp.LessThan: (-1, 1),
+}
+_KINK_OPS = 40  # count_ops bound for matching a kink's branches
+
+
+def _gap(cond):
+    """``(c, h)`` with ``cond`` equivalent to ``c > 0`` (``h = 0``) or
+    ``c >= 0`` (``h = 1``), or None."""
+    if type(cond) not in _GAP:
+        return None
+    sign, h = _GAP[type(cond)]
+    return sign * (cond.lhs - cond.rhs), h
+
+
+def _ramp_form(pieces):
+    """``Piecewise((A, c > 0), (B, True))`` with ``A - B = k*c`` (a kink of
+    ``relu``, ``leaky_relu``, ``hinge``) -> ``B + k*ramp(c, 0)``: finite at
+    ``c = -inf`` (``relu(-inf) = 0``, where ``c*step(c)`` is ``nan``), one
+    ``numpy.maximum``, and the same derivative (``k*step(c, 0)*c'``)."""
+    if len(pieces) != 2 or pieces[1].cond is not sp.true:
+        return None
+    (a, cond), (b, _) = pieces
+    gap = _gap(cond)
+    if gap is None or sp.count_ops(a) + sp.count_ops(b) > _KINK_OPS:
+        return None
+    c, h = gap
+    k = sp.cancel((a - b) / c)
+    if b != 0 or not k.is_number or k == 0:
+        return None  # (B + k*ramp(c) would round on the A side)
+    return k * ramp(c, h)
+
+
+def _bounds(cond):
+    """``(u, lo, hi)`` for ``(u > lo) & (u < hi)`` with number bounds."""
+    if not (isinstance(cond, sp.And) and len(cond.args) == 2):
+        return None
+    lo = hi = u = None
+    for rel in cond.args:
+        gap = _gap(rel)
+        if gap is None or gap[1] != 0:
+            return None
+        c = gap[0]  # c > 0 with c = +-(u - bound)
+        bound, rest = c.as_coeff_Add()
+        coeff, var = rest.as_coeff_Mul()
+        if coeff == 1:  # var + bound > 0: var > -bound
+            lo, u_here = -bound, var
+        elif coeff == -1:  # bound - var > 0: var < bound
+            hi, u_here = bound, var
+        else:
+            return None
+        if u is not None and u_here != u:
+            return None
+        u = u_here
+    if lo is None or hi is None or not bool(lo < hi):
+        return None
+    return u, lo, hi
+
+
+def _clip_form(pieces):
+    """``Piecewise((p*u + q, lo < u < hi), (p*lo + q, u <= lo), (p*hi + q,
+    True))`` (``hard_tanh``, ``hard_sigmoid``) -> ``p*clip(u, lo, hi) + q``:
+    finite at ``u = +-inf`` (``hard_sigmoid(+-inf) = 1, 0``) and the same
+    derivative (``p`` strictly inside, 0 at and outside the ends)."""
+    if len(pieces) != 3 or pieces[2].cond is not sp.true:
+        return None
+    (a, cond), (at_lo, cond_lo), (at_hi, _) = pieces
+    found = _bounds(cond)
+    if found is None or sp.count_ops(a) > _KINK_OPS:
+        return None
+    u, lo, hi = found
+    below = _gap(cond_lo)
+    if below is None or below[1] != 1 or sp.expand(below[0] - (lo - u)) != 0:
+        return None
+    p = sp.cancel((a - a.subs(u, lo)) / (u - lo))
+    q = a - p * u
+    if not p.is_number or q.has(u):
+        return None
+    if sp.expand(at_lo - (p * lo + q)) != 0 or sp.expand(at_hi - (p * hi + q)) != 0:
+        return None
+    return p * clip(u, lo, hi) + q
+
+
 def _piecewise_rules(node):
     """``Piecewise`` of affine pieces -> ``A*H + B*(1 - H)`` with unit steps
     ``H`` whose value at 0 follows the condition (strict -> 0): one
@@ -398,9 +485,10 @@ def _piecewise_rules(node):
     if not isinstance(node, sp.Piecewise):
         return None
     pieces = node.args
-    clip = _clip(pieces)
-    if clip is not None:
-        return clip
+    for form in (_clip, _ramp_form, _clip_form):
+        out = form(pieces)
+        if out is not None:
+            return out
     if pieces[-1].cond is not sp.true or not all(_affine(e) for e, _ in pieces):
         return None
     acc = pieces[-1].expr

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import sympy as sp
 
+from calckit.errors import InvalidParameterError
+
 __all__ = ["step"]
 
 
@@ -39,8 +41,6 @@ class step(sp.Function):  # noqa: N801
     @classmethod
     def eval(cls, u, h):
         if h not in (0, 1):
-            from calckit.errors import InvalidParameterError
-
             raise InvalidParameterError(f"step's value at 0 must be 0 or 1, got {h}")
         if u.is_number and u.is_extended_real:
             if u.is_zero:

@@ -28,9 +28,10 @@ from collections.abc import Callable
 import sympy as sp
 from sympy.codegen.cfunctions import expm1
 
-from calckit.symbolic._coerce import as_expr
+from calckit.symbolic import functions as _primitives
+from calckit.symbolic._exprs import as_sympy
+from calckit.symbolic._kinked import clip, nested, ramp
 from calckit.symbolic._registry import lookup
-from calckit.symbolic.functions import sigmoid, softplus
 
 __all__ = [
     "get",
@@ -39,7 +40,7 @@ __all__ = [
     "SELU_ALPHA",
     "SELU_SCALE",
     "identity",
-    "sigmoid_",
+    "sigmoid",
     "tanh",
     "relu",
     "leaky_relu",
@@ -49,7 +50,7 @@ __all__ = [
     "gelu_tanh",
     "swish",
     "silu",
-    "softplus_",
+    "softplus",
     "mish",
     "softsign",
     "hard_sigmoid",
@@ -65,7 +66,7 @@ _GELU_TANH_C = sp.Float(0.044715)
 
 
 def _x(x) -> sp.Expr:
-    return as_expr(x, name="x")
+    return as_sympy(x, name="x")
 
 
 def identity(x) -> sp.Expr:
@@ -73,9 +74,9 @@ def identity(x) -> sp.Expr:
     return _x(x)
 
 
-def sigmoid_(x) -> sp.Expr:
-    """``sigmoid(x) = 1/(1 + exp(-x))``."""
-    return sigmoid(_x(x))
+def sigmoid(x) -> sp.Expr:
+    """``sigmoid(x) = 1/(1 + exp(-x))`` (the stable primitive)."""
+    return _primitives.sigmoid(_x(x))
 
 
 def tanh(x) -> sp.Expr:
@@ -86,6 +87,8 @@ def tanh(x) -> sp.Expr:
 def relu(x) -> sp.Expr:
     """``max(x, 0)``; derivative 0 at 0 (PyTorch ``threshold_backward``)."""
     x = _x(x)
+    if nested(x):  # linear-time step form (see calckit.symbolic._kinked)
+        return ramp(x, 0)
     return sp.Piecewise((x, x > 0), (0, True))
 
 
@@ -94,20 +97,32 @@ def leaky_relu(x, alpha=0.01) -> sp.Expr:
 
     The derivative at 0 is ``alpha``, as in PyTorch.
     """
-    x = _x(x)
-    return sp.Piecewise((x, x > 0), (as_expr(alpha, name="alpha") * x, True))
+    x, alpha = _x(x), as_sympy(alpha, name="alpha")
+    if nested(x, alpha):
+        return ramp(x, 0) - alpha * ramp(-x, 1)  # slope alpha at 0
+    return sp.Piecewise((x, x > 0), (alpha * x, True))
 
 
 def elu(x, alpha=1) -> sp.Expr:
     """``x`` for ``x > 0``, else ``alpha*(exp(x) - 1)``; derivative at 0 from
     the negative branch (``alpha``), as PyTorch's ``elu_backward``."""
-    x = _x(x)
-    return sp.Piecewise((x, x > 0), (as_expr(alpha, name="alpha") * expm1(x), True))
+    x, alpha = _x(x), as_sympy(alpha, name="alpha")
+    if nested(x, alpha):
+        return _elu_steps(x, alpha)
+    return sp.Piecewise((x, x > 0), (alpha * expm1(x), True))
+
+
+def _elu_steps(x: sp.Expr, alpha) -> sp.Expr:
+    """``elu`` of a kinked ``x``: ``expm1`` at ``min(x, 0)`` cannot overflow,
+    and its derivative at 0 is ``alpha`` as on the negative branch."""
+    return ramp(x, 0) + alpha * expm1(-ramp(-x, 1))
 
 
 def selu(x) -> sp.Expr:
     """``scale*elu(x, alpha)`` with PyTorch's SELU constants."""
     x = _x(x)
+    if nested(x):
+        return SELU_SCALE * _elu_steps(x, SELU_ALPHA)
     return sp.Piecewise(
         (SELU_SCALE * x, x > 0), (SELU_SCALE * SELU_ALPHA * expm1(x), True)
     )
@@ -130,21 +145,22 @@ def gelu_tanh(x) -> sp.Expr:
 def swish(x) -> sp.Expr:
     """Swish / SiLU ``x*sigmoid(x)``."""
     x = _x(x)
-    return x * sigmoid(x)
+    return x * _primitives.sigmoid(x)
 
 
 silu = swish
 
 
-def softplus_(x) -> sp.Expr:
-    """Exact ``log(1 + exp(x))`` (no ``x > 20`` shortcut)."""
-    return softplus(_x(x))
+def softplus(x) -> sp.Expr:
+    """Exact ``log(1 + exp(x))`` (no ``x > 20`` shortcut; the stable
+    primitive)."""
+    return _primitives.softplus(_x(x))
 
 
 def mish(x) -> sp.Expr:
     """``x*tanh(softplus(x))`` (Misra 2019)."""
     x = _x(x)
-    return x * sp.tanh(softplus(x))
+    return x * sp.tanh(_primitives.softplus(x))
 
 
 def softsign(x) -> sp.Expr:
@@ -157,6 +173,8 @@ def hard_sigmoid(x) -> sp.Expr:
     """``relu6(x + 3)/6``: derivative exactly 1/6 on (-3, 3), 0 at and
     outside +-3 (PyTorch ``hardsigmoid_backward``)."""
     x = _x(x)
+    if nested(x):
+        return (clip(x, -3, 3) + 3) / 6
     return sp.Piecewise(
         (x / 6 + sp.Rational(1, 2), (x > -3) & (x < 3)),
         (0, x <= -3),
@@ -168,19 +186,21 @@ def hard_tanh(x) -> sp.Expr:
     """``clip(x, -1, 1)``; derivative 1 on (-1, 1), 0 at and outside +-1
     (PyTorch ``hardtanh_backward``)."""
     x = _x(x)
+    if nested(x):
+        return clip(x, -1, 1)
     return sp.Piecewise((x, (x > -1) & (x < 1)), (-1, x <= -1), (1, True))
 
 
 def log_sigmoid(x) -> sp.Expr:
     """``log(sigmoid(x))`` in its stable form ``-softplus(-x)``."""
-    return -softplus(-_x(x))
+    return -_primitives.softplus(-_x(x))
 
 
 #: name -> definition; read-only. ``swish`` and ``silu`` share one function.
 REGISTRY: types.MappingProxyType = types.MappingProxyType(
     {
         "identity": identity,
-        "sigmoid": sigmoid_,
+        "sigmoid": sigmoid,
         "tanh": tanh,
         "relu": relu,
         "leaky_relu": leaky_relu,
@@ -190,7 +210,7 @@ REGISTRY: types.MappingProxyType = types.MappingProxyType(
         "gelu_tanh": gelu_tanh,
         "swish": swish,
         "silu": silu,
-        "softplus": softplus_,
+        "softplus": softplus,
         "mish": mish,
         "softsign": softsign,
         "hard_sigmoid": hard_sigmoid,

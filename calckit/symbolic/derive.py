@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import functools
 import numbers
+import re
 from collections.abc import Iterable, Mapping
 
 import sympy as sp
@@ -35,6 +36,7 @@ from calckit.symbolic._coerce import (
     as_symbol,
     as_symbols,
 )
+from calckit.symbolic.budget import DEFAULT_MAX_OPS, Budget
 
 __all__ = [
     "derivative",
@@ -59,28 +61,42 @@ def _terms(expr: sp.Expr) -> tuple:
     return expr.args if isinstance(expr, sp.Add) else (expr,)
 
 
-def _diff(expr: sp.Expr, var: sp.Symbol) -> sp.Expr:
+def _diff(expr: sp.Expr, var: sp.Symbol, budget: Budget | None = None) -> sp.Expr:
     """d expr / d var: the chain rule applied node by node.
 
     Sums, products, powers with an exponent free of ``var``, ``floor`` and
     ``ceiling`` (derivative 0) and functions that differentiate through
     their ``fdiff`` (exp, log, sin, erf, the stable primitives, ...) are
-    handled here, skipping every subtree free of ``var``; anything else (Abs,
-    Piecewise, Max, sign, ...) goes to SymPy's own ``diff``, whose
+    handled here (``Max``/``Min`` too, and powers ``b**u`` through
+    ``exp(u*log(b))``), skipping every subtree free of ``var``; anything
+    else goes to SymPy's own ``diff``, whose
     derivatives of ``floor`` and ``ceiling`` inside are set to 0. ``memo``
     lives for one call only, so shared subtrees are differentiated once and
-    no state outlives the call.
+    no state outlives the call. ``budget`` (optional) is charged, as the
+    work grows, one operation per node visited and per factor of each
+    product term built.
     """
     memo: dict = {}
+    holds: dict = {}  # node -> whether var occurs in it (DAG-linear, not tree)
+    charge = budget.charge if budget is not None else _no_charge
+
+    def has_var(e) -> bool:
+        if e.is_Atom:
+            return e == var
+        hit = holds.get(e)
+        if hit is None:
+            hit = holds[e] = any(has_var(a) for a in e.args)
+        return hit
 
     def d(e):
         if e == var:
             return sp.S.One
-        if var not in e.free_symbols:
+        if not has_var(e):
             return sp.S.Zero
         hit = memo.get(e)
         if hit is not None:
             return hit
+        charge(1 + len(e.args))
         if isinstance(e, sp.Add):
             out = sp.Add(*[d(a) for a in e.args])
         elif isinstance(e, sp.Mul) and e.is_commutative:
@@ -89,11 +105,15 @@ def _diff(expr: sp.Expr, var: sp.Symbol) -> sp.Expr:
             for k, a in enumerate(args):
                 da = d(a)
                 if da != 0:
+                    charge(len(args))
                     parts.append(sp.Mul(*args[:k], da, *args[k + 1 :]))
             out = sp.Add(*parts)
         elif isinstance(e, sp.Pow) and var not in e.exp.free_symbols:
             base, ex = e.args
             out = sp.Mul(ex, sp.Pow(base, ex - 1), d(base))
+        elif isinstance(e, sp.Pow):  # b**u = exp(u*log(b)): (u' log b + u b'/b) b**u
+            base, ex = e.args
+            out = e * (d(ex) * sp.log(base) + ex * d(base) / base)
         elif isinstance(e, _STEPWISE):
             out = sp.S.Zero
         elif isinstance(e, sp.Piecewise):  # branchwise, with the rules here
@@ -106,7 +126,7 @@ def _diff(expr: sp.Expr, var: sp.Symbol) -> sp.Expr:
         elif isinstance(e, sp.sign) and _real_symbols(e):
             # SymPy's rule for a real argument, whether or not it is provable
             out = 2 * sp.DiracDelta(e.args[0]) * d(e.args[0])
-        elif (
+        elif isinstance(e, (sp.Max, sp.Min)) or (
             isinstance(e, sp.Function)
             and type(e)._eval_derivative is sp.Function._eval_derivative
         ):
@@ -117,6 +137,26 @@ def _diff(expr: sp.Expr, var: sp.Symbol) -> sp.Expr:
         return out
 
     return d(expr)
+
+
+def _holds(expr: sp.Basic, var: sp.Symbol) -> bool:
+    """``var`` occurs in ``expr``: each distinct subexpression visited once
+    (``free_symbols`` walks the tree, which derivatives make exponential)."""
+    seen: set = set()
+    stack = [expr]
+    while stack:
+        node = stack.pop()
+        if node == var:
+            return True
+        for a in node.args:
+            if a not in seen:
+                seen.add(a)
+                stack.append(a)
+    return False
+
+
+def _no_charge(n: int) -> None:
+    """The charge of an unbudgeted derivation: nothing."""
 
 
 def _real_symbols(e: sp.Expr) -> bool:
@@ -177,7 +217,14 @@ def _variable(var, expr) -> sp.Symbol:
     return as_symbol(var, expr, name="var")
 
 
-def derivative(expr, var, n: int = 1) -> sp.Expr:
+def derivative(
+    expr,
+    var,
+    n: int = 1,
+    *,
+    max_ops: int | None = DEFAULT_MAX_OPS,
+    allow_missing: bool = False,
+) -> sp.Expr:
     """The ``n``-th derivative of ``expr`` with respect to ``var``.
 
     Parameters
@@ -188,6 +235,13 @@ def derivative(expr, var, n: int = 1) -> sp.Expr:
         The variable; a name is matched against the symbols of ``expr``.
     n : int, default 1
         Order, ``n >= 0``; ``n = 0`` returns ``expr`` unchanged.
+    max_ops : int or None, default ``DEFAULT_MAX_OPS``
+        Work budget (see :mod:`calckit.symbolic.budget`), counted over all
+        ``n`` differentiations as they run; None: no limit.
+    allow_missing : bool, default False
+        Allow a ``var`` name that does not occur in ``expr`` (result 0 for
+        ``n >= 1``); by default it raises ``DifferentiationError``. A SymPy
+        symbol is taken as given (``derivative(c, x)`` is 0).
 
     Returns
     -------
@@ -200,6 +254,9 @@ def derivative(expr, var, n: int = 1) -> sp.Expr:
         or if ``n > MAX_ORDER`` (1000) and the derivatives neither vanish
         nor repeat within the first ``MAX_ORDER`` orders (periodic ones,
         such as those of ``sin`` or ``exp``, are reduced: any ``n`` works).
+    WorkLimitError
+        If the work passes ``max_ops`` (``derivative("exp(x**2)", "x",
+        500)``); the message says how to raise it.
 
     Examples
     --------
@@ -217,11 +274,14 @@ def derivative(expr, var, n: int = 1) -> sp.Expr:
     n = _check_order(n)
     e = as_expr(expr)
     v = _variable(var, e)
+    if n and not allow_missing:
+        _check_present([v], [e], var)
     given = e
+    budget = Budget(max_ops, f"derivative of order {n} of {_short(e, 60)}")
     history: list = []  # e, e', e'', ...: a repeat means the derivatives cycle
     seen: dict = {}
     for k in range(n):
-        if v not in e.free_symbols:
+        if not _holds(e, v):
             return sp.S.Zero
         if e in seen:  # sin, exp, ...: jump to the same place in the cycle
             start = seen[e]
@@ -235,49 +295,93 @@ def derivative(expr, var, n: int = 1) -> sp.Expr:
             )
         seen[e] = k
         history.append(e)
-        e = _diff(e, v)
+        e = _diff(e, v, budget)
     return e
 
 
-def _wrt_and_expr(expr, wrt):
+def _wrt_and_expr(expr, wrt, allow_missing: bool = False):
     e = as_expr(expr)
-    return e, as_symbols(wrt, e)
+    syms = as_symbols(wrt, e)
+    if not allow_missing:
+        _check_present(syms, [e], wrt)
+    return e, syms
+
+
+def _names(wrt) -> set:
+    """The variables of ``wrt`` given by name (strings), not as symbols."""
+    if isinstance(wrt, str):
+        return {p for p in re.split(r"[\s,]+", wrt.strip()) if p}
+    if isinstance(wrt, Iterable) and not isinstance(wrt, sp.Basic):
+        return {v.strip() for v in wrt if isinstance(v, str)}
+    return set()
+
+
+def _check_present(syms, exprs: list, wrt) -> None:
+    """:class:`DifferentiationError` if a variable given by name occurs in
+    none of ``exprs``: a typo such as ``grad("w*x", wrt="v")`` would
+    silently give 0. A SymPy symbol built by the caller is taken as given
+    (its derivative is 0 where it does not occur)."""
+    held = set().union(*(e.free_symbols for e in exprs))
+    named = _names(wrt)
+    missing = [s for s in syms if s not in held and s.name in named]
+    if missing:
+        names = ", ".join(sorted(str(s) for s in held)) or "none"
+        what = _short(exprs[0], 60) if len(exprs) == 1 else "the expressions"
+        raise DifferentiationError(
+            f"cannot differentiate {what} with respect to "
+            f"{', '.join(map(str, missing))}: it does not occur there (free "
+            f"symbols: {names}); pass allow_missing=True for a zero derivative"
+        )
 
 
 @functools.lru_cache(maxsize=16)
-def _term_partials(expr: sp.Expr, wrt: tuple) -> tuple:
+def _term_partials(expr: sp.Expr, wrt: tuple, max_ops: int | None) -> tuple:
     """Per term of ``expr``: the pairs ``(i, d term / d wrt[i])`` for the
-    variables the term holds, in the order of ``wrt``.
+    variables the term holds, in the order of ``wrt``, within ``max_ops``.
 
     Shared by :func:`grad` and :func:`hessian` (kernels ask for both), through
     a small LRU cache of immutable results.
     """
     index = {s: i for i, s in enumerate(wrt)}
+    budget = Budget(max_ops, f"first derivatives of {_short(expr, 60)}")
     out = []
     for t in _terms(expr):
         own = sorted(index[s] for s in t.free_symbols if s in index)
-        out.append(tuple((i, _diff(t, wrt[i])) for i in own))
+        out.append(tuple((i, _diff(t, wrt[i], budget)) for i in own))
     return tuple(out)
 
 
-def _first_partials(expr, wrt) -> list[list]:
+def _first_partials(expr, wrt, max_ops) -> list[list]:
     """For each variable, the list of per-term first derivatives."""
     parts: list[list] = [[] for _ in wrt]
-    for pairs in _term_partials(expr, tuple(wrt)):
+    for pairs in _term_partials(expr, tuple(wrt), max_ops):
         for i, d in pairs:
             parts[i].append(d)
     return parts
 
 
-def grad(expr, wrt=None) -> sp.ImmutableMatrix:
+def grad(
+    expr,
+    wrt=None,
+    *,
+    max_ops: int | None = DEFAULT_MAX_OPS,
+    allow_missing: bool = False,
+) -> sp.ImmutableMatrix:
     """Gradient of a scalar expression as a column matrix of shape (n, 1).
 
     Parameters
     ----------
     expr : sympy.Expr or str
     wrt : sequence of symbols or names, or str, optional
-        Variables, in order; default: the free symbols sorted by name. A
-        variable that does not occur in ``expr`` gets a zero entry.
+        Variables, in order; default: the free symbols sorted by name.
+    max_ops : int or None, default ``DEFAULT_MAX_OPS``
+        Work budget of the derivation (see :mod:`calckit.symbolic.budget`),
+        counted as it runs; None: no limit. Past it: ``WorkLimitError``.
+    allow_missing : bool, default False
+        Allow variables named (as strings) that do not occur in the
+        expression (their entries are 0); by default such a name raises
+        ``DifferentiationError`` naming the free symbols, as it is usually
+        a typo. SymPy symbols are taken as given (0 where absent).
 
     Returns
     -------
@@ -295,8 +399,8 @@ def grad(expr, wrt=None) -> sp.ImmutableMatrix:
     >>> grad(sp.Max(x, 0), wrt=[x]).shape
     (1, 1)
     """
-    e, syms = _wrt_and_expr(expr, wrt)
-    parts = _first_partials(e, syms)
+    e, syms = _wrt_and_expr(expr, wrt, allow_missing)
+    parts = _first_partials(e, syms, max_ops)
     return sp.ImmutableMatrix(len(syms), 1, [sp.Add(*p) for p in parts])
 
 
@@ -313,7 +417,13 @@ def _as_expr_list(exprs) -> list:
     )
 
 
-def jacobian(exprs, wrt=None) -> sp.ImmutableMatrix:
+def jacobian(
+    exprs,
+    wrt=None,
+    *,
+    max_ops: int | None = DEFAULT_MAX_OPS,
+    allow_missing: bool = False,
+) -> sp.ImmutableMatrix:
     """Jacobian of ``m`` expressions with respect to ``n`` variables.
 
     Parameters
@@ -323,6 +433,14 @@ def jacobian(exprs, wrt=None) -> sp.ImmutableMatrix:
         expression counts as ``m = 1``.
     wrt : sequence of symbols or names, or str, optional
         Default: the free symbols of all outputs sorted by name.
+    max_ops : int or None, default ``DEFAULT_MAX_OPS``
+        Work budget of the derivation (see :mod:`calckit.symbolic.budget`),
+        counted as it runs; None: no limit. Past it: ``WorkLimitError``.
+    allow_missing : bool, default False
+        Allow variables named (as strings) that do not occur in the
+        expression (their entries are 0); by default such a name raises
+        ``DifferentiationError`` naming the free symbols, as it is usually
+        a typo. SymPy symbols are taken as given (0 where absent).
 
     Returns
     -------
@@ -340,13 +458,21 @@ def jacobian(exprs, wrt=None) -> sp.ImmutableMatrix:
     """
     es = _as_expr_list(exprs)
     syms = as_symbols(wrt, es)
+    if not allow_missing:  # each variable must occur in at least one output
+        _check_present(syms, es, wrt)
     rows = []
     for e in es:
-        rows.extend(sp.Add(*p) for p in _first_partials(e, syms))
+        rows.extend(sp.Add(*p) for p in _first_partials(e, syms, max_ops))
     return sp.ImmutableMatrix(len(es), len(syms), rows)
 
 
-def hessian(expr, wrt=None) -> sp.ImmutableMatrix:
+def hessian(
+    expr,
+    wrt=None,
+    *,
+    max_ops: int | None = DEFAULT_MAX_OPS,
+    allow_missing: bool = False,
+) -> sp.ImmutableMatrix:
     """Symmetric Hessian matrix of a scalar expression.
 
     Each unordered pair of variables is differentiated once per term that
@@ -358,6 +484,14 @@ def hessian(expr, wrt=None) -> sp.ImmutableMatrix:
     expr : sympy.Expr or str
     wrt : sequence of symbols or names, or str, optional
         Default: the free symbols sorted by name.
+    max_ops : int or None, default ``DEFAULT_MAX_OPS``
+        Work budget of the derivation (see :mod:`calckit.symbolic.budget`),
+        counted as it runs; None: no limit. Past it: ``WorkLimitError``.
+    allow_missing : bool, default False
+        Allow variables named (as strings) that do not occur in the
+        expression (their entries are 0); by default such a name raises
+        ``DifferentiationError`` naming the free symbols, as it is usually
+        a typo. SymPy symbols are taken as given (0 where absent).
 
     Returns
     -------
@@ -374,16 +508,17 @@ def hessian(expr, wrt=None) -> sp.ImmutableMatrix:
     >>> H == H.T
     True
     """
-    e, syms = _wrt_and_expr(expr, wrt)
+    e, syms = _wrt_and_expr(expr, wrt, allow_missing)
     n = len(syms)
     upper: dict[tuple[int, int], list] = {}
-    for pairs in _term_partials(e, tuple(syms)):
+    budget = Budget(max_ops, f"second derivatives of {_short(e, 60)}")
+    for pairs in _term_partials(e, tuple(syms), max_ops):
         own = [i for i, _ in pairs]
         for a, (i, d1) in enumerate(pairs):
             fs = d1.free_symbols
             for j in own[a:]:
                 if syms[j] in fs:
-                    upper.setdefault((i, j), []).append(_diff(d1, syms[j]))
+                    upper.setdefault((i, j), []).append(_diff(d1, syms[j], budget))
     entries = [[sp.S.Zero] * n for _ in range(n)]
     for (i, j), parts in upper.items():
         entries[i][j] = entries[j][i] = sp.Add(*parts)
@@ -391,7 +526,13 @@ def hessian(expr, wrt=None) -> sp.ImmutableMatrix:
 
 
 def directional_derivative(
-    expr, direction, wrt=None, *, normalize: bool = False
+    expr,
+    direction,
+    wrt=None,
+    *,
+    normalize: bool = False,
+    max_ops: int | None = DEFAULT_MAX_OPS,
+    allow_missing: bool = False,
 ) -> sp.Expr:
     """Derivative of ``expr`` along ``direction``: ``grad(expr) . direction``.
 
@@ -406,6 +547,10 @@ def directional_derivative(
         the given order).
     normalize : bool, default False
         Divide by the Euclidean length of ``direction`` (unit direction).
+    max_ops : int or None, default ``DEFAULT_MAX_OPS``
+        Work budget of the gradient, as in :func:`grad`.
+    allow_missing : bool, default False
+        As in :func:`grad`: a variable absent from ``expr`` is an error.
 
     Returns
     -------
@@ -454,7 +599,9 @@ def directional_derivative(
                 f"variables {syms}; give one component per variable"
             )
     vec = [as_expr(c, name=f"direction[{i}]") for i, c in enumerate(vec)]
-    g = grad(e, syms)
+    if not allow_missing:
+        _check_present(syms, [e], wrt)
+    g = grad(e, syms, max_ops=max_ops)
     out = sp.Add(*[gi * ci for gi, ci in zip(g, vec, strict=True) if ci != 0])
     if normalize:
         norm = sp.sqrt(sp.Add(*[c**2 for c in vec]))

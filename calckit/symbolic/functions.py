@@ -35,6 +35,7 @@ from __future__ import annotations
 import mpmath
 import sympy as sp
 
+from calckit.errors import InvalidParameterError
 from calckit.symbolic._step import step
 
 __all__ = [
@@ -284,8 +285,6 @@ class logsumexp(_StablePrimitive):  # noqa: N801
     @classmethod
     def eval(cls, *args):
         if not args:
-            from calckit.errors import InvalidParameterError
-
             raise InvalidParameterError("logsumexp needs at least one argument")
         if len(args) == 1:
             return args[0]

@@ -24,7 +24,8 @@ from collections.abc import Callable, Sequence
 import sympy as sp
 
 from calckit.errors import CalckitTypeError, InvalidParameterError, ShapeError
-from calckit.symbolic._coerce import as_expr
+from calckit.symbolic._exprs import as_sympy
+from calckit.symbolic._kinked import clip, nested, ramp
 from calckit.symbolic._registry import lookup, normalize
 from calckit.symbolic.functions import logsumexp, softplus
 
@@ -50,7 +51,7 @@ __all__ = [
 
 
 def _e(v, name: str) -> sp.Expr:
-    return as_expr(v, name=name)
+    return as_sympy(v, name=name)
 
 
 def _vec(v, name: str) -> list:
@@ -62,7 +63,7 @@ def _vec(v, name: str) -> list:
         raise CalckitTypeError(
             f"{name} must be a sequence of expressions, got {type(v).__name__}"
         )
-    out = [as_expr(e, name=f"{name}[{i}]") for i, e in enumerate(v)]
+    out = [as_sympy(e, name=f"{name}[{i}]") for i, e in enumerate(v)]
     if not out:
         raise ShapeError(f"{name} is empty; give one expression per class")
     return out
@@ -94,6 +95,9 @@ def huber(y, yhat, delta=1) -> sp.Expr:
     if delta.is_number and not delta.is_positive:
         raise InvalidParameterError(f"huber's delta must be > 0, got {delta}")
     d = _e(yhat, "yhat") - _e(y, "y")
+    if nested(d, delta):  # linear-time step form (see calckit.symbolic._kinked)
+        # d**2/2 inside, delta*(|d| - delta/2) outside; slope delta at |d| = delta
+        return clip(d, -delta, delta) ** 2 / 2 + delta * ramp(sp.Abs(d) - delta, 1)
     return sp.Piecewise(
         (d**2 / 2, sp.Abs(d) < delta), (delta * (sp.Abs(d) - delta / 2), True)
     )
@@ -148,12 +152,16 @@ def hinge(y, z) -> sp.Expr:
     """``max(0, 1 - y*z)`` for ``y`` in {-1, 1}; derivative 0 at the kink
     (the ``relu`` convention)."""
     m = 1 - _e(y, "y") * _e(z, "z")
+    if nested(m):
+        return ramp(m, 0)
     return sp.Piecewise((m, m > 0), (0, True))
 
 
 def squared_hinge(y, z) -> sp.Expr:
     """``max(0, 1 - y*z)**2`` for ``y`` in {-1, 1}."""
     m = 1 - _e(y, "y") * _e(z, "z")
+    if nested(m):
+        return ramp(m, 0) ** 2
     return sp.Piecewise((m**2, m > 0), (0, True))
 
 

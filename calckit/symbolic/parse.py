@@ -4,7 +4,7 @@ The text is never given to ``eval``, ``exec``, ``sympify`` or ``parse_expr``.
 A small tokenizer (ASCII digits, ASCII names, the operators ``+ - * / ** ^``,
 parentheses and commas; :mod:`calckit.symbolic._lexer`) feeds a
 precedence-climbing parser that builds the SymPy expression directly, calling
-only whitelisted functions (:func:`calckit.symbolic._registry.function_table`).
+only whitelisted functions (:data:`calckit.symbolic._whitelist.FUNCTIONS`).
 
 Grammar (lowest precedence first; ``^`` is a synonym of ``**``)::
 
@@ -51,14 +51,15 @@ from __future__ import annotations
 
 import difflib
 import math
+import warnings
 from collections.abc import Mapping
 
 import sympy as sp
 
 from calckit.errors import CalckitError, CalckitTypeError, InvalidParameterError
 from calckit.symbolic import _lexer
-from calckit.symbolic._coerce import real_symbol
-from calckit.symbolic._registry import FunctionEntry, function_names, function_table
+from calckit.symbolic._exprs import real_symbol
+from calckit.symbolic._whitelist import FunctionEntry, function_names, function_table
 from calckit.symbolic.functions import cbrt
 
 __all__ = ["parse", "function_names", "MAX_DEPTH", "MAX_MINMAX_ARGS"]
@@ -102,6 +103,7 @@ class _Parser:
         self.root_budget = ROOT_BITS
         self.minmax_budget = MINMAX_BUDGET
         self.tuple_at = -1  # token index where a tuple argument may start
+        self.used_e = False  # a bare 'e' was read as E: warn once, at the end
 
     # -- helpers ---------------------------------------------------------
     def peek(self) -> _lexer.Token:
@@ -125,6 +127,8 @@ class _Parser:
     def expect_operand_end(self):
         """After a complete operand: reject juxtaposed operands."""
         tok = self.peek()
+        if tok.text == "[":
+            self.fail(tok, "subscripts '[...]' are not allowed")
         if tok.kind in ("num", "name") or tok.text == "(":
             prev = self.tokens[self.i - 1]
             self.fail(
@@ -142,8 +146,8 @@ class _Parser:
         if tok.kind != "end":
             if tok.text == ",":
                 self.fail(tok, "top-level comma: parse takes a single expression")
-            if tok.text == ")":
-                self.fail(tok, "unmatched ')'")
+            if tok.text in (")", "]"):
+                self.fail(tok, f"unmatched {tok.text!r}")
             self.fail(tok, "unexpected token")
         return out
 
@@ -215,10 +219,12 @@ class _Parser:
             out = self.name(tok)
         elif tok.text == "(":
             out = self.group(tok)
+        elif tok.text == "[":
+            out = self.list_literal(tok)
         elif tok.kind == "end":
             self.fail(tok, "unexpected end of input")
-        elif tok.text == ")":
-            self.fail(tok, "unexpected ')'")
+        elif tok.text in (")", "]"):
+            self.fail(tok, f"unexpected {tok.text!r}")
         elif tok.text == ",":
             self.fail(tok, "unexpected ','")
         else:
@@ -251,6 +257,32 @@ class _Parser:
                 self.fail(self.peek(), "a tuple cannot be used in arithmetic")
             return _Tuple(self.scalar(e) for e in items)
         return items[0]
+
+    def list_literal(self, open_tok: _lexer.Token):
+        """``[a, b, ...]``: a sequence, only as an argument of a library
+        function that takes one (``softmax_cross_entropy([0, 1], [z0, z1])``)."""
+        if self.tuple_at != self.i - 1:
+            self.fail(
+                open_tok,
+                "a list '[a, b, ...]' is only allowed as an argument of a loss "
+                "that takes sequences, such as softmax_cross_entropy or "
+                "kl_divergence",
+            )
+        self.enter(open_tok)
+        items = []
+        if self.peek().text != "]":
+            while True:
+                items.append(self.scalar(self.sum()))
+                if self.peek().text != ",":
+                    break
+                self.take()
+        close = self.take()
+        if close.text != "]":
+            self.fail(close, f"expected ',' or ']' to close '[' at {open_tok.pos}")
+        self.depth -= 1
+        if self.peek().text not in (",", ")"):
+            self.fail(self.peek(), "a list cannot be used in arithmetic")
+        return _Tuple(items)
 
     def call(self, name_tok: _lexer.Token, fn: FunctionEntry):
         open_tok = self.take()
@@ -315,6 +347,9 @@ class _Parser:
             self.fail(tok, f"unknown function {name!r}{hint}")
         if name in _CONSTANTS:
             return _CONSTANTS[name]
+        if name == "e":  # Euler's number, as a user typing e**x means
+            self.used_e = True
+            return sp.E
         if name.lower() in _NON_FINITE:
             self.fail(tok, f"{name!r} reads as a non-finite constant; calckit "
                            "expressions are finite and real: write a number, or "
@@ -599,7 +634,11 @@ def parse(
         ``^`` are powers; ``-x**2`` is ``-(x**2)``.
     symbols : mapping of str to sympy.Expr, optional
         Names to use for given symbols; other names become ``real=True``
-        symbols, except the constants ``pi`` and ``E``.
+        symbols, except the constants ``pi``, ``E`` and ``e``. A bare ``e``
+        is Euler's number ``E`` (``e**(2*x)`` is ``exp(2*x)``), with a
+        ``UserWarning`` (once per call) saying so; map it here
+        (``symbols={"e": sympy.Symbol("e", real=True)}``) for a variable
+        named ``e``.
     max_length : int, default 10_000
         Longer input is refused before any other work.
     rational : bool, default False
@@ -663,6 +702,14 @@ def parse(
     table = _check_symbols(symbols)
     parser = _Parser(text, table, bool(rational))
     out = parser.parse()
+    if parser.used_e:
+        warnings.warn(
+            f"in {text[:60]!r}, the bare name 'e' is read as Euler's number E "
+            "(2.718...); to use a variable named e, pass "
+            "symbols={'e': sympy.Symbol('e', real=True)}",
+            UserWarning,
+            stacklevel=2,
+        )
     if out.has(sp.S.ComplexInfinity, sp.S.NaN):
         _lexer.fail(text, 0, text[:10], "the expression contains an undefined value")
     return out

@@ -28,6 +28,9 @@ from __future__ import annotations
 import sympy as sp
 from sympy.codegen.cfunctions import log1p
 
+from calckit.symbolic._coerce import as_expr
+from calckit.symbolic._exp_rules import exp_difference_rule, exp_softplus_rule
+from calckit.symbolic._kinked import softsign_rule
 from calckit.symbolic._stable_sums import (
     _add_rules,
     _delta_rules,
@@ -152,11 +155,12 @@ def _cancels(terms, v, n) -> bool:
     return False
 
 
-def _mul_rules(node):
+def _merge_exps(node):
+    """``exp(a)*exp(b)`` -> ``exp(a + b)``: keeps ``exp(1000)*exp(-1000)``
+    from being ``inf*0``."""
     if not isinstance(node, sp.Mul):
         return None
     factors = list(node.args)
-    # exp(a)*exp(b) -> exp(a + b): keeps exp(1000)*exp(-1000) from being inf*0
     exps = [(i, _exp_power(f)) for i, f in enumerate(factors)]
     exps = [(i, p) for i, p in exps if p is not None]
     if len(exps) >= 2:
@@ -164,7 +168,18 @@ def _mul_rules(node):
         drop = {i for i, _ in exps}
         rest = [f for i, f in enumerate(factors) if i not in drop]
         return sp.Mul(merged, *rest)
-    # exp(r*u)*sigmoid(-u)**n -> sigmoid(u)**r*sigmoid(-u)**(n-r), 1 <= r <= n
+    return None
+
+
+def _one_exp_times_sum_or_sigmoid(node):
+    """``exp(c)*(exp(a) + b)**k`` multiplied out (exponents cancel before
+    anything overflows), and ``exp(r*u)*sigmoid(-u)**n`` ->
+    ``sigmoid(u)**r*sigmoid(-u)**(n-r)`` for ``1 <= r <= n``."""
+    if not isinstance(node, sp.Mul):
+        return None
+    factors = list(node.args)
+    exps = [(i, _exp_power(f)) for i, f in enumerate(factors)]
+    exps = [(i, p) for i, p in exps if p is not None]
     if len(exps) == 1:
         i, (a, k) = exps[0]
         a = a * k
@@ -191,6 +206,15 @@ def _mul_rules(node):
                 if sp.Add(a, r * v) == 0:
                     rest = [g for m, g in enumerate(factors) if m not in (i, j)]
                     return sp.Mul(sigmoid(-v) ** r, sigmoid(v) ** (n - r), *rest)
+    return None
+
+
+def _multiply_out_exp_sums(node):
+    """(sum of exps)*(sum of exps), and ``sigmoid(-v)**n`` times a sum with
+    ``exp(r*v)``, multiplied out so their exponents can cancel."""
+    if not isinstance(node, sp.Mul):
+        return None
+    factors = list(node.args)
     # multiply out small sums of exps so their exponents can cancel:
     # (sum of exps)*(sum of exps), sigmoid(-v)**n*(sum with exp(r*v))
     sums = []
@@ -211,13 +235,27 @@ def _mul_rules(node):
             if sig is not None and _cancels(terms, *sig):
                 rest = [h for q, h in enumerate(factors) if q not in (j, m)]
                 return sp.Mul(sp.Add(*[g * t for t in terms]), *rest)
-    # u*sign(u) -> |u| for real u
+    return None
+
+
+def _sign_times_itself(node):
+    """``u*sign(u)`` -> ``|u|`` for real ``u``."""
+    if not isinstance(node, sp.Mul):
+        return None
+    factors = list(node.args)
     for i, f in enumerate(factors):
         if isinstance(f, sp.sign) and f.args[0] in factors and f.args[0].is_real:
             j = factors.index(f.args[0])
             rest = [g for q, g in enumerate(factors) if q not in (i, j)]
             return sp.Mul(sp.Abs(f.args[0]), *rest)
-    # sigmoid(u)**a * sigmoid(-u)**b -> dsigmoid(u)**min(a, b) * ...
+    return None
+
+
+def _sigmoid_pairs(node):
+    """``sigmoid(u)**a*sigmoid(-u)**b`` -> ``dsigmoid(u)**min(a, b)*...``."""
+    if not isinstance(node, sp.Mul):
+        return None
+    factors = list(node.args)
     sigs = [(i, _sig_power(f)) for i, f in enumerate(factors)]
     sigs = [(i, p) for i, p in sigs if p is not None]
     for n, (i, (u, ka)) in enumerate(sigs):
@@ -232,7 +270,15 @@ def _mul_rules(node):
                     sigmoid(v) ** (kb - m),
                     *rest,
                 )
-    # (1 + exp(v))**k * sigmoid(-v)**n -> sigmoid(-v)**(n - k), k <= n
+    return None
+
+
+def _softplus_base_times_sigmoid(node):
+    """``(1 + exp(v))**k*sigmoid(-v)**n`` -> ``sigmoid(-v)**(n - k)``,
+    ``k <= n`` (and the same against ``dsigmoid``)."""
+    if not isinstance(node, sp.Mul):
+        return None
+    factors = list(node.args)
     for j, f in enumerate(factors):
         base, k = f.as_base_exp()
         if not (isinstance(base, sp.Add) and k.is_Integer and k > 0):
@@ -254,7 +300,14 @@ def _mul_rules(node):
                 and (gb.args[0] == v or _is_neg(gb.args[0], v))
             ):
                 return sp.Mul(gb ** (gk - k), sigmoid(v) ** k, *rest)
-    # sinh(u)**k * cosh(u)**-k -> tanh(u)**k
+    return None
+
+
+def _sinh_over_cosh(node):
+    """``sinh(u)**k*cosh(u)**-k`` -> ``tanh(u)**k``."""
+    if not isinstance(node, sp.Mul):
+        return None
+    factors = list(node.args)
     for i, f in enumerate(factors):
         base, k = f.as_base_exp()
         if isinstance(base, sp.sinh) and k.is_number:
@@ -263,7 +316,15 @@ def _mul_rules(node):
                 j = factors.index(target)
                 rest = [g for m, g in enumerate(factors) if m not in (i, j)]
                 return sp.Mul(sp.tanh(base.args[0]) ** k, *rest)
-    # y*p**-k -> (y/p)/p...: p*p would underflow (0/0) or go subnormal
+    return None
+
+
+def _quotients(node):
+    """``y*p**-k`` -> ``(y/p)/p...``: ``p*p`` would underflow (0/0) or go
+    subnormal."""
+    if not isinstance(node, sp.Mul):
+        return None
+    factors = list(node.args)
     for i, f in enumerate(factors):
         if (
             isinstance(f, sp.Pow)
@@ -280,10 +341,20 @@ def _mul_rules(node):
 
 
 RULES: tuple = (
+    exp_difference_rule,
+    exp_softplus_rule,
+    softsign_rule,
     _log_rules,
     _log1p_rules,
     _pow_rules,
-    _mul_rules,
+    _merge_exps,
+    _one_exp_times_sum_or_sigmoid,
+    _multiply_out_exp_sums,
+    _sign_times_itself,
+    _sigmoid_pairs,
+    _softplus_base_times_sigmoid,
+    _sinh_over_cosh,
+    _quotients,
     _add_rules,
     _delta_rules,
     _piecewise_rules,
@@ -346,8 +417,6 @@ def stabilize(expr):
         return sp.ImmutableMatrix(expr.shape[0], expr.shape[1],
                                   [stabilize(e) for e in expr])
     if isinstance(expr, str):
-        from calckit.symbolic._coerce import as_expr
-
         expr = as_expr(expr)
     expr = sp.sympify(expr)
     for _ in range(_MAX_PASSES):

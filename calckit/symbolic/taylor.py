@@ -26,6 +26,7 @@ import sympy as sp
 
 from calckit.errors import CalckitTypeError, DifferentiationError, ShapeError
 from calckit.symbolic._coerce import _short, as_expr, as_symbol, as_symbols
+from calckit.symbolic.budget import DEFAULT_MAX_OPS, Budget
 from calckit.symbolic.derive import _check_order, _diff
 
 __all__ = ["taylor", "taylor_coefficients"]
@@ -73,7 +74,54 @@ def _point(e: sp.Expr, wrt, at) -> tuple[list, list]:
     return syms, vals
 
 
-def _partials(e: sp.Expr, syms: list, order: int):
+def _degree_caps(e: sp.Expr, syms: list, order: int) -> list[int]:
+    """Per variable, the highest order of a non-zero partial in it: the
+    degree where ``e`` is a polynomial in that variable, else ``order``."""
+    caps = []
+    for s in syms:
+        cap = order
+        if e.is_polynomial(s):
+            degree = sp.degree(e, s)  # -oo for the zero polynomial
+            cap = min(order, int(degree)) if degree.is_finite else 0
+        caps.append(cap)
+    return caps
+
+
+def _index_count(caps: list[int], order: int) -> int:
+    """Multi-indices of total degree ``<= order`` with ``alpha_i <= caps[i]``:
+    exact (dynamic programming over the variables) when the simple upper
+    bound ``min(prod(caps + 1), comb(order + n, n))`` is small, else that
+    bound (which then far exceeds ``MAX_PARTIALS`` anyway)."""
+    bound = min(math.prod(c + 1 for c in caps), math.comb(order + len(caps), len(caps)))
+    if bound > 100_000:
+        return bound
+    top = min(order, sum(caps))
+    ways = [1] + [0] * top  # ways[t]: indices of total degree t so far
+    for cap in caps:
+        new = [0] * (top + 1)
+        for t, w in enumerate(ways):
+            if w:
+                for k in range(min(cap, top - t) + 1):
+                    new[t + k] += w
+        ways = new
+    return sum(ways)
+
+
+def _check_size(e: sp.Expr, syms: list, order: int, budget: Budget) -> None:
+    """Refuse, before any differentiation, an expansion whose possibly
+    non-zero partials are more than ``MAX_PARTIALS`` or cannot fit the
+    budget (each partial costs at least one operation per node of ``e``)."""
+    count = _index_count(_degree_caps(e, syms, order), order) - 1
+    if count > MAX_PARTIALS:
+        raise DifferentiationError(
+            f"Taylor expansion of {_short(e)} to order {order} in {len(syms)} "
+            f"variable(s) may need {count} partial derivatives, more than "
+            f"{MAX_PARTIALS}; lower the order"
+        )
+    budget.require(count, f"{count} partial derivatives")
+
+
+def _partials(e: sp.Expr, syms: list, order: int, budget: Budget | None = None):
     """Yield ``(alpha, D^alpha e)`` for every non-zero partial derivative of
     total degree ``<= order``, graded and then lexicographically decreasing.
 
@@ -100,7 +148,7 @@ def _partials(e: sp.Expr, syms: list, order: int):
                         f"{n} variable(s) needs more than {MAX_PARTIALS} "
                         "non-zero partial derivatives; lower the order"
                     )
-                d = _diff(parent, syms[combo[-1]])
+                d = _diff(parent, syms[combo[-1]], budget)
                 if d == 0:
                     continue
                 partials[combo] = d
@@ -111,10 +159,14 @@ def _partials(e: sp.Expr, syms: list, order: int):
                 partials.pop(combo, None)
 
 
-def _coefficients(e: sp.Expr, syms: list, vals: list, order: int) -> dict:
+def _coefficients(
+    e: sp.Expr, syms: list, vals: list, order: int, max_ops: int | None
+) -> dict:
+    budget = Budget(max_ops, f"Taylor expansion of {_short(e, 60)} to order {order}")
+    _check_size(e, syms, order, budget)
     point = dict(zip(syms, vals, strict=True))
     coeffs = {}
-    for alpha, d in _partials(e, syms, order):
+    for alpha, d in _partials(e, syms, order, budget):
         value = _evaluate(e, d, point, alpha)
         coeffs[alpha] = value / sp.prod([sp.factorial(k) for k in alpha])
     return coeffs
@@ -147,7 +199,9 @@ def _all_indices(n: int, order: int):
             yield tuple(combo.count(i) for i in range(n))
 
 
-def taylor_coefficients(expr, wrt=None, at=0, order: int = 3) -> dict:
+def taylor_coefficients(
+    expr, wrt=None, at=0, order: int = 3, *, max_ops: int | None = DEFAULT_MAX_OPS
+) -> dict:
     """Exact Taylor coefficients of ``expr`` about a point.
 
     Parameters
@@ -161,6 +215,11 @@ def taylor_coefficients(expr, wrt=None, at=0, order: int = 3) -> dict:
         ``wrt``, or a dict ``{variable: value}``.
     order : int, default 3
         Largest total degree.
+    max_ops : int or None, default ``DEFAULT_MAX_OPS``
+        Work budget (see :mod:`calckit.symbolic.budget`): an expansion that
+        needs more partial derivatives than it allows is refused before any
+        is formed, and the differentiations are counted as they run; None:
+        no limit. Past it: ``WorkLimitError``.
 
     Returns
     -------
@@ -192,11 +251,13 @@ def taylor_coefficients(expr, wrt=None, at=0, order: int = 3) -> dict:
             f"coefficients (at most {MAX_INDICES} are listed); lower the order "
             "or use taylor, which keeps only the non-zero terms"
         )
-    found = _coefficients(e, syms, vals, n_order)
+    found = _coefficients(e, syms, vals, n_order, max_ops)
     return {a: found.get(a, sp.S.Zero) for a in _all_indices(len(syms), n_order)}
 
 
-def taylor(expr, wrt=None, at=0, order: int = 3) -> sp.Expr:
+def taylor(
+    expr, wrt=None, at=0, order: int = 3, *, max_ops: int | None = DEFAULT_MAX_OPS
+) -> sp.Expr:
     """Taylor polynomial of total degree ``<= order`` (no ``O`` term).
 
     Parameters
@@ -210,6 +271,11 @@ def taylor(expr, wrt=None, at=0, order: int = 3) -> sp.Expr:
         matching ``wrt``, or a dict ``{variable: value}``.
     order : int, default 3
         Largest total degree kept.
+    max_ops : int or None, default ``DEFAULT_MAX_OPS``
+        Work budget (see :mod:`calckit.symbolic.budget`): an expansion that
+        needs more partial derivatives than it allows is refused before any
+        is formed, and the differentiations are counted as they run; None:
+        no limit. Past it: ``WorkLimitError``.
 
     Returns
     -------
@@ -239,7 +305,7 @@ def taylor(expr, wrt=None, at=0, order: int = 3) -> sp.Expr:
     e = as_expr(expr)
     n_order = _check_order(order, "order")
     syms, vals = _point(e, wrt, at)
-    coeffs = _coefficients(e, syms, vals, n_order)
+    coeffs = _coefficients(e, syms, vals, n_order, max_ops)
     shifts = [s - v if v != 0 else s for s, v in zip(syms, vals, strict=True)]
     terms = []
     for alpha, c in coeffs.items():
