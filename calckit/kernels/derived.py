@@ -22,6 +22,7 @@ from calckit.kernels.kernel import Kernel
 from calckit.kernels.templated import derived_kernel
 from calckit.symbolic import derive
 from calckit.symbolic._coerce import as_expr
+from calckit.symbolic.budget import DEFAULT_MAX_OPS
 from calckit.symbolic.stable import stabilize
 
 __all__ = ["compile_grad", "compile_hessian"]
@@ -45,8 +46,14 @@ def compile_grad(
         ``params``). A variable absent from ``expr`` has derivative 0.
     params : sequence of symbols or names, or str, optional
         Further kernel arguments (data), after ``wrt``.
-    cse, dtype, max_ops
+    cse, dtype
         As for :func:`calckit.kernels.compile`.
+    max_ops : int or None, optional
+        Work budget of the derivation and of the compilation (each counted in
+        its own operations; :class:`~calckit.errors.WorkLimitError` past it).
+        The default applies each step's own default budget
+        (:data:`calckit.symbolic.budget.DEFAULT_MAX_OPS` for the derivation,
+        :data:`MAX_OPS` for the compilation); ``None`` lifts both.
 
     Returns
     -------
@@ -100,16 +107,26 @@ def _derived(kind, expr, wrt, params, cse, dtype, max_ops) -> Kernel:
         return fast
     with _nesting_guard(e):
         stable_e = stabilize(e)
-        # MERGE(max_ops): the one place where the derivation budget is wired.
-        # When calckit.symbolic.derive.grad / hessian accept ``max_ops``
-        # (branch ``sym``), pass ``max_ops=max_ops`` to both calls below.
+        budget = _derivation_budget(max_ops)
         if kind == "grad":
-            out = list(derive.grad(stable_e, list(wrt_syms)))
+            out = list(derive.grad(stable_e, list(wrt_syms), max_ops=budget))
         else:
-            out = derive.hessian(stable_e, list(wrt_syms))
+            out = derive.hessian(stable_e, list(wrt_syms), max_ops=budget)
         kernel = _compile(out, wrt_syms, param_syms, cse=cse, stable=True,
                           dtype=dtype, max_ops=max_ops)
     _CACHE.put(key, kernel)
     return kernel
 
 
+
+
+def _derivation_budget(max_ops: int | None) -> int | None:
+    """The derivation's budget for a kernel budget ``max_ops``: the
+    derivation's own default under the kernels' default, else as given.
+
+    >>> _derivation_budget(MAX_OPS) == DEFAULT_MAX_OPS, _derivation_budget(None)
+    (True, None)
+    >>> _derivation_budget(500)
+    500
+    """
+    return DEFAULT_MAX_OPS if max_ops == MAX_OPS else max_ops

@@ -30,8 +30,16 @@ def real_symbol(name: str) -> sp.Symbol:
 
 
 def short(obj, limit: int = 80) -> str:
-    """``repr(obj)``, cut to ``limit`` characters for messages."""
-    text = repr(obj)
+    """``repr(obj)``, cut to ``limit`` characters for messages (an
+    expression too deep for SymPy's recursive printer is named by its type).
+
+    >>> short("x" * 100, 10)
+    "'xxxxxx..."
+    """
+    try:
+        text = repr(obj)
+    except RecursionError:
+        text = f"<{type(obj).__name__} nested too deep to print>"
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 

@@ -25,6 +25,7 @@ calckit.errors.WorkLimitError: derivative of x**2 needs more than max_ops=10 ...
 from __future__ import annotations
 
 import numbers
+from collections.abc import Callable
 
 import sympy as sp
 
@@ -65,8 +66,10 @@ class Budget:
     ----------
     max_ops : int or None
         The limit (validated by :func:`check_max_ops`); None: unlimited.
-    step : str
-        What the work is, for the error message (``"grad of exp(x*y)"``).
+    step : str or callable
+        What the work is, for the error message (``"grad of exp(x*y)"``), or
+        a function returning it: called only when the message is written, so
+        that no work is spent printing an expression that stays in budget.
 
     Attributes
     ----------
@@ -76,7 +79,7 @@ class Budget:
 
     __slots__ = ("max_ops", "step", "used")
 
-    def __init__(self, max_ops, step: str):
+    def __init__(self, max_ops, step: str | Callable[[], str]):
         self.max_ops = check_max_ops(max_ops)
         self.step = step
         self.used = 0
@@ -86,16 +89,19 @@ class Budget:
         self.used += n
         if self.max_ops is not None and self.used > self.max_ops:
             raise WorkLimitError(
-                f"{self.step} needs more than max_ops={self.max_ops} operations; "
+                f"{self._step()} needs more than max_ops={self.max_ops} operations; "
                 "pass max_ops=... (a larger int, or None for no limit) to allow more"
             )
+
+    def _step(self) -> str:
+        return self.step() if callable(self.step) else self.step
 
     def require(self, n: int, what: str) -> None:
         """Refuse up front work known to need ``n`` operations (``what``
         says which), before any of it is done."""
         if self.max_ops is not None and self.used + n > self.max_ops:
             raise WorkLimitError(
-                f"{self.step} needs {what} (about {n} operations), more than "
+                f"{self._step()} needs {what} (about {n} operations), more than "
                 f"max_ops={self.max_ops}; pass max_ops=... (a larger int, or None "
                 "for no limit) to allow more"
             )

@@ -277,7 +277,8 @@ def derivative(
     if n and not allow_missing:
         _check_present([v], [e], var)
     given = e
-    budget = Budget(max_ops, f"derivative of order {n} of {_short(e, 60)}")
+    budget = Budget(max_ops,
+                    lambda e=e, n=n: f"derivative of order {n} of {_short(e, 60)}")
     history: list = []  # e, e', e'', ...: a repeat means the derivatives cycle
     seen: dict = {}
     for k in range(n):
@@ -343,7 +344,8 @@ def _term_partials(expr: sp.Expr, wrt: tuple, max_ops: int | None) -> tuple:
     a small LRU cache of immutable results.
     """
     index = {s: i for i, s in enumerate(wrt)}
-    budget = Budget(max_ops, f"first derivatives of {_short(expr, 60)}")
+    budget = Budget(max_ops,
+                    lambda expr=expr: f"first derivatives of {_short(expr, 60)}")
     out = []
     for t in _terms(expr):
         own = sorted(index[s] for s in t.free_symbols if s in index)
@@ -511,7 +513,7 @@ def hessian(
     e, syms = _wrt_and_expr(expr, wrt, allow_missing)
     n = len(syms)
     upper: dict[tuple[int, int], list] = {}
-    budget = Budget(max_ops, f"second derivatives of {_short(e, 60)}")
+    budget = Budget(max_ops, lambda e=e: f"second derivatives of {_short(e, 60)}")
     for pairs in _term_partials(e, tuple(syms), max_ops):
         own = [i for i, _ in pairs]
         for a, (i, d1) in enumerate(pairs):

@@ -162,7 +162,8 @@ def _partials(e: sp.Expr, syms: list, order: int, budget: Budget | None = None):
 def _coefficients(
     e: sp.Expr, syms: list, vals: list, order: int, max_ops: int | None
 ) -> dict:
-    budget = Budget(max_ops, f"Taylor expansion of {_short(e, 60)} to order {order}")
+    budget = Budget(
+        max_ops, lambda e=e: f"Taylor expansion of {_short(e, 60)} to order {order}")
     _check_size(e, syms, order, budget)
     point = dict(zip(syms, vals, strict=True))
     coeffs = {}

@@ -159,3 +159,12 @@ def test_subexpressions_count_once():
 def test_max_ops_must_be_a_positive_integer_or_none(bad):
     with pytest.raises(InvalidParameterError, match="max_ops"):
         ck.compile("x", max_ops=bad)
+
+
+def test_max_ops_of_a_derivative_kernel_bounds_its_derivation_too():
+    # the Hessian of a tower of tans: derivation alone is over 50 operations
+    f = "tan(tan(tan(tan(x))))"
+    with pytest.raises(WorkLimitError, match="max_ops"):
+        ck.compile_hessian(f, wrt="x", max_ops=50)
+    k = ck.compile_grad("x**3", wrt="x", max_ops=None)
+    assert k(2.0)[0] == pytest.approx(12.0)
