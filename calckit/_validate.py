@@ -101,8 +101,10 @@ class Integer:
     def is_satisfied_by(self, value: Any) -> bool:
         if value is None:
             return self.none_ok
-        return (isinstance(value, (numbers.Integral, np.integer))
-                and not isinstance(value, (bool, np.bool_)) and value >= self.low)
+        if (not isinstance(value, (numbers.Integral, np.integer))
+                or isinstance(value, (bool, np.bool_))):
+            return False
+        return int(value) >= self.low
 
     def describe(self) -> str:
         kind = "a positive int" if self.low == 1 else f"an int >= {self.low}"

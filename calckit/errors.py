@@ -12,6 +12,8 @@ calckit. Messages name the offending input and say what to do.
 
 from __future__ import annotations
 
+from typing import Any
+
 __all__ = [
     "CalckitError",
     "ParseError",
@@ -74,7 +76,13 @@ class DifferentiationError(CalckitError, ValueError):
 
 class NumericError(CalckitError, ValueError):
     """Numeric evaluation that cannot be done as asked (e.g. complex step
-    on a function that does not accept complex input)."""
+    on a function that does not accept complex input).
+
+    When ``Sequential.fit`` diverges with ``on_divergence="raise"``, the
+    error also carries ``history``, the training record up to that epoch.
+    """
+
+    history: Any  # set only by calckit.nn's fit (a calckit.nn History)
 
 
 class WorkLimitError(CalckitError, RuntimeError):

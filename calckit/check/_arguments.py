@@ -87,11 +87,11 @@ def _from_mapping(at: Mapping, names: list) -> np.ndarray:
         raise InvalidParameterError(
             f"at has no value for {missing}; give all of {names}"
         )
-    cols = [numbers(by_name[m], f"at[{m!r}]") for m in names]
+    given = [numbers(by_name[m], f"at[{m!r}]") for m in names]
     try:
-        cols = np.broadcast_arrays(*cols)
+        cols = np.broadcast_arrays(*given)
     except ValueError:
-        shapes = {m: np.shape(c) for m, c in zip(names, cols, strict=True)}
+        shapes = {m: np.shape(c) for m, c in zip(names, given, strict=True)}
         raise ShapeError(f"the values in at do not broadcast: {shapes}") from None
     if cols[0].ndim > 1:
         shapes = {m: np.shape(by_name[m]) for m in names}

@@ -157,6 +157,7 @@ def _problem(e, wrt_syms, param_syms, param_values, pts, method, order, rtol,
 def _rows(exact, v: Verdict, wrt_syms, order) -> list:
     k, n = exact.shape[:2]
     names = [s.name for s in wrt_syms]
+    entries: list[tuple[tuple[int, ...], str]]
     if order == 1:
         entries = [((j,), f"d/d{names[j]}") for j in range(n)]
     else:
@@ -164,7 +165,7 @@ def _rows(exact, v: Verdict, wrt_syms, order) -> list:
             ((i, j), f"d2/d{names[i]}2" if i == j else f"d2/d{names[i]}d{names[j]}")
             for i in range(n) for j in range(i, n)
         ]
-    return [row(p, label, exact[(p, *idx)], v, (p, *idx))
+    return [row(p, label, exact[(p,) + idx], v, (p,) + idx)
             for p in range(k) for idx, label in entries]
 
 

@@ -49,7 +49,8 @@ def one_sided(g, pts, order: int, near, rtol: float, atol: float) -> Sides:
     """
     k, n = pts.shape
     shape = (k,) + (n,) * order
-    best, nfev = None, 0
+    best: tuple[np.ndarray, ...] | None = None
+    nfev = 0
     for scale_to in (None, np.maximum(np.abs(pts), 1.0)):
         fwd = directional_estimate(g, pts, "forward", scale=scale_to,
                                    vectorized=True, levels=4)
@@ -66,6 +67,7 @@ def one_sided(g, pts, order: int, near, rtol: float, atol: float) -> Sides:
             better = pair[2] < best[2]
             best = tuple(np.where(better, new, old)
                          for new, old in zip(pair, best, strict=True))
+    assert best is not None  # the loop above runs twice
     left, right, error, step = best
     gap = np.abs(right - left)
     scale = np.maximum(np.abs(left), np.abs(right))

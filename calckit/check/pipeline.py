@@ -309,7 +309,8 @@ def _one_sided_along(problem: Problem, g, cols) -> Sides:
         for arr, name in zip(full, names, strict=True):
             arr[:, part_cols] = getattr(part, name)
         nfev += part.nfev
-    return Sides(*full, nfev)
+    surface, disagree, left, right, error, step = full
+    return Sides(surface, disagree, left, right, error, step, nfev)
 
 
 def mark_uncertain(problem: Problem, v: Verdict) -> Verdict:

@@ -380,7 +380,7 @@ def _lower_piecewise(mod, expr, lines, indent):
     """Replace each outermost Piecewise in ``expr`` by a placeholder symbol."""
     if not holds([expr], sp.Piecewise):
         return expr
-    mapping = {}
+    mapping: dict[sp.Basic, None] = {}  # an ordered set
     for node in sp.preorder_traversal(expr):
         if isinstance(node, sp.Piecewise) and node not in mapping:
             mapping[node] = None

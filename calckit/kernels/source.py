@@ -68,7 +68,7 @@ def undefined_names(source: str) -> list[str]:
     :data:`GLOBALS` or the builtins (sorted)."""
     tree = ast.parse(source)
     defined = set(_KNOWN)
-    read = set()
+    read: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Name):
             (read if isinstance(node.ctx, ast.Load) else defined).add(node.id)

@@ -100,8 +100,8 @@ def activation_expr(activation, **kwargs):
                 f"activation {getattr(activation, '__name__', activation)!r} must "
                 f"return a SymPy expression when called on a SymPy symbol, got "
                 f"{type(expr).__name__}")
-        name = getattr(activation, "__name__", None)
-        return (None if name == "<lambda>" else name), expr, _X
+        fn_name = getattr(activation, "__name__", None)
+        return (None if fn_name == "<lambda>" else fn_name), expr, _X
     raise CalckitTypeError(
         "activation must be a library name, a SymPy Lambda or expression in one "
         f"variable, or a callable on a SymPy symbol; got {type(activation).__name__}")
@@ -190,7 +190,7 @@ class Activation(Layer):
         self._f = _raw(compile_kernel(_lean(self.expr, x), wrt=[x]))
         self._df = _raw(compile_kernel(_lean(d_expr, x),
                                        wrt=[_Y if self._by_output else x]))
-        self._cache = None
+        self._cache: tuple[np.ndarray, np.ndarray] | None = None
 
     def forward(self, x, training: bool = True):
         if type(x) is not np.ndarray or x.dtype != np.float64:
@@ -202,8 +202,7 @@ class Activation(Layer):
         return y
 
     def backward(self, grad_out):
-        self._need_forward(self._cache)
-        x, y = self._cache
+        x, y = self._need_forward(self._cache)
         if grad_out.shape != x.shape:
             self._check_backward(grad_out, x.shape)
         d = self._df(y if self._by_output else x)

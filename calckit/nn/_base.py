@@ -9,12 +9,16 @@ returns the gradient with respect to the input.
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 import numpy as np
 
 from calckit._validate import positive_int
 from calckit.errors import CalckitTypeError, ShapeError
 
 __all__ = ["Layer", "as_float_array", "positive_int"]
+
+_T = TypeVar("_T")
 
 
 def as_float_array(x, *, name: str = "x") -> np.ndarray:
@@ -102,9 +106,11 @@ class Layer:
                 f"{grad_out.shape}"
             )
 
-    def _need_forward(self, cache) -> None:
+    def _need_forward(self, cache: _T | None) -> _T:
+        """``cache`` itself, or a ShapeError when forward has not run yet."""
         if cache is None:
             raise ShapeError(f"{self!r}{self.where}: backward called before forward")
+        return cache
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"

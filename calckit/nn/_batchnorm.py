@@ -59,7 +59,8 @@ class BatchNorm(Layer):
         self._add_param("beta", np.zeros(self.num_features))
         self.buffers["running_mean"] = np.zeros(self.num_features)
         self.buffers["running_var"] = np.ones(self.num_features)
-        self._cache = None
+        self._cache: tuple[str, tuple[int, ...], tuple[int, ...], np.ndarray,
+                           np.ndarray] | None = None
 
     def reset_parameters(self, rng, activation=None) -> None:
         self.params["gamma"][...] = 1.0
@@ -107,8 +108,7 @@ class BatchNorm(Layer):
         return xhat * gamma + beta
 
     def backward(self, grad_out):
-        self._need_forward(self._cache)
-        mode, axes, bshape, xhat, inv_std = self._cache
+        mode, axes, bshape, xhat, inv_std = self._need_forward(self._cache)
         gamma = self.params["gamma"].reshape(bshape)
         self._check_backward(grad_out, xhat.shape)
         dgamma = np.sum(grad_out * xhat, axis=axes)

@@ -77,6 +77,8 @@ class Conv2D(Layer):
         self._add_param("b", np.zeros(self.out_channels))
         self.user_initialised = rng is not None
         self.reset_parameters(as_rng(rng))
+        # (input shape, padded shape, im2col columns) of the last forward
+        self._cache: tuple[tuple[int, ...], tuple[int, ...], np.ndarray] | None
         self._cache = None
         self._buffers: dict[str, np.ndarray] = {}
 
@@ -124,8 +126,7 @@ class Conv2D(Layer):
         return out.reshape(o, n, oh, ow).transpose(1, 0, 2, 3)
 
     def backward(self, grad_out):
-        self._need_forward(self._cache)
-        x_shape, xp_shape, cols = self._cache
+        x_shape, xp_shape, cols = self._need_forward(self._cache)
         self._check_backward(grad_out, self.output_shape(x_shape))
         (kh, kw), (sh, sw), (ph, pw) = self.kernel_size, self.stride, self.padding
         n, o, oh, ow = grad_out.shape
@@ -171,7 +172,7 @@ class MaxPool2D(Layer):
         self.kernel_size = _pair(kernel_size, "kernel_size", "MaxPool2D")
         self.stride = (self.kernel_size if stride is None
                        else _pair(stride, "stride", "MaxPool2D"))
-        self._cache = None
+        self._cache: tuple[tuple[int, ...], np.ndarray] | None = None
 
     def output_shape(self, input_shape):
         n, c, h, w = input_shape
@@ -192,8 +193,7 @@ class MaxPool2D(Layer):
         return np.take_along_axis(flat, arg[..., None], axis=-1)[..., 0]
 
     def backward(self, grad_out):
-        self._need_forward(self._cache)
-        x_shape, arg = self._cache
+        x_shape, arg = self._need_forward(self._cache)
         self._check_backward(grad_out, self.output_shape(x_shape))
         (kh, kw), (sh, sw) = self.kernel_size, self.stride
         _, _, oh, ow = grad_out.shape

@@ -11,6 +11,7 @@ import math
 import sys
 import time
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -25,6 +26,10 @@ from calckit.nn._base import as_float_array
 from calckit.nn._batchnorm import BatchNorm
 from calckit.nn._heads import _PROBABILITY_LOSSES
 from calckit.nn._init import as_rng
+
+if TYPE_CHECKING:
+    from calckit.nn._heads import ElementwiseHead, SoftmaxCrossEntropyHead
+    from calckit.nn._sequential import Sequential
 
 __all__ = ["fit", "History"]
 
@@ -290,13 +295,13 @@ def fit(model, X, y, *, loss="mse", optimizer="adam", epochs: int = 10,
 class _Trainer:
     """One ``fit`` call: validated inputs plus the epoch loop."""
 
-    model: object
-    head: object
+    model: Sequential
+    head: ElementwiseHead | SoftmaxCrossEntropyHead
     X: np.ndarray
     Y: np.ndarray
     val: tuple | None
     binary: bool
-    opt: object
+    opt: Any  # a calckit.optim optimizer (duck-typed: init and step)
     gen: np.random.Generator
     epochs: int
     batch_size: int
@@ -313,7 +318,8 @@ class _Trainer:
         has_bn = any(isinstance(layer, BatchNorm) for layer in self.layers)
         self.bounds = _batches(len(self.X), self.batch_size, has_bn)
         self.track_acc = self.head.has_accuracy(self.binary)
-        self.labels = self.head.labels(self.Y) if self.track_acc else None
+        self.labels: np.ndarray | None = (
+            self.head.labels(self.Y) if self.track_acc else None)
         first = self.layers[0] if self.layers else None
         saved_flag = first.input_grad if first is not None else True
         try:
@@ -331,8 +337,9 @@ class _Trainer:
         model, history = self.model, History()
         flat = model._flat
         state = self.opt.init(flat.copy())
-        self.best, self.best_flat, self.best_buffers, self.waited = (
-            math.inf, None, None, 0)
+        self.best, self.waited = math.inf, 0
+        self.best_flat: np.ndarray | None = None
+        self.best_buffers: dict[str, np.ndarray] | None = None
         for epoch in range(1, self.epochs + 1):
             t0 = time.perf_counter()
             start_flat = flat.copy()
@@ -343,7 +350,7 @@ class _Trainer:
                                  start_buffers, self.on_divergence, self.bar,
                                  _advice(self.head))
             history.loss.append(value)
-            if self.track_acc:
+            if self.labels is not None:  # i.e. self.track_acc
                 history.accuracy.append(correct / self.labels.size)
             if self.val is not None:
                 vl, va = _epoch_metrics(model, self.head, self.val[0], self.val[1],
@@ -353,7 +360,8 @@ class _Trainer:
                     history.val_accuracy.append(va)
             history.epoch_seconds.append(time.perf_counter() - t0)
             self.bar.update(epoch, history)
-            if self.early_stopping is not None and self._should_stop(epoch, history):
+            if self.early_stopping is not None and self._should_stop(
+                    epoch, history, self.early_stopping):
                 break
         return history
 
@@ -388,12 +396,12 @@ class _Trainer:
                 flat[...] = new
         value = head.value(Z, Ys)
         correct = None
-        if self.track_acc:
+        if self.labels is not None:  # i.e. self.track_acc
             labels = self.labels if perm is None else self.labels[perm]
             correct = head.correct(Z, labels)
         return value, correct, state
 
-    def _should_stop(self, epoch: int, history: History) -> bool:
+    def _should_stop(self, epoch: int, history: History, patience: int) -> bool:
         model = self.model
         monitored = history.val_loss[-1] if self.val is not None else history.loss[-1]
         if monitored < self.best - self.min_delta:
@@ -402,7 +410,7 @@ class _Trainer:
             self.best_buffers = {k: b.copy() for k, b in model.buffers().items()}
             return False
         self.waited += 1
-        if self.waited < self.early_stopping:
+        if self.waited < patience:
             return False
         history.stopped_early = True
         if self.restore_best and self.best_flat is not None:

@@ -88,6 +88,7 @@ class ElementwiseHead:
         # threshold on the model output, i.e. after a folded activation
         self.output_threshold = 0.0 if name in _LOGIT_LOSSES else 0.5
         act_name = getattr(activation, "name", None)
+        self.threshold: float | None
         if self.folds:
             if name == "binary_cross_entropy" and act_name == "sigmoid":
                 from calckit import losses
@@ -185,7 +186,7 @@ class SoftmaxCrossEntropyHead:
         if y.shape == (n,):
             finite = bool(np.all(np.isfinite(y)))
             labels = y.astype(np.int64) if finite else None
-            if not finite or not np.array_equal(labels, y) or (
+            if labels is None or not np.array_equal(labels, y) or (
                     labels.min(initial=0) < 0 or labels.max(initial=0) >= k):
                 bad = np.unique(y[~np.isin(y, np.arange(k))])[:5]
                 raise ShapeError(

@@ -50,7 +50,7 @@ class Dense(Layer):
         self._add_param("b", np.zeros(self.out_features))
         self.user_initialised = rng is not None
         self.reset_parameters(as_rng(rng))
-        self._x = None
+        self._x: np.ndarray | None = None
 
     def reset_parameters(self, rng, activation=None) -> None:
         fn = init_for(self.init, activation)
@@ -71,7 +71,7 @@ class Dense(Layer):
     def backward(self, grad_out):
         x = self._x
         if x is None:
-            self._need_forward(x)
+            x = self._need_forward(x)
         if grad_out.shape[:-1] != x.shape[:-1] or grad_out.shape[-1] != (
                 self.out_features):
             self._check_backward(grad_out, x.shape[:-1] + (self.out_features,))
@@ -99,7 +99,7 @@ class Flatten(Layer):
 
     def __init__(self) -> None:
         super().__init__()
-        self._shape = None
+        self._shape: tuple[int, ...] | None = None
 
     def forward(self, x, training: bool = True):
         x = as_float_array(x)
@@ -109,9 +109,9 @@ class Flatten(Layer):
         return x.reshape(x.shape[0], -1)
 
     def backward(self, grad_out):
-        self._need_forward(self._shape)
-        self._check_backward(grad_out, self.output_shape(self._shape))
-        return grad_out.reshape(self._shape)
+        shape = self._need_forward(self._shape)
+        self._check_backward(grad_out, self.output_shape(shape))
+        return grad_out.reshape(shape)
 
     def output_shape(self, input_shape):
         return (input_shape[0], int(np.prod(input_shape[1:], dtype=np.int64)))

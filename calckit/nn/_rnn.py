@@ -49,7 +49,7 @@ class RNN(Layer):
         self._add_param("b", np.zeros(h))
         self.user_initialised = rng is not None
         self.reset_parameters(as_rng(rng))
-        self._cache = None
+        self._cache: tuple[np.ndarray, np.ndarray] | None = None
 
     def reset_parameters(self, rng, activation=None) -> None:
         h = self.hidden_size
@@ -85,8 +85,7 @@ class RNN(Layer):
         return hs
 
     def backward(self, grad_out):
-        self._need_forward(self._cache)
-        x, hs = self._cache
+        x, hs = self._need_forward(self._cache)
         self._check_backward(grad_out, hs.shape)
         n, t_len, h_size = hs.shape
         W_hh = self.params["W_hh"]

@@ -44,7 +44,7 @@ class Estimate(NamedTuple):
     """A numeric derivative with its error estimate and the steps used."""
 
     value: np.ndarray
-    error: np.ndarray
+    error: np.ndarray | None  # None when the estimate was asked without one
     step: np.ndarray
     nfev: int
 

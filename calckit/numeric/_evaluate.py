@@ -237,18 +237,19 @@ def _call_vector(f, points: np.ndarray, *, vectorized, complex_input: bool,
     # n values that happen to agree on the checked point
     pad = int(count == points.shape[1] and count > 1)
     batch = np.concatenate([points, points[:1]]) if pad else points
+    batched: np.ndarray | None
     try:
         out = _call(f, batch, complex_input=complex_input)
-        values = _as_values(out, complex_input=complex_input, f=f, eps=eps)
+        batched = _as_values(out, complex_input=complex_input, f=f, eps=eps)
     except Exception:  # any failure of the batch means "not vectorized"
-        values = None
+        batched = None
     if (
-        values is not None
-        and values.shape == (count + pad, *first.shape)
-        and _same(values[0], first)
-        and (not pad or _same(values[-1], first))
+        batched is not None
+        and batched.shape == (count + pad, *first.shape)
+        and _same(batched[0], first)
+        and (not pad or _same(batched[-1], first))
     ):
-        return values[:count], count + pad + 1
+        return batched[:count], count + pad + 1
     rest = [first] + [
         _eval(f, p, complex_input, eps, count + done)
         for done, p in enumerate(points[1:], 2)

@@ -84,6 +84,8 @@ def hessian_estimate(
             retry, _ = _richardson_hessian(f, x, est.step / RETRY_SHRINK, None,
                                            vectorized, eps)
             take = _better(retry, est)
+            # richardson always estimates its error
+            assert retry.error is not None and est.error is not None
             est = Estimate(np.where(take, retry.value, est.value),
                            np.where(take, retry.error, est.error),
                            est.step, est.nfev + retry.nfev)
@@ -109,9 +111,7 @@ def hessian_estimate(
         ],
         axis=1,
     )
-    values = _scalar_values(f, points, vectorized, eps)
-    nfev = values.nfev
-    values = values.values
+    values, nfev = _scalar_values(f, points, vectorized, eps)
     f0 = values[:, :1]
     split = 1 + nt * dim * 2
     fd = values[:, 1:split].reshape(batch, nt, dim, 2)

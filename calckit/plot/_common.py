@@ -8,6 +8,7 @@ tests) can save them.
 from __future__ import annotations
 
 from types import MappingProxyType
+from typing import Literal
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -96,7 +97,8 @@ def contrasting(rgba: np.ndarray) -> list[str]:
 
 
 def figure(nrows: int = 1, ncols: int = 1, *, size=None,
-           layout: str | None = "constrained", **kw):
+           layout: Literal["constrained", "compressed", "tight"] | None = "constrained",
+           **kw):
     """A new Figure and its axes (array when several). Large grids pass
     ``layout=None`` and set the spacing themselves (constrained layout costs
     seconds per save on a 4 x 5 grid)."""
@@ -174,7 +176,7 @@ def evaluate(expr, wrt, *arrays):
     return out
 
 
-def check_limits(lim, name):
+def check_limits(lim, name: str) -> tuple[float, float]:
     try:
         lo, hi = (float(v) for v in lim)
     except (TypeError, ValueError) as exc:

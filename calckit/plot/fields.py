@@ -3,7 +3,7 @@ optimizer trajectories over them."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
@@ -25,7 +25,8 @@ from calckit.plot._common import (
 __all__ = ["gradient_field", "surface", "trajectories"]
 
 
-def _grid(expr, wrt, xlim, ylim, num):
+def _grid(expr, wrt, xlim: tuple[float, float], ylim: tuple[float, float],
+          num: int):
     xs = np.linspace(*xlim, num)
     ys = np.linspace(*ylim, num)
     X, Y = np.meshgrid(xs, ys)
@@ -81,7 +82,8 @@ def _levels(Z, levels, log: bool | None = None):
     return np.unique(out)
 
 
-def gradient_field(expr, wrt=None, *, xlim=(-2.0, 2.0), ylim=(-2.0, 2.0),
+def gradient_field(expr, wrt=None, *, xlim: Sequence[float] = (-2.0, 2.0),
+                   ylim: Sequence[float] = (-2.0, 2.0),
                    num: int = 120, arrows: int = 15, levels: int = 25,
                    normalize: bool = True):
     """Contours of f with arrows of the descent direction ``-grad f``.
@@ -140,7 +142,8 @@ def _similar(a, b):
     return 0.25 < wa / wb < 4
 
 
-def surface(expr, wrt=None, *, xlim=(-2.0, 2.0), ylim=(-2.0, 2.0), num: int = 60,
+def surface(expr, wrt=None, *, xlim: Sequence[float] = (-2.0, 2.0),
+            ylim: Sequence[float] = (-2.0, 2.0), num: int = 60,
             cmap: str = "viridis"):
     """A 3-D surface of f(x, y) with its contours on the floor."""
     expr, wrt = bivariate(expr, wrt)
@@ -188,7 +191,7 @@ def _paths(results) -> list:
     return out
 
 
-def _extent(paths, axis, pad=0.15):
+def _extent(paths, axis: int, pad: float = 0.15) -> tuple[float, float]:
     values = viewable(np.concatenate([p[:, axis] for _, p, _ in paths]))
     values = values[np.isfinite(values)]
     lo, hi = float(values.min()), float(values.max())
@@ -276,7 +279,7 @@ def _path_style(i: int, n: int) -> dict:
             "alpha": 0.9, "zorder": 2 + i, "solid_capstyle": "round"}
 
 
-def _trajectories_1d(expr, wrt, paths, xlim):
+def _trajectories_1d(expr, wrt, paths, xlim: Sequence[float] | None):
     xlim = check_limits(xlim, "xlim") if xlim is not None else _extent(paths, 0)
     xs = np.linspace(*xlim, 400)
     fig, ax = figure(size=(7.0, 4.5))

@@ -158,7 +158,7 @@ def _column_keys(wrt, orders) -> list:
     return keys
 
 
-def _header(key, univariate: bool) -> tuple:
+def _header(key, univariate: bool) -> tuple[str, str]:
     """Plain and LaTeX header of the derivative along ``key``."""
     n = len(key)
     if n == 0:

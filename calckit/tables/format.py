@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import sympy as sp
@@ -48,13 +49,20 @@ class _PrimeNotation:
     undefined function of one variable (and their values at a point); the
     printer's ``_prime(name, n, arg)`` writes one."""
 
+    _prime: Callable[..., str]  # defined by each printer using the mixin
+
+    # super() is the SymPy printer this is mixed into, which mypy cannot see
     def _print_Derivative(self, expr):
         prime = _prime_of(expr)
-        return self._prime(*prime) if prime else super()._print_Derivative(expr)
+        if prime:
+            return self._prime(*prime)
+        return super()._print_Derivative(expr)  # type: ignore[misc]
 
     def _print_Subs(self, expr):
         prime = _prime_of(expr)
-        return self._prime(*prime) if prime else super()._print_Subs(expr)
+        if prime:
+            return self._prime(*prime)
+        return super()._print_Subs(expr)  # type: ignore[misc]
 
 
 class _TextPrinter(_PrimeNotation, StrPrinter):
@@ -181,10 +189,12 @@ def _number_latex(value) -> str:
     if text in special:
         return special[text]
     if text.endswith("j"):  # complex: each part on its own, i for the unit
-        re_part, im_part = re.fullmatch(
-            r"(.+?(?:e[+-]?\d+)?)([+-][^+-].*?(?:e[+-]?\d+)?)j", text).groups()
-        sign, magnitude = im_part[0], _mantissa_latex(im_part[1:])
-        return f"{_mantissa_latex(re_part)} {sign} {magnitude} i"
+        parts = re.fullmatch(
+            r"(.+?(?:e[+-]?\d+)?)([+-][^+-].*?(?:e[+-]?\d+)?)j", text)
+        if parts is not None:  # always, for the texts _number_text writes
+            re_part, im_part = parts.groups()
+            sign, magnitude = im_part[0], _mantissa_latex(im_part[1:])
+            return f"{_mantissa_latex(re_part)} {sign} {magnitude} i"
     return _mantissa_latex(text)
 
 
