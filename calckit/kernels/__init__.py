@@ -55,6 +55,7 @@ from calckit.kernels.codegen import generate
 from calckit.kernels.printer import UnsupportedError
 from calckit.kernels.runtime import _F64, RUNTIME
 from calckit.symbolic._coerce import as_expr, as_symbols, free_symbols
+from calckit.symbolic.tensor.expr import Tensor as _Tensor
 
 __all__ = [
     "Kernel",
@@ -238,6 +239,7 @@ def compile(  # noqa: A001 - the public name is part of the API
     cse: bool = True,
     stable: bool = True,
     dtype: Any = numpy.float64,
+    shapes=None,
 ) -> Kernel:
     """Compile expressions into a broadcasting NumPy :class:`Kernel`.
 
@@ -294,6 +296,10 @@ def compile(  # noqa: A001 - the public name is part of the API
     array([[1., 2.],
            [1., 2.]])
     """
+    if shapes is not None or isinstance(exprs, _Tensor):  # tensor expressions
+        from calckit.kernels import tensor  # it subclasses Kernel: imported late
+
+        return tensor.compile_expr(exprs, wrt, params or None, shapes=shapes)
     structure, entries, shape = _normalize(exprs)
     wrt_syms, param_syms = _resolve(entries, wrt, params)
     dtype = numpy.dtype(dtype)
@@ -311,7 +317,8 @@ def compile(  # noqa: A001 - the public name is part of the API
 
 
 def compile_grad(
-    expr, wrt=None, params=(), *, cse: bool = True, dtype: Any = numpy.float64
+    expr, wrt=None, params=(), *, cse: bool = True, dtype: Any = numpy.float64,
+    shapes=None,
 ) -> Kernel:
     """Kernel of the exact gradient of ``expr``: output trailing shape ``(n,)``.
 
@@ -344,11 +351,16 @@ def compile_grad(
     array([[ 6.,  1.],
            [12.,  1.]])
     """
+    if shapes is not None or isinstance(expr, _Tensor):  # tensor expressions
+        from calckit.kernels import tensor  # it subclasses Kernel: imported late
+
+        return tensor.compile_tensor_grad(expr, wrt, params or None, shapes=shapes)
     return _derived("grad", expr, wrt, params, cse, dtype)
 
 
 def compile_hessian(
-    expr, wrt=None, params=(), *, cse: bool = True, dtype: Any = numpy.float64
+    expr, wrt=None, params=(), *, cse: bool = True, dtype: Any = numpy.float64,
+    shapes=None,
 ) -> Kernel:
     """Kernel of the exact Hessian of ``expr``: trailing shape ``(n, n)``.
 
@@ -362,6 +374,10 @@ def compile_hessian(
     array([[4., 2.],
            [2., 0.]])
     """
+    if shapes is not None or isinstance(expr, _Tensor):  # tensor expressions
+        from calckit.kernels import tensor  # it subclasses Kernel: imported late
+
+        return tensor.compile_tensor_hessian(expr, wrt, params or None, shapes=shapes)
     return _derived("hessian", expr, wrt, params, cse, dtype)
 
 

@@ -35,6 +35,7 @@ from calckit.symbolic._coerce import (
     as_symbol,
     as_symbols,
 )
+from calckit.symbolic.tensor import api as _tensor
 
 __all__ = [
     "derivative",
@@ -177,7 +178,7 @@ def _variable(var, expr) -> sp.Symbol:
     return as_symbol(var, expr, name="var")
 
 
-def derivative(expr, var, n: int = 1) -> sp.Expr:
+def derivative(expr, var, n: int = 1, *, shapes=None) -> sp.Expr:
     """The ``n``-th derivative of ``expr`` with respect to ``var``.
 
     Parameters
@@ -214,6 +215,8 @@ def derivative(expr, var, n: int = 1) -> sp.Expr:
     >>> derivative(sp.sin(x), x, 10**9 + 1)
     cos(x)
     """
+    if _tensor.is_tensor(expr, shapes):  # shaped symbols: matrix calculus
+        return _tensor.derivative(expr, var, n, shapes=shapes)
     n = _check_order(n)
     e = as_expr(expr)
     v = _variable(var, e)
@@ -269,7 +272,7 @@ def _first_partials(expr, wrt) -> list[list]:
     return parts
 
 
-def grad(expr, wrt=None) -> sp.ImmutableMatrix:
+def grad(expr, wrt=None, *, shapes=None) -> sp.ImmutableMatrix:
     """Gradient of a scalar expression as a column matrix of shape (n, 1).
 
     Parameters
@@ -295,6 +298,8 @@ def grad(expr, wrt=None) -> sp.ImmutableMatrix:
     >>> grad(sp.Max(x, 0), wrt=[x]).shape
     (1, 1)
     """
+    if _tensor.is_tensor(expr, shapes):  # shaped symbols: matrix calculus
+        return _tensor.grad(expr, wrt, shapes=shapes)
     e, syms = _wrt_and_expr(expr, wrt)
     parts = _first_partials(e, syms)
     return sp.ImmutableMatrix(len(syms), 1, [sp.Add(*p) for p in parts])
@@ -313,7 +318,7 @@ def _as_expr_list(exprs) -> list:
     )
 
 
-def jacobian(exprs, wrt=None) -> sp.ImmutableMatrix:
+def jacobian(exprs, wrt=None, *, shapes=None) -> sp.ImmutableMatrix:
     """Jacobian of ``m`` expressions with respect to ``n`` variables.
 
     Parameters
@@ -338,6 +343,8 @@ def jacobian(exprs, wrt=None) -> sp.ImmutableMatrix:
     [y,   x],
     [1, 2*y]])
     """
+    if _tensor.is_tensor(exprs, shapes):  # shaped symbols: matrix calculus
+        return _tensor.jacobian(exprs, wrt, shapes=shapes)
     es = _as_expr_list(exprs)
     syms = as_symbols(wrt, es)
     rows = []
@@ -346,7 +353,7 @@ def jacobian(exprs, wrt=None) -> sp.ImmutableMatrix:
     return sp.ImmutableMatrix(len(es), len(syms), rows)
 
 
-def hessian(expr, wrt=None) -> sp.ImmutableMatrix:
+def hessian(expr, wrt=None, *, shapes=None) -> sp.ImmutableMatrix:
     """Symmetric Hessian matrix of a scalar expression.
 
     Each unordered pair of variables is differentiated once per term that
@@ -374,6 +381,8 @@ def hessian(expr, wrt=None) -> sp.ImmutableMatrix:
     >>> H == H.T
     True
     """
+    if _tensor.is_tensor(expr, shapes):  # shaped symbols: matrix calculus
+        return _tensor.hessian(expr, wrt, shapes=shapes)
     e, syms = _wrt_and_expr(expr, wrt)
     n = len(syms)
     upper: dict[tuple[int, int], list] = {}
