@@ -26,6 +26,7 @@ import keyword
 
 import sympy as sp
 
+from calckit.errors import InvalidParameterError
 from calckit.kernels.printer import KernelPrinter, UnsupportedError
 from calckit.kernels.sigmoid import share_expit
 from calckit.symbolic.stable import stabilize
@@ -35,6 +36,9 @@ from calckit.symbolic.tensor.shapes import DimSymbol
 __all__ = ["generate", "lower"]
 
 _FUSABLE = frozenset({"add", "mul", "elem", "scalar"})
+#: operations printed as a call or a postfix of an atom: no parentheses needed
+_POSTFIX = frozenset({"T", "expand", "sum", "lse", "softmax", "diag", "trace", "inv",
+                      "logdet", "eye", "bcast"})
 
 
 # -- 1. lowering --------------------------------------------------------------------
@@ -106,6 +110,10 @@ class _Body:
         for node in self.uses:
             if node.op == "lse":
                 self.lse.setdefault((node.args[0], node.attr[0]), node)
+        self.partners = {node for node in self.uses if node.op == "softmax"
+                         and (node.args[0], node.attr[0]) in self.lse}
+        self.partners |= {self.lse[(n.args[0], n.attr[0])] for n in self.partners}
+        self.partners |= {n.args[0] for n in self.partners}
 
     def fresh(self) -> str:
         self.count += 1
@@ -188,10 +196,12 @@ class _Body:
         for sym, sub in pairs:
             self.lines.append(f"{'    ' if risky else ''}{sym} = "
                               f"{self.print(sub, node)}")
-        name = self.fresh()
         text = self.print(printable, node)
         if not printable.free_symbols:  # a constant: a value of the kernel's dtype
             text = f"_dt.type({text})"
+        if not risky and not pairs and self.deferrable(node):
+            return f"({text})"
+        name = self.fresh()
         self.lines.append(f"{'    ' if risky else ''}{name} = {text}")
         if form.free_symbols:
             self.known[form] = sp.Symbol(name, real=True)
@@ -215,7 +225,7 @@ class _Body:
                 a = self.emit(node.args[0])
                 lse = self.emit(partner)
                 keep = _keep(lse, partner, attr[0])
-                return self.assign(f"numpy.exp({a} - {keep})")
+                return self.assign(f"numpy.exp({a} - {keep})", node)
         args = [self.emit(a) for a in node.args]
         if op == "matmul":
             text = f"{args[0]} @ {args[1]}"
@@ -245,9 +255,17 @@ class _Body:
             text = f"numpy.multiply.outer({args[0]}, {args[1]})"
         else:  # pragma: no cover - every operation is listed above
             raise UnsupportedError(f"no kernel rule for {op}")
-        return self.assign(text)
+        return self.assign(text, node)
 
-    def assign(self, text: str) -> str:
+    def deferrable(self, node) -> bool:
+        """Written inside its only consumer's statement instead of a line
+        of its own (``X.T @ (expit(z) - y)``)."""
+        return (node not in self.outputs and len(self.uses[node]) == 1
+                and node not in self.partners)
+
+    def assign(self, text: str, node=None) -> str:
+        if node is not None and self.deferrable(node):
+            return text if node.op in _POSTFIX else f"({text})"
         name = self.fresh()
         self.lines.append(f"{name} = {text}")
         return name
@@ -319,6 +337,7 @@ def generate(outputs: list, args: list, spec: list, *, returns: str) -> str:
     string over ``{0}, {1}, ...``).
     """
     dims = sorted({d for s in spec for d in s if isinstance(d, str)})
+    _check_bound(outputs, set(dims))
     arg_names, dim_names = source_names(args, dims)
     names: dict = {}
     for a, n in zip(args, arg_names, strict=True):
@@ -336,6 +355,22 @@ def generate(outputs: list, args: list, spec: list, *, returns: str) -> str:
     lines.append("return " + returns.format(*results))
     sig = ", ".join(arg_names)
     return f"def _kernel({sig}):\n" + "".join(f"    {ln}\n" for ln in lines)
+
+
+def _check_bound(outputs: list, dims: set) -> None:
+    """Every dim the outputs use is the size of an argument's axis."""
+    used: set = set()
+    for out in outputs:
+        for node in E.walk(out):
+            used.update(d for d in node.shape if isinstance(d, str))
+            if node.op in ("scalar", "elem"):
+                used.update(s.name for s in node.attr[0].free_symbols
+                            if isinstance(s, DimSymbol))
+    loose = sorted(used - dims)
+    if loose:
+        raise InvalidParameterError(
+            f"dim(s) {loose} of {', '.join(map(str, outputs))[:80]} are not the "
+            "size of any argument, so a kernel cannot know them")
 
 
 def _result(body: _Body, node, orig) -> str:

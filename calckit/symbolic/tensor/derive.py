@@ -466,7 +466,24 @@ def hessian(expr: E.Tensor, wrt):
             f"hessian in matrix form needs a vector variable, got {_wname(w)} (it "
             "would have 4 axes); use calckit.hvp(loss, wrt, V)")
     g = grad(expr, w)
-    return jacobian(g, w) if isinstance(w, E.Tensor) else jacobian(g, w.name)
+    if not isinstance(w, E.Tensor):
+        return jacobian(g, w.name)
+    try:
+        return jacobian(g, w)
+    except DifferentiationError as first:  # the gradient goes through a matrix
+        v = E.var(_fresh_name(expr, "v"), w.shape)
+        try:  # H = d(H v)/dv: the Hessian-vector product is linear in v
+            return jacobian(hvp(expr, w, v), v)
+        except DifferentiationError:
+            raise first from None
+
+
+def _fresh_name(expr: E.Tensor, stem: str) -> str:
+    held = expr.free_vars()
+    name = stem
+    while name in held:
+        name += "_"
+    return name
 
 
 def hvp(expr: E.Tensor, wrt, v):

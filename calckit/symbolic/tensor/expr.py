@@ -374,6 +374,9 @@ def mul(*factors: Tensor) -> Tensor:
     if coeff == 0:
         return bcast(ZERO, shape)
     parts = [power(b, p) for b, p in powers.items() if p != 0]
+    if coeff == -1 and len(parts) == 1 and parts[0].op == "add" and all(
+            coefficient(t)[0].could_extract_minus_sign() for t in parts[0].args):
+        return bcast(add(*[mul(scalar(-1), t) for t in parts[0].args]), shape)
     if coeff != 1 or not parts:
         parts.insert(0, scalar(coeff))
     if len(parts) == 1:
@@ -501,6 +504,10 @@ def tsum(a: Tensor, axis=None, keepdims: bool = False) -> Tensor:
         return mul(scalar(c), tsum(rest, axis, keepdims))
     if a.op == "bcast" and a.args[0].op == "scalar" and not keepdims:
         return mul(a.args[0], scalar(_count(a.shape, axis)))
+    if axis == 0 and a.ndim == 2 and not keepdims:
+        row = rows_equal(a)
+        if row is not None:  # sum(1 v^T M, axis=0) = n * (v @ M): no unbound n
+            return mul(scalar(_count(a.shape, 0)), row)
     if axis is not None and a.shape[axis] == 1 and a.op == "expand" \
             and a.attr == (axis,) and not keepdims:
         return a.args[0]
@@ -509,6 +516,57 @@ def tsum(a: Tensor, axis=None, keepdims: bool = False) -> Tensor:
     else:
         shape = a.shape[:axis] + ((1,) if keepdims else ()) + a.shape[axis + 1:]
     return Tensor("sum", (a,), (axis, bool(keepdims)), shape)
+
+
+def rows_equal(node: Tensor):
+    """The common row of a matrix whose rows are all equal by construction
+    (a broadcast row, and what elementwise operations and ``@`` make of it),
+    else None."""
+    if node.ndim != 2 or node.shape[0] == 1:
+        return None
+    op = node.op
+    if op == "bcast":
+        inner = node.args[0]
+        if inner.ndim < 2:
+            return bcast(inner, node.shape[1:])
+        return _squeeze0(inner)
+    if op == "matmul":
+        row = rows_equal(node.args[0])
+        return None if row is None else matmul(row, node.args[1])
+    if op in ("add", "mul", "elem"):
+        rows = []
+        for a in node.args:
+            if a.ndim < 2:
+                rows.append(a)
+            elif a.shape[0] == 1:
+                rows.append(_squeeze0(a))
+            else:
+                r = rows_equal(a)
+                if r is None:
+                    return None
+                rows.append(r)
+        if any(r is None for r in rows):
+            return None
+        if op == "elem":
+            return elem(node.attr[0], *rows, label=node.attr[1])
+        return add(*rows) if op == "add" else mul(*rows)
+    return None
+
+
+def _squeeze0(a: Tensor):
+    """A (1, k) matrix as a (k,) vector (None if not built from one)."""
+    if a.op == "expand" and a.attr == (0,):
+        return a.args[0]
+    if a.op == "sum" and a.attr == (0, True):
+        return tsum(a.args[0], 0)
+    if a.op in ("add", "mul", "elem"):
+        rows = [x if x.ndim < 2 else _squeeze0(x) for x in a.args]
+        if any(r is None for r in rows):
+            return None
+        if a.op == "elem":
+            return elem(a.attr[0], *rows, label=a.attr[1])
+        return add(*rows) if a.op == "add" else mul(*rows)
+    return None
 
 
 def expand(a: Tensor, axis: int) -> Tensor:
