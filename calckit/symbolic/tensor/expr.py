@@ -374,8 +374,7 @@ def mul(*factors: Tensor) -> Tensor:
     if coeff == 0:
         return bcast(ZERO, shape)
     parts = [power(b, p) for b, p in powers.items() if p != 0]
-    if coeff == -1 and len(parts) == 1 and parts[0].op == "add" and all(
-            coefficient(t)[0].could_extract_minus_sign() for t in parts[0].args):
+    if coeff == -1 and len(parts) == 1 and parts[0].op == "add":  # -(a - b) = b - a
         return bcast(add(*[mul(scalar(-1), t) for t in parts[0].args]), shape)
     if coeff != 1 or not parts:
         parts.insert(0, scalar(coeff))

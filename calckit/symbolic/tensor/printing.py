@@ -221,6 +221,14 @@ class _ArgPrinter(StrPrinter):
         hit = self._args.get(expr)
         return hit[0] if hit else super()._print_Symbol(expr)
 
+    def _print_Piecewise(self, expr):
+        """NumPy's ``where(cond, a, b)``, nested for more branches."""
+        text = None
+        for val, cond in reversed(expr.args):
+            v = self._print(val)
+            text = v if cond == sp.true else f"where({self._print(cond)}, {v}, {text})"
+        return text
+
     def parenthesize(self, item, level, strict=False):
         hit = self._args.get(item)
         if hit is None:
