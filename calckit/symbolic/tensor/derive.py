@@ -437,8 +437,14 @@ def jacobian(expr: E.Tensor, wrt):
     """Jacobian ``d expr / d wrt`` in matrix form, of shape
     ``expr.shape + wrt.shape`` (vector or scalar expressions and variables)."""
     targets = resolve_wrt(expr, wrt)
+    out = [_jacobian_of(expr, w) for w in targets]
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+def _jacobian_of(expr: E.Tensor, w):
+    """``d expr / d w`` for a resolved variable (zero if ``expr`` lacks it)."""
     out = []
-    for w in targets:
+    for w in (w,):
         if isinstance(w, E.Tensor) and w.ndim != 1:
             raise DifferentiationError(
                 f"jacobian in matrix form needs a vector or scalar variable, got "
@@ -448,7 +454,7 @@ def jacobian(expr: E.Tensor, wrt):
         j = _Forward(w).jac(expr)
         shape = expr.shape + (w.shape if isinstance(w, E.Tensor) else ())
         out.append(E.bcast(E.ZERO, shape) if j is None else E.bcast(j, shape))
-    return out[0] if len(out) == 1 else tuple(out)
+    return out[0]
 
 
 def hessian(expr: E.Tensor, wrt):
@@ -467,13 +473,13 @@ def hessian(expr: E.Tensor, wrt):
             "would have 4 axes); use calckit.hvp(loss, wrt, V)")
     g = grad(expr, w)
     if not isinstance(w, E.Tensor):
-        return jacobian(g, w.name)
+        return _jacobian_of(g, w)
     try:
-        return jacobian(g, w)
+        return _jacobian_of(g, w)
     except DifferentiationError as first:  # the gradient goes through a matrix
         v = E.var(_fresh_name(expr, "v"), w.shape)
         try:  # H = d(H v)/dv: the Hessian-vector product is linear in v
-            return jacobian(hvp(expr, w, v), v)
+            return _jacobian_of(hvp(expr, w, v), v)
         except DifferentiationError:
             raise first from None
 
