@@ -443,18 +443,15 @@ def jacobian(expr: E.Tensor, wrt):
 
 def _jacobian_of(expr: E.Tensor, w):
     """``d expr / d w`` for a resolved variable (zero if ``expr`` lacks it)."""
-    out = []
-    for w in (w,):
-        if isinstance(w, E.Tensor) and w.ndim != 1:
-            raise DifferentiationError(
-                f"jacobian in matrix form needs a vector or scalar variable, got "
-                f"{_wname(w)}; use calckit.grad for a scalar expression")
-        if isinstance(w, E.Tensor) and expr.ndim > 1:
-            raise _too_big(expr, w)
-        j = _Forward(w).jac(expr)
-        shape = expr.shape + (w.shape if isinstance(w, E.Tensor) else ())
-        out.append(E.bcast(E.ZERO, shape) if j is None else E.bcast(j, shape))
-    return out[0]
+    if isinstance(w, E.Tensor) and w.ndim != 1:
+        raise DifferentiationError(
+            f"jacobian in matrix form needs a vector or scalar variable, got "
+            f"{_wname(w)}; use calckit.grad for a scalar expression")
+    if isinstance(w, E.Tensor) and expr.ndim > 1:
+        raise _too_big(expr, w)
+    j = _Forward(w).jac(expr)
+    shape = expr.shape + (w.shape if isinstance(w, E.Tensor) else ())
+    return E.bcast(E.ZERO, shape) if j is None else E.bcast(j, shape)
 
 
 def hessian(expr: E.Tensor, wrt):
