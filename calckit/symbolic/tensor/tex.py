@@ -61,7 +61,7 @@ def latex(node) -> str:
         return _mul(node)
     if op == "matmul":
         a, b = node.args
-        left = _factor(a) + (r"^\top" if a.ndim == 1 else "")
+        left = _factor(a) + (r"^\top" if a.ndim == 1 and a.op != "matmul" else "")
         return f"{left} {_factor(b)}"
     if op == "T":
         inner = node.args[0]
