@@ -386,8 +386,13 @@ def _result(body: _Body, node, orig) -> str:
 
 
 def _prologue(arg_names, spec, names, dims) -> list:
-    lines = [f"_dt = _float_dtype({', '.join(arg_names)})"]
-    lines += [f"{n} = _arg({n}, _dt, {n!r})" for n in arg_names]
+    first = arg_names[0]
+    same = " and ".join([f"type({n}) is _ndarray" for n in arg_names]
+                        + [f"{n}.dtype is _dt" for n in arg_names[1:]])
+    lines = [f"_dt = getattr({first}, 'dtype', None)",  # fast path: float arrays
+             f"if _dt not in _FLOATS or not ({same}):",
+             f"    _dt = _float_dtype({', '.join(arg_names)})"]
+    lines += [f"    {n} = _arg({n}, _dt, {n!r})" for n in arg_names]
     ndims = [f"{n}.ndim != {len(s)}" for n, s in zip(arg_names, spec, strict=True)]
     checks = []
     bound: dict = {}

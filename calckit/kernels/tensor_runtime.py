@@ -114,6 +114,8 @@ def _logdet(a):
 
 
 TENSOR_RUNTIME = {
+    "_ndarray": numpy.ndarray,
+    "_FLOATS": frozenset({_F32, _F64}),
     "_float_dtype": _float_dtype,
     "_arg": _arg,
     "_bad_shape": _bad_shape,
