@@ -22,7 +22,7 @@ forms, float32 kept float32.
 ...               np.ones(2))       # z = X @ w = [1000, -1000]: no overflow
 >>> float(value), g
 (500.0, array([500. ,  -0.5]))
->>> print(k.source.split("\\n", 11)[-1])
+>>> print(k.source[k.source.index("    _t1"):])
     _t1 = X @ w
     _t2 = (numpy.logaddexp(0, _t1) - _t1*y).sum()/n
     _t3 = (X.T @ (scipy.special.expit(_t1) - y))/n
