@@ -54,7 +54,9 @@ def lower(outputs: list) -> list:
         out = node if args == node.args else E.Tensor(node.op, args, node.attr,
                                                       node.shape)
         if out.op == "matmul":
-            a, b = args
+            out = _reassociate(out)
+        if out.op == "matmul":
+            a, b = out.args
             if a.op == "diag" and a.args[0].ndim == 1:
                 c = a.args[0]
                 out = E.mul(E.expand(c, 1) if b.ndim == 2 else c, b)
@@ -66,6 +68,30 @@ def lower(outputs: list) -> list:
         return out
 
     return [go(o) for o in outputs]
+
+
+def _chain(node) -> list:
+    if node.op != "matmul":
+        return [node]
+    return _chain(node.args[0]) + _chain(node.args[1])
+
+
+def _reassociate(node):
+    """A chain of products ending (starting) with a vector is evaluated from
+    that end: ``X.T @ X @ w`` as ``X.T @ (X @ w)``, two matrix-vector
+    products instead of a matrix-matrix one."""
+    factors = _chain(node)
+    if len(factors) < 3 or not (factors[-1].ndim == 1 or factors[0].ndim == 1):
+        return node
+    if factors[-1].ndim == 1:
+        out = factors[-1]
+        for f in reversed(factors[:-1]):
+            out = E.Tensor("matmul", (f, out), (), f.shape[:-1] + out.shape[1:])
+    else:
+        out = factors[0]
+        for f in factors[1:]:
+            out = E.Tensor("matmul", (out, f), (), out.shape[:-1] + f.shape[1:])
+    return out
 
 
 # -- 2./3. the body ----------------------------------------------------------------

@@ -163,3 +163,12 @@ def test_scalar_parameters_are_arguments(rng):
     wv, Xv, yv = _data(rng)
     np.testing.assert_allclose(k(wv, Xv, 0.5, yv), 2 * Xv.T @ (Xv @ wv - yv) + wv,
                                rtol=1e-12)
+
+
+def test_products_ending_in_a_vector_are_matrix_vector_products(rng):
+    k = ck.compile(ck.parse("sum(X.T @ X @ w)", shapes=SHAPES))
+    assert "X.T @ (X @ w)" in k.source
+    Xv, wv = rng.normal(size=(6, 3)), rng.normal(size=3)
+    np.testing.assert_allclose(k(Xv, wv), np.sum(Xv.T @ Xv @ wv), rtol=1e-13)
+    k = ck.compile(ck.parse("w @ X.T @ X", shapes=SHAPES))
+    assert "(w @ X.T) @ X" in k.source or "w @ X.T @ X" in k.source
