@@ -140,3 +140,20 @@ def test_numpy_like_operators():
     assert (X.T @ X).shape == ("d", "d")
     assert T.outer(w, y).shape == ("d", "n")
     assert T.diag(w).shape == ("d", "d") and T.diag(T.diag(w)) == w
+
+
+def test_backprop_equations_with_named_deltas():
+    W1, b1 = ck.matrix("W1", "d", "h"), ck.vector("b1", "h")
+    W2, b2 = ck.matrix("W2", "h", "k"), ck.vector("b2", "k")
+    Y = ck.matrix("Y", "n", "k")
+    Z2 = T.tanh(X @ W1 + b1) @ W2 + b2
+    net = T.mean(T.logsumexp(Z2, axis=1) - T.sum(Y * Z2, axis=1))
+    defs, grads = T.name_shared(ck.grad(net, wrt="W1 b1 W2 b2"), "delta")
+    assert [(n, str(e)) for n, e in defs] == [
+        ("delta_1", "tanh(X @ W1 + b1)"),
+        ("delta_2", "softmax(delta_1 @ W2 + b2, axis=1) - Y"),
+        ("delta_3", "delta_2 @ W2.T * (1 - delta_1**2)"),
+    ]
+    assert [str(g) for g in grads] == [
+        "X.T @ delta_3 / n", "mean(delta_3, axis=0)", "delta_1.T @ delta_2 / n",
+        "mean(delta_2, axis=0)"]

@@ -30,6 +30,7 @@ _EXPORTS = {
     "softmax_cross_entropy": "ops", "kl_divergence": "ops",
     "grad": "api", "derivative": "api", "jacobian": "api", "hessian": "api",
     "hvp": "api", "latex": "api", "parse": "api", "is_tensor": "api",
+    "name_shared": "shared",
 }
 
 __all__ = sorted(_EXPORTS)
