@@ -296,7 +296,9 @@ def compile(  # noqa: A001 - the public name is part of the API
     array([[1., 2.],
            [1., 2.]])
     """
-    if shapes is not None or isinstance(exprs, _Tensor):  # tensor expressions
+    if shapes is not None or isinstance(exprs, _Tensor) or (  # tensor expressions
+            isinstance(exprs, (list, tuple)) and any(isinstance(e, _Tensor)
+                                                     for e in exprs)):
         from calckit.kernels import tensor  # it subclasses Kernel: imported late
 
         return tensor.compile_expr(exprs, wrt, params or None, shapes=shapes)

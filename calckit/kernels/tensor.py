@@ -160,11 +160,15 @@ def _grads(loss, wrt):
 
 
 def compile_expr(expr, wrt=None, params=(), *, shapes=None) -> TensorKernel:
-    """Kernel of a tensor expression itself (``calckit.compile``)."""
-    e = as_tensor_expr(expr, shapes)
-    targets = D.resolve_wrt(e, wrt) if wrt is not None else []
-    args = _arguments([e], targets, params)
-    return compile_tensor([e], args, kind="value")
+    """Kernel of a tensor expression itself (``calckit.compile``); a list of
+    them gives a kernel returning a tuple."""
+    many = isinstance(expr, (list, tuple))
+    es = [as_tensor_expr(x, shapes) for x in (expr if many else [expr])]
+    both = E.add(*[E.tsum(x) for x in es]) if many else es[0]
+    targets = D.resolve_wrt(both, wrt) if wrt is not None else []
+    args = _arguments(es, targets, params)
+    return compile_tensor(es, args, kind="value",
+                          returns=_tuple(len(es)) if many else None)
 
 
 def compile_tensor_grad(loss, wrt=None, params=(), *, shapes=None) -> TensorKernel:

@@ -172,3 +172,11 @@ def test_products_ending_in_a_vector_are_matrix_vector_products(rng):
     np.testing.assert_allclose(k(Xv, wv), np.sum(Xv.T @ Xv @ wv), rtol=1e-13)
     k = ck.compile(ck.parse("w @ X.T @ X", shapes=SHAPES))
     assert "(w @ X.T) @ X" in k.source or "w @ X.T @ X" in k.source
+
+
+def test_compile_several_tensor_expressions(rng):
+    k = ck.compile([X @ w, T.sum(w**2)])
+    Xv, wv = rng.normal(size=(4, 3)), rng.normal(size=3)
+    a, b = k(Xv, wv)
+    np.testing.assert_allclose(a, Xv @ wv, rtol=1e-14)
+    np.testing.assert_allclose(b, wv @ wv, rtol=1e-14)
