@@ -100,11 +100,23 @@ class _Printer(KernelPrinter):
     statement runs under ``numpy.errstate`` when an untaken branch can
     overflow; see :meth:`_Body.elementwise`)."""
 
+    def doprint(self, expr, *args, **kwargs):
+        # a step cast to float64 would turn a float32 kernel into float64
+        return super().doprint(expr, *args, **kwargs).replace(".astype(float)",
+                                                               ".astype(_dt)")
+
+    def _print(self, expr, **kwargs):
+        if isinstance(expr, sp.Expr) and expr.is_number and not expr.is_Atom \
+                and expr.is_extended_real:  # sqrt(2): a Python float, not numpy's
+            value = float(expr)
+            return f"({value!r})" if value < 0 else repr(value)
+        return super()._print(expr, **kwargs)
+
     def _print_Piecewise(self, expr):
         where = self._module_format("numpy.where")
         text = None
         for val, cond in reversed(expr.args):
-            v = self._print(val)
+            v = f"_dt.type({self._print(val)})" if val.is_number else self._print(val)
             if cond == sp.true:
                 text = v
             else:

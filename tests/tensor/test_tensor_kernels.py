@@ -180,3 +180,15 @@ def test_compile_several_tensor_expressions(rng):
     a, b = k(Xv, wv)
     np.testing.assert_allclose(a, Xv @ wv, rtol=1e-14)
     np.testing.assert_allclose(b, wv @ wv, rtol=1e-14)
+
+
+@pytest.mark.parametrize("name", ["relu", "elu", "hard_tanh", "leaky_relu", "gelu",
+                                  "mish", "hard_sigmoid", "softsign", "selu"])
+def test_float32_stays_float32_through_every_activation(name, rng):
+    W = ck.matrix("W", "d", "k")
+    k = ck.compile_value_and_grad(T.sum(T.apply(name, X @ W) ** 2), W)
+    Wv, Xv = rng.normal(size=(3, 2)), rng.normal(size=(4, 3))
+    v32, g32 = k(Wv.astype(np.float32), Xv.astype(np.float32))
+    v64, g64 = k(Wv, Xv)
+    assert v32.dtype == g32.dtype == np.float32 and g64.dtype == np.float64
+    np.testing.assert_allclose(g32, g64, rtol=2e-4, atol=1e-5)
