@@ -18,21 +18,37 @@ version (verified equal to calckit's result first):
 4. the gradient of all four parameters of a 784-128-10 MLP (tanh hidden
    layer) with softmax cross-entropy at batch 256 (target <= 1.2x a
    hand-written NumPy backprop).
+
+BLAS, PyTorch and XLA run single-threaded unless ``--threads N`` is given
+(set before NumPy loads): on a shared machine, competing BLAS threads make
+timings swing by 5x, single-threaded ones by about 15%.
 """
 
 from __future__ import annotations
 
-import argparse
-import time
-import timeit
-import tracemalloc
+import os
+import sys
 
-import numpy as np
-from scipy.special import expit
+if __name__ == "__main__":  # thread counts must be set before NumPy loads
+    _threads = sys.argv[sys.argv.index("--threads") + 1] if "--threads" in sys.argv \
+        else "1"
+    for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(_var, _threads)
+    os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen="
+                          f"{'false' if _threads == '1' else 'true'} "
+                          f"intra_op_parallelism_threads={_threads}")
 
-import calckit as ck
-import calckit.symbolic.tensor as T
-from calckit.kernels import tensor as tensor_kernels
+import argparse  # noqa: E402 - after the thread settings
+import time  # noqa: E402
+import timeit  # noqa: E402
+import tracemalloc  # noqa: E402
+
+import numpy as np  # noqa: E402
+from scipy.special import expit  # noqa: E402
+
+import calckit as ck  # noqa: E402
+import calckit.symbolic.tensor as T  # noqa: E402
+from calckit.kernels import tensor as tensor_kernels  # noqa: E402
 
 LOGISTIC = "mean(softplus(X @ w) - y * (X @ w))"
 MLP = ("mean(logsumexp(tanh(X @ W1 + b1) @ W2 + b2, axis=1) "
@@ -114,6 +130,7 @@ def section_gradient(n, d, repeat, rng) -> list[str]:
         fns["jax.jit(grad)"] = lambda: jg(wj, Xj, yj).block_until_ready()
     torch = optional("torch")
     if torch is not None:
+        torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
         Xt, yt = torch.from_numpy(X), torch.from_numpy(y)
 
         def torch_grad():
@@ -218,6 +235,8 @@ def _table(times: dict) -> list[str]:
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller sizes")
+    parser.add_argument("--threads", default="1",
+                        help="BLAS/PyTorch/XLA threads (default 1)")
     ns = parser.parse_args(argv)
     rng = np.random.default_rng(0)
     repeat = 3 if ns.quick else 7
