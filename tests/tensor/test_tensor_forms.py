@@ -37,7 +37,7 @@ def test_string_and_python_forms_agree():
 
 @pytest.mark.parametrize("loss, wrt, form", [
     (T.sum((X @ w - y) ** 2), w, "2 * (X.T @ (X @ w - y))"),
-    (w @ ck.matrix("A", "d", "d") @ w, w, "w @ A + A @ w"),
+    (w @ ck.matrix("A", "d", "d") @ w, w, "(A.T + A) @ w"),
     (T.sum(T.softplus(X @ w)), w, "X.T @ sigmoid(X @ w)"),
     (T.logdet(ck.matrix("S", "d", "d")), ck.matrix("S", "d", "d"), "inv(S).T"),
     (T.trace(ck.matrix("A", "d", "d") @ ck.matrix("B", "d", "d")),

@@ -339,6 +339,7 @@ def add(*terms: Tensor) -> Tensor:
         c, rest = coefficient(t)
         coeffs[rest] = coeffs.get(rest, sp.S.Zero) + c
     coeffs = {rest: c for rest, c in coeffs.items() if c != 0}
+    coeffs = _factor_products(coeffs)
     common = _common_factor(list(coeffs.values()) + ([const] if const != 0 else []))
     if common != 1 and len(coeffs) + (const != 0) > 1:  # a/n - y/n -> (a - y)/n
         inner = [mul(scalar(c / common), rest) for rest, c in coeffs.items()]
@@ -351,6 +352,32 @@ def add(*terms: Tensor) -> Tensor:
     if len(parts) == 1:
         return bcast(parts[0], shape)
     return Tensor("add", tuple(parts), (), shape)
+
+
+def _factor_products(coeffs: dict) -> dict:
+    """Terms ``c_i * M_i @ v`` with one vector ``v`` as ``(sum c_i M_i) @ v``
+    (``v @ M`` counts as ``M.T @ v``): ``w @ A + A @ w`` is ``(A.T + A) @ w``,
+    as a course writes it."""
+    groups: dict = {}
+    for rest in coeffs:
+        if rest.op != "matmul":
+            continue
+        a, b = rest.args
+        if a.ndim == 2 and b.ndim == 1:
+            groups.setdefault(b, []).append((rest, a))
+        elif a.ndim == 1 and b.ndim == 2 and b.shape[0] == b.shape[1]:
+            groups.setdefault(a, []).append((rest, _structure().transpose(b)))
+    out = dict(coeffs)
+    for v, members in groups.items():
+        if len(members) < 2 or len({m.shape for _, m in members}) != 1:
+            continue
+        cs = [out.pop(rest) for rest, _ in members]
+        same = cs[0] if len(set(cs)) == 1 else sp.S.One  # -(A.T + A) @ v / 2
+        total = add(*[mul(scalar(c / same), m) for c, (_, m) in zip(cs, members,
+                                                                     strict=True)])
+        c, inner = coefficient(_structure().matmul(total, v))
+        out[inner] = out.get(inner, sp.S.Zero) + c * same
+    return out
 
 
 def _common_factor(coeffs: list) -> sp.Expr:
@@ -393,6 +420,11 @@ def mul(*factors: Tensor) -> Tensor:
     if coeff == 0:
         return bcast(ZERO, shape)
     parts = [power(b, p) for b, p in powers.items() if p != 0]
+    if (coeff.is_Number and coeff < 0 and coeff != -1 and len(parts) == 1
+            and parts[0].op == "add"
+            and all(coefficient(t)[0].could_extract_minus_sign()
+                    for t in parts[0].args)):
+        coeff, parts = -coeff, [add(*[mul(scalar(-1), t) for t in parts[0].args])]
     if coeff == -1 and len(parts) == 1 and parts[0].op == "add":  # -(a - b) = b - a
         return bcast(add(*[mul(scalar(-1), t) for t in parts[0].args]), shape)
     if coeff != 1 or not parts:
