@@ -49,6 +49,11 @@ _EXPORTS = {
     "OptimizeResult": "calckit.optimize",
     "derivative_table": "calckit.tables",
     "DerivativeTable": "calckit.tables",
+    "vector": "calckit.symbolic.tensor.ops",
+    "matrix": "calckit.symbolic.tensor.ops",
+    "hvp": "calckit.symbolic.derive",
+    "latex": "calckit.symbolic.tensor.api",
+    "compile_value_and_grad": "calckit.kernels",
 }
 _SUBMODULES = {
     "activations", "losses", "numeric", "optim", "nn", "plot", "datasets",

@@ -148,3 +148,160 @@ def test_optim_and_numeric_never_import_sympy():
     files = _files("optim/**/*.py", "numeric/**/*.py")
     forbidden = ["sympy", "calckit.symbolic", "calckit.kernels", "matplotlib"]
     assert _violations(files, forbidden) == []
+
+
+# -- the whole graph: layers in pipeline order, no circles ----------------------
+
+#: The pipeline, bottom first: a module may import only from components
+#: listed before its own (and from its own component's other modules).
+PIPELINE = (
+    "errors", "_text", "_validate", "_progress",  # stdlib / NumPy helpers
+    "symbolic", "activations", "losses",  # SymPy: parse, derive, stable, library
+    "kernels",  # SymPy -> NumPy code
+    "numeric",  # finite differences (NumPy only)
+    "check",  # exact vs numeric derivatives
+    "optim",  # pure optimizers (NumPy only)
+    "optimize",  # minimize, compare, least squares, curve fitting
+    "datasets", "nn",  # layers, backprop, training
+    "tables", "plot",  # derivative tables, figures
+    "tour", "cli", "__main__",  # front ends
+)
+#: Components that never import SymPy-level layers, though listed above them.
+NUMPY_ONLY = {
+    "_text": (), "_validate": (), "numeric": (), "optim": ("numeric", "check"),
+}
+SYMPY_LAYERS = ("symbolic", "activations", "losses", "kernels", "check")
+
+
+def _component(module: str) -> str:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else ""
+
+
+def _known_modules() -> dict:
+    return {_module_name(p): p for p in PACKAGE.rglob("*.py")}
+
+
+def _type_checking_lines(tree: ast.AST) -> set:
+    """Line numbers of imports under ``if TYPE_CHECKING:`` (never executed)."""
+    lines = set()
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.If) and isinstance(node.test, ast.Name)
+                and node.test.id == "TYPE_CHECKING"):
+            lines |= {n.lineno for n in ast.walk(node) if hasattr(n, "lineno")}
+    return lines
+
+
+def _graph() -> dict:
+    """module -> set of calckit modules it imports (lazy ones included).
+
+    ``from a import b`` where ``a.b`` is a module counts as importing
+    ``a.b`` alone (the package ``a`` is only its namespace there);
+    ``import calckit`` followed by ``calckit.name`` counts as importing the
+    module that defines ``name`` (:data:`calckit._EXPORTS`); imports under
+    ``if TYPE_CHECKING:`` do not count."""
+    import calckit
+
+    known = _known_modules()
+
+    def resolve(m: str):
+        parts = m.split(".")
+        for i in range(len(parts), 0, -1):
+            if ".".join(parts[:i]) in known:
+                return ".".join(parts[:i])
+        return None
+
+    graph = {}
+    for name, path in known.items():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        skip = _type_checking_lines(tree)
+        found = [(line, m) for line, m in _imports(path) if line not in skip]
+        by_line: dict = {}
+        for line, m in found:
+            by_line.setdefault(line, set()).add(m)
+        out = set()
+        for mods in by_line.values():
+            for m in mods:
+                if not m.startswith("calckit"):
+                    continue
+                if m in known and any(o.startswith(m + ".") and o in known
+                                      for o in mods):
+                    continue  # ``from a import b``: the submodule a.b
+                if m.startswith("calckit.") and _component(m) in calckit._EXPORTS:
+                    m = calckit._EXPORTS[_component(m)]
+                target = resolve(m)
+                if target not in (None, name, "calckit"):
+                    out.add(target)
+        graph[name] = out
+    return graph
+
+
+def _cycles(graph: dict) -> list:
+    """Strongly connected components of more than one module (Tarjan)."""
+    index, low, stack, on, out = {}, {}, [], set(), []
+
+    def visit(v):
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on.add(v)
+        for w in graph.get(v, ()):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            comp = []
+            while True:
+                w = stack.pop()
+                on.discard(w)
+                comp.append(w)
+                if w == v:
+                    break
+            if len(comp) > 1:
+                out.append(sorted(comp))
+
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    return out
+
+
+def _backward_edges(graph: dict) -> list:
+    rank = {c: i for i, c in enumerate(PIPELINE)}
+    bad = []
+    for a, targets in graph.items():
+        ca = _component(a)
+        for b in targets:
+            cb = _component(b)
+            if ca == cb or a == "calckit":
+                continue
+            if ca not in rank or cb not in rank:
+                bad.append(f"{a} -> {b} (component not in PIPELINE)")
+            elif rank[cb] > rank[ca]:
+                bad.append(f"{a} -> {b} (runs back up the pipeline)")
+            elif ca in NUMPY_ONLY and (cb in SYMPY_LAYERS or cb in NUMPY_ONLY[ca]):
+                bad.append(f"{a} -> {b} (a NumPy-only layer)")
+    return sorted(bad)
+
+
+def test_no_import_circles():
+    assert _cycles(_graph()) == []
+
+
+def test_every_import_runs_down_the_pipeline():
+    assert _backward_edges(_graph()) == []
+
+
+def test_the_graph_checks_can_fail():
+    graph = {"calckit.optim._x": {"calckit.optimize._y"},
+             "calckit.optimize._y": {"calckit.optim._x"},
+             "calckit.numeric.a": {"calckit.kernels.b"}}
+    assert _cycles(graph) == [["calckit.optim._x", "calckit.optimize._y"]]
+    assert _backward_edges(graph) == [
+        "calckit.numeric.a -> calckit.kernels.b (a NumPy-only layer)",
+        "calckit.optim._x -> calckit.optimize._y (runs back up the pipeline)",
+    ]
+    real = _graph()
+    assert "calckit.kernels.compiler" in real["calckit.kernels.derived"]
+    assert len(real) > 100

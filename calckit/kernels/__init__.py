@@ -44,7 +44,11 @@ from calckit.kernels.compiler import (
     cache_info,
     compile,
 )
-from calckit.kernels.derived import compile_grad, compile_hessian
+from calckit.kernels.derived import (
+    compile_grad,
+    compile_hessian,
+    compile_value_and_grad,
+)
 from calckit.kernels.kernel import Kernel
 
 __all__ = [
@@ -52,6 +56,7 @@ __all__ = [
     "compile",
     "compile_grad",
     "compile_hessian",
+    "compile_value_and_grad",
     "cache_info",
     "cache_clear",
     "CACHE_SIZE",

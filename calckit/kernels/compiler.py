@@ -10,6 +10,7 @@ import numpy
 import sympy as sp
 
 from calckit.errors import CalckitTypeError, InvalidParameterError, WorkLimitError
+from calckit.kernels import tensor
 from calckit.kernels.cache import _LRU, CacheInfo
 from calckit.kernels.codegen import generate
 from calckit.kernels.dag import check_budget
@@ -21,6 +22,8 @@ from calckit.kernels.runtime import _F64
 from calckit.kernels.source import execute, safe_names, undefined_names
 from calckit.symbolic._coerce import _short
 from calckit.symbolic.stable import stabilize
+from calckit.symbolic.tensor.api import is_tensor
+from calckit.symbolic.tensor.expr import Tensor
 
 __all__ = ["compile", "cache_info", "cache_clear", "CACHE_SIZE", "MAX_OPS"]
 
@@ -61,7 +64,8 @@ def compile(  # noqa: A001 - the public name is part of the API
     stable: bool = True,
     dtype: Any = numpy.float64,
     max_ops: int | None = MAX_OPS,
-) -> Kernel:
+    shapes=None,
+) -> Kernel | tensor.TensorKernel:
     """Compile expressions into a broadcasting NumPy :class:`Kernel`.
 
     Parameters
@@ -84,6 +88,11 @@ def compile(  # noqa: A001 - the public name is part of the API
         (subexpressions counted once) raises
         :class:`~calckit.errors.WorkLimitError` before the expensive passes
         (CSE, printing) run; ``None`` for no budget.
+    shapes : dict, optional
+        Shapes of the names of string expressions (``{"X": ("n", "d"), "w":
+        "d"}``): they are tensor expressions, compiled to BLAS calls by
+        :mod:`calckit.kernels.tensor`; so are expressions built from
+        :func:`calckit.vector` / :func:`calckit.matrix`.
     dtype : numpy dtype, default float64
         Inputs are converted to it and the output has it. With a real dtype
         the expressions must be real: one holding the imaginary unit ``I``
@@ -122,9 +131,18 @@ def compile(  # noqa: A001 - the public name is part of the API
     array([[1., 2.],
            [1., 2.]])
     """
+    if _any_tensor(exprs, shapes):  # matrix calculus: calckit.kernels.tensor
+        return tensor.compile_expr(exprs, wrt, params or None, shapes=shapes)
     with _nesting_guard(exprs):
         return _compile(exprs, wrt, params, cse=cse, stable=stable, dtype=dtype,
                         max_ops=_budget(max_ops))
+
+
+def _any_tensor(exprs, shapes) -> bool:
+    """True when ``exprs`` (or one of a list of them) is a tensor expression."""
+    if isinstance(exprs, (list, tuple)):
+        return shapes is not None or any(isinstance(e, Tensor) for e in exprs)
+    return is_tensor(exprs, shapes)
 
 
 def _compile(exprs, wrt, params, *, cse, stable, dtype, max_ops) -> Kernel:

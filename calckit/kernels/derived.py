@@ -10,28 +10,32 @@ from typing import Any
 
 import numpy
 
+from calckit.errors import InvalidParameterError
+from calckit.kernels import tensor
 from calckit.kernels.compiler import (
     _CACHE,
     MAX_OPS,
     _budget,
     _compile,
     _nesting_guard,
+    compile,
 )
 from calckit.kernels.inputs import as_dtype, check_real, resolve
 from calckit.kernels.kernel import Kernel
 from calckit.kernels.templated import derived_kernel
 from calckit.symbolic import derive
-from calckit.symbolic._coerce import as_expr
+from calckit.symbolic._coerce import as_expr, as_symbols
 from calckit.symbolic.budget import DEFAULT_MAX_OPS
 from calckit.symbolic.stable import stabilize
+from calckit.symbolic.tensor.api import is_tensor
 
-__all__ = ["compile_grad", "compile_hessian"]
+__all__ = ["compile_grad", "compile_hessian", "compile_value_and_grad"]
 
 
 def compile_grad(
     expr, wrt=None, params=(), *, cse: bool = True, dtype: Any = numpy.float64,
-    max_ops: int | None = MAX_OPS,
-) -> Kernel:
+    max_ops: int | None = MAX_OPS, shapes=None,
+) -> Kernel | tensor.TensorKernel:
     """Kernel of the exact gradient of ``expr``: output trailing shape ``(n,)``.
 
     The expression is rewritten into stable forms, differentiated
@@ -54,6 +58,11 @@ def compile_grad(
         The default applies each step's own default budget
         (:data:`calckit.symbolic.budget.DEFAULT_MAX_OPS` for the derivation,
         :data:`MAX_OPS` for the compilation); ``None`` lifts both.
+    shapes : dict, optional
+        Shapes of the names of a string ``expr`` (``{"X": ("n", "d"), "w":
+        "d"}``): the expression is a tensor loss and the kernel computes its
+        matrix-form derivative (:mod:`calckit.kernels.tensor`); so is an
+        ``expr`` built from :func:`calckit.vector` / :func:`calckit.matrix`.
 
     Returns
     -------
@@ -69,13 +78,15 @@ def compile_grad(
     array([[ 6.,  1.],
            [12.,  1.]])
     """
+    if is_tensor(expr, shapes):  # matrix calculus: calckit.kernels.tensor
+        return tensor.compile_tensor_grad(expr, wrt, params or None, shapes=shapes)
     return _derived("grad", expr, wrt, params, cse, dtype, _budget(max_ops))
 
 
 def compile_hessian(
     expr, wrt=None, params=(), *, cse: bool = True, dtype: Any = numpy.float64,
-    max_ops: int | None = MAX_OPS,
-) -> Kernel:
+    max_ops: int | None = MAX_OPS, shapes=None,
+) -> Kernel | tensor.TensorKernel:
     """Kernel of the exact Hessian of ``expr``: trailing shape ``(n, n)``.
 
     Arguments as for :func:`compile_grad`. Each unordered pair of variables
@@ -88,6 +99,8 @@ def compile_hessian(
     array([[4., 2.],
            [2., 0.]])
     """
+    if is_tensor(expr, shapes):  # matrix calculus: calckit.kernels.tensor
+        return tensor.compile_tensor_hessian(expr, wrt, params or None, shapes=shapes)
     return _derived("hessian", expr, wrt, params, cse, dtype, _budget(max_ops))
 
 
@@ -130,3 +143,54 @@ def _derivation_budget(max_ops: int | None) -> int | None:
     500
     """
     return DEFAULT_MAX_OPS if max_ops == MAX_OPS else max_ops
+
+
+def compile_value_and_grad(loss, wrt=None, params=(), *, shapes=None,
+                           **options: Any):
+    """Kernel returning ``(value, grad)`` with the work shared between them.
+
+    For a tensor loss (built from :func:`calckit.vector` /
+    :func:`calckit.matrix`, or a string with ``shapes=``) the gradient is one
+    array for one variable and a tuple of arrays for several, and the
+    kernel is :func:`calckit.kernels.tensor.compile_tensor_value_and_grad`'s;
+    for a scalar SymPy loss it is the array :func:`compile_grad` computes
+    (trailing ``(n,)``), from one kernel of the value and the gradient
+    (``options`` are :func:`calckit.kernels.compile`'s).
+
+    Examples
+    --------
+    >>> k = compile_value_and_grad("x**2*y", wrt="x y")
+    >>> k(3.0, 2.0)
+    (array(18.), array([12.,  9.]))
+    """
+    if is_tensor(loss, shapes):
+        if options:
+            raise InvalidParameterError(
+                f"options {sorted(options)} are not supported for tensor "
+                "expressions")
+        return tensor.compile_tensor_value_and_grad(loss, wrt, params or None,
+                                                    shapes=shapes)
+    e = as_expr(loss)
+    syms = as_symbols(wrt, e) if wrt is not None else None
+    if syms is None:
+        held = sorted(e.free_symbols, key=lambda s: s.name)
+        fixed = set(as_symbols(params, e)) if params else set()
+        syms = [s for s in held if s not in fixed]
+    g = list(derive.grad(e, syms))
+    return _ValueAndGrad(compile([e, *g], syms, params, **options))
+
+
+class _ValueAndGrad:
+    """``(value, grad)`` of a scalar SymPy expression from one kernel."""
+
+    def __init__(self, kernel: Kernel):
+        self.kernel = kernel
+        self.signature = kernel.signature
+        self.source = kernel.source
+
+    def __call__(self, *args, **kwargs):
+        out = self.kernel(*args, **kwargs)
+        return out[..., 0], out[..., 1:]
+
+    def __repr__(self) -> str:
+        return f"value_and_grad of {self.kernel!r}"

@@ -39,8 +39,9 @@ from calckit.symbolic.functions import _StablePrimitive
 
 __all__ = ["nested", "ramp", "clip", "softsign_rule"]
 
-#: finite stand-in for +-inf in :func:`softsign_rule` (1/(1 + F) is 1 in float64)
-_HUGE = sp.Float(1e300)
+#: finite stand-in for +-inf in :func:`softsign_rule`: 1/(1 + F) is 1 in float64
+#: and F is a float32 (a larger bound overflows when the kernel runs in float32)
+_HUGE = sp.Float(1e38)
 
 
 _KINKS = (sp.Piecewise,)  # completed below with ramp and clip
@@ -150,15 +151,16 @@ _KINKS = (sp.Piecewise, ramp, clip)
 
 
 def softsign_rule(node):
-    """``u/(1 + |u|)`` -> ``c/(1 + |c|)`` with ``c = clip(u, -1e300, 1e300)``:
-    the same value and derivative for every finite ``u`` below 1e300 (so
-    within float64 rounding everywhere), and PyTorch's limits +-1 at
+    """``u/(1 + |u|)`` -> ``c/(1 + |c|)`` with ``c = clip(u, -1e38, 1e38)``:
+    the same value for every finite ``u`` below 1e38 and within float64
+    rounding above (the derivative, below 1e-76 there, becomes 0), and
+    PyTorch's limits +-1 at
     ``u = +-inf`` instead of ``inf/inf = nan`` (a rule of
     :data:`calckit.symbolic.stable.RULES`).
 
     >>> x = sp.Symbol("x", real=True)
     >>> softsign_rule(x / (1 + sp.Abs(x)))
-    clip(x, -1.0e+300, 1.0e+300)/(Abs(clip(x, -1.0e+300, 1.0e+300)) + 1)
+    clip(x, -1.0e+38, 1.0e+38)/(Abs(clip(x, -1.0e+38, 1.0e+38)) + 1)
     """
     if not isinstance(node, sp.Mul) or len(node.args) != 2:
         return None

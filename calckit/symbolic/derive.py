@@ -27,7 +27,6 @@ import re
 from collections.abc import Iterable, Mapping
 
 import sympy as sp
-from sympy.core.function import ArgumentIndexError
 
 from calckit.errors import CalckitTypeError, DifferentiationError, ShapeError
 from calckit.symbolic._coerce import (
@@ -36,7 +35,9 @@ from calckit.symbolic._coerce import (
     as_symbol,
     as_symbols,
 )
+from calckit.symbolic._diff import _diff, _holds, _terms
 from calckit.symbolic.budget import DEFAULT_MAX_OPS, Budget
+from calckit.symbolic.tensor import api as _tensor
 
 __all__ = [
     "derivative",
@@ -44,160 +45,13 @@ __all__ = [
     "jacobian",
     "hessian",
     "directional_derivative",
+    "hvp",
 ]
 
 
 #: :func:`derivative` refuses higher orders unless the derivatives vanish or
 #: repeat before (each differentiation costs time and, usually, size)
 MAX_ORDER = 1000
-
-#: functions constant between jumps: derivative 0 (almost everywhere; at the
-#: jumps too, PyTorch's autograd convention), never ``Derivative(floor(x), x)``
-_STEPWISE = (sp.floor, sp.ceiling)
-
-
-def _terms(expr: sp.Expr) -> tuple:
-    """The top-level terms of ``expr`` (one term if it is not a sum)."""
-    return expr.args if isinstance(expr, sp.Add) else (expr,)
-
-
-def _diff(expr: sp.Expr, var: sp.Symbol, budget: Budget | None = None) -> sp.Expr:
-    """d expr / d var: the chain rule applied node by node.
-
-    Sums, products, powers with an exponent free of ``var``, ``floor`` and
-    ``ceiling`` (derivative 0) and functions that differentiate through
-    their ``fdiff`` (exp, log, sin, erf, the stable primitives, ...) are
-    handled here (``Max``/``Min`` too, and powers ``b**u`` through
-    ``exp(u*log(b))``), skipping every subtree free of ``var``; anything
-    else goes to SymPy's own ``diff``, whose
-    derivatives of ``floor`` and ``ceiling`` inside are set to 0. ``memo``
-    lives for one call only, so shared subtrees are differentiated once and
-    no state outlives the call. ``budget`` (optional) is charged, as the
-    work grows, one operation per node visited and per factor of each
-    product term built.
-    """
-    memo: dict = {}
-    holds: dict = {}  # node -> whether var occurs in it (DAG-linear, not tree)
-    charge = budget.charge if budget is not None else _no_charge
-
-    def has_var(e) -> bool:
-        if e.is_Atom:
-            return e == var
-        hit = holds.get(e)
-        if hit is None:
-            hit = holds[e] = any(has_var(a) for a in e.args)
-        return hit
-
-    def d(e):
-        if e == var:
-            return sp.S.One
-        if not has_var(e):
-            return sp.S.Zero
-        hit = memo.get(e)
-        if hit is not None:
-            return hit
-        charge(1 + len(e.args))
-        if isinstance(e, sp.Add):
-            out = sp.Add(*[d(a) for a in e.args])
-        elif isinstance(e, sp.Mul) and e.is_commutative:
-            args = e.args
-            parts = []
-            for k, a in enumerate(args):
-                da = d(a)
-                if da != 0:
-                    charge(len(args))
-                    parts.append(sp.Mul(*args[:k], da, *args[k + 1 :]))
-            out = sp.Add(*parts)
-        elif isinstance(e, sp.Pow) and var not in e.exp.free_symbols:
-            base, ex = e.args
-            out = sp.Mul(ex, sp.Pow(base, ex - 1), d(base))
-        elif isinstance(e, sp.Pow):  # b**u = exp(u*log(b)): (u' log b + u b'/b) b**u
-            base, ex = e.args
-            out = e * (d(ex) * sp.log(base) + ex * d(base) / base)
-        elif isinstance(e, _STEPWISE):
-            out = sp.S.Zero
-        elif isinstance(e, sp.Piecewise):  # branchwise, with the rules here
-            out = sp.Piecewise(*[(d(val), cond) for val, cond in e.args])
-        elif isinstance(e, sp.Abs) and _real_symbols(e):
-            # real calculus: |u|' = sign(u)*u' even when SymPy cannot prove
-            # u real (log(x), x/y, sqrt(x) - 1), where its own rule goes
-            # through re/im and atan2 or stays an unevaluated Derivative
-            out = sp.sign(e.args[0]) * d(e.args[0])
-        elif isinstance(e, sp.sign) and _real_symbols(e):
-            # SymPy's rule for a real argument, whether or not it is provable
-            out = 2 * sp.DiracDelta(e.args[0]) * d(e.args[0])
-        elif isinstance(e, (sp.Max, sp.Min)) or (
-            isinstance(e, sp.Function)
-            and type(e)._eval_derivative is sp.Function._eval_derivative
-        ):
-            out = _chain(e, d)
-        else:
-            out = _flat_steps(e.diff(var))
-        memo[e] = out
-        return out
-
-    return d(expr)
-
-
-def _holds(expr: sp.Basic, var: sp.Symbol) -> bool:
-    """``var`` occurs in ``expr``: each distinct subexpression visited once
-    (``free_symbols`` walks the tree, which derivatives make exponential)."""
-    seen: set = set()
-    stack = [expr]
-    while stack:
-        node = stack.pop()
-        if node == var:
-            return True
-        for a in node.args:
-            if a not in seen:
-                seen.add(a)
-                stack.append(a)
-    return False
-
-
-def _no_charge(n: int) -> None:
-    """The charge of an unbudgeted derivation: nothing."""
-
-
-def _real_symbols(e: sp.Expr) -> bool:
-    """True if every free symbol of ``e`` is real (as calckit's are): the
-    function is then read as a real function where it is defined."""
-    return all(s.is_extended_real for s in e.free_symbols)
-
-
-def _flat_steps(expr: sp.Expr) -> sp.Expr:
-    """``expr`` (from SymPy's ``diff``) with the derivatives of ``floor`` and
-    ``ceiling`` it left unevaluated (``Derivative(floor(x), x)``, or
-    ``Subs(Derivative(floor(_xi), _xi), _xi, u)`` inside a chain rule) set
-    to 0."""
-    if not expr.has(sp.Derivative):
-        return expr
-
-    def is_step_derivative(node) -> bool:
-        if isinstance(node, sp.Subs):
-            node = node.expr
-        return isinstance(node, sp.Derivative) and isinstance(node.expr, _STEPWISE)
-
-    # xreplace works top-down: a Subs goes as a whole, not just its inside
-    zero = {n: sp.S.Zero for n in expr.atoms(sp.Subs, sp.Derivative)
-            if is_step_derivative(n)}
-    return expr.xreplace(zero) if zero else expr
-
-
-def _chain(e: sp.Function, d) -> sp.Expr:
-    """Chain rule through ``fdiff`` (SymPy's generic Function rule)."""
-    parts = []
-    for i, a in enumerate(e.args, start=1):
-        da = d(a)
-        if da == 0:
-            continue
-        try:
-            df = e.fdiff(i)
-        except ArgumentIndexError:
-            df = sp.Function.fdiff(e, i)
-        parts.append(df * da)
-    return sp.Add(*parts)
-
 
 def _check_order(n, name: str = "the derivative order n") -> int:
     """``n`` as an int, or :class:`DifferentiationError` naming it."""
@@ -224,6 +78,7 @@ def derivative(
     *,
     max_ops: int | None = DEFAULT_MAX_OPS,
     allow_missing: bool = False,
+    shapes=None,
 ) -> sp.Expr:
     """The ``n``-th derivative of ``expr`` with respect to ``var``.
 
@@ -271,6 +126,8 @@ def derivative(
     >>> derivative(sp.sin(x), x, 10**9 + 1)
     cos(x)
     """
+    if _tensor.is_tensor(expr, shapes):  # shaped symbols: matrix calculus
+        return _tensor.derivative(expr, var, n, shapes=shapes)
     n = _check_order(n)
     e = as_expr(expr)
     v = _variable(var, e)
@@ -368,6 +225,7 @@ def grad(
     *,
     max_ops: int | None = DEFAULT_MAX_OPS,
     allow_missing: bool = False,
+    shapes=None,
 ) -> sp.ImmutableMatrix:
     """Gradient of a scalar expression as a column matrix of shape (n, 1).
 
@@ -401,6 +259,8 @@ def grad(
     >>> grad(sp.Max(x, 0), wrt=[x]).shape
     (1, 1)
     """
+    if _tensor.is_tensor(expr, shapes):  # shaped symbols: matrix calculus
+        return _tensor.grad(expr, wrt, shapes=shapes)
     e, syms = _wrt_and_expr(expr, wrt, allow_missing)
     parts = _first_partials(e, syms, max_ops)
     return sp.ImmutableMatrix(len(syms), 1, [sp.Add(*p) for p in parts])
@@ -425,6 +285,7 @@ def jacobian(
     *,
     max_ops: int | None = DEFAULT_MAX_OPS,
     allow_missing: bool = False,
+    shapes=None,
 ) -> sp.ImmutableMatrix:
     """Jacobian of ``m`` expressions with respect to ``n`` variables.
 
@@ -458,6 +319,8 @@ def jacobian(
     [y,   x],
     [1, 2*y]])
     """
+    if _tensor.is_tensor(exprs, shapes):  # shaped symbols: matrix calculus
+        return _tensor.jacobian(exprs, wrt, shapes=shapes)
     es = _as_expr_list(exprs)
     syms = as_symbols(wrt, es)
     if not allow_missing:  # each variable must occur in at least one output
@@ -474,6 +337,7 @@ def hessian(
     *,
     max_ops: int | None = DEFAULT_MAX_OPS,
     allow_missing: bool = False,
+    shapes=None,
 ) -> sp.ImmutableMatrix:
     """Symmetric Hessian matrix of a scalar expression.
 
@@ -510,6 +374,8 @@ def hessian(
     >>> H == H.T
     True
     """
+    if _tensor.is_tensor(expr, shapes):  # shaped symbols: matrix calculus
+        return _tensor.hessian(expr, wrt, shapes=shapes)
     e, syms = _wrt_and_expr(expr, wrt, allow_missing)
     n = len(syms)
     upper: dict[tuple[int, int], list] = {}
@@ -614,3 +480,25 @@ def directional_derivative(
         out = out / norm
     return out
 
+
+def hvp(expr, wrt, v, *, shapes=None, max_ops: int | None = DEFAULT_MAX_OPS):
+    """Hessian-vector product.
+
+    For a tensor expression (or text with ``shapes=``): an expression of the
+    shape of ``wrt``; ``v`` is a tensor of that shape or a name. For a scalar
+    SymPy expression: ``hessian(expr, wrt) @ v`` as a column matrix.
+
+    >>> import calckit as ck
+    >>> ck.hvp("x**2*y", "x y", [1, 0])
+    Matrix([
+    [2*y],
+    [2*x]])
+    """
+    if _tensor.is_tensor(expr, shapes):  # shaped symbols: matrix calculus
+        return _tensor.hvp(expr, wrt, v, shapes=shapes)
+    h = hessian(expr, wrt, max_ops=max_ops)
+    vec = sp.ImmutableMatrix([sp.sympify(c) for c in v])
+    if vec.shape[0] != h.shape[0]:
+        raise DifferentiationError(f"hvp: v has {vec.shape[0]} entries but there are "
+                                   f"{h.shape[0]} variables")
+    return h * vec

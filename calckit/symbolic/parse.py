@@ -61,6 +61,7 @@ from calckit.symbolic import _lexer
 from calckit.symbolic._exprs import real_symbol
 from calckit.symbolic._whitelist import FunctionEntry, function_names, function_table
 from calckit.symbolic.functions import cbrt
+from calckit.symbolic.tensor import grammar as _tensor_grammar
 
 __all__ = ["parse", "function_names", "MAX_DEPTH", "MAX_MINMAX_ARGS"]
 
@@ -624,6 +625,7 @@ def parse(
     *,
     max_length: int = 10_000,
     rational: bool = False,
+    shapes: Mapping | None = None,
 ) -> sp.Expr:
     """Parse ``text`` into a SymPy expression, safely.
 
@@ -644,6 +646,10 @@ def parse(
     rational : bool, default False
         Read decimal literals such as ``0.1`` as exact rationals instead of
         floats.
+    shapes : mapping of str to shape, optional
+        Shaped symbols (``{"X": ("n", "d"), "w": "d"}``): the text is then a
+        tensor expression with ``@`` and ``.T`` (see
+        :mod:`calckit.symbolic.tensor.grammar`).
 
     Returns
     -------
@@ -685,6 +691,8 @@ def parse(
     ...     print(err.position, err.token)
     1 x
     """
+    if shapes is not None:  # shaped symbols, '@' and '.T': a tensor expression
+        return _tensor_grammar.parse_tensor(text, shapes)
     if isinstance(max_length, bool) or not isinstance(max_length, int):
         raise InvalidParameterError(f"max_length must be an int, got {max_length!r}")
     if max_length < 1:
