@@ -47,6 +47,7 @@ _EXPORTS = {
     "GradcheckReport": "calckit.check",
     "minimize": "calckit.optimize",
     "OptimizeResult": "calckit.optimize",
+    "compare": "calckit.optimize",
     "derivative_table": "calckit.tables",
     "DerivativeTable": "calckit.tables",
 }

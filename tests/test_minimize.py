@@ -1,4 +1,4 @@
-"""Tests of calckit.minimize and calckit.optim.compare."""
+"""Tests of calckit.minimize and calckit.compare."""
 
 import math
 
@@ -7,6 +7,7 @@ import pytest
 
 import calckit as ck
 from calckit import optim
+from calckit.optimize import comparison_table
 from calckit.errors import (
     CalckitTypeError,
     InvalidParameterError,
@@ -212,7 +213,7 @@ def test_result_repr_and_str():
 
 
 def test_compare_runs_each_optimizer_and_tabulates():
-    runs = optim.compare(
+    runs = ck.compare(
         ROSENBROCK, [-1.2, 1.0],
         {"sgd": {"lr": 1e-3}, "adam": {"lr": 2e-2},
          "adam-slow": {"optimizer": "adam", "lr": 1e-4},
@@ -222,7 +223,7 @@ def test_compare_runs_each_optimizer_and_tabulates():
     assert list(runs) == ["sgd", "adam", "adam-slow", "newton"]
     assert runs["newton"].converged and not runs["adam-slow"].converged
     assert runs["adam-slow"].optimizer == optim.Adam(lr=1e-4)
-    table = optim.comparison_table(runs)
+    table = comparison_table(runs)
     lines = table.splitlines()
     assert lines[0].split() == ["optimizer", "steps", "converged", "diverged",
                                 "loss", "|grad|", "x"]
@@ -231,7 +232,7 @@ def test_compare_runs_each_optimizer_and_tabulates():
         start = lines[0].index(word)
         assert set(lines[1][start : start + len(word)]) == {"-"}
     with pytest.raises(CalckitTypeError):
-        optim.compare(BOWL, [1, 1], {"sgd": 0.1})
+        ck.compare(BOWL, [1, 1], {"sgd": 0.1})
 
 
 def test_long_run_path_buffer_grows_and_huge_steps_allocate_nothing_up_front():
@@ -293,5 +294,5 @@ def test_grad_norm_does_not_overflow_for_huge_finite_gradients():
     assert np.all(np.isfinite(r.grad))
     assert r.grad_norm == pytest.approx(float(np.max(np.abs(r.grad))))
     assert math.isfinite(r.grad_norm)
-    table = optim.comparison_table({"newton": r})
+    table = comparison_table({"newton": r})
     assert "inf" not in table.splitlines()[2]

@@ -490,10 +490,13 @@ def test_schedule_as_lr_uses_step_count():
 
 def test_registry():
     assert optim.names() == (
-        "sgd", "adagrad", "rmsprop", "adam", "adamw", "lion", "newton"
+        "sgd", "adagrad", "rmsprop", "adam", "adamw", "amsgrad", "lion", "newton"
     )
-    for name in optim.names():
+    for name in set(optim.names()) - {"amsgrad"}:
         assert type(optim.get(name)).__name__.lower() == name
+    assert optim.get("amsgrad", lr=0.5) == optim.Adam(lr=0.5, amsgrad=True)
+    with pytest.raises(CalckitTypeError, match="Adam does not take 'momentum'"):
+        optim.get("amsgrad", momentum=0.9)
     assert optim.get("Adam", lr=0.5).lr == 0.5
     with pytest.raises(UnknownNameError, match="Did you mean 'rmsprop'"):
         optim.get("rmsporp")

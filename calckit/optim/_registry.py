@@ -4,12 +4,13 @@
 Adam(lr=0.01, betas=(0.9, 0.999), eps=1e-08, weight_decay=0.0, amsgrad=False, \
 variant='pytorch')
 >>> names()
-('sgd', 'adagrad', 'rmsprop', 'adam', 'adamw', 'lion', 'newton')
+('sgd', 'adagrad', 'rmsprop', 'adam', 'adamw', 'amsgrad', 'lion', 'newton')
 """
 
 from __future__ import annotations
 
 import difflib
+import functools
 import inspect
 from types import MappingProxyType
 from typing import Any
@@ -23,7 +24,7 @@ from calckit.optim._sgd import SGD
 
 __all__ = ["get", "names", "OPTIMIZERS"]
 
-#: name -> optimizer class (read-only)
+#: name -> optimizer class, or a preset of one (read-only)
 OPTIMIZERS = MappingProxyType(
     {
         "sgd": SGD,
@@ -31,6 +32,7 @@ OPTIMIZERS = MappingProxyType(
         "rmsprop": RMSprop,
         "adam": Adam,
         "adamw": AdamW,
+        "amsgrad": functools.partial(Adam, amsgrad=True),
         "lion": Lion,
         "newton": Newton,
     }
@@ -53,7 +55,8 @@ def get(name: str, **kwargs: Any) -> Optimizer:
     Traceback (most recent call last):
     ...
     calckit.errors.UnknownNameError: Unknown optimizer 'adm'. Did you mean \
-'adam' or 'adamw'? Known optimizers: sgd, adagrad, rmsprop, adam, adamw, lion, newton.
+'adam' or 'adamw'? Known optimizers: sgd, adagrad, rmsprop, adam, adamw, amsgrad, \
+lion, newton.
     """
     if not isinstance(name, str):
         raise CalckitTypeError(
@@ -70,8 +73,9 @@ def get(name: str, **kwargs: Any) -> Optimizer:
     accepted = [p for p in inspect.signature(cls).parameters if p != "self"]
     unknown = [k for k in kwargs if k not in accepted]
     if unknown:
+        owner = getattr(cls, "func", cls).__name__  # a preset names its class
         raise CalckitTypeError(
-            f"{cls.__name__} does not take {', '.join(repr(k) for k in unknown)}; "
+            f"{owner} does not take {', '.join(repr(k) for k in unknown)}; "
             f"its arguments are {', '.join(accepted)}."
         )
     return cls(**kwargs)

@@ -1,0 +1,24 @@
+"""Optimization on compiled symbolic losses: :func:`minimize`, :func:`compare`,
+:func:`least_squares` and :func:`curve_fit`.
+
+This layer sits above :mod:`calckit.optim` (pure NumPy update rules) and the
+kernels: it compiles a loss, its exact gradient, Hessian, Hessian-vector
+product or residual Jacobian once, then drives an optimizer or a solver in
+plain NumPy.
+
+>>> import calckit as ck
+>>> r = ck.minimize("(x - 1)**2 + 2*(y + 3)**2", x0=[0.0, 0.0],
+...                 optimizer="sgd", lr=0.1, steps=500, tol=1e-8)
+>>> r.converged, r.nit, r.x.round(6).tolist()
+(True, 86, [1.0, -3.0])
+"""
+
+from calckit.optimize._compare import compare, comparison_table
+from calckit.optimize._minimize import OptimizeResult, minimize
+
+__all__ = [
+    "OptimizeResult",
+    "compare",
+    "comparison_table",
+    "minimize",
+]
