@@ -7,13 +7,13 @@ import pytest
 
 import calckit as ck
 from calckit import optim
-from calckit.optimize import comparison_table
 from calckit.errors import (
     CalckitTypeError,
     InvalidParameterError,
     ShapeError,
     UnknownNameError,
 )
+from calckit.optimize import comparison_table
 
 BOWL = "x**2 + 10*y**2"
 ROSENBROCK = "(1 - x)**2 + 100*(y - x**2)**2"
