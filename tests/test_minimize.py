@@ -78,14 +78,19 @@ def test_every_optimizer_on_every_problem(name, problem):
         assert r.fun < 1e-3 * r.losses[0]  # progress was made, and reported
 
 
-def test_newton_rosenbrock_to_1e_10_within_25_iterations():
+def test_newton_rosenbrock_to_1e_10_within_12_iterations():
     r = ck.minimize(ROSENBROCK, x0=[-1.2, 1.0], optimizer="newton", tol=1e-10)
-    assert r.converged and r.nit <= 25
+    assert r.converged and r.nit <= 12 and r.status == "converged"
     x, y = r.x
     g = [-2 * (1 - x) - 400 * x * (y - x * x), 200 * (y - x * x)]
     assert math.hypot(*g) < 1e-10
     np.testing.assert_allclose(r.x, [1.0, 1.0], rtol=1e-12)
-    assert np.all(np.diff(r.losses) <= 0)  # Armijo: monotone decrease
+    # watchdog: one relaxed full step may raise f (here 4.7 -> 1.4e3), and the
+    # next one must bring it below the watched point's Armijo target
+    up = np.flatnonzero(np.diff(r.losses) > 0)
+    assert len(up) <= 2
+    for k in up:
+        assert r.losses[k + 2] < r.losses[k]
 
 
 def test_newton_handles_indefinite_hessian():
