@@ -503,7 +503,8 @@ def test_schedule_as_lr_uses_step_count():
 
 def test_registry():
     assert optim.names() == (
-        "sgd", "adagrad", "rmsprop", "adam", "adamw", "amsgrad", "lion", "newton"
+        "sgd", "adagrad", "rmsprop", "adam", "adamw", "amsgrad", "lion", "newton",
+        "lbfgs",
     )
     for name in set(optim.names()) - {"amsgrad"}:
         assert type(optim.get(name)).__name__.lower() == name
@@ -608,7 +609,7 @@ def test_newton_value_saves_one_loss_evaluation():
 @pytest.mark.parametrize("name", optim.names())
 def test_declared_constraints_are_read_only(name):
     cls = type(optim.get(name))
-    assert "lr" in cls._constraints or name == "newton"
+    assert "lr" in cls._constraints or name in ("newton",)
     with pytest.raises(TypeError):
         cls._constraints["lr"] = None
 

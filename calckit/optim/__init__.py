@@ -29,6 +29,7 @@ from calckit.optim._adaptive import (
     RMSpropState,
 )
 from calckit.optim._base import Optimizer, Params, ScalarOrSchedule
+from calckit.optim._lbfgs import LBFGS, LBFGSState
 from calckit.optim._lion import Lion, LionState
 from calckit.optim._newton import Newton, NewtonState
 from calckit.optim._registry import get, names
@@ -40,6 +41,8 @@ __all__ = [
     "Adam",
     "AdamState",
     "AdamW",
+    "LBFGS",
+    "LBFGSState",
     "Lion",
     "LionState",
     "Newton",

@@ -4,7 +4,7 @@
 Adam(lr=0.01, betas=(0.9, 0.999), eps=1e-08, weight_decay=0.0, amsgrad=False, \
 variant='pytorch')
 >>> names()
-('sgd', 'adagrad', 'rmsprop', 'adam', 'adamw', 'amsgrad', 'lion', 'newton')
+('sgd', 'adagrad', 'rmsprop', 'adam', 'adamw', 'amsgrad', 'lion', 'newton', 'lbfgs')
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from typing import Any
 from calckit.errors import CalckitTypeError, UnknownNameError
 from calckit.optim._adaptive import Adagrad, Adam, AdamW, RMSprop
 from calckit.optim._base import Optimizer
+from calckit.optim._lbfgs import LBFGS
 from calckit.optim._lion import Lion
 from calckit.optim._newton import Newton
 from calckit.optim._sgd import SGD
@@ -35,6 +36,7 @@ OPTIMIZERS = MappingProxyType(
         "amsgrad": functools.partial(Adam, amsgrad=True),
         "lion": Lion,
         "newton": Newton,
+        "lbfgs": LBFGS,
     }
 )
 
@@ -56,7 +58,7 @@ def get(name: str, **kwargs: Any) -> Optimizer:
     ...
     calckit.errors.UnknownNameError: Unknown optimizer 'adm'. Did you mean \
 'adam' or 'adamw'? Known optimizers: sgd, adagrad, rmsprop, adam, adamw, amsgrad, \
-lion, newton.
+lion, newton, lbfgs.
     """
     if not isinstance(name, str):
         raise CalckitTypeError(

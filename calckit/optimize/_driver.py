@@ -257,6 +257,7 @@ def run(opt, obj: Objective, x, steps, tol, names=(), callback=None):
     losses = np.empty(cap)
     state = opt.init(x)
     step = _step_function(opt, c)
+    closure = bool(getattr(opt, "uses_closure", False))
     isfinite, sqrt = math.isfinite, math.sqrt
     k = k_bad = 0
     bad = status = ""
@@ -275,6 +276,11 @@ def run(opt, obj: Objective, x, steps, tol, names=(), callback=None):
                 break
             stop = getattr(state, "status", "")
             stop = stop if stop in _STOPS else ""
+            if closure and stop == "" and np.array_equal(x_new, x):
+                # L-BFGS ends a step without moving when its tests on the
+                # change of f or x fire: nothing more will happen
+                stop = "no progress"
+                x_new = x
             if x_new is x:  # rejected (trust region) or final
                 if stop:
                     status = stop
