@@ -14,10 +14,15 @@ plain NumPy.
 """
 
 from calckit.optimize._compare import compare, comparison_table
+from calckit.optimize._hvp import compile_hvp
+from calckit.optimize._least_squares import LeastSquaresResult, least_squares
 from calckit.optimize._minimize import OptimizeResult, minimize
 
 __all__ = [
+    "LeastSquaresResult",
     "OptimizeResult",
+    "compile_hvp",
+    "least_squares",
     "compare",
     "comparison_table",
     "minimize",
