@@ -48,6 +48,8 @@ _EXPORTS = {
     "minimize": "calckit.optimize",
     "OptimizeResult": "calckit.optimize",
     "compare": "calckit.optimize",
+    "least_squares": "calckit.optimize",
+    "curve_fit": "calckit.optimize",
     "derivative_table": "calckit.tables",
     "DerivativeTable": "calckit.tables",
 }

@@ -14,14 +14,18 @@ plain NumPy.
 """
 
 from calckit.optimize._compare import compare, comparison_table
+from calckit.optimize._curve_fit import CovarianceWarning, CurveFitResult, curve_fit
 from calckit.optimize._hvp import compile_hvp
 from calckit.optimize._least_squares import LeastSquaresResult, least_squares
 from calckit.optimize._minimize import OptimizeResult, minimize
 
 __all__ = [
+    "CovarianceWarning",
+    "CurveFitResult",
     "LeastSquaresResult",
     "OptimizeResult",
     "compile_hvp",
+    "curve_fit",
     "least_squares",
     "compare",
     "comparison_table",

@@ -267,8 +267,8 @@ def least_squares(
     >>> t = np.linspace(0, 1, 5)
     >>> r = least_squares("a*t + b - y", "a b", [0, 0],
     ...                   params={"t": t, "y": 2 * t + 1}, method="gauss-newton")
-    >>> r.x.round(10).tolist(), r.status
-    ([2.0, 1.0], 'gtol')
+    >>> r.x.round(10).tolist(), r.converged
+    ([2.0, 1.0], True)
     """
     _check_options(method, ftol, xtol, gtol, max_nfev)
     res = compile_residuals(residuals, wrt, params)
