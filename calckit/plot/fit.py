@@ -33,7 +33,8 @@ def fit(result: Any, *, points: int = 400, title: str | None = None):
     >>> import numpy as np
     >>> import calckit as ck
     >>> t = np.linspace(0, 2, 12)
-    >>> r = ck.curve_fit("a*t + b", x="t", xdata=t, ydata=3 * t + 1 + 0.01 * np.cos(9 * t))
+    >>> y = 3 * t + 1 + 0.01 * np.cos(9 * t)
+    >>> r = ck.curve_fit("a*t + b", x="t", xdata=t, ydata=y)
     >>> fig = fit(r)
     >>> [ax.get_ylabel() for ax in fig.axes]
     ['y', 'residual']
