@@ -504,10 +504,10 @@ def test_schedule_as_lr_uses_step_count():
 def test_registry():
     assert optim.names() == (
         "sgd", "adagrad", "rmsprop", "adam", "adamw", "amsgrad", "lion", "newton",
-        "lbfgs",
+        "lbfgs", "trust-exact", "trust-ncg",
     )
     for name in set(optim.names()) - {"amsgrad"}:
-        assert type(optim.get(name)).__name__.lower() == name
+        assert type(optim.get(name)).__name__.lower() == name.replace("-", "")
     assert optim.get("amsgrad", lr=0.5) == optim.Adam(lr=0.5, amsgrad=True)
     with pytest.raises(CalckitTypeError, match="Adam does not take 'momentum'"):
         optim.get("amsgrad", momentum=0.9)
@@ -609,7 +609,8 @@ def test_newton_value_saves_one_loss_evaluation():
 @pytest.mark.parametrize("name", optim.names())
 def test_declared_constraints_are_read_only(name):
     cls = type(optim.get(name))
-    assert "lr" in cls._constraints or name in ("newton",)
+    assert "lr" in cls._constraints or name in ("newton", "trust-exact",
+                                                "trust-ncg")
     with pytest.raises(TypeError):
         cls._constraints["lr"] = None
 

@@ -34,6 +34,7 @@ from calckit.optim._lion import Lion, LionState
 from calckit.optim._newton import Newton, NewtonState
 from calckit.optim._registry import get, names
 from calckit.optim._sgd import SGD, SGDState
+from calckit.optim._trust_region import TrustExact, TrustNCG, TrustRegionState
 
 __all__ = [
     "Adagrad",
@@ -54,6 +55,9 @@ __all__ = [
     "SGD",
     "SGDState",
     "ScalarOrSchedule",
+    "TrustExact",
+    "TrustNCG",
+    "TrustRegionState",
     "get",
     "names",
     "schedules",

@@ -4,7 +4,8 @@
 Adam(lr=0.01, betas=(0.9, 0.999), eps=1e-08, weight_decay=0.0, amsgrad=False, \
 variant='pytorch')
 >>> names()
-('sgd', 'adagrad', 'rmsprop', 'adam', 'adamw', 'amsgrad', 'lion', 'newton', 'lbfgs')
+('sgd', 'adagrad', 'rmsprop', 'adam', 'adamw', 'amsgrad', 'lion', 'newton', 'lbfgs', \
+'trust-exact', 'trust-ncg')
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from calckit.optim._lbfgs import LBFGS
 from calckit.optim._lion import Lion
 from calckit.optim._newton import Newton
 from calckit.optim._sgd import SGD
+from calckit.optim._trust_region import TrustExact, TrustNCG
 
 __all__ = ["get", "names", "OPTIMIZERS"]
 
@@ -37,6 +39,8 @@ OPTIMIZERS = MappingProxyType(
         "lion": Lion,
         "newton": Newton,
         "lbfgs": LBFGS,
+        "trust-exact": TrustExact,
+        "trust-ncg": TrustNCG,
     }
 )
 
@@ -58,7 +62,7 @@ def get(name: str, **kwargs: Any) -> Optimizer:
     ...
     calckit.errors.UnknownNameError: Unknown optimizer 'adm'. Did you mean \
 'adam' or 'adamw'? Known optimizers: sgd, adagrad, rmsprop, adam, adamw, amsgrad, \
-lion, newton, lbfgs.
+lion, newton, lbfgs, trust-exact, trust-ncg.
     """
     if not isinstance(name, str):
         raise CalckitTypeError(

@@ -137,6 +137,7 @@ class _Counted:
     def __init__(self, obj: Objective) -> None:
         self.obj = obj
         self.nfev = self.njev = self.nhev = 0
+        self._hess_at = self._hess = None
 
     def fun(self, x):
         self.nfev += 1
@@ -148,8 +149,12 @@ class _Counted:
         return self.obj.value_and_grad(x)
 
     def hess(self, x):
-        self.nhev += 1
-        return self.obj.hess(x)
+        # a rejected trust-region step hands back the same point object:
+        # its Hessian is not evaluated again
+        if x is not self._hess_at:
+            self.nhev += 1
+            self._hess_at, self._hess = x, self.obj.hess(x)
+        return self._hess
 
     def hvp_at(self, x):
         def hvp(v):
