@@ -34,7 +34,13 @@ from calckit.optim._lion import Lion, LionState
 from calckit.optim._newton import Newton, NewtonState
 from calckit.optim._registry import get, names
 from calckit.optim._sgd import SGD, SGDState
-from calckit.optim._trust_region import TrustExact, TrustNCG, TrustRegionState
+from calckit.optim._trust_region import (
+    TrustExact,
+    TrustNCG,
+    TrustRegionState,
+    solve_exact,
+    solve_steihaug,
+)
 
 __all__ = [
     "Adagrad",
@@ -61,6 +67,8 @@ __all__ = [
     "get",
     "names",
     "schedules",
+    "solve_exact",
+    "solve_steihaug",
 ]
 
 

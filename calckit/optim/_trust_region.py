@@ -106,6 +106,9 @@ def solve_exact(H: np.ndarray, g: np.ndarray, radius: float) -> tuple:
         lmb_new = lmb + step
         lmb = lmb_new if lo < lmb_new < hi else 0.5 * (lo + hi)
     p = -Q @ (a / (lam + lmb))
+    norm = float(np.linalg.norm(p))
+    if norm > radius:  # within K_EASY of the boundary, from outside: pull in
+        p *= radius / norm
     return p, True
 
 

@@ -14,6 +14,7 @@ import sympy as sp
 from calckit.errors import CalckitTypeError, InvalidParameterError, ShapeError
 from calckit.optimize._least_squares import (
     LeastSquaresResult,
+    _check_options,
     _start,
     compile_residuals,
     solve,
@@ -152,6 +153,9 @@ def curve_fit(
     p0: Any = None,
     *,
     method: str = "lm",
+    ftol: float = 1e-8,
+    xtol: float = 1e-8,
+    gtol: float = 1e-8,
 ) -> CurveFitResult:
     """Fit the parameters of ``model`` (a formula in ``x``) to data.
 
@@ -171,6 +175,8 @@ def curve_fit(
     p0 : sequence or dict, optional
         Starting values (default: all ones, as SciPy).
     method : {"lm", "gauss-newton", "dogleg"}
+    ftol, xtol, gtol : float
+        Stopping tolerances of :func:`least_squares`.
 
     Returns
     -------
@@ -228,7 +234,8 @@ def curve_fit(
         start = _start(p0, res.names, "curve_fit")
     else:
         start = _start(p0, res.names, "curve_fit")
-    out = solve(res, start, method)
+    _check_options(method, ftol, xtol, gtol, None)
+    out = solve(res, start, method, ftol=ftol, xtol=xtol, gtol=gtol)
     pcov = _covariance(out.jac, out.cost, m, n)
     return CurveFitResult(
         names=res.names, popt=out.x, pcov=pcov, perr=np.sqrt(np.diag(pcov)),

@@ -61,6 +61,9 @@ def minimize(
         built with ``opt_kwargs``, or an optimizer instance. Second-order
         methods get the compiled exact Hessian (``trust-ncg``: a compiled
         Hessian-vector product), ``lbfgs`` the value-and-gradient closure.
+        A step of ``lbfgs`` is one ``torch.optim.LBFGS.step`` (up to
+        ``max_iter`` iterations; ``max_iter=1`` makes ``nit`` count
+        iterations).
     steps : int
         Maximum number of steps.
     tol : float
