@@ -13,6 +13,9 @@ __all__ = ["lm_step", "dogleg_step", "gauss_newton_step"]
 _EPS = float(np.finfo(np.float64).eps)
 #: Hebden-Moré iterations for the damping parameter (Moré 1978 uses 10)
 _MAX_LAMBDA_ITER = 10
+#: lmpar's accuracy: | |D p| - radius | <= _K radius
+_K = 0.1
+_DWARF = float(np.finfo(np.float64).tiny)
 
 
 def _svd(Js: np.ndarray):
@@ -22,12 +25,17 @@ def _svd(Js: np.ndarray):
 
 def lm_step(Js: np.ndarray, r: np.ndarray, radius: float, lam: float):
     """``(p, lam)``: ``p`` minimizes ``|Js p + r|`` subject to ``|p| <= radius``
-    (``Js`` the Jacobian with scaled columns, ``p`` in scaled variables).
+    (``Js`` the Jacobian with scaled columns, ``p`` in scaled variables), to
+    MINPACK's accuracy.
 
     ``p = -(Js^T Js + lam I)^{-1} Js^T r`` with ``lam = 0`` when the
-    Gauss-Newton step fits, else ``lam`` found by Moré's (1978) safeguarded
-    Newton iteration on ``phi(lam) = |p(lam)| - radius`` until ``|phi| <=
-    0.1 radius``, started at the previous ``lam``. Computed from one SVD.
+    Gauss-Newton step ends within 10% beyond the boundary, else ``lam`` from
+    the iteration of MINPACK's ``lmpar`` (Moré 1978): Hebden-Moré Newton
+    corrections ``lam += (|p| - radius) |p|^2 / (radius |q|^2)`` kept in a
+    shrinking bracket ``[parl, paru]``, started from the previous ``lam``,
+    until ``| |p| - radius | <= 0.1 radius`` (at most 10 iterations).
+    ``|p(lam)|`` and the correction are read from one SVD of ``Js`` instead
+    of a QR factorization per iterate.
 
     >>> import numpy as np
     >>> J = np.array([[1.0, 0.0], [0.0, 2.0]]); r = np.array([-3.0, -4.0])
@@ -41,40 +49,52 @@ def lm_step(Js: np.ndarray, r: np.ndarray, radius: float, lam: float):
     u, s, vt = _svd(Js)
     uf = u.T @ r
     m, n = Js.shape
-    full_rank = s.size == n and s[-1] > _EPS * max(m, n) * s[0] if s.size else False
-    if full_rank:
-        p = -vt.T @ (uf / s)
-        if np.linalg.norm(p) <= radius:
-            return p, 0.0
+    full_rank = bool(s.size == n and s.size and s[-1] > _EPS * max(m, n) * s[0])
+    su = s * uf
+    s2 = s * s
 
-    def phi(alpha):
-        denom = s**2 + alpha
-        p_norm = math.sqrt(float(np.sum((s * uf / denom) ** 2)))
-        phi_prime = -float(np.sum((s * uf) ** 2 / denom**3)) / p_norm
-        return p_norm - radius, phi_prime
+    def step(par):
+        if par == 0.0:
+            keep = s > (_EPS * max(m, n) * s[0] if s.size else 0.0)
+            coef = np.where(keep, uf / np.where(keep, s, 1.0), 0.0)
+        else:
+            coef = su / (s2 + par)
+        return -vt.T @ coef
 
-    if full_rank:
-        f0, d0 = phi(0.0)
-        lo = -f0 / d0
-    else:
-        lo = 0.0
-    hi = float(np.linalg.norm(s * uf)) / radius
-    alpha = lam if lo < lam < hi else max(0.001 * hi, math.sqrt(lo * hi))
-    for _ in range(_MAX_LAMBDA_ITER):
-        if alpha < lo or alpha > hi:
-            alpha = max(0.001 * hi, math.sqrt(lo * hi))
-        f, fp = phi(alpha)
-        if abs(f) < 0.1 * radius:
+    def correction(par, dxnorm, fp):
+        q2 = float(np.sum(su**2 / (s2 + par) ** 3))
+        return fp * dxnorm * dxnorm / (radius * q2) if q2 > 0 else 0.0
+
+    p = step(0.0)
+    dxnorm = float(np.linalg.norm(p))
+    fp = dxnorm - radius
+    if fp <= _K * radius:
+        return p, 0.0
+    parl = correction(0.0, dxnorm, fp) if full_rank else 0.0
+    gnorm = float(np.linalg.norm(su))
+    paru = gnorm / radius
+    if paru == 0.0:
+        paru = _DWARF / min(radius, 0.1)
+    par = min(max(lam, parl), paru)
+    if par == 0.0:
+        par = gnorm / dxnorm
+    temp = math.inf
+    for it in range(1, _MAX_LAMBDA_ITER + 1):
+        if par == 0.0:
+            par = max(_DWARF, 0.001 * paru)
+        p = step(par)
+        dxnorm = float(np.linalg.norm(p))
+        temp, fp = fp, dxnorm - radius
+        if (abs(fp) <= _K * radius or (parl == 0.0 and fp <= temp < 0)
+                or it == _MAX_LAMBDA_ITER):
             break
-        if f < 0:
-            hi = alpha
-        ratio = f / fp
-        lo = max(lo, alpha - ratio)
-        alpha -= (f + radius) / radius * ratio
-    if not lo <= alpha <= hi:
-        alpha = max(0.001 * hi, math.sqrt(lo * hi))
-    p = -vt.T @ (s * uf / (s**2 + alpha))
-    return p, alpha
+        parc = correction(par, dxnorm, fp)
+        if fp > 0:
+            parl = max(parl, par)
+        if fp < 0:
+            paru = min(paru, par)
+        par = max(parl, par + parc)
+    return p, par
 
 
 def dogleg_step(Js: np.ndarray, r: np.ndarray, radius: float):
