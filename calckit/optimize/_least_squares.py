@@ -33,6 +33,7 @@ LSQ_STATUS = MappingProxyType({
     "xtol": "the step (or trust region) fell below xtol relative to x",
     "max evaluations": "the budget of residual evaluations ran out",
     "flat": "the cost no longer decreases beyond its rounding",
+    "no decrease": "the line search found no decrease along the Gauss-Newton step",
     "diverged": "a non-finite residual or Jacobian appeared",
 })
 _CONVERGED = ("gtol", "ftol", "xtol", "flat")
@@ -443,6 +444,30 @@ def _trust_region(c, x, method, ftol, xtol, gtol, budget):
                 break
 
 
+#: trial points of one Gauss-Newton line search
+_MAX_TRIALS = 8
+
+
+def _armijo(c, x, p, cost, slope):
+    """``(alpha, r, cost)`` of the first step meeting Armijo's condition,
+    backtracking by safeguarded quadratic interpolation (factor in [0.1,
+    0.5]); ``alpha = 0`` when ``_MAX_TRIALS`` trials or f's rounding floor
+    end the search."""
+    alpha = 1.0
+    for _ in range(_MAX_TRIALS):
+        r_new = c.fun(x + alpha * p)
+        cost_new = 0.5 * float(r_new @ r_new) if _finite(r_new) else math.inf
+        if cost_new <= cost + 1e-4 * alpha * slope:
+            return alpha, r_new, cost_new
+        curv = cost_new - cost - slope * alpha
+        trial = (-slope * alpha * alpha / (2 * curv)
+                 if math.isfinite(curv) and curv > 0 else 0.1 * alpha)
+        alpha = min(max(trial, 0.1 * alpha), 0.5 * alpha)
+        if alpha * -slope <= 16 * _EPS * cost:
+            return 0.0, None, cost
+    return 0.0, r_new, cost
+
+
 def _gauss_newton(c, x, method, ftol, xtol, gtol, budget):
     """Gauss-Newton steps with Armijo backtracking on the cost."""
     r = c.fun(x)
@@ -459,18 +484,12 @@ def _gauss_newton(c, x, method, ftol, xtol, gtol, budget):
         p = gauss_newton_step(J, r)
         g = J.T @ r
         slope = float(g @ p)
-        predicted = 0.5 * float(np.sum((J @ p) ** 2)) - slope  # -(model change)
-        alpha = 1.0
-        while True:
-            r_new = c.fun(x + alpha * p)
-            cost_new = 0.5 * float(r_new @ r_new) if _finite(r_new) else math.inf
-            if cost_new <= cost + 1e-4 * alpha * slope:
-                break
-            if c.nfev >= budget:
-                return x, r, J, nit, "max evaluations", path
-            alpha *= 0.5
-            if alpha * -slope <= 16 * _EPS * cost:
-                return x, r, J, nit, "flat", path
+        predicted = -slope - 0.5 * float(np.sum((J @ p) ** 2))  # m(0) - m(p)
+        alpha, r_new, cost_new = _armijo(c, x, p, cost, slope)
+        if alpha == 0.0:
+            status = ("max evaluations" if c.nfev >= budget
+                      else "flat" if r_new is None else "no decrease")
+            return x, r, J, nit, status, path
         x = x + alpha * p
         actred = (cost - cost_new) / cost if cost else 0.0
         prered = predicted / cost if cost else 0.0
