@@ -41,9 +41,15 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 import mgh  # noqa: E402
 
 from calckit import optim  # noqa: E402
-from calckit.optimize._driver import Objective, run  # noqa: E402
-from calckit.optimize._least_squares import compile_residuals, solve  # noqa: E402
+from calckit.kernels import compile  # noqa: E402
+from calckit.optimize._driver import Objective, _raw, run  # noqa: E402
+from calckit.optimize._least_squares import (  # noqa: E402
+    Residuals,
+    compile_residuals,
+    solve,
+)
 from calckit.optimize._minimize import _objective  # noqa: E402
+from calckit.symbolic import derive  # noqa: E402
 
 QUICK = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 13, 14, 21, 22, 23, 25, 32, 33, 34)
 STEPS = 1000
@@ -74,29 +80,53 @@ class Row:
             self.f <= fs + 1e-5 * abs(fs) + 1e-10 for fs in fstar)
 
 
+def _rowwise(matrix, xs):
+    """A matrix kernel compiled one row at a time (each row its own kernel)."""
+    rows = [_raw(compile(list(matrix.row(i)), xs)) for i in range(matrix.shape[0])]
+
+    def evaluate(x):
+        return np.array([row(*x) for row in rows])
+
+    return evaluate
+
+
 def compile_problem(p):
-    """(objective, residuals, errors) of one problem; a part whose kernel
-    fails is None and its error is reported."""
+    """(objective, residuals, notes) of one problem. A kernel that fails is
+    replaced by row-wise kernels of the same exact matrix (a workaround for a
+    kernel-generator bug, noted in the output); anything else that fails
+    leaves that part None, with its error in the notes."""
     xs = p.symbols()
     res = p.residuals()
     f = sum(r**2 for r in res)
-    errors = {}
+    x0 = np.array(p.x0)
+    notes = {}
     obj = lsq = None
     try:
         fun, vg, hess, hvp = _objective(f, xs, [], [], hessian=True, hvp=True)
-        x0 = np.array(p.x0)
-        hess(x0)
-        hvp(x0, x0)
+        try:
+            hess(x0)
+        except TypeError as exc:  # CalckitTypeError, or raw TypeError
+            notes["Hessian kernel"] = f"{str(exc)[-60:]}; compiled row by row"
+            hess = _rowwise(derive.hessian(f, xs), xs)
+        try:
+            hvp(x0, x0)
+        except TypeError as exc:  # CalckitTypeError, or raw TypeError
+            notes["hvp kernel"] = f"{str(exc)[-60:]}; H(x) @ v instead"
+            hvp = lambda x, v, hess=hess: hess(x) @ v  # noqa: E731
         obj = Objective(fun, vg, hess, hvp)
-    except Exception as exc:  # a calckit kernel bug: report it, keep going
-        errors["objective"] = f"{type(exc).__name__}: {str(exc)[:80]}"
+    except Exception as exc:  # reported in the output, the run goes on
+        notes["objective"] = f"{type(exc).__name__}: {str(exc)[:80]}"
     try:
         lsq = compile_residuals(res, xs)
-        lsq.jac(np.array(p.x0))
+        try:
+            lsq.jac(x0)
+        except TypeError as exc:  # CalckitTypeError, or raw TypeError
+            notes["Jacobian kernel"] = f"{str(exc)[-60:]}; compiled row by row"
+            lsq = Residuals(lsq.fun, _rowwise(derive.jacobian(res, xs), xs),
+                            lsq.names)
     except Exception as exc:
-        errors["residuals"] = f"{type(exc).__name__}: {str(exc)[:80]}"
-        lsq = None
-    return obj, lsq, errors
+        notes["residuals"] = f"{type(exc).__name__}: {str(exc)[:80]}"
+    return obj, lsq, notes
 
 
 def timed(fn):
@@ -149,7 +179,7 @@ def show(p, rows, errors):
     print(f"\n{p.number:2d} {p.name} (n = {p.n}, f* = "
           f"{' or '.join(f'{v:.6g}' for v in p.fstar)})")
     for part, err in errors.items():
-        print(f"   kernel error ({part}): {err}")
+        print(f"   note ({part}): {err}")
     print(f"   {'method':20} {'final f':>13} {'ok':>3} {'nit':>5} {'nfev':>5} "
           f"{'njev':>5} {'nhev':>5} {'ms':>8}  status")
     for r in rows:
