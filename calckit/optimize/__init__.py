@@ -15,6 +15,7 @@ plain NumPy.
 
 from calckit.optimize._compare import compare, comparison_table
 from calckit.optimize._curve_fit import CovarianceWarning, CurveFitResult, curve_fit
+from calckit.optimize._driver import STATUS
 from calckit.optimize._hvp import compile_hvp
 from calckit.optimize._least_squares import LeastSquaresResult, least_squares
 from calckit.optimize._minimize import OptimizeResult, minimize
@@ -24,6 +25,7 @@ __all__ = [
     "CurveFitResult",
     "LeastSquaresResult",
     "OptimizeResult",
+    "STATUS",
     "compile_hvp",
     "curve_fit",
     "least_squares",

@@ -12,6 +12,7 @@ import numpy as np
 import sympy as sp
 
 from calckit.errors import CalckitTypeError, InvalidParameterError, ShapeError
+from calckit.kernels import compile
 from calckit.optimize._least_squares import (
     LeastSquaresResult,
     _check_options,
@@ -88,8 +89,6 @@ class CurveFitResult:
 
     def predict(self, x: Any) -> np.ndarray:
         """The fitted model at ``x``."""
-        from calckit.kernels import compile
-
         xs = [sp.Symbol(n, real=True) for n in self.names]
         k = compile(self.model, xs, [sp.Symbol(self.x, real=True)])
         return np.asarray(k(*self.popt, np.asarray(x, dtype=np.float64)))
