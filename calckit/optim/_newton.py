@@ -31,6 +31,10 @@ _BETA = 1e-3
 _EPS = float(np.finfo(np.float64).eps)
 #: a predicted decrease below this many roundings of f cannot be measured
 _ROUNDING = 16.0
+#: a relaxed step may raise f by at most this factor of |f| (Rosenbrock's
+#: second Newton step raises it 300-fold; a step to f ~ 1e244 is no longer
+#: a step worth watching)
+_MAX_RISE = 1e4
 
 #: ``NewtonState.status`` values
 OK, RELAXED, FLAT, NO_DECREASE, NO_DAMPING = (
@@ -173,7 +177,8 @@ class Newton(Optimizer):
     taken. When it does not, but ``f`` is finite there, it is taken anyway
     as a *relaxed* step (``state.status == "relaxed"``) provided the Hessian
     needed no damping (the step is then the minimizer of a convex quadratic
-    model, the curvature-aware part of the rule): at the next step
+    model, the curvature-aware part of the rule) and f rose by at most
+    ``1e4 |f|``: at the next step
     the full Newton step from there must reach a sufficient decrease
     relative to the point the relaxed step left; otherwise the method goes
     back to that point and backtracks along its direction (safeguarded
@@ -269,6 +274,15 @@ class Newton(Optimizer):
             return _unflatten(bad, params), NewtonState(t, math.nan, math.nan)
         tau, chol, scale = damped_cholesky(h, self.damping)
         if chol is None:
+            if state.watch is not None and fun is not None:
+                # stuck where a relaxed step went: back to the watched point
+                w = state.watch
+                with np.errstate(all="ignore"):
+                    fx = lambda z: float(fun(_unflatten(z, params)))  # noqa: E731
+                    x_new, alpha, status, _ = _backtrack(
+                        fx, w.x, w.f, w.d, w.slope, 0.5, fx(w.x + 0.5 * w.d))
+                x_new = w.x if x_new is None else x_new
+                return _unflatten(x_new, params), NewtonState(t, tau, alpha, OK)
             return params, NewtonState(t, tau, 0.0, NO_DAMPING)
         d = _direction(chol, scale, g)
         if not self.line_search:
@@ -312,7 +326,7 @@ def _search(f, x, f0, d, slope, watch, *, relax):
     f1 = f(x + d)
     if f1 <= f0 + _ARMIJO_C1 * slope:
         return x + d, 1.0, OK, None
-    if relax and math.isfinite(f1):
+    if relax and f1 - f0 <= _MAX_RISE * (abs(f0) + _EPS):
         return x + d, 1.0, RELAXED, _Watch(x, f0, d, slope)
     return _backtrack(f, x, f0, d, slope, 1.0, f1)
 
