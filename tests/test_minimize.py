@@ -1,4 +1,4 @@
-"""Tests of calckit.minimize and calckit.optim.compare."""
+"""Tests of calckit.minimize and calckit.compare."""
 
 import math
 
@@ -13,6 +13,7 @@ from calckit.errors import (
     ShapeError,
     UnknownNameError,
 )
+from calckit.optimize import comparison_table
 
 BOWL = "x**2 + 10*y**2"
 ROSENBROCK = "(1 - x)**2 + 100*(y - x**2)**2"
@@ -77,14 +78,19 @@ def test_every_optimizer_on_every_problem(name, problem):
         assert r.fun < 1e-3 * r.losses[0]  # progress was made, and reported
 
 
-def test_newton_rosenbrock_to_1e_10_within_25_iterations():
+def test_newton_rosenbrock_to_1e_10_within_12_iterations():
     r = ck.minimize(ROSENBROCK, x0=[-1.2, 1.0], optimizer="newton", tol=1e-10)
-    assert r.converged and r.nit <= 25
+    assert r.converged and r.nit <= 12 and r.status == "converged"
     x, y = r.x
     g = [-2 * (1 - x) - 400 * x * (y - x * x), 200 * (y - x * x)]
     assert math.hypot(*g) < 1e-10
     np.testing.assert_allclose(r.x, [1.0, 1.0], rtol=1e-12)
-    assert np.all(np.diff(r.losses) <= 0)  # Armijo: monotone decrease
+    # watchdog: one relaxed full step may raise f (here 4.7 -> 1.4e3), and the
+    # next one must bring it below the watched point's Armijo target
+    up = np.flatnonzero(np.diff(r.losses) > 0)
+    assert len(up) <= 2
+    for k in up:
+        assert r.losses[k + 2] < r.losses[k]
 
 
 def test_newton_handles_indefinite_hessian():
@@ -212,7 +218,7 @@ def test_result_repr_and_str():
 
 
 def test_compare_runs_each_optimizer_and_tabulates():
-    runs = optim.compare(
+    runs = ck.compare(
         ROSENBROCK, [-1.2, 1.0],
         {"sgd": {"lr": 1e-3}, "adam": {"lr": 2e-2},
          "adam-slow": {"optimizer": "adam", "lr": 1e-4},
@@ -222,7 +228,7 @@ def test_compare_runs_each_optimizer_and_tabulates():
     assert list(runs) == ["sgd", "adam", "adam-slow", "newton"]
     assert runs["newton"].converged and not runs["adam-slow"].converged
     assert runs["adam-slow"].optimizer == optim.Adam(lr=1e-4)
-    table = optim.comparison_table(runs)
+    table = comparison_table(runs)
     lines = table.splitlines()
     assert lines[0].split() == ["optimizer", "steps", "converged", "diverged",
                                 "loss", "|grad|", "x"]
@@ -231,7 +237,7 @@ def test_compare_runs_each_optimizer_and_tabulates():
         start = lines[0].index(word)
         assert set(lines[1][start : start + len(word)]) == {"-"}
     with pytest.raises(CalckitTypeError):
-        optim.compare(BOWL, [1, 1], {"sgd": 0.1})
+        ck.compare(BOWL, [1, 1], {"sgd": 0.1})
 
 
 def test_long_run_path_buffer_grows_and_huge_steps_allocate_nothing_up_front():
@@ -293,5 +299,5 @@ def test_grad_norm_does_not_overflow_for_huge_finite_gradients():
     assert np.all(np.isfinite(r.grad))
     assert r.grad_norm == pytest.approx(float(np.max(np.abs(r.grad))))
     assert math.isfinite(r.grad_norm)
-    table = optim.comparison_table({"newton": r})
+    table = comparison_table({"newton": r})
     assert "inf" not in table.splitlines()[2]

@@ -230,19 +230,30 @@ def test_newton_three_steps_by_hand_on_quartic():
     assert state.step_size == 1.0 and state.damping == 0.0
 
 
-def test_newton_line_search_halves_the_step():
-    # f(x) = sqrt(1 + x^2) at x = 2: g = 2/sqrt(5), H = 1/5^1.5, d = -g/H = -10
-    # alpha = 1 -> x = -8: f grows; alpha = 1/2 -> -3: grows; 1/4 -> -0.5: ok
+def test_newton_watchdog_relaxed_step_then_backtracks_from_the_watched_point():
+    # f(x) = sqrt(1 + x^2) at x = 2: g = 2/sqrt(5), H = 1/5^1.5, d = -g/H = -10.
+    # The full step to -8 fails Armijo but f is finite: taken as a relaxed
+    # step. From -8 the Newton step (d = -x f^2 = 520) does not decrease f
+    # enough relative to x = 2 either, so the method returns to x = 2 and
+    # backtracks from alpha = 1/2 (x = -3 fails) by quadratic interpolation.
     f = lambda z: float(np.sqrt(1 + z[0] ** 2))  # noqa: E731
+    g = lambda z: z / f(z)  # noqa: E731
+    h = lambda z: [[f(z) ** -3]]  # noqa: E731
     opt = optim.Newton()
     x = np.array([2.0])
-    x, state = opt.step(x, x / f(x), opt.init(x), hessian=[[5**-1.5]], fun=f)
-    np.testing.assert_allclose(x, [-0.5], rtol=1e-14)
-    assert state.step_size == 0.25
-    x2, _ = optim.Newton(line_search=False).step(
-        np.array([2.0]), np.array([2 / 5**0.5]), opt.init(x), hessian=[[5**-1.5]]
-    )
-    np.testing.assert_allclose(x2, [-8.0], rtol=1e-13)
+    x1, state = opt.step(x, g(x), opt.init(x), hessian=h(x), fun=f)
+    np.testing.assert_allclose(x1, [-8.0], rtol=1e-14)
+    assert state.status == "relaxed" and state.step_size == 1.0
+    x2, state = opt.step(x1, g(x1), state, hessian=h(x1), fun=f)
+    slope = -10 * 2 / 5**0.5
+    curv = f([-3.0]) - f([2.0]) - slope * 0.5
+    alpha = -slope * 0.25 / (2 * curv)
+    assert 0.05 < alpha < 0.25
+    np.testing.assert_allclose(x2, [2 - 10 * alpha], rtol=1e-13)
+    assert state.status == "ok" and state.step_size == pytest.approx(alpha)
+    assert f(x2) <= f(x) + 1e-4 * alpha * slope
+    x3, _ = optim.Newton(line_search=False).step(x, g(x), opt.init(x), hessian=h(x))
+    np.testing.assert_allclose(x3, [-8.0], rtol=1e-13)
 
 
 def test_newton_damps_an_indefinite_hessian():
@@ -253,11 +264,13 @@ def test_newton_damps_an_indefinite_hessian():
     g = np.array([2.0, -2.0])
     opt = optim.Newton()
     x_new, state = opt.step(x, g, opt.init(x), hessian=np.diag([2.0, -2.0]), fun=f)
-    assert state.damping > 2.0
+    # the damping is scale-invariant: tau multiplies diag(|H_ii|) = 2 I
+    assert state.damping > 1.0
     assert f(x_new) < f(x)
     tau = state.damping
-    d = -np.linalg.solve(np.diag([2.0, -2.0]) + tau * np.eye(2), g)
-    np.testing.assert_allclose(x_new, x + state.step_size * d, rtol=1e-13)
+    d = -np.linalg.solve(np.diag([2.0, -2.0]) + tau * np.diag([2.0, 2.0]), g)
+    assert g @ d < 0
+    np.testing.assert_allclose(x_new, x + state.step_size * d, rtol=1e-12)
 
 
 def test_newton_user_damping_is_levenberg_marquardt():
@@ -267,7 +280,7 @@ def test_newton_user_damping_is_levenberg_marquardt():
         hessian=[[2.0]], fun=lambda z: float(z[0] ** 2),
     )
     np.testing.assert_allclose(x, [0.5])
-    assert state.damping == 2.0
+    assert state.damping == 0.0  # H + 2 is positive definite: no more needed
 
 
 # ---------------------------------------------------------------------------
@@ -490,10 +503,14 @@ def test_schedule_as_lr_uses_step_count():
 
 def test_registry():
     assert optim.names() == (
-        "sgd", "adagrad", "rmsprop", "adam", "adamw", "lion", "newton"
+        "sgd", "adagrad", "rmsprop", "adam", "adamw", "amsgrad", "lion", "newton",
+        "lbfgs", "trust-exact", "trust-ncg",
     )
-    for name in optim.names():
-        assert type(optim.get(name)).__name__.lower() == name
+    for name in set(optim.names()) - {"amsgrad"}:
+        assert type(optim.get(name)).__name__.lower() == name.replace("-", "")
+    assert optim.get("amsgrad", lr=0.5) == optim.Adam(lr=0.5, amsgrad=True)
+    with pytest.raises(CalckitTypeError, match="Adam does not take 'momentum'"):
+        optim.get("amsgrad", momentum=0.9)
     assert optim.get("Adam", lr=0.5).lr == 0.5
     with pytest.raises(UnknownNameError, match="Did you mean 'rmsprop'"):
         optim.get("rmsporp")
@@ -592,7 +609,8 @@ def test_newton_value_saves_one_loss_evaluation():
 @pytest.mark.parametrize("name", optim.names())
 def test_declared_constraints_are_read_only(name):
     cls = type(optim.get(name))
-    assert "lr" in cls._constraints or name == "newton"
+    assert "lr" in cls._constraints or name in ("newton", "trust-exact",
+                                                "trust-ncg")
     with pytest.raises(TypeError):
         cls._constraints["lr"] = None
 

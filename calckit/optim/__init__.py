@@ -3,7 +3,9 @@
 Each optimizer holds only its hyperparameters; ``state = opt.init(params)``
 and ``params, state = opt.step(params, grads, state)`` never modify their
 inputs. ``params`` is an ndarray or a dict of ndarrays. Learning rates may be
-schedules (:mod:`calckit.optim.schedules`). This package never imports SymPy.
+schedules (:mod:`calckit.optim.schedules`). This package is NumPy only: it
+never imports SymPy, the kernels or :mod:`calckit.optimize` (which drives
+these optimizers on compiled losses and holds ``compare``).
 
 >>> import numpy as np
 >>> from calckit import optim
@@ -27,11 +29,18 @@ from calckit.optim._adaptive import (
     RMSpropState,
 )
 from calckit.optim._base import Optimizer, Params, ScalarOrSchedule
-from calckit.optim._compare import compare, comparison_table
+from calckit.optim._lbfgs import LBFGS, LBFGSState
 from calckit.optim._lion import Lion, LionState
 from calckit.optim._newton import Newton, NewtonState
 from calckit.optim._registry import get, names
 from calckit.optim._sgd import SGD, SGDState
+from calckit.optim._trust_region import (
+    TrustExact,
+    TrustNCG,
+    TrustRegionState,
+    solve_exact,
+    solve_steihaug,
+)
 
 __all__ = [
     "Adagrad",
@@ -39,6 +48,8 @@ __all__ = [
     "Adam",
     "AdamState",
     "AdamW",
+    "LBFGS",
+    "LBFGSState",
     "Lion",
     "LionState",
     "Newton",
@@ -50,9 +61,31 @@ __all__ = [
     "SGD",
     "SGDState",
     "ScalarOrSchedule",
-    "compare",
-    "comparison_table",
+    "TrustExact",
+    "TrustNCG",
+    "TrustRegionState",
     "get",
     "names",
     "schedules",
+    "solve_exact",
+    "solve_steihaug",
 ]
+
+
+def __getattr__(name: str):
+    # Transitional alias (issue 13): compare and comparison_table moved up to
+    # calckit.optimize, the layer that compiles losses. Imported by name on
+    # first access so that calckit.optim itself stays NumPy only; remove once
+    # no caller uses calckit.optim.compare.
+    if name in ("compare", "comparison_table"):
+        import importlib
+        import warnings
+
+        warnings.warn(
+            f"calckit.optim.{name} moved to calckit.optimize.{name} "
+            f"(also calckit.{name})",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return getattr(importlib.import_module("calckit.optimize"), name)
+    raise AttributeError(f"module 'calckit.optim' has no attribute {name!r}")

@@ -4,12 +4,14 @@
 Adam(lr=0.01, betas=(0.9, 0.999), eps=1e-08, weight_decay=0.0, amsgrad=False, \
 variant='pytorch')
 >>> names()
-('sgd', 'adagrad', 'rmsprop', 'adam', 'adamw', 'lion', 'newton')
+('sgd', 'adagrad', 'rmsprop', 'adam', 'adamw', 'amsgrad', 'lion', 'newton', 'lbfgs', \
+'trust-exact', 'trust-ncg')
 """
 
 from __future__ import annotations
 
 import difflib
+import functools
 import inspect
 from types import MappingProxyType
 from typing import Any
@@ -17,13 +19,15 @@ from typing import Any
 from calckit.errors import CalckitTypeError, UnknownNameError
 from calckit.optim._adaptive import Adagrad, Adam, AdamW, RMSprop
 from calckit.optim._base import Optimizer
+from calckit.optim._lbfgs import LBFGS
 from calckit.optim._lion import Lion
 from calckit.optim._newton import Newton
 from calckit.optim._sgd import SGD
+from calckit.optim._trust_region import TrustExact, TrustNCG
 
 __all__ = ["get", "names", "OPTIMIZERS"]
 
-#: name -> optimizer class (read-only)
+#: name -> optimizer class, or a preset of one (read-only)
 OPTIMIZERS = MappingProxyType(
     {
         "sgd": SGD,
@@ -31,8 +35,12 @@ OPTIMIZERS = MappingProxyType(
         "rmsprop": RMSprop,
         "adam": Adam,
         "adamw": AdamW,
+        "amsgrad": functools.partial(Adam, amsgrad=True),
         "lion": Lion,
         "newton": Newton,
+        "lbfgs": LBFGS,
+        "trust-exact": TrustExact,
+        "trust-ncg": TrustNCG,
     }
 )
 
@@ -53,7 +61,8 @@ def get(name: str, **kwargs: Any) -> Optimizer:
     Traceback (most recent call last):
     ...
     calckit.errors.UnknownNameError: Unknown optimizer 'adm'. Did you mean \
-'adam' or 'adamw'? Known optimizers: sgd, adagrad, rmsprop, adam, adamw, lion, newton.
+'adam' or 'adamw'? Known optimizers: sgd, adagrad, rmsprop, adam, adamw, amsgrad, \
+lion, newton, lbfgs, trust-exact, trust-ncg.
     """
     if not isinstance(name, str):
         raise CalckitTypeError(
@@ -70,8 +79,9 @@ def get(name: str, **kwargs: Any) -> Optimizer:
     accepted = [p for p in inspect.signature(cls).parameters if p != "self"]
     unknown = [k for k in kwargs if k not in accepted]
     if unknown:
+        owner = getattr(cls, "func", cls).__name__  # a preset names its class
         raise CalckitTypeError(
-            f"{cls.__name__} does not take {', '.join(repr(k) for k in unknown)}; "
+            f"{owner} does not take {', '.join(repr(k) for k in unknown)}; "
             f"its arguments are {', '.join(accepted)}."
         )
     return cls(**kwargs)

@@ -12,6 +12,7 @@ pyplot: nothing is shown and no global state changes; save it with
 
 from calckit.plot.calculus import activations, derivatives, tangent, taylor
 from calckit.plot.fields import gradient_field, surface, trajectories
+from calckit.plot.fit import fit
 from calckit.plot.training import decision_boundary, learning_rates, loss_curves
 
 __all__ = [
@@ -25,4 +26,5 @@ __all__ = [
     "learning_rates",
     "decision_boundary",
     "activations",
+    "fit",
 ]

@@ -17,91 +17,18 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from calckit import optim
 from calckit.errors import CalckitTypeError, InvalidParameterError, ShapeError
+from calckit.kernels import compile, compile_grad, compile_hessian
+from calckit.optimize._driver import STATUS, Objective, OptimizeResult, _raw, run
+from calckit.optimize._hvp import compile_hvp
 from calckit.symbolic._coerce import as_expr, as_symbols, free_symbols
 
-__all__ = ["minimize", "OptimizeResult"]
-
-_CHUNK = 4096  # rows of the path buffer allocated up front
-
-
-@dataclass(frozen=True, repr=False)
-class OptimizeResult:
-    """The outcome of :func:`minimize`.
-
-    Attributes
-    ----------
-    x : ndarray (n,)
-        The final point (the last finite one if the run diverged).
-    fun : float
-        The loss at ``x``.
-    grad : ndarray (n,)
-        The gradient at ``x``.
-    nit : int
-        Steps taken.
-    converged : bool
-        ``True`` when the gradient norm at ``x`` is below ``tol``.
-    diverged : bool
-        ``True`` when a non-finite loss, gradient or point appeared; the run
-        stopped there and ``message`` names the step.
-    path : ndarray (nit + 1, n)
-        Every point visited, ``x0`` first.
-    losses : ndarray (nit + 1,)
-        The loss at each point of ``path``.
-    message : str
-        What happened, in one or two sentences.
-    wrt : tuple of str
-        The variables, in the order of ``x``.
-    optimizer : Optimizer
-        The optimizer that ran.
-    """
-
-    x: np.ndarray
-    fun: float
-    grad: np.ndarray
-    nit: int
-    converged: bool
-    diverged: bool
-    path: np.ndarray
-    losses: np.ndarray
-    message: str
-    wrt: tuple = ()
-    optimizer: Any = field(default=None)
-
-    @property
-    def grad_norm(self) -> float:
-        """Euclidean norm of :attr:`grad` (no overflow for large finite
-        entries)."""
-        return _norm(self.grad)
-
-    def __repr__(self) -> str:
-        x = np.array2string(self.x, precision=6, separator=", ")
-        return (
-            f"OptimizeResult(x={x}, fun={self.fun:.6g}, nit={self.nit}, "
-            f"converged={self.converged}, diverged={self.diverged}, "
-            f"message={self.message!r})"
-        )
-
-    def __str__(self) -> str:
-        pairs = ", ".join(
-            f"{n} = {v:.8g}" for n, v in zip(self.wrt, self.x, strict=False)
-        )
-        status = (
-            "converged" if self.converged
-            else "diverged" if self.diverged else "not converged"
-        )
-        return (
-            f"{status}: {self.message}\n"
-            f"  x: {pairs}\n  loss: {self.fun:.8g}\n"
-            f"  |grad|: {self.grad_norm:.3g}\n  steps: {self.nit}"
-        )
-
+__all__ = ["minimize", "OptimizeResult", "STATUS"]
 
 def minimize(
     expr: Any,
@@ -128,9 +55,15 @@ def minimize(
         Starting point: one value per variable of ``wrt`` (a dict maps names
         or symbols to values). Required.
     optimizer : str or Optimizer
-        A name for :func:`calckit.optim.get` (``sgd``, ``adagrad``,
-        ``rmsprop``, ``adam``, ``adamw``, ``lion``, ``newton``), built with
-        ``opt_kwargs``, or an optimizer instance.
+        A name for :func:`calckit.optim.get` (``calckit.optim.names()``:
+        ``sgd``, ``adagrad``, ``rmsprop``, ``adam``, ``adamw``, ``amsgrad``,
+        ``lion``, ``newton``, ``lbfgs``, ``trust-exact``, ``trust-ncg``),
+        built with ``opt_kwargs``, or an optimizer instance. Second-order
+        methods get the compiled exact Hessian (``trust-ncg``: a compiled
+        Hessian-vector product), ``lbfgs`` the value-and-gradient closure.
+        A step of ``lbfgs`` is one ``torch.optim.LBFGS.step`` (up to
+        ``max_iter`` iterations; ``max_iter=1`` makes ``nit`` count
+        iterations).
     steps : int
         Maximum number of steps.
     tol : float
@@ -187,19 +120,21 @@ def minimize(
             "data (params); use it in only one of them"
         )
     x = _start(x0, xs)
-    fun, value_and_grad, hess = _objective(
-        e, xs, data_syms, data, newton=_needs_hessian(opt)
+    fun, value_and_grad, hess, hvp = _objective(
+        e, xs, data_syms, data, hessian=_needs(opt, "needs_hessian"),
+        hvp=_needs(opt, "needs_hvp"),
     )
     names = tuple(str(s) for s in xs)
     if callback is not None and not callable(callback):
         raise CalckitTypeError(
             f"minimize: callback must be callable, got {type(callback).__name__}"
         )
-    return _run(opt, fun, value_and_grad, hess, x, steps, tol, names, callback)
+    return run(opt, Objective(fun, value_and_grad, hess, hvp), x, steps, tol,
+                names, callback)
 
 
-def _needs_hessian(opt) -> bool:
-    return bool(getattr(opt, "needs_hessian", False))
+def _needs(opt, what: str) -> bool:
+    return bool(getattr(opt, what, False))
 
 
 def _as_optimizer(optimizer, opt_kwargs) -> optim.Optimizer:
@@ -301,15 +236,14 @@ def _start(x0, xs) -> np.ndarray:
     return x
 
 
-def _objective(e, xs, data_syms, data, *, newton):
-    """(fun, value_and_grad, hess) closures over the compiled kernels.
+def _objective(e, xs, data_syms, data, *, hessian=False, hvp=False):
+    """(fun, value_and_grad, hess, hvp) closures over the compiled kernels
+    (``hess`` / ``hvp`` are ``None`` unless asked for).
 
     The loss and the exact gradient entries of ``compile_grad`` are also
     compiled together into one kernel, so each step makes one call that
     shares common subexpressions between value and gradient.
     """
-    from calckit.kernels import compile, compile_grad, compile_hessian
-
     unused = free_symbols(e) - set(xs) - set(data_syms)
     if unused:
         raise InvalidParameterError(
@@ -319,7 +253,8 @@ def _objective(e, xs, data_syms, data, *, newton):
     fk = _raw(compile(e, xs, data_syms))
     grad_entries = list(compile_grad(e, xs, data_syms).entries)
     vgk = _raw(compile([e, *grad_entries], xs, data_syms))
-    hk = _raw(compile_hessian(e, xs, data_syms)) if newton else None
+    hk = _raw(compile_hessian(e, xs, data_syms)) if hessian else None
+    hvk = _raw(compile_hvp(e, xs, data_syms)) if hvp else None
     n = len(xs)
     if not data:
         def fun(x):
@@ -331,6 +266,9 @@ def _objective(e, xs, data_syms, data, *, newton):
 
         def hess(x):
             return hk(*x)
+
+        def hessp(x, v):
+            return hvk(*x, *v)
     else:
         def fun(x):
             return float(np.mean(fk(*x, *data)))
@@ -342,136 +280,8 @@ def _objective(e, xs, data_syms, data, *, newton):
         def hess(x):
             return hk(*x, *data).reshape(-1, n, n).mean(axis=0)
 
-    return fun, value_and_grad, (hess if newton else None)
+        def hessp(x, v):
+            return hvk(*x, *v, *data).reshape(-1, n).mean(axis=0)
 
-
-def _message(bad, k_bad, k, converged, stop, gn, tol, losses, hint) -> str:
-    """One or two sentences on how the run ended."""
-    if bad:
-        if not k_bad:
-            return f"Diverged: the {bad} is not finite at x0."
-        return (
-            f"Diverged: a non-finite {bad} appeared at step {k_bad}; stopped "
-            f"there and kept the last finite point (step {k}). "
-            f"{hint[0].upper()}{hint[1:]}."
-        )
-    if converged:
-        return f"Converged after {_steps(k)}: gradient norm {gn:.3g} < tol {tol:g}."
-    if stop == "line search":
-        return (
-            f"Stopped at step {k}: the line search found no decrease along the "
-            f"Newton direction (gradient norm {gn:.3g} >= tol {tol:g})."
-        )
-    if stop == "damping":
-        return (
-            f"Stopped at step {k}: no damping made the Hessian positive "
-            f"definite (gradient norm {gn:.3g} >= tol {tol:g})."
-        )
-    if stop == "callback":
-        return f"Stopped by the callback at step {k} (gradient norm {gn:.3g})."
-    message = (
-        f"Did not converge in {_steps(k)}: gradient norm {gn:.3g} >= tol {tol:g}."
-    )
-    l0, l1 = losses[0], losses[k]
-    if k and l1 > l0 + 1e-9 * abs(l0):
-        message += (
-            f" The loss grew from {l0:.4g} to {l1:.4g}: the iteration is "
-            f"diverging; {hint}."
-        )
-    elif k and l1 >= l0 - 1e-9 * abs(l0):
-        message += (
-            f" The loss did not decrease ({l0:.4g} -> {l1:.4g}): the steps "
-            f"oscillate; {hint}."
-        )
-    return message
-
-
-def _steps(k: int) -> str:
-    return "1 step" if k == 1 else f"{k} steps"
-
-
-def _norm(g: np.ndarray) -> float:
-    """Euclidean norm without overflow for large finite entries."""
-    scale = float(np.max(np.abs(g))) if g.size else 0.0
-    if scale == 0.0 or not math.isfinite(scale):
-        return scale
-    return scale * math.sqrt(float((g / scale) @ (g / scale)))
-
-
-def _raw(kernel):
-    """The generated function itself when the Kernel exposes it (less call
-    overhead), else the kernel."""
-    return getattr(kernel, "function", kernel)
-
-
-def _run(opt, fun, value_and_grad, hess, x, steps, tol, names, callback):
-    n = x.size
-    cap = min(steps + 1, _CHUNK)  # grown by doubling: steps may be huge
-    path = np.empty((cap, n))
-    losses = np.empty(cap)
-    state = opt.init(x)
-    newton = hess is not None
-    step = opt.step
-    isfinite, sqrt = math.isfinite, math.sqrt
-    k = k_bad = 0
-    bad = stop = ""
-    with np.errstate(all="ignore"):
-        f, g = value_and_grad(x)
-        gn = _norm(g)
-        path[0] = x
-        losses[0] = f
-        if not (isfinite(f) and isfinite(gn)):
-            bad = "loss" if not isfinite(f) else "gradient"
-        while not bad and k < steps and not gn < tol:
-            if newton:
-                x_new, state = step(x, g, state, hessian=hess(x), fun=fun, value=f)
-                if state.damping != state.damping:  # nan: Hessian not finite
-                    bad, k_bad = "Hessian", k
-                    break
-                if state.step_size == 0.0:
-                    stop = "line search" if isfinite(state.damping) else "damping"
-                    break
-            else:
-                x_new, state = step(x, g, state)
-            f_new, g_new = value_and_grad(x_new)
-            gn_new = sqrt(float(g_new @ g_new))
-            if not isfinite(gn_new):
-                gn_new = _norm(g_new)
-            if not (isfinite(f_new) and isfinite(gn_new) and isfinite(x_new.sum())):
-                bad = (
-                    "point" if not isfinite(x_new.sum())
-                    else "loss" if not isfinite(f_new) else "gradient"
-                )
-                k_bad = k + 1
-                break
-            k += 1
-            x, f, g, gn = x_new, f_new, g_new, gn_new
-            if k == cap:
-                cap = min(2 * cap, steps + 1)
-                path = np.resize(path, (cap, n))
-                losses = np.resize(losses, cap)
-            path[k] = x
-            losses[k] = f
-            if callback is not None and callback(k, x.copy(), f, gn):
-                stop = "callback"
-                break
-    converged = gn < tol
-    hint = (
-        "try a smaller lr" if "lr" in opt.hyperparameters
-        else "try another x0 or a larger damping"
-    )
-    message = _message(bad, k_bad, k, converged, stop, gn, tol, losses, hint)
-    return OptimizeResult(
-        x=x.copy(),
-        fun=float(f),
-        grad=np.array(g, dtype=np.float64),
-        nit=k,
-        converged=bool(converged),
-        diverged=bool(bad),
-        path=path[: k + 1].copy(),
-        losses=losses[: k + 1].copy(),
-        message=message,
-        wrt=names,
-        optimizer=opt,
-    )
-
+    return (fun, value_and_grad, hess if hessian else None,
+            hessp if hvp else None)

@@ -1,8 +1,4 @@
 """Run several optimizers on one loss and tabulate the results.
-
-:func:`compare` calls :func:`calckit.minimize`, which compiles the loss with
-SymPy, so it imports :mod:`calckit.optimize` only when called: importing
-:mod:`calckit.optim` stays free of SymPy.
 """
 
 from __future__ import annotations
@@ -13,7 +9,8 @@ from typing import Any
 import numpy as np
 
 from calckit.errors import CalckitTypeError
-from calckit.optim._base import Optimizer
+from calckit.optim import Optimizer
+from calckit.optimize._minimize import minimize
 
 __all__ = ["compare", "comparison_table"]
 
@@ -44,18 +41,16 @@ def compare(
 
     Examples
     --------
-    >>> from calckit import optim
-    >>> runs = optim.compare("x**2 + 3*y**2", [1.0, 1.0],
+    >>> from calckit import optimize
+    >>> runs = optimize.compare("x**2 + 3*y**2", [1.0, 1.0],
     ...                      {"sgd": {"lr": 0.1},
     ...                       "fast adam": {"optimizer": "adam", "lr": 0.1}},
     ...                      steps=500, tol=1e-6)
     >>> [(k, r.converged) for k, r in runs.items()]
     [('sgd', True), ('fast adam', True)]
-    >>> print(optim.comparison_table(runs))   # doctest: +ELLIPSIS
+    >>> print(optimize.comparison_table(runs))   # doctest: +ELLIPSIS
     optimizer  steps  converged  diverged  loss ...
     """
-    from calckit.optimize import minimize
-
     if not isinstance(optimizers, Mapping) or not optimizers:
         raise CalckitTypeError(
             "compare: optimizers must be a non-empty dict label -> dict of "
