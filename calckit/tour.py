@@ -102,7 +102,7 @@ def run(out: str = "calckit-tour", *, emit: Callable[[str], None] | None = None,
     TourResult
     """
     import calckit as ck
-    from calckit import datasets, losses, nn, optim, plot, tables
+    from calckit import datasets, losses, nn, optimize, plot, tables
     from calckit.symbolic.remainder import remainder_bound
 
     start = time.perf_counter()
@@ -150,11 +150,11 @@ def run(out: str = "calckit-tour", *, emit: Callable[[str], None] | None = None,
 
     # 4. optimizers on Rosenbrock -------------------------------------------
     steps, tol = (600 if quick else 3000), 1e-8
-    runs = optim.compare(ROSENBROCK, [-1.2, 1.0], OPTIMIZERS, steps=steps, tol=tol)
+    runs = optimize.compare(ROSENBROCK, [-1.2, 1.0], OPTIMIZERS, steps=steps, tol=tol)
     result.checks["newton_converged"] = bool(runs["newton"].converged)
     _section(result, emit, f"4. Optimizers on Rosenbrock {ROSENBROCK} "
              f"from (-1.2, 1), at most {steps} steps",
-             f"{optim.comparison_table(runs)}\n"
+             f"{optimize.comparison_table(runs)}\n"
              f"{_convergence_note(runs, tol, steps)}")
     _save(result, plot.trajectories(ROSENBROCK, runs, xlim=(-1.6, 1.6),
                                     ylim=(-0.6, 1.6)), "rosenbrock_paths.png")

@@ -70,22 +70,3 @@ __all__ = [
     "solve_exact",
     "solve_steihaug",
 ]
-
-
-def __getattr__(name: str):
-    # Transitional alias (issue 13): compare and comparison_table moved up to
-    # calckit.optimize, the layer that compiles losses. Imported by name on
-    # first access so that calckit.optim itself stays NumPy only; remove once
-    # no caller uses calckit.optim.compare.
-    if name in ("compare", "comparison_table"):
-        import importlib
-        import warnings
-
-        warnings.warn(
-            f"calckit.optim.{name} moved to calckit.optimize.{name} "
-            f"(also calckit.{name})",
-            DeprecationWarning,
-            stacklevel=2,
-        )
-        return getattr(importlib.import_module("calckit.optimize"), name)
-    raise AttributeError(f"module 'calckit.optim' has no attribute {name!r}")

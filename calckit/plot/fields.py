@@ -204,7 +204,7 @@ def trajectories(expr, results, wrt=None, *, xlim=None, ylim=None,
     """Optimizer paths over the contours (or the 3-D surface) of a loss.
 
     ``results`` is a dict ``label -> OptimizeResult`` (as returned by
-    :func:`calckit.optim.compare`), one result, or path arrays. A loss of one
+    :func:`calckit.optimize.compare`), one result, or path arrays. A loss of one
     variable is drawn as a curve with the iterates on it.
     """
     from calckit.symbolic._coerce import as_expr, as_symbols

@@ -31,15 +31,13 @@ def test_lbfgs_that_stops_moving_ends_with_no_progress():
     assert "stopped changing" in r.message and r.fun < 1e-8
 
 
-def test_compare_lives_in_optimize_and_the_old_name_warns():
+def test_compare_lives_in_optimize_and_not_in_optim():
     lbfgs = {"tolerance_change": 0.0, "tolerance_grad": 0.0}
     runs = ck.compare(BOWL, [1.0, 1.0], {"newton": {}, "lbfgs": lbfgs}, tol=1e-8)
     assert all(r.converged for r in runs.values())
-    with pytest.warns(DeprecationWarning, match="calckit.optimize.compare"):
-        old = ck.optim.compare
-    assert old is ck.compare
+    assert ck.optimize.compare is ck.compare
     with pytest.raises(AttributeError):
-        ck.optim.no_such_name  # noqa: B018
+        ck.optim.compare  # noqa: B018  (NumPy-only optim: no compiling here)
 
 
 @pytest.mark.parametrize("name", ["trust-exact", "trust-ncg", "lbfgs", "amsgrad"])

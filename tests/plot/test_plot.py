@@ -127,7 +127,7 @@ ROSEN = "(1 - x)**2 + 100*(y - x**2)**2"
 
 @pytest.fixture(scope="module")
 def runs():
-    return ck.optim.compare(ROSEN, [-1.2, 1.0],
+    return ck.compare(ROSEN, [-1.2, 1.0],
                             {"adam": {"lr": 0.02}, "newton": {}}, steps=300)
 
 

@@ -10,7 +10,7 @@ import pytest
 pytest.importorskip("matplotlib")
 
 import calckit as ck  # noqa: E402
-from calckit import optim, plot  # noqa: E402
+from calckit import optimize, plot  # noqa: E402
 from calckit.plot._common import contrasting  # noqa: E402
 
 ROSENBROCK = "(1 - x)**2 + 100*(y - x**2)**2"
@@ -105,7 +105,7 @@ def test_the_derivatives_legend_covers_no_curve():
 
 @pytest.fixture(scope="module")
 def rosenbrock_runs():
-    return optim.compare(ROSENBROCK, [-1.2, 1.0], {
+    return optimize.compare(ROSENBROCK, [-1.2, 1.0], {
         "sgd (momentum 0.9)": {"optimizer": "sgd", "lr": 1e-3, "momentum": 0.9},
         "adam": {"lr": 0.02}, "rmsprop": {"lr": 1e-3}, "newton": {}},
         steps=800, tol=1e-8)

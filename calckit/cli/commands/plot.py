@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
-from calckit import activations, optim
+from calckit import activations, optim, optimize
 from calckit.cli import output, parser
 from calckit.errors import InvalidParameterError
 from calckit.symbolic._coerce import as_symbols
@@ -77,7 +77,7 @@ def _activation_names(text: str | None) -> list[str] | None:
 def _runs(expr: Any, opts: dict[str, Any], kind: str) -> dict[str, Any]:
     if opts["x0"] is None:
         raise InvalidParameterError(f"plot {kind} needs --x0")
-    return optim.compare(expr, _start(expr, opts),
+    return optimize.compare(expr, _start(expr, opts),
                          _parse_optimizers(opts["optimizers"]), steps=opts["steps"])
 
 
