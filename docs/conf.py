@@ -50,9 +50,7 @@ extensions = [
 exclude_patterns = ["_build", "_ext", "Thumbs.db", ".DS_Store", "jupyter_execute",
                     "auto_examples/*.ipynb", "auto_examples/*.py",
                     "auto_examples/*.zip", "auto_examples/*.json",
-                    "auto_examples/*.md5"]
-templates_path = ["_templates"]
-html_static_path = ["_static"]
+                    "auto_examples/*.md5", "sg_execution_times.rst"]
 
 # -- theme -----------------------------------------------------------------
 html_theme = "furo"
@@ -69,10 +67,7 @@ myst_heading_anchors = 3
 nb_execution_mode = "cache"
 nb_execution_raise_on_error = True
 nb_execution_timeout = 600
-nb_execution_show_tb = True
-
-
-nb_execution_cache_path = str(DOCS / "_build" / ".jupyter_cache")
+nb_execution_show_tb = True  # the cache lives in <outdir>/.jupyter_cache
 
 
 
