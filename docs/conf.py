@@ -29,8 +29,9 @@ sys.path.insert(0, str(DOCS / "_ext"))
 os.environ["PYTHONPATH"] = os.pathsep.join(
     filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
 
-import calckit  # noqa: E402
 import calckit_gallery  # noqa: E402
+
+import calckit  # noqa: E402
 
 project = "calckit"
 author = "calckit developers"
@@ -40,7 +41,6 @@ release = version = calckit.__version__
 extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.mathjax",
-    "sphinx.ext.viewcode",
     "numpydoc",
     "myst_nb",  # also loads myst_parser for the .md pages
     "sphinx_gallery.gen_gallery",
@@ -55,6 +55,8 @@ exclude_patterns = ["_build", "_ext", "Thumbs.db", ".DS_Store", "jupyter_execute
 # -- theme -----------------------------------------------------------------
 html_theme = "furo"
 html_title = f"calckit {release}"
+html_static_path = ["_static"]
+html_favicon = "_static/favicon.svg"
 
 # -- MyST (Markdown pages) -----------------------------------------------------
 myst_enable_extensions = ["dollarmath", "amsmath", "colon_fence", "deflist"]

@@ -58,7 +58,8 @@ def stage_examples(src: Path, dst: Path) -> None:
         if re.fullmatch(r"\d\d_.*\.py", path.name):
             module = ast.parse(text)
             first = module.body[0] if module.body else None
-            if not (isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant)
+            if not (isinstance(first, ast.Expr)
+                    and isinstance(first.value, ast.Constant)
                     and isinstance(first.value.value, str)):
                 raise ValueError(f"{path} has no module docstring to title its page")
             lines = text.splitlines(keepends=True)
@@ -98,13 +99,15 @@ def saved_figures_scraper(block, block_vars, gallery_conf) -> str:
     if not folder.is_dir():
         return ""
     new = []
-    for png in sorted(folder.glob("*.png"), key=lambda p: (p.stat().st_mtime_ns, p.name)):
+    by_time = sorted(folder.glob("*.png"), key=lambda p: (p.stat().st_mtime_ns, p.name))
+    for png in by_time:
         key = (str(png), png.stat().st_mtime_ns)
         if key not in _SEEN:
             _SEEN.add(key)
             new.append(png)
     paths = []
-    for png, dest in zip(new, block_vars["image_path_iterator"]):
+    # the iterator hands out as many image paths as asked for
+    for png, dest in zip(new, block_vars["image_path_iterator"], strict=False):
         shutil.copyfile(png, dest)
         paths.append(dest)
     return figure_rst(paths, gallery_conf["src_dir"])
