@@ -9,8 +9,9 @@ Pages: the Markdown pages of ``docs/`` (MyST), the notebooks of
 ``docs/notebooks/`` (MyST-NB, executed at build time through a Jupyter
 kernel and cached), the API reference from the docstrings (autodoc +
 numpydoc, ``docs/reference/``) and the ``examples/`` scripts run by
-sphinx-gallery with their figures. Nothing here needs the network (no
-intersphinx: inventories would be downloaded).
+sphinx-gallery with their figures. Nothing here needs the network, to build
+or to read: MathJax is served from the site itself (sphinx-mathjax-offline),
+and there is no intersphinx (its inventories would be downloaded).
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ release = version = calckit.__version__
 extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.mathjax",
+    "sphinx-mathjax-offline",  # MathJax from _static/, not a CDN: works offline
     "numpydoc",
     "myst_nb",  # also loads myst_parser for the .md pages
     "sphinx_gallery.gen_gallery",

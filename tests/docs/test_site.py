@@ -6,9 +6,8 @@ The site is built once per session into a temporary folder with the README's
 command (``python -m sphinx -W --keep-going -b html docs <out>``). Chromium is
 driven through the DevTools protocol over a pipe (``--remote-debugging-pipe``:
 NUL-terminated JSON on file descriptors 3 and 4), so the test needs no
-WebDriver and no extra package. Requests to other hosts fail at once (the
-site must work offline; MathJax from its CDN is the one outside resource and
-is left out of the checks).
+WebDriver and no extra package. Requests to other hosts fail at once: the
+site works offline, MathJax included, and its formulas must be typeset.
 """
 
 from __future__ import annotations
@@ -37,10 +36,12 @@ BUILD_TIMEOUT = 1800
 
 
 def _missing_docs_tools() -> str | None:
+    import importlib
+
     for module in ("sphinx", "myst_nb", "numpydoc", "sphinx_gallery", "furo",
-                   "nbclient", "ipykernel"):
+                   "nbclient", "ipykernel", "sphinx-mathjax-offline"):
         try:
-            __import__(module)
+            importlib.import_module(module)
         except ImportError:
             return f"{module} is not installed (pip install -e '.[docs]')"
     return None
@@ -189,6 +190,17 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu",
                   "--remote-debugging-pipe",
                   # other hosts fail at once instead of waiting for DNS
                   "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"]
+
+# After load: wait for MathJax, count the formulas it left as raw TeX (null
+# when the page has no MathJax).
+RAW_MATH_JS = """
+(async () => {
+  if (!window.MathJax || !MathJax.startup) { return null; }
+  await MathJax.startup.promise;
+  return Array.from(document.querySelectorAll(".math"))
+              .filter(el => !el.querySelector("mjx-container")).length;
+})()
+"""
 
 # After load: make lazy images load, wait for every image, list the broken ones.
 BROKEN_IMAGES_JS = """
@@ -396,7 +408,7 @@ def _pages(site: Path) -> list[str]:
 def test_pages_load_without_errors_or_broken_images(site, served, browser):
     chromium, sid = browser
     failures = {}
-    images_seen = 0
+    images_seen = pages_with_math = 0
     for page in _pages(site):
         chromium.events.clear()
         chromium.send("Page.navigate", {"url": served + page}, session=sid)
@@ -409,13 +421,21 @@ def test_pages_load_without_errors_or_broken_images(site, served, browser):
                               {"expression": "document.images.length",
                                "returnByValue": True}, session=sid)
         images_seen += count["result"]["value"]
+        raw = chromium.send("Runtime.evaluate",
+                            {"expression": RAW_MATH_JS, "awaitPromise": True,
+                             "returnByValue": True}, session=sid)
+        raw_count = raw["result"].get("value")
+        pages_with_math += raw_count is not None
         chromium.drain(0.3)  # late errors (scripts run after load)
         problems = _problems(chromium.events, served)
         problems += [f"broken image: {src}" for src in result["result"]["value"]]
+        if raw_count:
+            problems.append(f"{raw_count} formulas left as raw TeX by MathJax")
         if problems:
             failures[page] = problems
     assert not failures, json.dumps(failures, indent=1)
     assert images_seen >= 40, f"only {images_seen} images on the checked pages"
+    assert pages_with_math >= 3, "MathJax ran on fewer than 3 pages"
 
 
 @pytest.mark.slow
