@@ -6,8 +6,8 @@ whose docstrings are plain text, not reStructuredText. Rather than change
 them for the site, the build
 
 * stages a copy of them (:func:`stage_examples`) whose docstring gets an RST
-  title and has its inline markup characters escaped (``x**2`` would start
-  bold text), so the page reads as the script's own words;
+  title and shows words such as ``x**2`` as inline literals (as plain RST
+  they would start bold text), so the page reads as the script's own words;
 * gives each example a fresh figure folder (:func:`reset_output`, a
   sphinx-gallery ``reset_modules`` entry) and picks up the PNGs it saved
   (:func:`saved_figures_scraper`, an ``image_scrapers`` entry).
@@ -24,21 +24,43 @@ from pathlib import Path
 
 from sphinx_gallery.scrapers import figure_rst
 
-_INLINE = re.compile(r"([\\*`|_])")
 # PNGs already handed to the gallery: (path, mtime)
 _SEEN: set[tuple[str, int]] = set()
 
 
+_MARKUP = re.compile(r"[*_|]")
+_SUPERSCRIPTS = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+_OPEN, _CLOSE = "([{\"'", ".,;:!?)]}\"'"
+
+
+def _rst_token(token: str) -> str:
+    """One word of plain text as RST: a word with inline markup characters
+    (``x**2``, ``sigmoid_derivative(x)``) becomes an inline literal, other
+    backslashes and backquotes are escaped."""
+    if not _MARKUP.search(token) or "`" in token:
+        return re.sub(r"([\\`*_|])", r"\\\1", token)
+    lead = len(token) - len(token.lstrip(_OPEN))
+    core, trail = token[lead:], ""
+    while core and core[-1] in _CLOSE and not (
+            core[-1] == ")" and core.count("(") >= core.count(")")):
+        core, trail = core[:-1], core[-1] + trail
+    return f"{token[:lead]}``{core}``{trail}" if core else token
+
+
 def _rst_text(text: str) -> str:
-    """Plain text as RST: inline markup characters escaped."""
-    return _INLINE.sub(r"\\\1", text)
+    """Plain text as RST, its whitespace kept."""
+    return "".join(_rst_token(part) if part.strip() else part
+                   for part in re.split(r"(\s+)", text))
 
 
 def rst_docstring(doc: str) -> str:
     """The docstring ``doc`` as an RST page head: its first paragraph as the
-    title (underlined), the other paragraphs as escaped text."""
+    title (underlined, ``x**2`` written x²), the other paragraphs as text."""
     paragraphs = [p.strip() for p in doc.strip().split("\n\n") if p.strip()]
-    title = " ".join(paragraphs[0].split())
+    # integer powers as superscripts: sphinx-gallery's thumbnail text drops
+    # every "**", even in a literal (x**2 would read x2)
+    title = re.sub(r"\*\*(\d+)\b", lambda m: m.group(1).translate(_SUPERSCRIPTS),
+                   " ".join(paragraphs[0].split()))
     title = _rst_text(title)
     body = "\n\n".join(_rst_text(p) for p in paragraphs[1:])
     return f"{title}\n{'=' * len(title)}\n\n{body}\n"

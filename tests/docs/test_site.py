@@ -475,6 +475,7 @@ def test_gallery_examples_match_the_scripts():
     assert pattern in (DOCS / "conf.py").read_text(encoding="utf-8")
     for script in sorted((ROOT / "examples").glob("[0-9][0-9]_*.py")):
         assert re.search(pattern, script.as_posix())
-    head = gallery.rst_docstring("f(x) = x**2 at `a`.\n\nSeed: the cell.")
-    title, underline = head.splitlines()[:2]
-    assert title == r"f(x) = x\*\*2 at \`a\`." and underline == "=" * len(title)
+    head = gallery.rst_docstring("f(x) = x**2 at `a`.\n\nSeed: sigmoid_derivative(x).")
+    title, underline, _, body = head.splitlines()[:4]
+    assert title == r"f(x) = x² at \`a\`." and underline == "=" * len(title)
+    assert body == "Seed: ``sigmoid_derivative(x)``."
