@@ -11,6 +11,8 @@ under a minute (``calckit tour``).
 
 This module does not print: each section's text goes to ``emit`` (the
 command passes ``print``), and :func:`run` returns every section and file.
+A ``tqdm`` progress bar over the sections goes to stderr when stderr is a
+terminal (``progress=None``; ``True`` or ``False`` force it on or off).
 """
 
 from __future__ import annotations
@@ -18,13 +20,15 @@ from __future__ import annotations
 import os
 import textwrap
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
 import numpy as np
 import sympy as sp
+
+from calckit import _progress
 
 __all__ = ["TourResult", "run"]
 
@@ -80,7 +84,8 @@ def _convergence_note(runs: dict, tol: float, steps: int) -> str:
 
 def run(out: str = "calckit-tour", *, emit: Callable[[str], None] | None = None,
         quick: bool = False, seed: int = 0,
-        table_text: Callable[[Any], str] = str) -> TourResult:
+        table_text: Callable[[Any], str] = str,
+        progress: bool | None = None) -> TourResult:
     """Run the tour; figures go to the folder ``out`` (created if needed).
 
     Parameters
@@ -96,18 +101,42 @@ def run(out: str = "calckit-tour", *, emit: Callable[[str], None] | None = None,
         passes one that fits the terminal).
     seed : int
         Seed of the network's initialisation and training.
+    progress : bool or None, default None
+        A ``tqdm`` bar over the five sections, on stderr: ``True`` always,
+        ``False`` never, ``None`` when stderr is a terminal.
 
     Returns
     -------
     TourResult
     """
-    import calckit as ck
-    from calckit import datasets, losses, nn, optimize, plot, tables
-    from calckit.symbolic.remainder import remainder_bound
-
     start = time.perf_counter()
     os.makedirs(out, exist_ok=True)
     result = TourResult(out_dir=out)
+    steps = _progress.progress(
+        _sections(result, quick=quick, seed=seed, table_text=table_text),
+        enabled=progress, desc="calckit tour", total=SECTIONS)
+    say = _progress.write_beside(steps, emit)
+    for title, body in steps:
+        _section(result, say, title, body)
+
+    result.seconds = time.perf_counter() - start
+    listing = "\n".join(f"  {os.path.basename(p)}" for p in result.files)
+    _section(result, emit, "Figures",
+             f"{len(result.files)} PNG figures written to {os.path.abspath(out)}/ "
+             f"(tour took {result.seconds:.1f} s):\n{listing}")
+    return result
+
+
+#: Number of sections :func:`_sections` yields (the progress bar's total).
+SECTIONS = 5
+
+
+def _sections(result: TourResult, *, quick: bool, seed: int,
+              table_text: Callable[[Any], str]) -> Iterator[tuple[str, str]]:
+    """Run the tour's sections one by one, yielding each ``(title, body)``."""
+    import calckit as ck
+    from calckit import datasets, losses, nn, optimize, plot, tables
+    from calckit.symbolic.remainder import remainder_bound
 
     # 1. the gradient of a loss, derived and checked --------------------------
     w, b, x, y = sp.symbols("w b x y", real=True)
@@ -120,12 +149,11 @@ def run(out: str = "calckit-tour", *, emit: Callable[[str], None] | None = None,
             f"dloss/dw = {g[0]}\ndloss/db = {g[1]}\n"
             f"checked at w=0.7, b=-0.3 (x=1.5, y=1) against numeric "
             f"differentiation:\n{report}")
-    _section(result, emit, "1. Gradient of a loss, derived and checked", body)
+    yield "1. Gradient of a loss, derived and checked", body
 
     # 2. activations --------------------------------------------------------
     table = tables.activation_table(orders=(0, 1), at=[1.0])
-    _section(result, emit, "2. Activations and their derivatives",
-             table_text(table))
+    yield "2. Activations and their derivatives", table_text(table)
     _save(result, plot.activations(), "activations.png")
 
     # 3. Taylor with a rigorous bound ---------------------------------------
@@ -143,8 +171,7 @@ def run(out: str = "calckit-tour", *, emit: Callable[[str], None] | None = None,
             f"({lag.ratio:.1f}x), integral form {integ.bound:.3e} "
             f"({integ.ratio:.2f}x)", 80, initial_indent="  ",
             subsequent_indent="    "))
-    _section(result, emit, "3. Taylor polynomials with rigorous error bounds",
-             "\n".join(lines))
+    yield "3. Taylor polynomials with rigorous error bounds", "\n".join(lines)
     _save(result, plot.taylor(sp.exp(t), t, at=0, orders=(1, 2, 3, 5),
                               xlim=(-2, 2)), "taylor_exp.png")
 
@@ -152,10 +179,9 @@ def run(out: str = "calckit-tour", *, emit: Callable[[str], None] | None = None,
     steps, tol = (600 if quick else 3000), 1e-8
     runs = optimize.compare(ROSENBROCK, [-1.2, 1.0], OPTIMIZERS, steps=steps, tol=tol)
     result.checks["newton_converged"] = bool(runs["newton"].converged)
-    _section(result, emit, f"4. Optimizers on Rosenbrock {ROSENBROCK} "
-             f"from (-1.2, 1), at most {steps} steps",
-             f"{optimize.comparison_table(runs)}\n"
-             f"{_convergence_note(runs, tol, steps)}")
+    yield (f"4. Optimizers on Rosenbrock {ROSENBROCK} from (-1.2, 1), at most "
+           f"{steps} steps",
+           f"{optimize.comparison_table(runs)}\n{_convergence_note(runs, tol, steps)}")
     _save(result, plot.trajectories(ROSENBROCK, runs, xlim=(-1.6, 1.6),
                                     ylim=(-0.6, 1.6)), "rosenbrock_paths.png")
     _save(result, plot.loss_curves(runs, title="Rosenbrock: loss per step"),
@@ -182,19 +208,13 @@ def run(out: str = "calckit-tour", *, emit: Callable[[str], None] | None = None,
     result.checks["xor_accuracy"] = accuracy
     rows = "\n".join(f"  {xi.tolist()} -> {p:.3f} (target {int(t_)})"
                      for xi, p, t_ in zip(X, probs, labels, strict=True))
-    _section(result, emit, "5. A 2-8-1 tanh network on XOR",
-             f"backprop gradient check before training:\n{check}\n"
-             f"trained {len(history.loss)} epochs (Adam, lr 0.05): final loss "
-             f"{history.loss[-1]:.4g}, accuracy {accuracy:.0%}\n{rows}")
+    yield ("5. A 2-8-1 tanh network on XOR",
+           f"backprop gradient check before training:\n{check}\n"
+           f"trained {len(history.loss)} epochs (Adam, lr 0.05): final loss "
+           f"{history.loss[-1]:.4g}, accuracy {accuracy:.0%}\n{rows}")
     _save(result, plot.decision_boundary(model, X, labels,
                                          title="XOR: decision boundary"),
           "xor_boundary.png")
     _save(result, plot.loss_curves({"xor": history.loss}, xlabel="epoch",
                                    title="XOR: training loss"), "xor_loss.png")
 
-    result.seconds = time.perf_counter() - start
-    listing = "\n".join(f"  {os.path.basename(p)}" for p in result.files)
-    _section(result, emit, "Figures",
-             f"{len(result.files)} PNG figures written to {os.path.abspath(out)}/ "
-             f"(tour took {result.seconds:.1f} s):\n{listing}")
-    return result
