@@ -43,6 +43,7 @@ import numpy
 import sympy as sp
 
 from calckit.errors import CalckitTypeError, InvalidParameterError, WorkLimitError
+from calckit.kernels import backends
 from calckit.kernels.cache import _LRU, CacheInfo
 from calckit.kernels.codegen import generate
 from calckit.kernels.dag import check_budget
@@ -104,6 +105,7 @@ def compile(  # noqa: A001 - the public name is part of the API
     stable: bool = True,
     dtype: Any = numpy.float64,
     max_ops: int | None = MAX_OPS,
+    backend: str = "numpy",
 ) -> Kernel:
     """Compile expressions into a broadcasting NumPy :class:`Kernel`.
 
@@ -136,6 +138,13 @@ def compile(  # noqa: A001 - the public name is part of the API
         ``expit`` behind ``sigmoid``, ``floor``, ``heaviside``, ...) raises
         :class:`~calckit.errors.CalckitTypeError` when called, naming the
         function (the check is NumPy's own, at no cost to real kernels).
+    backend : {"numpy", "jax", "torch"}, default "numpy"
+        Array library of the generated code. ``"jax"`` and ``"torch"`` write
+        the same stable, CSE'd code against ``jax.numpy`` / ``torch``
+        (jit-able with ``jax.jit`` / ``torch.compile``); the output keeps the
+        inputs' floating dtype and device (``dtype`` applies when no input is
+        floating). See :mod:`calckit.kernels.backends`. NumPy kernels also
+        accept dask arrays and return dask arrays, evaluated chunk by chunk.
 
     Returns
     -------
@@ -165,14 +174,15 @@ def compile(  # noqa: A001 - the public name is part of the API
     array([[1., 2.],
            [1., 2.]])
     """
+    engine = backends.get(backend)
     with _nesting_guard(exprs):
         return _compile(exprs, wrt, params, cse=cse, stable=stable, dtype=dtype,
-                        max_ops=_budget(max_ops))
+                        max_ops=_budget(max_ops), backend=engine)
 
 
 def compile_grad(
     expr, wrt=None, params=(), *, cse: bool = True, dtype: Any = numpy.float64,
-    max_ops: int | None = MAX_OPS,
+    max_ops: int | None = MAX_OPS, backend: str = "numpy",
 ) -> Kernel:
     """Kernel of the exact gradient of ``expr``: output trailing shape ``(n,)``.
 
@@ -188,7 +198,7 @@ def compile_grad(
         ``params``). A variable absent from ``expr`` has derivative 0.
     params : sequence of symbols or names, or str, optional
         Further kernel arguments (data), after ``wrt``.
-    cse, dtype, max_ops
+    cse, dtype, max_ops, backend
         As for :func:`compile`.
 
     Returns
@@ -205,12 +215,13 @@ def compile_grad(
     array([[ 6.,  1.],
            [12.,  1.]])
     """
-    return _derived("grad", expr, wrt, params, cse, dtype, _budget(max_ops))
+    return _derived("grad", expr, wrt, params, cse, dtype, _budget(max_ops),
+                    backends.get(backend))
 
 
 def compile_hessian(
     expr, wrt=None, params=(), *, cse: bool = True, dtype: Any = numpy.float64,
-    max_ops: int | None = MAX_OPS,
+    max_ops: int | None = MAX_OPS, backend: str = "numpy",
 ) -> Kernel:
     """Kernel of the exact Hessian of ``expr``: trailing shape ``(n, n)``.
 
@@ -224,34 +235,38 @@ def compile_hessian(
     array([[4., 2.],
            [2., 0.]])
     """
-    return _derived("hessian", expr, wrt, params, cse, dtype, _budget(max_ops))
+    return _derived("hessian", expr, wrt, params, cse, dtype, _budget(max_ops),
+                    backends.get(backend))
 
 
 # -- internals ----------------------------------------
-def _compile(exprs, wrt, params, *, cse, stable, dtype, max_ops) -> Kernel:
+def _compile(exprs, wrt, params, *, cse, stable, dtype, max_ops,
+             backend=None) -> Kernel:
     """:func:`compile` without its guard (called by :func:`_derived` too)."""
     structure, entries, shape = normalize(exprs)
     wrt_syms, param_syms = resolve(entries, wrt, params)
     dtype = as_dtype(dtype)
     if dtype == numpy.float64:
         dtype = _F64  # one object, so that ``x.dtype is dtype`` is a fast check
-    flags = (bool(cse), bool(stable), dtype.str)
+    flags = (bool(cse), bool(stable), dtype.str, backend and backend.name)
     key = ("compile", entries, shape, wrt_syms, param_syms, flags)
     cached = _CACHE.get(key)
     if cached is not None:
         return cached
     check_budget(entries, max_ops, "compile")  # before any pass (cached: free)
     kernel = _build(structure, entries, shape, wrt_syms, param_syms,
-                    cse=bool(cse), stable=bool(stable), dtype=dtype, max_ops=max_ops)
+                    cse=bool(cse), stable=bool(stable), dtype=dtype, max_ops=max_ops,
+                    backend=backend)
     _CACHE.put(key, kernel)
     return kernel
 
 
-def _derived(kind, expr, wrt, params, cse, dtype, max_ops) -> Kernel:
+def _derived(kind, expr, wrt, params, cse, dtype, max_ops, backend=None) -> Kernel:
     e = as_expr(expr)
     wrt_syms, param_syms = resolve((e,), wrt, params, check=False)
     dtype = as_dtype(dtype)
-    key = (kind, e, wrt_syms, param_syms, bool(cse), dtype.str)
+    key = (kind, e, wrt_syms, param_syms, bool(cse), dtype.str,
+           backend and backend.name)
     cached = _CACHE.get(key)
     if cached is not None:
         return cached
@@ -267,13 +282,13 @@ def _derived(kind, expr, wrt, params, cse, dtype, max_ops) -> Kernel:
         else:
             out = derive.hessian(stable_e, list(wrt_syms))
         kernel = _compile(out, wrt_syms, param_syms, cse=cse, stable=True,
-                          dtype=dtype, max_ops=max_ops)
+                          dtype=dtype, max_ops=max_ops, backend=backend)
     _CACHE.put(key, kernel)
     return kernel
 
 
 def _build(structure, entries, shape, wrt, params, *, cse, stable, dtype,
-           max_ops) -> Kernel:
+           max_ops, backend=None) -> Kernel:
     if dtype.kind != "c":
         check_real(structure, entries, dtype)
     if stable:
@@ -308,6 +323,11 @@ def _build(structure, entries, shape, wrt, params, *, cse, stable, dtype,
         if e not in renamed:  # no Max of many arguments rebuilt (evaluated)
             renamed[e] = inert_extrema(e).xreplace(rename)
         printed.append(renamed[e])
+    if backend is not None:  # jax, torch: calckit.kernels.backends
+        return backends.build(
+            backend, structure=structure, entries=entries_final, printed=printed,
+            shape=shape, wrt=wrt, params=params, args=[rename.get(s, s) for s in args],
+            labels=[s.name for s in args], cse=cse, stable=stable, dtype=dtype)
     try:
         source = generate(printed, shape, [rename.get(s, s) for s in args], cse=cse,
                           labels=[s.name for s in args])
