@@ -16,7 +16,7 @@ function and the backend at compile time. Boolean masks cast with
 >>> x = sp.Symbol("x", real=True)
 >>> p = BackendPrinter("jax", frozenset({"exp", "logaddexp"}), ".astype(_dtype)")
 >>> p.doprint(sp.exp(x) + sp.Symbol("y"))
-'_xp.exp(x) + y'
+'y + _xp.exp(x)'
 >>> p.doprint(sp.gamma(x))  # doctest: +ELLIPSIS
 Traceback (most recent call last):
 ...
