@@ -43,6 +43,8 @@ _EXPORTS = {
     "compile_grad": "calckit.kernels",
     "compile_hessian": "calckit.kernels",
     "Kernel": "calckit.kernels",
+    "to_torch": "calckit.kernels.export",
+    "to_jax": "calckit.kernels.export",
     "gradcheck": "calckit.check",
     "GradcheckReport": "calckit.check",
     "minimize": "calckit.optimize",
