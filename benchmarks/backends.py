@@ -22,6 +22,7 @@ size, ``--quick`` for a smoke run). It prints, measured in this one run
 from __future__ import annotations
 
 import argparse
+import os
 import pathlib
 import resource
 import sys
@@ -63,7 +64,7 @@ def bench_jax_rows(n, rounds):
             raise SystemExit(f"row {row['name']}: jax disagrees")
         t_hand = best(lambda r=row: r["hand"](*r["args"]), rounds)
         t_ck = best(lambda r=row: r["kernel"](*r["args"]), rounds)
-        t_jax = best(lambda a=jargs: fast(*a).block_until_ready(), rounds)
+        t_jax = best(lambda f=fast, a=jargs: f(*a).block_until_ready(), rounds)
         lines.append(f"{row['name']:44s} {t_hand * 1e3:7.2f}ms {t_ck / t_hand:8.2f}x "
                      f"{t_jax / t_hand:8.2f}x")
     return lines
@@ -134,6 +135,10 @@ def bench_dask(rows, chunk, memory, rounds):
     t_chunk_data = best(data_and_kernel, rounds)
     workers = 2
     lines = []
+    # the same graph on one core in this process: dask's own overhead
+    x, y = _data(da, rows, chunk)
+    one_core = k(0.5, -0.1, x, y).sum(axis=0)
+    t_sync = best(lambda: one_core.compute(scheduler="sync"), 1)
     with dask.config.set({"distributed.worker.memory.target": 0.6,
                           "distributed.worker.memory.spill": 0.7}), \
             LocalCluster(n_workers=workers, threads_per_worker=1,
@@ -171,6 +176,12 @@ def bench_dask(rows, chunk, memory, rounds):
                  f"{base / 1e6:7.1f} Mrows/s -> {rate / base:5.2f}x (target >= 0.7x)")
     lines.append(f"  vs NumPy data+kernel on one chunk x {workers}: "
                  f"{base_data / 1e6:7.1f} Mrows/s -> {rate / base_data:5.2f}x")
+    sync_rate = rows / t_sync
+    per_core = sync_rate * workers / base_data
+    lines.append(f"  same graph, sync scheduler, 1 core, in process: "
+                 f"{sync_rate / 1e6:7.1f} Mrows/s -> {per_core:5.2f}x"
+                 f" of ({workers} x data+kernel) per core; load average "
+                 f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     for addr in sorted(peak):
         lines.append(f"  worker {addr}: peak RSS {peak[addr] / 2**20:7.0f} MiB"
                      f"{f' of {limit / 2**20:.0f} MiB' if limit else ''}, "
