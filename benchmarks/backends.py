@@ -139,8 +139,15 @@ def bench_dask(rows, chunk, memory, rounds):
     x, y = _data(da, rows, chunk)
     one_core = k(0.5, -0.1, x, y).sum(axis=0)
     t_sync = best(lambda: one_core.compute(scheduler="sync"), 1)
+    # dask's nannies set MALLOC_TRIM_THRESHOLD_, which also freezes glibc's
+    # mmap threshold at 128 KiB: the kernels' 16384-element (128 KiB) block
+    # temporaries are then each a fresh mmap (page faults), 2-4x slower. A
+    # fixed 32 MiB mmap threshold keeps them on the heap.
+    env = "distributed.nanny.pre-spawn-environ."
     with dask.config.set({"distributed.worker.memory.target": 0.6,
-                          "distributed.worker.memory.spill": 0.7}), \
+                          "distributed.worker.memory.spill": 0.7,
+                          env + "MALLOC_TRIM_THRESHOLD_": 2**28,
+                          env + "MALLOC_MMAP_THRESHOLD_": 2**25}), \
             LocalCluster(n_workers=workers, threads_per_worker=1,
                          memory_limit=memory, processes=True,
                          dashboard_address=None) as cluster, \
