@@ -10,7 +10,8 @@ size, ``--quick`` for a smoke run). It prints, measured in this one run
    hand NumPy (all checked equal first);
 2. Mish forward + backward of a 10^6-element float32 tensor:
    ``calckit.to_torch("x*tanh(softplus(x))")`` against
-   ``torch.nn.functional.mish`` (target: at most 1.5x);
+   ``torch.nn.functional.mish`` (target: at most 1.5x), eagerly and under
+   ``torch.compile`` (not with ``--quick``);
 3. the per-sample gradient of the logistic loss ``log(1 + exp(-y (w x + b)))``
    over ``--rows`` rows, chunked, summed over rows, on a 2-worker
    ``dask.distributed.LocalCluster`` (1 thread and ``--memory`` per worker):
@@ -71,7 +72,7 @@ def bench_jax_rows(n, rounds):
 
 
 # -- 2. Mish in torch ----------------------------------------------------------
-def bench_mish(n, rounds):
+def bench_mish(n, rounds, compiled=True):
     import torch
     torch.set_num_threads(1)
     ours = ck.to_torch("x*tanh(softplus(x))")
@@ -88,9 +89,18 @@ def bench_mish(n, rounds):
         raise SystemExit("mish: calckit's gradient disagrees with torch's")
     t_ours = best(lambda: run(ours), rounds)
     t_torch = best(lambda: run(torch.nn.functional.mish), rounds)
-    return [f"{f'Mish fwd+bwd, {n:g} float32 (1 thread)':44s} torch "
-            f"{t_torch * 1e3:7.2f}ms  calckit {t_ours * 1e3:7.2f}ms  "
-            f"ratio {t_ours / t_torch:5.2f}x (target <= 1.5x)"]
+    lines = [f"{f'Mish fwd+bwd, {n:g} float32 (1 thread)':44s} torch "
+             f"{t_torch * 1e3:7.2f}ms  calckit {t_ours * 1e3:7.2f}ms  "
+             f"ratio {t_ours / t_torch:5.2f}x (target <= 1.5x)"]
+    if compiled:  # the same exported op fused by inductor (forward and backward)
+        fast = torch.compile(ours)
+        if not torch.allclose(run(fast), run(ours), rtol=1e-5, atol=1e-6):
+            raise SystemExit("mish: torch.compile changed calckit's gradient")
+        t_fast = best(lambda: run(fast), rounds)
+        lines.append(f"{'  same op under torch.compile':44s} torch "
+                     f"{t_torch * 1e3:7.2f}ms  calckit {t_fast * 1e3:7.2f}ms  "
+                     f"ratio {t_fast / t_torch:5.2f}x")
+    return lines
 
 
 # -- 3. dask on a LocalCluster ---------------------------------------------------
@@ -211,7 +221,7 @@ def main(argv=None):
     if "jax" not in a.skip:
         out += bench_jax_rows(n, a.rounds)
     if "mish" not in a.skip:
-        out += bench_mish(n, a.rounds)
+        out += bench_mish(n, a.rounds, compiled=not a.quick)
     if "dask" not in a.skip:
         out += bench_dask(int(rows), int(chunk), a.memory, max(2, a.rounds // 2))
     print("\n".join(out))
