@@ -119,12 +119,11 @@ def _worker_memory():
 
 
 def _worker_spilled(dask_worker):
-    data = dask_worker.data
-    total = getattr(data, "spilled_total", None)
-    if total is not None:
-        return int(getattr(total, "disk_write_bytes_total", 0) or 0)
-    slow = getattr(data, "slow", {})
-    return sum(len(v) for v in getattr(slow, "values", dict)()) if slow else 0
+    """Bytes this worker wrote to disk so far (SpillBuffer's metrics)."""
+    metrics = getattr(dask_worker.data, "cumulative_metrics", None)
+    if metrics is None:
+        return None  # not a SpillBuffer: unknown
+    return int(metrics.get(("disk-write", "bytes"), 0))
 
 
 def bench_dask(rows, chunk, memory, rounds):
@@ -210,7 +209,7 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--quick", action="store_true")
     p.add_argument("--rows", type=float, default=2e8)
-    p.add_argument("--chunk", type=float, default=5e6)
+    p.add_argument("--chunk", type=float, default=2.5e6)
     p.add_argument("--memory", default="1GiB")
     p.add_argument("--rounds", type=int, default=5)
     p.add_argument("--skip", nargs="*", default=(), choices=("jax", "mish", "dask"))
