@@ -114,7 +114,13 @@ def _data(da, rows, chunk):
 
 
 def _worker_memory():
-    # peak resident set of this worker process (ru_maxrss is in KiB on Linux)
+    """Peak resident memory of this worker process: VmHWM (reset by exec;
+    ``ru_maxrss`` keeps the forking parent's peak across exec, which is
+    this benchmark's own, JAX and PyTorch included)."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
