@@ -234,6 +234,11 @@ def test_missing_engine_names_the_extra(monkeypatch, engine):
         ck.compile_hessian("x**3", backend=engine)
 
 
+def test_complex_dtype_is_refused_for_array_backends(xp):
+    with pytest.raises(InvalidParameterError, match="kernels are real"):
+        ck.compile("x*y", dtype=complex, backend=xp.name)
+
+
 def test_function_without_translation_names_it_and_the_backend():
     pytest.importorskip("torch", reason="PyTorch is not installed")
     with pytest.raises(CalckitTypeError, match="gamma.*no torch implementation"):

@@ -25,7 +25,7 @@ import math
 
 import sympy as sp
 
-from calckit.errors import CalckitTypeError
+from calckit.errors import CalckitTypeError, InvalidParameterError
 from calckit.kernels.backends.printer import BackendPrinter
 from calckit.kernels.codegen import _body, _check_derivatives, _Module
 from calckit.kernels.inert import inert_extrema
@@ -98,6 +98,11 @@ def build(backend, *, structure, entries, printed, shape, wrt, params, args,
           labels, cse, stable, dtype) -> BackendKernel:
     """The :class:`BackendKernel` of the (stable, renamed) ``printed``
     entries; called by :func:`calckit.kernels._build`."""
+    if dtype.kind == "c":
+        raise InvalidParameterError(
+            f"dtype {dtype}: backend={backend.name!r} kernels are real; compile "
+            "complex kernels with backend='numpy'"
+        )
     try:
         source = generate(printed, shape, args, backend, cse=cse, labels=labels)
     except UnsupportedError as exc:
