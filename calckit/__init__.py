@@ -15,6 +15,7 @@ from __future__ import annotations
 import importlib
 
 from calckit.errors import (  # noqa: F401 - re-exported, listed in __all__
+    BackendUnavailableError,
     CalckitError,
     CalckitTypeError,
     DifferentiationError,
@@ -43,6 +44,8 @@ _EXPORTS = {
     "compile_grad": "calckit.kernels",
     "compile_hessian": "calckit.kernels",
     "Kernel": "calckit.kernels",
+    "to_torch": "calckit.kernels.export",
+    "to_jax": "calckit.kernels.export",
     "gradcheck": "calckit.check",
     "GradcheckReport": "calckit.check",
     "minimize": "calckit.optimize",
@@ -68,7 +71,8 @@ __all__ = sorted(
     + [
         "CalckitError", "CalckitTypeError", "DifferentiationError",
         "InvalidParameterError", "NumericError", "ParseError", "ShapeError",
-        "UnknownNameError", "WorkLimitError", "__version__",
+        "UnknownNameError", "WorkLimitError", "BackendUnavailableError",
+        "__version__",
     ]
 )
 

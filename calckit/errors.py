@@ -24,6 +24,7 @@ __all__ = [
     "DifferentiationError",
     "NumericError",
     "WorkLimitError",
+    "BackendUnavailableError",
 ]
 
 
@@ -89,3 +90,8 @@ class WorkLimitError(CalckitError, RuntimeError):
     """Symbolic work (derivation, expansion, compilation) that would exceed
     its explicit budget. The message names the step, the budget
     (``max_ops``) and how to raise it."""
+
+
+class BackendUnavailableError(CalckitError, ImportError):
+    """An optional engine (JAX, PyTorch, Dask) is asked for but not
+    installed; the message names the extra to install."""

@@ -80,9 +80,13 @@ _BATCH_GAIN = 4
 class _Module:
     """Accumulates helper functions (piecewise branches) and the printer."""
 
-    def __init__(self, cse: bool):
+    #: lower a Piecewise that may fail by masked evaluation (``_piecewise``);
+    #: False: always a nested ``where`` (array backends, whose ops never warn)
+    masked = True
+
+    def __init__(self, cse: bool, printer=None):
         self.cse = cse
-        self.printer = KernelPrinter()
+        self.printer = printer if printer is not None else KernelPrinter()
         self.helpers: list[str] = []
         self.count = 0
         self.piecewise = False  # a masked Piecewise was lowered
@@ -403,7 +407,7 @@ def _piecewise_call(mod, pw):
         if cond is sp.true:
             break
     mod.piecewise = True
-    if all(_cannot_fail(v) and _cannot_fail(c) for v, c in pairs):
+    if not mod.masked or all(_cannot_fail(v) and _cannot_fail(c) for v, c in pairs):
         return _where(mod, pairs)
     syms = sorted(pw.free_symbols, key=lambda s: s.name)
     argnames = ", ".join(s.name for s in syms)

@@ -10,7 +10,7 @@ import numpy
 import sympy as sp
 
 from calckit.errors import CalckitTypeError, InvalidParameterError, WorkLimitError
-from calckit.kernels import tensor
+from calckit.kernels import backends, tensor
 from calckit.kernels.cache import _LRU, CacheInfo
 from calckit.kernels.codegen import generate
 from calckit.kernels.dag import check_budget
@@ -65,6 +65,7 @@ def compile(  # noqa: A001 - the public name is part of the API
     dtype: Any = numpy.float64,
     max_ops: int | None = MAX_OPS,
     shapes=None,
+    backend: str = "numpy",
 ) -> Kernel | tensor.TensorKernel:
     """Compile expressions into a broadcasting NumPy :class:`Kernel`.
 
@@ -88,6 +89,13 @@ def compile(  # noqa: A001 - the public name is part of the API
         (subexpressions counted once) raises
         :class:`~calckit.errors.WorkLimitError` before the expensive passes
         (CSE, printing) run; ``None`` for no budget.
+    backend : {"numpy", "jax", "torch"}, default "numpy"
+        Array library of the generated code. ``"jax"`` and ``"torch"`` write
+        the same stable, CSE'd code against ``jax.numpy`` / ``torch``
+        (jit-able with ``jax.jit`` / ``torch.compile``); the output keeps the
+        inputs' floating dtype and device (``dtype`` applies when no input is
+        floating). See :mod:`calckit.kernels.backends`. NumPy kernels also
+        accept dask arrays and return dask arrays, evaluated chunk by chunk.
     shapes : dict, optional
         Shapes of the names of string expressions (``{"X": ("n", "d"), "w":
         "d"}``): they are tensor expressions, compiled to BLAS calls by
@@ -131,11 +139,13 @@ def compile(  # noqa: A001 - the public name is part of the API
     array([[1., 2.],
            [1., 2.]])
     """
+    engine = backends.get(backend)
     if _any_tensor(exprs, shapes):  # matrix calculus: calckit.kernels.tensor
+        numpy_only(engine, "tensor expressions")
         return tensor.compile_expr(exprs, wrt, params or None, shapes=shapes)
     with _nesting_guard(exprs):
         return _compile(exprs, wrt, params, cse=cse, stable=stable, dtype=dtype,
-                        max_ops=_budget(max_ops))
+                        max_ops=_budget(max_ops), backend=engine)
 
 
 def _any_tensor(exprs, shapes) -> bool:
@@ -145,27 +155,37 @@ def _any_tensor(exprs, shapes) -> bool:
     return is_tensor(exprs, shapes)
 
 
-def _compile(exprs, wrt, params, *, cse, stable, dtype, max_ops) -> Kernel:
+def numpy_only(engine, what: str) -> None:
+    """Refuse a jax / torch ``engine`` for ``what`` (NumPy kernels only)."""
+    if engine is not None:
+        raise InvalidParameterError(
+            f"backend={engine.name!r}: {what} compile to NumPy kernels only; "
+            "use backend='numpy'")
+
+
+def _compile(exprs, wrt, params, *, cse, stable, dtype, max_ops,
+             backend=None) -> Kernel:
     """:func:`compile` without its guard (called by :func:`_derived` too)."""
     structure, entries, shape = normalize(exprs)
     wrt_syms, param_syms = resolve(entries, wrt, params)
     dtype = as_dtype(dtype)
     if dtype == numpy.float64:
         dtype = _F64  # one object, so that ``x.dtype is dtype`` is a fast check
-    flags = (bool(cse), bool(stable), dtype.str)
+    flags = (bool(cse), bool(stable), dtype.str, backend and backend.name)
     key = ("compile", entries, shape, wrt_syms, param_syms, flags)
     cached = _CACHE.get(key)
     if cached is not None:
         return cached
     check_budget(entries, max_ops, "compile")  # before any pass (cached: free)
     kernel = _build(structure, entries, shape, wrt_syms, param_syms,
-                    cse=bool(cse), stable=bool(stable), dtype=dtype, max_ops=max_ops)
+                    cse=bool(cse), stable=bool(stable), dtype=dtype, max_ops=max_ops,
+                    backend=backend)
     _CACHE.put(key, kernel)
     return kernel
 
 
 def _build(structure, entries, shape, wrt, params, *, cse, stable, dtype,
-           max_ops) -> Kernel:
+           max_ops, backend=None) -> Kernel:
     if dtype.kind != "c":
         check_real(structure, entries, dtype)
     if stable:
@@ -200,6 +220,11 @@ def _build(structure, entries, shape, wrt, params, *, cse, stable, dtype,
         if e not in renamed:  # no Max of many arguments rebuilt (evaluated)
             renamed[e] = inert_extrema(e).xreplace(rename)
         printed.append(renamed[e])
+    if backend is not None:  # jax, torch: calckit.kernels.backends
+        return backends.build(
+            backend, structure=structure, entries=entries_final, printed=printed,
+            shape=shape, wrt=wrt, params=params, args=[rename.get(s, s) for s in args],
+            labels=[s.name for s in args], cse=cse, stable=stable, dtype=dtype)
     try:
         source = generate(printed, shape, [rename.get(s, s) for s in args], cse=cse,
                           labels=[s.name for s in args])

@@ -11,7 +11,7 @@ from typing import Any
 import numpy
 
 from calckit.errors import InvalidParameterError
-from calckit.kernels import tensor
+from calckit.kernels import backends, tensor
 from calckit.kernels.compiler import (
     _CACHE,
     MAX_OPS,
@@ -19,6 +19,7 @@ from calckit.kernels.compiler import (
     _compile,
     _nesting_guard,
     compile,
+    numpy_only,
 )
 from calckit.kernels.inputs import as_dtype, check_real, resolve
 from calckit.kernels.kernel import Kernel
@@ -34,7 +35,7 @@ __all__ = ["compile_grad", "compile_hessian", "compile_value_and_grad"]
 
 def compile_grad(
     expr, wrt=None, params=(), *, cse: bool = True, dtype: Any = numpy.float64,
-    max_ops: int | None = MAX_OPS, shapes=None,
+    max_ops: int | None = MAX_OPS, shapes=None, backend: str = "numpy",
 ) -> Kernel | tensor.TensorKernel:
     """Kernel of the exact gradient of ``expr``: output trailing shape ``(n,)``.
 
@@ -50,7 +51,7 @@ def compile_grad(
         ``params``). A variable absent from ``expr`` has derivative 0.
     params : sequence of symbols or names, or str, optional
         Further kernel arguments (data), after ``wrt``.
-    cse, dtype
+    cse, dtype, backend
         As for :func:`calckit.kernels.compile`.
     max_ops : int or None, optional
         Work budget of the derivation and of the compilation (each counted in
@@ -78,14 +79,16 @@ def compile_grad(
     array([[ 6.,  1.],
            [12.,  1.]])
     """
+    engine = backends.get(backend)
     if is_tensor(expr, shapes):  # matrix calculus: calckit.kernels.tensor
+        numpy_only(engine, "tensor expressions")
         return tensor.compile_tensor_grad(expr, wrt, params or None, shapes=shapes)
-    return _derived("grad", expr, wrt, params, cse, dtype, _budget(max_ops))
+    return _derived("grad", expr, wrt, params, cse, dtype, _budget(max_ops), engine)
 
 
 def compile_hessian(
     expr, wrt=None, params=(), *, cse: bool = True, dtype: Any = numpy.float64,
-    max_ops: int | None = MAX_OPS, shapes=None,
+    max_ops: int | None = MAX_OPS, shapes=None, backend: str = "numpy",
 ) -> Kernel | tensor.TensorKernel:
     """Kernel of the exact Hessian of ``expr``: trailing shape ``(n, n)``.
 
@@ -99,22 +102,29 @@ def compile_hessian(
     array([[4., 2.],
            [2., 0.]])
     """
+    engine = backends.get(backend)
     if is_tensor(expr, shapes):  # matrix calculus: calckit.kernels.tensor
+        numpy_only(engine, "tensor expressions")
         return tensor.compile_tensor_hessian(expr, wrt, params or None, shapes=shapes)
-    return _derived("hessian", expr, wrt, params, cse, dtype, _budget(max_ops))
+    return _derived("hessian", expr, wrt, params, cse, dtype, _budget(max_ops),
+                    engine)
 
 
-def _derived(kind, expr, wrt, params, cse, dtype, max_ops) -> Kernel:
+def _derived(kind, expr, wrt, params, cse, dtype, max_ops, backend=None) -> Kernel:
     e = as_expr(expr)
     wrt_syms, param_syms = resolve((e,), wrt, params, check=False)
     dtype = as_dtype(dtype)
-    key = (kind, e, wrt_syms, param_syms, bool(cse), dtype.str)
+    key = (kind, e, wrt_syms, param_syms, bool(cse), dtype.str,
+           backend and backend.name)
     cached = _CACHE.get(key)
     if cached is not None:
         return cached
     if dtype.kind != "c":  # before deriving: name the user's expression
         check_real(e, (e,), dtype)
-    fast = derived_kernel(kind, e, wrt_syms, param_syms, cse=bool(cse), dtype=dtype)
+    fast = None
+    if backend is None:  # templated kernels are NumPy kernels
+        fast = derived_kernel(kind, e, wrt_syms, param_syms, cse=bool(cse),
+                              dtype=dtype)
     if fast is not None:  # a sum of terms of few shapes: through its templates
         _CACHE.put(key, fast)
         return fast
@@ -126,7 +136,7 @@ def _derived(kind, expr, wrt, params, cse, dtype, max_ops) -> Kernel:
         else:
             out = derive.hessian(stable_e, list(wrt_syms), max_ops=budget)
         kernel = _compile(out, wrt_syms, param_syms, cse=cse, stable=True,
-                          dtype=dtype, max_ops=max_ops)
+                          dtype=dtype, max_ops=max_ops, backend=backend)
     _CACHE.put(key, kernel)
     return kernel
 

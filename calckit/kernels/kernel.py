@@ -5,6 +5,7 @@ the class is public as :class:`calckit.Kernel`)."""
 from __future__ import annotations
 
 from calckit.errors import CalckitTypeError
+from calckit.kernels.runtime import Deferred
 from calckit.symbolic._coerce import _short
 
 __all__ = ["Kernel"]
@@ -88,6 +89,9 @@ class Kernel:
             if isinstance(exc, CalckitTypeError):
                 raise
             raise self._evaluation_error(exc) from exc
+        except Deferred:  # a dask array: a dask array out, chunk by chunk
+            from calckit.kernels.backends.dask import evaluate
+            return evaluate(self, args)
 
     def _evaluation_error(self, exc) -> CalckitTypeError:
         """The error of a NumPy/SciPy function refusing this kernel's dtype

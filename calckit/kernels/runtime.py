@@ -22,10 +22,22 @@ import numpy
 from calckit.errors import CalckitTypeError, ShapeError
 from calckit.symbolic._coerce import _short
 
-__all__ = ["RUNTIME", "BLOCK"]
+__all__ = ["RUNTIME", "BLOCK", "Deferred"]
 
 #: elements per block when large inputs are evaluated block by block
 BLOCK = 16384
+
+
+class Deferred(Exception):  # noqa: N818 - a signal, not an error
+    """Raised (and caught by :class:`~calckit.Kernel`) when an argument is a
+    lazy dask array: the kernel is then mapped over its chunks
+    (:mod:`calckit.kernels.backends.dask`) instead of converting it (which
+    would compute it)."""
+
+
+def _is_deferred(x) -> bool:
+    """True for a dask array (checked without importing dask)."""
+    return type(x).__module__.startswith("dask.array") and hasattr(x, "chunks")
 
 
 def _bshape(arrays):
@@ -165,6 +177,8 @@ def _asarray(x, dtype, name=None):
     elif (t is float or t is numpy.float64) and dtype is _F64:
         return _F64_SCALAR(x)
     else:
+        if _is_deferred(x):
+            raise Deferred(name)
         if x is None or isinstance(x, (str, bytes, dict, set)):
             raise CalckitTypeError(
                 f"argument {name or ''} must be a number or an array of numbers, "
@@ -195,6 +209,8 @@ def _shape_error(names, arrays):
 
 def _stack_args(args, dtype, names):
     """All arguments broadcast and stacked along a new trailing axis."""
+    if any(_is_deferred(x) for x in args):
+        raise Deferred(names)
     try:
         a = numpy.asarray(args)
     except ValueError:  # shapes differ: broadcast below

@@ -79,11 +79,15 @@ def undefined_names(source: str) -> list[str]:
     return sorted(read - defined)
 
 
-def execute(source: str, dtype):
-    """Compile and run the generated ``source``; return its ``_kernel``."""
+def execute(source: str, dtype, globals_: dict | None = None):
+    """Compile and run the generated ``source`` (in :data:`GLOBALS`, or in
+    ``globals_``: an array backend's namespace); return its ``_kernel``."""
     digest = hashlib.sha1(source.encode()).hexdigest()[:12]
     filename = f"<calckit-kernel-{digest}>"
-    namespace = {**GLOBALS, "_dtype": dtype}
+    if globals_ is None:
+        namespace = {**GLOBALS, "_dtype": dtype}
+    else:  # backend kernels take their dtype from the inputs; this is the default
+        namespace = {**globals_, "_default": dtype}
     code = builtins.compile(source, filename, "exec")
     exec(code, namespace)  # our own generated source, never user text
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
