@@ -60,7 +60,7 @@ def product_kernel(kind, expr, wrt, params, *, cse, dtype):
     values = list(factors)  # G_k, then D_ki, then D2_kij entries
     first, second = [], []  # (k, i, position in values) and (k, i, j, position)
     for k, g in enumerate(factors):
-        own = sorted((s for s in g.free_symbols if s in index), key=index.get)
+        own = sorted((s for s in g.free_symbols if s in index), key=index.__getitem__)
         for s, d in zip(own, derive.grad(g, own), strict=True):
             if d != 0:
                 first.append((k, index[s], len(values)))

@@ -243,7 +243,8 @@ def _part(kind, g, template, n, *, cse, dtype):
             where.append(g.slot_index[:, k])
     if not tvars:
         return None
-    entries, places = [], []  # places: per entry, per-row output positions
+    entries: list = []
+    places: list[tuple[numpy.ndarray, ...]] = []  # per entry, per-row output positions
     if kind == "grad":
         for a, d in enumerate(derive.grad(template, tvars)):
             if d != 0:

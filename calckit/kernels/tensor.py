@@ -69,6 +69,7 @@ class TensorKernel(Kernel):
     """
 
     __slots__ = ("shapes",)
+    shapes: dict[str, tuple]  # set by compile_tensor
 
     def __repr__(self) -> str:
         text = ", ".join(str(e) for e in self.exprs)

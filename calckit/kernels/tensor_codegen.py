@@ -144,7 +144,7 @@ class _Body:
         self.known: dict = {}  # stabilized SymPy form -> symbol of a computed value
         self.uses = _uses(outputs)
         self.outputs = set(outputs)
-        self.lse = {}  # (arg, axis) -> lse node (softmax shares its work)
+        self.lse: dict = {}  # (arg, axis) -> lse node (softmax shares its work)
         for node in self.uses:
             if node.op == "lse":
                 self.lse.setdefault((node.args[0], node.attr[0]), node)

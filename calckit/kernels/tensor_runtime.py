@@ -28,7 +28,7 @@ _F32 = numpy.dtype(numpy.float32)
 def _float_dtype(*args):
     """float32 if every array argument is float32 (Python numbers adapt),
     float64 otherwise; a :class:`CalckitTypeError` for non-real input."""
-    dt = None
+    dt: numpy.dtype | None = None
     for a in args:
         t = getattr(a, "dtype", None)
         if t is None:

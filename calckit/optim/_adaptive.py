@@ -45,7 +45,8 @@ class AdagradState(NamedTuple):
     """State of :class:`Adagrad`: steps taken and the sum of squared
     gradients."""
 
-    count: int
+    # shadows tuple.count (python/mypy#3950); public name used in docs and tests
+    count: int  # type: ignore[assignment]
     sum: Any
 
 
@@ -77,6 +78,12 @@ class Adagrad(Optimizer):
         "eps": _NONNEG,
     }
     State = AdagradState
+    # hyperparameters, set by _setup
+    lr: ScalarOrSchedule
+    lr_decay: float
+    weight_decay: float
+    initial_accumulator_value: float
+    eps: float
 
     def __init__(
         self,
@@ -110,7 +117,8 @@ class RMSpropState(NamedTuple):
     gradients, momentum buffer and running mean of gradients (``None`` when
     unused)."""
 
-    count: int
+    # shadows tuple.count (python/mypy#3950); public name used in docs and tests
+    count: int  # type: ignore[assignment]
     square_avg: Any
     momentum_buffer: Any
     grad_avg: Any
@@ -155,6 +163,13 @@ class RMSprop(Optimizer):
         "centered": Boolean(),
     }
     State = RMSpropState
+    # hyperparameters, set by _setup
+    lr: ScalarOrSchedule
+    alpha: float
+    eps: float
+    weight_decay: float
+    momentum: float
+    centered: bool
 
     def __init__(
         self,
@@ -203,7 +218,8 @@ class AdamState(NamedTuple):
     second moment estimates, and the running maximum of the second moment
     (AMSGrad only, else ``None``)."""
 
-    count: int
+    # shadows tuple.count (python/mypy#3950); public name used in docs and tests
+    count: int  # type: ignore[assignment]
     exp_avg: Any
     exp_avg_sq: Any
     max_exp_avg_sq: Any
@@ -260,6 +276,13 @@ class Adam(Optimizer):
     }
     State = AdamState
     _decoupled = False
+    # hyperparameters, set by _setup
+    lr: ScalarOrSchedule
+    betas: tuple[float, float]
+    eps: float
+    weight_decay: float
+    amsgrad: bool
+    variant: str
 
     def __init__(
         self,

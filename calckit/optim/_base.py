@@ -109,7 +109,9 @@ def _check_same_tree(params: Params, grads: Any, owner: str) -> None:
         )
 
 
-def _leaf_pair(p: Any, g: Any, owner: str, key: Any = None):
+def _leaf_pair(
+    p: Any, g: Any, owner: str, key: Any = None
+) -> tuple[np.ndarray, np.ndarray]:
     where = "" if key is None else f"[{key!r}]"
     p = _as_leaf(p, f"{owner}.step: params{where}")
     g = _as_leaf(g, f"{owner}.step: grads{where}")
@@ -152,7 +154,14 @@ class Optimizer:
 
     _constraints: ClassVar[Mapping[str, Any]] = MappingProxyType({})
     _checks: ClassVar[tuple] = ()  # (predicate(hyper) -> bool, message)
-    State: ClassVar[type]
+    # a NamedTuple class; ``type[Any]`` as mypy cannot express "some
+    # NamedTuple whose first field is count"
+    State: ClassVar[type[Any]]
+    # set by _setup
+    _hyper: dict[str, Any]
+    _lr: float | None  # the constant learning rate (None: scheduled, or none)
+    _schedule: Schedule | None  # the learning-rate schedule, if lr is one
+    _used: tuple[bool, ...]
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -171,8 +180,9 @@ class Optimizer:
         self._hyper = dict(hyper)
         for k, v in hyper.items():
             setattr(self, k, v)
-        self._lr = hyper.get("lr")
-        self._lr_is_schedule = callable(self._lr)
+        lr = hyper.get("lr")
+        self._schedule = lr if callable(lr) else None
+        self._lr = None if callable(lr) else lr
         # which State buffers this configuration uses (for checking states)
         self._used = tuple(b is not None for b in self._buffers(np.zeros(0)))
         self._freeze()
@@ -214,13 +224,16 @@ class Optimizer:
         params = as_params(params)
         return self.State(0, *self._buffers(params))
 
-    def learning_rate(self, count: int) -> float:
-        """The learning rate of the step taken after ``count`` steps."""
-        return self._scheduled_lr(count) if self._lr_is_schedule else self._lr
+    def learning_rate(self, count: int) -> float | None:
+        """The learning rate of the step taken after ``count`` steps (``None``
+        for an optimizer without one, such as :class:`Newton`)."""
+        if self._schedule is None:
+            return self._lr
+        return self._scheduled_lr(self._schedule, count)
 
-    def _scheduled_lr(self, count: int) -> float:
+    def _scheduled_lr(self, schedule: Schedule, count: int) -> float:
         """The schedule's value at ``count``, checked: a finite float >= 0."""
-        value = self._lr(count)
+        value = schedule(count)
         owner = type(self).__name__
         try:
             lr = float(value)
@@ -282,7 +295,8 @@ class Optimizer:
             )
         count = state.count
         t = count + 1
-        lr = self._scheduled_lr(count) if self._lr_is_schedule else self._lr
+        lr = (self._lr if self._schedule is None
+              else self._scheduled_lr(self._schedule, count))
         bufs = state[1:]
         if type(params) is not np.ndarray or not all(
             getattr(b, "shape", None) == params.shape
@@ -300,11 +314,15 @@ class Optimizer:
             return new_p, self.State(t, *new_b)
         return self._step_general(params, grads, bufs, t, lr)
 
-    def _step_general(self, params, grads, bufs, t, lr):
+    def _step_general(
+        self, params: Params, grads: Any, bufs: tuple, t: int, lr: float | None
+    ) -> tuple[Params, Any]:
         owner = type(self).__name__
         if isinstance(params, dict):
             _check_same_tree(params, grads, owner)
-            new_p, new_bufs = {}, [None if b is None else {} for b in bufs]
+            out: dict[str, np.ndarray] = {}
+            # one dict per buffer; those the state has as None stay None
+            new_bufs: list[dict[str, Any]] = [{} for _ in bufs]
             for k in params:
                 p, b = self._leaf(
                     *_leaf_pair(params[k], grads[k], owner, k),
@@ -312,15 +330,20 @@ class Optimizer:
                     t,
                     lr,
                 )
-                new_p[k] = p
+                out[k] = p
                 for i, bi in enumerate(b):
                     if bi is not None:
                         new_bufs[i][k] = bi
-            return new_p, self.State(t, *new_bufs)
+            return out, self.State(t, *(
+                None if b is None else nb
+                for b, nb in zip(bufs, new_bufs, strict=True)
+            ))
         if isinstance(grads, Mapping):
             _check_same_tree(params, grads, owner)
         new_p, new_b = self._leaf(*_leaf_pair(params, grads, owner), bufs, t, lr)
         return new_p, self.State(t, *new_b)
 
-    def _leaf(self, p, g, bufs, t, lr):  # pragma: no cover - abstract
+    def _leaf(
+        self, p: np.ndarray, g: np.ndarray, bufs: tuple, t: int, lr: Any
+    ) -> tuple[np.ndarray, tuple]:  # pragma: no cover - abstract
         raise NotImplementedError

@@ -30,7 +30,8 @@ class LBFGSState(NamedTuple):
     ``torch.optim.LBFGS.step`` returns).
     """
 
-    count: int
+    # shadows tuple.count (python/mypy#3950); public name used in docs and tests
+    count: int  # type: ignore[assignment]
     func_evals: int = 0
     n_iter: int = 0
     d: Any = None
@@ -76,7 +77,7 @@ def _strong_wolfe(obj, x, t, d, f, g, gtd, c1=1e-4, c2=0.9,
     t_prev, f_prev, g_prev, gtd_prev = 0.0, f, g, gtd
     done = False
     ls_iter = 0
-    bracket_gtd = None
+    bracket_gtd: list[float] = []  # set whenever the zoom loop below runs
     while ls_iter < max_ls:
         if f_new > (f + c1 * t * gtd) or (ls_iter > 1 and f_new >= f_prev):
             bracket, bracket_f = [t_prev, t], [f_prev, f_new]
@@ -196,6 +197,14 @@ class LBFGS(Optimizer):
     }
     State = LBFGSState
     uses_closure = True
+    # hyperparameters, set by _setup and __init__
+    lr: float
+    max_iter: int
+    max_eval: int
+    tolerance_grad: float
+    tolerance_change: float
+    history_size: int
+    line_search_fn: str | None
 
     def __init__(
         self,
@@ -236,7 +245,7 @@ class LBFGS(Optimizer):
         as_params(params)
         return LBFGSState(0)
 
-    def step(  # type: ignore[override]
+    def step(
         self,
         params: Params,
         grads: Params,

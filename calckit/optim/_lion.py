@@ -24,7 +24,8 @@ __all__ = ["Lion", "LionState"]
 class LionState(NamedTuple):
     """State of :class:`Lion`: steps taken and the momentum ``exp_avg``."""
 
-    count: int
+    # shadows tuple.count (python/mypy#3950); public name used in docs and tests
+    count: int  # type: ignore[assignment]
     exp_avg: Any
 
 
@@ -60,6 +61,10 @@ class Lion(Optimizer):
         "weight_decay": Interval(0, None),
     }
     State = LionState
+    # hyperparameters, set by _setup
+    lr: ScalarOrSchedule
+    betas: tuple[float, float]
+    weight_decay: float
 
     def __init__(
         self,

@@ -65,7 +65,8 @@ class NewtonState(NamedTuple):
     the last step at f's rounding floor was taken (``inf`` before any).
     """
 
-    count: int
+    # shadows tuple.count (python/mypy#3950); public name used in docs and tests
+    count: int  # type: ignore[assignment]
     damping: float
     step_size: float
     status: str = OK
@@ -217,6 +218,9 @@ class Newton(Optimizer):
     _constraints = {"damping": Interval(0, None), "line_search": Boolean()}
     State = NewtonState
     needs_hessian = True
+    # hyperparameters, set by _setup
+    damping: float
+    line_search: bool
 
     def __init__(self, damping: float = 0.0, *, line_search: bool = True) -> None:
         self._setup(damping=damping, line_search=line_search)
@@ -224,7 +228,7 @@ class Newton(Optimizer):
     def _buffers(self, params: Params) -> tuple:
         return (float(self.damping), 1.0, OK, None, math.inf)
 
-    def step(  # type: ignore[override]
+    def step(
         self,
         params: Params,
         grads: Params,
@@ -285,7 +289,7 @@ class Newton(Optimizer):
                 return _unflatten(x_new, params), NewtonState(t, tau, alpha, OK)
             return params, NewtonState(t, tau, 0.0, NO_DAMPING)
         d = _direction(chol, scale, g)
-        if not self.line_search:
+        if not self.line_search or fun is None:  # fun is given when line_search
             return _unflatten(x + d, params), NewtonState(t, tau, 1.0)
         with np.errstate(all="ignore"):
             f0 = float(fun(params)) if value is None else float(value)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import difflib
 import functools
 import inspect
+from collections.abc import Callable
 from types import MappingProxyType
 from typing import Any
 
@@ -28,7 +29,7 @@ from calckit.optim._trust_region import TrustExact, TrustNCG
 __all__ = ["get", "names", "OPTIMIZERS"]
 
 #: name -> optimizer class, or a preset of one (read-only)
-OPTIMIZERS = MappingProxyType(
+OPTIMIZERS: MappingProxyType[str, Callable[..., Optimizer]] = MappingProxyType(
     {
         "sgd": SGD,
         "adagrad": Adagrad,

@@ -25,7 +25,8 @@ class SGDState(NamedTuple):
     """State of :class:`SGD`: steps taken and the momentum buffer (``None``
     without momentum)."""
 
-    count: int
+    # shadows tuple.count (python/mypy#3950); public name used in docs and tests
+    count: int  # type: ignore[assignment]
     momentum_buffer: Any
 
 
@@ -83,6 +84,12 @@ class SGD(Optimizer):
         ),
     )
     State = SGDState
+    # hyperparameters, set by _setup
+    lr: ScalarOrSchedule
+    momentum: float
+    dampening: float
+    weight_decay: float
+    nesterov: bool
 
     def __init__(
         self,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Any, NamedTuple
+from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
 
@@ -33,7 +33,8 @@ class TrustRegionState(NamedTuple):
     when the predicted reduction fell below the rounding of f: the point is
     final)."""
 
-    count: int
+    # shadows tuple.count (python/mypy#3950); public name used in docs and tests
+    count: int  # type: ignore[assignment]
     radius: float
     accepted: bool = True
     rho: float = math.nan
@@ -186,6 +187,11 @@ class _TrustRegion(Optimizer):
         "eta": Interval(0, 0.25, closed="left"),
     }
     State = TrustRegionState
+    needs_hessian: ClassVar[bool]  # set by each subclass
+    # hyperparameters, set by _setup
+    initial_trust_radius: float
+    max_trust_radius: float
+    eta: float
 
     def __init__(self, initial_trust_radius: float = 1.0,
                  max_trust_radius: float = 1000.0, eta: float = 0.15) -> None:
@@ -198,7 +204,7 @@ class _TrustRegion(Optimizer):
     def _solve(self, g, radius, hessian, hessp):  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def step(  # type: ignore[override]
+    def step(
         self,
         params: Params,
         grads: Params,
@@ -260,7 +266,7 @@ class _TrustRegion(Optimizer):
 
 
 class TrustExact(_TrustRegion):
-    __doc__ = _TrustRegion.__doc__ + r"""
+    __doc__ = (_TrustRegion.__doc__ or "") + r"""
     The subproblem is solved nearly exactly (:func:`solve_exact`, Moré and
     Sorensen), with the exact Hessian: :meth:`step` needs ``hessian=`` and
     ``fun=`` (:func:`calckit.minimize` with ``optimizer="trust-exact"``
@@ -284,7 +290,7 @@ class TrustExact(_TrustRegion):
 
 
 class TrustNCG(_TrustRegion):
-    __doc__ = _TrustRegion.__doc__ + r"""
+    __doc__ = (_TrustRegion.__doc__ or "") + r"""
     The subproblem is solved by Steihaug-Toint truncated CG
     (:func:`solve_steihaug`), which needs only Hessian-vector products:
     :meth:`step` needs ``hessp=`` (``v -> H v`` at ``params``, flat) and

@@ -17,6 +17,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from calckit.errors import CalckitTypeError
+
 __all__ = ["OptimizeResult", "Objective", "STATUS", "run"]
 
 _CHUNK = 4096  # rows of the path buffer allocated up front
@@ -152,14 +154,26 @@ class _Counted:
         # a rejected trust-region step hands back the same point object:
         # its Hessian is not evaluated again
         if x is not self._hess_at:
+            hess = self.obj.hess
+            if hess is None:
+                raise CalckitTypeError(
+                    "this optimizer needs the Hessian, but the Objective has no hess"
+                )
             self.nhev += 1
-            self._hess_at, self._hess = x, self.obj.hess(x)
+            self._hess_at, self._hess = x, hess(x)
         return self._hess
 
     def hvp_at(self, x):
+        hvp_of = self.obj.hvp
+        if hvp_of is None:
+            raise CalckitTypeError(
+                "this optimizer needs Hessian-vector products, but the Objective "
+                "has no hvp"
+            )
+
         def hvp(v):
             self.nhev += 1
-            return self.obj.hvp(x, v)
+            return hvp_of(x, v)
         return hvp
 
 

@@ -122,14 +122,14 @@ def _check_options(method, ftol, xtol, gtol, max_nfev):
         )
     for name, v in (("ftol", ftol), ("xtol", xtol), ("gtol", gtol)):
         if not (isinstance(v, numbers.Real) and not isinstance(v, bool)
-                and 0 <= v < 1):
+                and 0 <= float(v) < 1):  # float(): numbers.Real lacks >=
             raise InvalidParameterError(
                 f"The {name!r} parameter of least_squares must be a float in "
                 f"[0, 1). Got {v!r} instead."
             )
     if max_nfev is not None and not (isinstance(max_nfev, numbers.Integral)
                                      and not isinstance(max_nfev, bool)
-                                     and max_nfev >= 1):
+                                     and int(max_nfev) >= 1):
         raise InvalidParameterError(
             "The 'max_nfev' parameter of least_squares must be an int >= 1 or "
             f"None. Got {max_nfev!r} instead."

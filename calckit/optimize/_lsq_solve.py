@@ -76,7 +76,7 @@ class LeastSquaresResult:
     converged: bool
     wrt: tuple = ()
     method: str = "lm"
-    path: np.ndarray = field(default=None)
+    path: np.ndarray | None = field(default=None)
 
     def __repr__(self) -> str:
         x = np.array2string(self.x, precision=6, separator=", ")

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -156,13 +156,13 @@ def _as_optimizer(optimizer, opt_kwargs) -> optim.Optimizer:
 
 def _check_loop_args(steps, tol):
     if not (isinstance(steps, numbers.Integral) and not isinstance(steps, bool)
-            and steps >= 0):
+            and int(steps) >= 0):  # int(): the numbers ABCs lack >= in typeshed
         raise InvalidParameterError(
             f"The 'steps' parameter of minimize must be an int >= 0. "
             f"Got {steps!r} instead."
         )
     if not (isinstance(tol, numbers.Real) and not isinstance(tol, bool)
-            and tol >= 0):
+            and float(tol) >= 0):
         raise InvalidParameterError(
             f"The 'tol' parameter of minimize must be a float >= 0. "
             f"Got {tol!r} instead."
@@ -253,8 +253,6 @@ def _objective(e, xs, data_syms, data, *, hessian=False, hvp=False):
     fk = _raw(compile(e, xs, data_syms))
     grad_entries = list(compile_grad(e, xs, data_syms).entries)
     vgk = _raw(compile([e, *grad_entries], xs, data_syms))
-    hk = _raw(compile_hessian(e, xs, data_syms)) if hessian else None
-    hvk = _raw(compile_hvp(e, xs, data_syms)) if hvp else None
     n = len(xs)
     if not data:
         def fun(x):
@@ -263,12 +261,6 @@ def _objective(e, xs, data_syms, data, *, hessian=False, hvp=False):
         def value_and_grad(x):
             out = vgk(*x)
             return float(out[0]), out[1:]
-
-        def hess(x):
-            return hk(*x)
-
-        def hessp(x, v):
-            return hvk(*x, *v)
     else:
         def fun(x):
             return float(np.mean(fk(*x, *data)))
@@ -277,11 +269,21 @@ def _objective(e, xs, data_syms, data, *, hessian=False, hvp=False):
             out = vgk(*x, *data).reshape(-1, n + 1).mean(axis=0)
             return float(out[0]), out[1:]
 
-        def hess(x):
-            return hk(*x, *data).reshape(-1, n, n).mean(axis=0)
+    hess = _hess(_raw(compile_hessian(e, xs, data_syms)), data, n) if hessian else None
+    hessp = _hessp(_raw(compile_hvp(e, xs, data_syms)), data, n) if hvp else None
+    return fun, value_and_grad, hess, hessp
 
-        def hessp(x, v):
-            return hvk(*x, *v, *data).reshape(-1, n).mean(axis=0)
 
-    return (fun, value_and_grad, hess if hessian else None,
-            hessp if hvp else None)
+def _hess(hk: Callable, data: Sequence, n: int) -> Callable:
+    """``x -> (n, n)`` Hessian from its kernel (mean over the data rows)."""
+    if not data:
+        return lambda x: hk(*x)
+    return lambda x: hk(*x, *data).reshape(-1, n, n).mean(axis=0)
+
+
+def _hessp(hvk: Callable, data: Sequence, n: int) -> Callable:
+    """``(x, v) -> (n,)`` Hessian-vector product from its kernel (mean over
+    the data rows)."""
+    if not data:
+        return lambda x, v: hvk(*x, *v)
+    return lambda x, v: hvk(*x, *v, *data).reshape(-1, n).mean(axis=0)

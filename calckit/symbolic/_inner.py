@@ -92,7 +92,7 @@ def chain(expr, kind: str, wrt, params=()) -> Chain | None:
 
     n = len(wrt)
     if kind == "grad":
-        out = [[] for _ in range(n)]
+        out: list[list[sp.Expr]] = [[] for _ in range(n)]
         for a, d in zip(args, derive.grad(outer, args), strict=True):
             if d != 0:
                 h = helper(d)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import math
+from typing import Any
 
 import mpmath
 import sympy as sp
@@ -30,7 +31,9 @@ __all__ = ["enclose", "interval_max_abs", "iv_const", "lower_end", "upper_end", 
 
 # --------------------------------------------------------------------------
 
-def iv_const(value) -> object:
+def iv_const(value: sp.Expr) -> Any:
+    """``value`` (an exact SymPy constant) as an mpmath interval (an
+    ``iv.mpf``, untyped)."""
     if value.is_Integer:
         return iv.mpf(int(value))
     if value.is_Rational:

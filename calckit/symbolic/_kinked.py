@@ -44,7 +44,7 @@ __all__ = ["nested", "ramp", "clip", "softsign_rule"]
 _HUGE = sp.Float(1e38)
 
 
-_KINKS = (sp.Piecewise,)  # completed below with ramp and clip
+_KINKS: tuple[type, ...] = (sp.Piecewise,)  # completed below with ramp and clip
 
 
 def nested(*args) -> bool:

@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import keyword
 import re
+from collections.abc import Iterator
 from types import MappingProxyType
-from typing import NamedTuple
+from typing import NamedTuple, NoReturn
 
 from calckit.errors import ParseError
 
@@ -72,7 +73,7 @@ class Token(NamedTuple):
     pos: int
 
 
-def tokens(text: str):
+def tokens(text: str) -> Iterator[Token]:
     """Yield the tokens of ``text`` lazily, ending with an "end" token.
 
     Lazy, so that an error near the start (say, nesting too deep) is found
@@ -84,6 +85,7 @@ def tokens(text: str):
         if m is None:
             _bad_char(text, pos)
         kind, tok, end = m.lastgroup, m.group(), m.end()
+        assert kind is not None  # every alternative of _TOKEN is a named group
         if kind == "num" and end < n and (text[end].isalnum() or text[end] in "_."):
             _bad_number(text, pos, end)
         elif kind == "name":
@@ -96,7 +98,7 @@ def tokens(text: str):
     yield Token("end", "", n)
 
 
-def _bad_char(text: str, pos: int):
+def _bad_char(text: str, pos: int) -> NoReturn:
     two = text[pos : pos + 2]
     if two in FORBIDDEN:
         fail(text, pos, two, FORBIDDEN[two])
@@ -111,7 +113,7 @@ def _bad_char(text: str, pos: int):
     fail(text, pos, ch, f"unexpected character {ch!r}")
 
 
-def _bad_number(text: str, start: int, end: int):
+def _bad_number(text: str, start: int, end: int) -> NoReturn:
     tok = text[start:end]
     nxt = text[end]
     if nxt == ".":
@@ -119,6 +121,8 @@ def _bad_number(text: str, start: int, end: int):
     if nxt in "eE":
         fail(text, end, nxt, f"incomplete exponent after {tok!r}; write e.g. {tok}e3")
     m = re.compile(r"[A-Za-z0-9_]+").match(text, end)
+    if m is None:  # a non-ASCII letter or digit such as 'é' or '²'
+        _bad_char(text, end)
     word = m.group()
     fail(
         text, end, word,
@@ -142,7 +146,9 @@ def snippet(text: str, pos: int, width: int = 60) -> str:
     return ("..." if lo else "") + out + ("..." if lo + width < len(text) else "")
 
 
-def fail(text: str, pos: int, token: str, message: str, cause=None):
+def fail(
+    text: str, pos: int, token: str, message: str, cause: BaseException | None = None
+) -> NoReturn:
     where = f"at position {pos}" if token == "" else f"at position {pos} ({token!r})"
     err = ParseError(
         f"{message} {where} in {snippet(text, pos)!r}",

@@ -14,11 +14,14 @@ True
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
+from typing import TypeVar
 
 from calckit.errors import UnknownNameError
 
 __all__ = ["normalize", "lookup"]
+
+_V = TypeVar("_V")
 
 
 def normalize(name: str) -> str:
@@ -26,7 +29,7 @@ def normalize(name: str) -> str:
     return name.strip().lower().replace("-", "_")
 
 
-def lookup(registry: Mapping, name, kind: str) -> Callable:
+def lookup(registry: Mapping[str, _V], name: object, kind: str) -> _V:
     """``registry[name]`` or :class:`UnknownNameError` naming close matches."""
     if not isinstance(name, str):
         raise UnknownNameError(

@@ -310,7 +310,7 @@ def _add_common_denominator(node):
         base = found[0]
         parts.append((sp.Mul(*[g for g in sp.Mul.make_args(t) if g is not found[2]]),
                       found[1]))
-    if len(parts) < 2 or max(k for _, k in parts) > 3:
+    if base is None or len(parts) < 2 or max(k for _, k in parts) > 3:
         return None
     top = max(k for _, k in parts)
     num = _cheap_expand(sp.Add(*[n * base ** (top - k) for n, k in parts]))

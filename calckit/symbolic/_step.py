@@ -81,7 +81,8 @@ class step(sp.Function):  # noqa: N801
         difference is compared with 0)."""
         u, h = self.args
         const, rest = u.as_coeff_Add()
-        pos, neg = [], []
+        pos: list[sp.Expr] = []
+        neg: list[sp.Expr] = []
         for t in sp.Add.make_args(rest):
             (neg if t.could_extract_minus_sign() else pos).append(t)
         names = ("greater", "less") if h == 0 else ("greater_equal", "less_equal")

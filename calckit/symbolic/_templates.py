@@ -142,7 +142,8 @@ def _walk(e, kinds: dict, in_sum_or_product: bool = False):
     for _, _, s, n in parts:
         syms += s
         nums += n
-    t = type(e)
+    # annotated: mypy checks type(e) against Hashable as if it were an instance
+    t: type = type(e)
     digest = hash((_type_digest(t), *[p[1] for p in parts]))
     return (t, *[p[0] for p in parts]), digest, syms, nums
 
@@ -234,7 +235,8 @@ def split_sum(expr: sp.Expr, symbols: tuple, n_wrt: int | None = None,
         first: dict = {}
         pattern = tuple(first.setdefault(s, len(first)) for s in syms)
         buckets.setdefault((key, pattern), []).append((t, tuple(first), nums))
-    groups, rest = [], []
+    groups: list = []
+    rest: list = []
     for rows in buckets.values():
         if len(rows) < min_rows or not rows[0][1]:
             rest.extend(t for t, _, _ in rows)
@@ -261,7 +263,9 @@ def _group(rows, symbols, kinds) -> Group:
     first, order, _ = rows[0]  # slot k holds order[k] in the first term
     taken = {s.name for s in symbols}
     sym_map: dict = {}
-    fixed, slots, varying_cols = [], [], []
+    fixed: list = []
+    slots: list[sp.Symbol] = []
+    varying_cols: list[list] = []
     for k, s0 in enumerate(order):
         column = [syms[k] for _, syms, _ in rows]
         if len(set(column)) == 1:
@@ -272,7 +276,9 @@ def _group(rows, symbols, kinds) -> Group:
             sym_map[s0] = d
             slots.append(d)
             varying_cols.append([kinds[c][1] for c in column])
-    fills, consts, const_cols = [], [], []
+    fills: list = []
+    consts: list[sp.Symbol] = []
+    const_cols: list[list] = []
     for j in range(len(rows[0][2])):
         column = [nums[j] for _, _, nums in rows]
         if _constant(column):

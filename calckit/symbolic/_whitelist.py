@@ -15,8 +15,8 @@ from __future__ import annotations
 import inspect
 import math
 import types
-from collections.abc import Mapping
-from typing import NamedTuple
+from collections.abc import Callable, Mapping
+from typing import Any, NamedTuple
 
 import sympy as sp
 
@@ -28,7 +28,7 @@ __all__ = ["FunctionEntry", "FUNCTIONS", "function_table", "function_names"]
 class FunctionEntry(NamedTuple):
     """A function the parser may call, with its number of arguments."""
 
-    func: object
+    func: Callable[..., Any]
     lo: int
     hi: float  # math.inf for variadic
     registry: bool  # activations/losses: may take (a, b, ...) tuples

@@ -133,9 +133,9 @@ def derivative(
     v = _variable(var, e)
     if n and not allow_missing:
         _check_present([v], [e], var)
-    given = e
+    given = e  # e is rebound below; given and n are not
     budget = Budget(max_ops,
-                    lambda e=e, n=n: f"derivative of order {n} of {_short(e, 60)}")
+                    lambda: f"derivative of order {n} of {_short(given, 60)}")
     history: list = []  # e, e', e'', ...: a repeat means the derivatives cycle
     seen: dict = {}
     for k in range(n):
@@ -202,7 +202,7 @@ def _term_partials(expr: sp.Expr, wrt: tuple, max_ops: int | None) -> tuple:
     """
     index = {s: i for i, s in enumerate(wrt)}
     budget = Budget(max_ops,
-                    lambda expr=expr: f"first derivatives of {_short(expr, 60)}")
+                    lambda: f"first derivatives of {_short(expr, 60)}")
     out = []
     for t in _terms(expr):
         own = sorted(index[s] for s in t.free_symbols if s in index)
@@ -325,7 +325,7 @@ def jacobian(
     syms = as_symbols(wrt, es)
     if not allow_missing:  # each variable must occur in at least one output
         _check_present(syms, es, wrt)
-    rows = []
+    rows: list[sp.Expr] = []
     for e in es:
         rows.extend(sp.Add(*p) for p in _first_partials(e, syms, max_ops))
     return sp.ImmutableMatrix(len(es), len(syms), rows)
@@ -379,7 +379,7 @@ def hessian(
     e, syms = _wrt_and_expr(expr, wrt, allow_missing)
     n = len(syms)
     upper: dict[tuple[int, int], list] = {}
-    budget = Budget(max_ops, lambda e=e: f"second derivatives of {_short(e, 60)}")
+    budget = Budget(max_ops, lambda: f"second derivatives of {_short(e, 60)}")
     for pairs in _term_partials(e, tuple(syms), max_ops):
         own = [i for i, _ in pairs]
         for a, (i, d1) in enumerate(pairs):

@@ -53,6 +53,7 @@ import difflib
 import math
 import warnings
 from collections.abc import Mapping
+from typing import NoReturn
 
 import sympy as sp
 
@@ -100,8 +101,8 @@ class _Parser:
         self.rational = rational
         self.i = 0
         self.depth = 0
-        self.budget = BIT_BUDGET
-        self.root_budget = ROOT_BITS
+        self.budget: float = BIT_BUDGET  # bits, spent as fractional costs
+        self.root_budget: float = ROOT_BITS
         self.minmax_budget = MINMAX_BUDGET
         self.tuple_at = -1  # token index where a tuple argument may start
         self.used_e = False  # a bare 'e' was read as E: warn once, at the end
@@ -117,7 +118,9 @@ class _Parser:
             self.tokens.append(next(self.source))
         return tok
 
-    def fail(self, tok: _lexer.Token, message: str, cause=None):
+    def fail(
+        self, tok: _lexer.Token, message: str, cause: BaseException | None = None
+    ) -> NoReturn:
         _lexer.fail(self.text, tok.pos, tok.text, message, cause)
 
     def enter(self, tok: _lexer.Token):
@@ -194,7 +197,8 @@ class _Parser:
         base = self.atom()
         if self.peek().text not in ("**", "^"):
             return base
-        chain = [(None, False, base)]  # (operator token, negate, operand)
+        chain = [(False, base)]  # (negate, operand); ops[i] precedes chain[i + 1]
+        ops: list[_lexer.Token] = []
         while self.peek().text in ("**", "^"):
             op = self.take()
             if len(chain) + self.depth > MAX_DEPTH:
@@ -202,14 +206,18 @@ class _Parser:
             negative = False
             while self.peek().text in ("+", "-"):
                 negative ^= self.take().text == "-"
-            chain.append((op, negative, self.atom()))
-        acc, later_op = None, None
-        for op, negative, operand in reversed(chain):
-            operand = self.scalar(operand)
-            acc = operand if acc is None else self.power_of(operand, acc, later_op)
+            ops.append(op)
+            chain.append((negative, self.atom()))
+        # right-associative: fold from the last operand
+        negative, last = chain[-1]
+        acc = self.scalar(last)
+        if negative:
+            acc = -acc
+        for op, (negative, operand) in zip(reversed(ops), reversed(chain[:-1]),
+                                           strict=True):
+            acc = self.power_of(self.scalar(operand), acc, op)
             if negative:
                 acc = -acc
-            later_op = op
         return acc
 
     def atom(self):
@@ -462,7 +470,7 @@ class _Parser:
         except _CALL_ERRORS as err:
             self.rejected(tok, err)
 
-    def rejected(self, tok: _lexer.Token, err: Exception):
+    def rejected(self, tok: _lexer.Token, err: Exception) -> NoReturn:
         """Fail because the function named by ``tok`` raised ``err``."""
         self.fail(tok, f"{tok.text}() rejected its arguments: {err}", err)
 

@@ -131,7 +131,8 @@ def _partials(e: sp.Expr, syms: list, order: int, budget: Budget | None = None):
     no longer needs them.
     """
     n = len(syms)
-    partials = {(): e}  # sorted tuple of variable indices -> partial derivative
+    # sorted tuple of variable indices -> partial derivative
+    partials: dict[tuple[int, ...], sp.Expr] = {(): e}
     formed = 0
     for degree in range(order + 1):
         if not partials:
@@ -163,7 +164,7 @@ def _coefficients(
     e: sp.Expr, syms: list, vals: list, order: int, max_ops: int | None
 ) -> dict:
     budget = Budget(
-        max_ops, lambda e=e: f"Taylor expansion of {_short(e, 60)} to order {order}")
+        max_ops, lambda: f"Taylor expansion of {_short(e, 60)} to order {order}")
     _check_size(e, syms, order, budget)
     point = dict(zip(syms, vals, strict=True))
     coeffs = {}

@@ -28,6 +28,8 @@ X.T @ diag(sigmoid(X @ w)*(1 - sigmoid(X @ w))) @ X / n
 
 from __future__ import annotations
 
+from typing import Any
+
 import sympy as sp
 
 from calckit.errors import CalckitTypeError, DifferentiationError
@@ -51,7 +53,7 @@ def resolve_wrt(expr: E.Tensor, wrt, *, allow_missing: bool = False) -> list:
     if wrt is None:
         return [held[k] for k in sorted(held)]
     if isinstance(wrt, str):
-        items = wrt.replace(",", " ").split()
+        items: list[Any] = wrt.replace(",", " ").split()
     elif isinstance(wrt, (E.Tensor, sp.Symbol)):
         items = [wrt]
     else:
@@ -199,7 +201,7 @@ def _depends(root: E.Tensor, targets: list) -> dict:
     """node -> True if it depends on one of ``targets``."""
     shaped = {t for t in targets if isinstance(t, E.Tensor)}
     syms = {t for t in targets if isinstance(t, sp.Symbol)}
-    dep = {}
+    dep: dict[E.Tensor, bool] = {}
     for node in E.walk(root):
         hit = node in shaped
         if not hit and syms and node.op in ("scalar", "elem"):

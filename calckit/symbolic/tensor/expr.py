@@ -249,7 +249,7 @@ def _count(shape, axis) -> sp.Expr:
 def _axis(axis, ndim: int, op: str) -> int:
     if isinstance(axis, bool) or not isinstance(axis, numbers.Integral):
         raise ShapeError(f"{op}: axis must be None or an int, got {axis!r}")
-    if not -ndim <= axis < ndim:
+    if not -ndim <= int(axis) < ndim:  # int(): numbers.Integral lacks >= in typeshed
         raise ShapeError(f"{op}: axis {axis} is out of range for {ndim} axes")
     return int(axis) % ndim
 
@@ -459,7 +459,7 @@ def elem(fn: sp.Expr, *args: Tensor, label: str | None = None) -> Tensor:
     """
     shape = broadcast(label or "elementwise function", *(a.shape for a in args))
     subs = {}
-    keep = []
+    keep: list[Tensor] = []
     for i, a in enumerate(args):
         if a.op == "scalar":
             subs[dummy(i)] = a.attr[0]

@@ -182,7 +182,7 @@ class _Parser:
                 return node
 
     def index_key(self, open_tok):
-        parts = []
+        parts: list[slice | None] = []
         while True:
             tok = self.take()
             if tok[1] == "]":
