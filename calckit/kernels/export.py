@@ -30,6 +30,7 @@ import importlib
 
 from calckit.kernels.backends import get as _backend
 from calckit.kernels.compiler import compile as _compile_kernel
+from calckit.kernels.kernel import Kernel
 from calckit.symbolic import derive
 from calckit.symbolic._coerce import as_expr, as_symbols
 from calckit.symbolic.stable import stabilize
@@ -62,8 +63,8 @@ class Tower:
         self.wrt = wrt
         self.backend = backend
         self.scalar = scalar
-        self._kernel = None
-        self._jacobian = None
+        self._kernel: Kernel | None = None
+        self._jacobian: Tower | None = None
         self.ops: dict = {}
 
     @property

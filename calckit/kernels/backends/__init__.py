@@ -110,7 +110,9 @@ def capabilities(names=None) -> dict:
         if b == "numpy":
             continue
         try:
-            found[b] = get(b).names
+            engine = get(b)
+            assert engine is not None  # only "numpy" maps to None
+            found[b] = engine.names
         except BackendUnavailableError:
             continue
     if names is None:

@@ -68,7 +68,7 @@ def generate(entries, shape, args, backend, *, cse: bool = True, labels=None) ->
     entries = [inert_extrema(sp.sympify(e)) for e in entries]
     _check_derivatives(entries, args, labels)
     unique: list = []
-    slots = []
+    slots: list[int | None] = []
     for e in entries:
         if e.is_Number and e == 0:
             slots.append(None)

@@ -18,9 +18,9 @@ __all__ = ["function"]
 
 def _fn(tower):
     """The ``custom_jvp`` function of ``tower`` (made once per tower)."""
-    f = tower.ops.get("jax")
-    if f is not None:
-        return f
+    made = tower.ops.get("jax")
+    if made is not None:
+        return made
     kernel, scalar, m = tower.kernel, tower.scalar, len(tower.entries)
 
     @jax.custom_jvp
