@@ -103,6 +103,7 @@ def test_docs_exist():
     assert sum(p.startswith("howto-") for p in PAGES) >= 6
 
 
+@pytest.mark.slow  # every docs page run: the full run only
 @pytest.mark.parametrize("page", PAGES)
 def test_page_code_runs(page, tmp_path, monkeypatch):
     import matplotlib

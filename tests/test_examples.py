@@ -17,6 +17,9 @@ from pathlib import Path
 
 import pytest
 
+#: every example run as a script: the full run only
+pytestmark = pytest.mark.slow
+
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 SCRIPTS = sorted(p.name for p in EXAMPLES.glob("[0-9][0-9]_*.py"))
 

@@ -38,6 +38,7 @@ def _loaded_after_import(module: str) -> set:
     return set(out.stdout.split())
 
 
+@pytest.mark.slow  # one fresh interpreter per module
 @pytest.mark.parametrize("module, heavy", NOT_LOADED.items())
 def test_importing_does_not_load_heavy_dependencies(module, heavy):
     loaded = _loaded_after_import(module)

@@ -12,6 +12,9 @@ import calckit
 from calckit import plot
 from calckit.cli import main
 
+#: commands in fresh interpreters
+pytestmark = pytest.mark.slow
+
 
 def _boom(*args, **kwargs):
     raise NameError("name 'inf' is not defined")

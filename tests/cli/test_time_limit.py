@@ -11,6 +11,9 @@ import pytest
 
 from calckit.cli import main
 
+#: fresh interpreters and real alarms
+pytestmark = pytest.mark.slow
+
 
 def run(capsys, *argv):
     status = main(list(argv))

@@ -3,6 +3,10 @@
 import os
 
 import matplotlib
+import pytest
+
+#: the whole tour, figures written
+pytestmark = pytest.mark.slow
 
 matplotlib.use("Agg")
 

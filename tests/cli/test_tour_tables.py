@@ -3,6 +3,9 @@ means; its activation table fits the terminal (issue 19, tables)."""
 
 import pytest
 
+#: runs the tour
+pytestmark = pytest.mark.slow
+
 pytest.importorskip("matplotlib")
 
 from calckit import tour  # noqa: E402

@@ -15,6 +15,9 @@ from calckit.errors import InvalidParameterError, WorkLimitError
 from calckit.symbolic import derive
 from calckit.symbolic.stable import stabilize
 
+#: reproducers in forked children under CPU limits
+pytestmark = pytest.mark.slow
+
 LIMIT = 2.0  # seconds of CPU, per reproducer
 WALL = 60.0  # seconds: a loaded machine still ends a stuck child
 

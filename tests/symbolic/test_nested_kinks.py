@@ -11,6 +11,9 @@ from deadline_helper import run_with_deadline
 import calckit as ck
 from calckit.symbolic.stable import stabilize
 
+#: reproducers in forked children under hard deadlines
+pytestmark = pytest.mark.slow
+
 torch = pytest.importorskip("torch")
 F = torch.nn.functional
 

@@ -293,6 +293,7 @@ def _dense_error(f, poly, interval):
     return float(np.max(np.abs(fv - sp.lambdify(x, poly, "numpy")(grid))))
 
 
+@pytest.mark.slow  # interval arithmetic at many kinks
 @pytest.mark.parametrize(
     "f, at, interval",
     [

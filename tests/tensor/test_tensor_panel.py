@@ -191,6 +191,7 @@ def test_gradient_matches_finite_differences(name, rng):
                                    atol=1e-7 + 100 * np.max(err))
 
 
+@pytest.mark.slow  # JAX Hessians: the full run only
 @pytest.mark.parametrize("name", sorted(n for n in CASES if CASES[n][4]))
 def test_hessian_matches_jax(name, rng):
     text, shapes, wrt, jloss, _ = CASES[name]
@@ -202,6 +203,7 @@ def test_hessian_matches_jax(name, rng):
     _close(got, want)
 
 
+@pytest.mark.slow  # JAX Hessian-vector products: the full run only
 @pytest.mark.parametrize("name", ["logistic", "rayleigh", "mlp_tanh_mse",
                                   "matrix_factorisation", "gaussian_nll"])
 def test_hvp_matches_jax(name, rng):
