@@ -10,6 +10,9 @@ import calckit as ck
 from calckit.errors import CalckitTypeError, InvalidParameterError, ShapeError
 from calckit.kernels.backends import BackendUnavailableError, capabilities
 
+#: imports JAX, PyTorch or Dask (seconds each): the full run only
+pytestmark = pytest.mark.slow
+
 RTOL, ATOL = 1e-12, 1e-300
 
 

@@ -11,6 +11,9 @@ import calckit as ck
 from calckit.errors import CalckitTypeError, ShapeError
 from calckit.kernels.backends import BackendUnavailableError
 
+#: imports JAX, PyTorch or Dask (seconds each): the full run only
+pytestmark = pytest.mark.slow
+
 da = pytest.importorskip("dask.array", reason="dask is not installed")
 dask = pytest.importorskip("dask", reason="dask is not installed")
 

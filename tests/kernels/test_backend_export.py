@@ -9,6 +9,9 @@ import sympy as sp
 import calckit as ck
 from calckit.errors import CalckitTypeError, InvalidParameterError
 
+#: imports JAX, PyTorch or Dask (seconds each): the full run only
+pytestmark = pytest.mark.slow
+
 # points away from the kinks (finite differences cross no kink)
 POINTS = np.array([-7.3, -2.1, -0.4, 0.35, 1.7, 6.2])
 KINKED = {"relu", "leaky_relu", "hard_sigmoid", "hard_tanh", "elu", "selu"}
