@@ -82,7 +82,8 @@ def counter(total: int, *, enabled: bool | None = True, desc: str | None = None,
     loss of each epoch): ``update(n)``, ``set_postfix(**values)``,
     ``write(text)`` (a note printed above the bar, on the bar's stream),
     ``refresh()`` and ``close()``. ``enabled`` as for :func:`progress`;
-    disabled, it is a bar that does nothing and prints nothing.
+    disabled, it is a bar that does nothing and prints nothing, and its
+    ``disable`` attribute is true (so a hot loop can skip it altogether).
 
     >>> from calckit._progress import counter
     >>> bar = counter(3, enabled=False, desc="epoch")
@@ -100,7 +101,9 @@ def counter(total: int, *, enabled: bool | None = True, desc: str | None = None,
 
 class _NoBar:
     """What :func:`counter` returns when there is no bar: every call is a
-    no-op."""
+    no-op (``disable`` is true, as on a disabled ``tqdm``)."""
+
+    disable = True
 
     def update(self, n: int = 1) -> None:
         pass
