@@ -22,8 +22,8 @@ import sympy as sp
 
 from calckit.errors import InvalidParameterError
 
-__all__ = ["echo", "emit_expr", "fmt", "narrow", "note", "out_path", "save",
-           "terminal_width", "to_json", "value", "with_figure"]
+__all__ = ["echo", "emit_expr", "fmt", "narrow", "note", "out_path", "progress",
+           "save", "terminal_width", "to_json", "value", "with_figure"]
 
 
 def echo(text: str) -> None:
@@ -38,6 +38,19 @@ def echo(text: str) -> None:
 def note(text: str) -> None:
     """Print progress on stderr (beside JSON on stdout)."""
     print(text, file=sys.stderr, flush=True)
+
+
+def progress(args: argparse.Namespace) -> bool | None:
+    """The ``progress`` a command hands to ``fit``, ``minimize``,
+    ``remainder_bound`` or the tour: ``False`` when the output is JSON (no
+    bar, whatever stderr is), else ``None`` (a bar when stderr is a
+    terminal).
+
+    >>> import argparse
+    >>> progress(argparse.Namespace(format="json")), progress(argparse.Namespace())
+    (False, None)
+    """
+    return False if getattr(args, "format", None) == "json" else None
 
 
 def to_json(obj: Any, indent: int | None = 2) -> str:

@@ -64,7 +64,8 @@ def run(args: argparse.Namespace) -> int:
              f"from x0 = {x0}, at most {args.steps} steps, tol {args.tol:g} ...")
     with np.errstate(over="ignore", invalid="ignore"):  # divergence is reported
         result = calckit.minimize(expr, wrt, x0=x0, optimizer=optimizer,
-                                  steps=args.steps, tol=args.tol)
+                                  steps=args.steps, tol=args.tol,
+                                  progress=output.progress(args))
         text = _result_text(result, args.format)
     if args.plot is not None:
         from calckit import plot  # lazy: matplotlib
