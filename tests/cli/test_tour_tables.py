@@ -54,7 +54,7 @@ def test_the_activation_section_fits_80_columns(sections):
 def test_the_command_passes_a_terminal_fit(tmp_path, monkeypatch, capsys):
     seen = {}
 
-    def fake_run(out, *, emit, quick, table_text):
+    def fake_run(out, *, emit, quick, table_text, progress):
         from calckit import tables
 
         seen["text"] = table_text(tables.activation_table(orders=(0, 1)))
