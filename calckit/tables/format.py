@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -276,10 +277,27 @@ class Table:
 
     # renderings ----------------------------------------------------------
     def __str__(self) -> str:
-        return aligned(self.headers, self.text_rows(), rule=True) + self._notes_text()
+        return self.text()
 
-    def _notes_text(self, mark: str = "Note: ") -> str:
-        return "".join(f"\n{mark}{note}" for note in self.notes)
+    def text(self, width: int | None = None) -> str:
+        """The plain-text table and its notes; with ``width`` (a terminal's
+        columns) every line fits in it (:func:`calckit._text.aligned`: the
+        last column wrapped, or one block per row), notes wrapped too.
+
+        >>> import sympy as sp
+        >>> from calckit.tables import derivative_table
+        >>> t = derivative_table(["exp(-x**2/2)*sin(3*x)"], orders=(0, 1))
+        >>> print(t.text(width=40))
+        exp(-x**2/2)*sin(3*x)
+          f'  (-x*sin(3*x) +
+              3*cos(3*x))*exp(-x**2/2)
+        """
+        table = aligned(self.headers, self.text_rows(), rule=True, width=width)
+        notes = [f"Note: {note}" for note in self.notes]
+        if width is not None:
+            notes = [textwrap.fill(n, width, subsequent_indent="  ",
+                                   break_on_hyphens=False) for n in notes]
+        return "\n".join([table, *notes])
 
     def to_markdown(self) -> str:
         """A GitHub-flavoured Markdown table (expressions in code spans),

@@ -66,7 +66,7 @@ def test_write_beside_clears_the_bar_then_redraws_it():
     assert _progress.write_beside(Bar(), None) is None
 
 
-def _fake_sections(result, *, quick, seed, table_text):
+def _fake_sections(result, *, quick, seed, table_text, width):
     for i in range(1, tour.SECTIONS + 1):
         yield f"{i}. section", f"body {i}"
 
