@@ -29,6 +29,7 @@ range(0, 3)
 from __future__ import annotations
 
 import sys
+import warnings
 from collections.abc import Callable, Iterable
 from typing import Any, TextIO, TypeVar
 
@@ -71,9 +72,9 @@ def progress(iterable: Iterable[T], *, enabled: bool | None = True,
         A ``tqdm`` object (iterate it as ``iterable``) or ``iterable``.
     """
     _check_enabled(enabled)
-    if enabled is False:
+    if not _shown(enabled, file):
         return iterable
-    return _tqdm(iterable, enabled, desc, total, file)
+    return _tqdm(iterable, desc, total, file)
 
 
 def counter(total: int, *, enabled: bool | None = True, desc: str | None = None,
@@ -90,13 +91,20 @@ def counter(total: int, *, enabled: bool | None = True, desc: str | None = None,
     >>> bar.update(1); bar.set_postfix(loss=0.5); bar.write("note"); bar.close()
     """
     _check_enabled(enabled)
-    if enabled is False:
+    if not _shown(enabled, file):
         return _NoBar()
-    bar = _tqdm(None, enabled, desc, total, file)
-    if bar.disable:  # None and not a terminal
-        bar.close()
-        return _NoBar()
-    return bar
+    return _tqdm(None, desc, total, file)
+
+
+def _shown(enabled: bool | None, file: TextIO | None) -> bool:
+    """Whether a bar is drawn: ``enabled``, or ``None`` and the stream is a
+    terminal (tqdm's own rule, checked before tqdm is imported: importing
+    ``tqdm.auto`` in a Jupyter kernel without ipywidgets warns)."""
+    if enabled is not None:
+        return enabled
+    stream = sys.stderr if file is None else file
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty is not None and isatty())
 
 
 class _NoBar:
@@ -121,17 +129,19 @@ class _NoBar:
         pass
 
 
-def _tqdm(iterable: Any, enabled: bool | None, desc: str | None,
-          total: int | None, file: TextIO | None) -> Any:
-    from tqdm.auto import tqdm  # lazy: tqdm.auto probes for Jupyter
+def _tqdm(iterable: Any, desc: str | None, total: int | None,
+          file: TextIO | None) -> Any:
+    with warnings.catch_warnings():
+        # a Jupyter kernel without ipywidgets: tqdm.auto falls back to the
+        # text bar, and says so in a warning on every import
+        warnings.filterwarnings("ignore", message="IProgress not found")
+        from tqdm.auto import tqdm  # lazy: tqdm.auto probes for Jupyter
 
     stream = sys.stderr if file is None else file
-    bar = tqdm(iterable, desc=desc, total=total, file=stream,
-               disable=None if enabled is None else False, leave=False,
-               dynamic_ncols=True)
-    if not bar.disable:
-        # ``bar.write(text)`` prints on the bar's own stream
-        bar.write = lambda text: tqdm.write(text, file=stream)
+    bar = tqdm(iterable, desc=desc, total=total, file=stream, disable=False,
+               leave=False, dynamic_ncols=True)
+    # ``bar.write(text)`` prints on the bar's own stream
+    bar.write = lambda text: tqdm.write(text, file=stream)
     return bar
 
 
