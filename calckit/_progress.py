@@ -29,12 +29,13 @@ range(0, 3)
 from __future__ import annotations
 
 import sys
+import warnings
 from collections.abc import Callable, Iterable
-from typing import Any, TypeVar
+from typing import Any, TextIO, TypeVar
 
 from calckit.errors import CalckitTypeError
 
-__all__ = ["progress", "write_beside"]
+__all__ = ["counter", "progress", "write_beside"]
 
 T = TypeVar("T")
 
@@ -47,7 +48,8 @@ def _check_enabled(enabled: Any) -> None:
 
 
 def progress(iterable: Iterable[T], *, enabled: bool | None = True,
-             desc: str | None = None, total: int | None = None) -> Iterable[T]:
+             desc: str | None = None, total: int | None = None,
+             file: TextIO | None = None) -> Iterable[T]:
     """``iterable`` wrapped in a ``tqdm.auto`` bar on stderr, or itself.
 
     Parameters
@@ -61,6 +63,8 @@ def progress(iterable: Iterable[T], *, enabled: bool | None = True,
         The bar's label.
     total : int, optional
         Number of items, when ``len(iterable)`` does not tell (a generator).
+    file : text stream, optional
+        Where the bar is drawn; default ``sys.stderr`` (at call time).
 
     Returns
     -------
@@ -68,13 +72,77 @@ def progress(iterable: Iterable[T], *, enabled: bool | None = True,
         A ``tqdm`` object (iterate it as ``iterable``) or ``iterable``.
     """
     _check_enabled(enabled)
-    if enabled is False:
+    if not _shown(enabled, file):
         return iterable
-    from tqdm.auto import tqdm  # lazy: tqdm.auto probes for Jupyter
+    return _tqdm(iterable, desc, total, file)
 
-    return tqdm(iterable, desc=desc, total=total, file=sys.stderr,
-                disable=None if enabled is None else False, leave=False,
-                dynamic_ncols=True)
+
+def counter(total: int, *, enabled: bool | None = True, desc: str | None = None,
+            file: TextIO | None = None) -> Any:
+    """A bar advanced by hand, for loops that report more than a count (the
+    loss of each epoch): ``update(n)``, ``set_postfix(**values)``,
+    ``write(text)`` (a note printed above the bar, on the bar's stream),
+    ``refresh()`` and ``close()``. ``enabled`` as for :func:`progress`;
+    disabled, it is a bar that does nothing and prints nothing, and its
+    ``disable`` attribute is true (so a hot loop can skip it altogether).
+
+    >>> from calckit._progress import counter
+    >>> bar = counter(3, enabled=False, desc="epoch")
+    >>> bar.update(1); bar.set_postfix(loss=0.5); bar.write("note"); bar.close()
+    """
+    _check_enabled(enabled)
+    if not _shown(enabled, file):
+        return _NoBar()
+    return _tqdm(None, desc, total, file)
+
+
+def _shown(enabled: bool | None, file: TextIO | None) -> bool:
+    """Whether a bar is drawn: ``enabled``, or ``None`` and the stream is a
+    terminal (tqdm's own rule, checked before tqdm is imported: importing
+    ``tqdm.auto`` in a Jupyter kernel without ipywidgets warns)."""
+    if enabled is not None:
+        return enabled
+    stream = sys.stderr if file is None else file
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty is not None and isatty())
+
+
+class _NoBar:
+    """What :func:`counter` returns when there is no bar: every call is a
+    no-op (``disable`` is true, as on a disabled ``tqdm``)."""
+
+    disable = True
+
+    def update(self, n: int = 1) -> None:
+        pass
+
+    def set_postfix(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+    def write(self, text: str) -> None:
+        pass
+
+    def refresh(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def _tqdm(iterable: Any, desc: str | None, total: int | None,
+          file: TextIO | None) -> Any:
+    with warnings.catch_warnings():
+        # a Jupyter kernel without ipywidgets: tqdm.auto falls back to the
+        # text bar, and says so in a warning on every import
+        warnings.filterwarnings("ignore", message="IProgress not found")
+        from tqdm.auto import tqdm  # lazy: tqdm.auto probes for Jupyter
+
+    stream = sys.stderr if file is None else file
+    bar = tqdm(iterable, desc=desc, total=total, file=stream, disable=False,
+               leave=False, dynamic_ncols=True)
+    # ``bar.write(text)`` prints on the bar's own stream
+    bar.write = lambda text: tqdm.write(text, file=stream)
+    return bar
 
 
 def write_beside(bar: Any, write: Callable[[str], None] | None

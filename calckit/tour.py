@@ -55,11 +55,34 @@ class TourResult:
     seconds: float = 0.0
 
 
-def _section(result: TourResult, emit, title: str, body: str) -> None:
-    text = f"\n== {title} ==\n{body.rstrip()}"
+def _section(result: TourResult, emit, title: str, body: str,
+             width: int | None = None) -> None:
+    text = _fit_lines(f"\n== {title} ==\n{body.rstrip()}", width)
     result.sections.append((title, body))
     if emit is not None:
         emit(text)
+
+
+def _fit_lines(text: str, width: int | None) -> str:
+    """Each line of ``text`` longer than ``width`` wrapped at spaces (its
+    later lines indented two more); tables, already narrow, are untouched.
+
+    >>> print(_fit_lines("short\\nf = a*b + c*d + e*f", 12))
+    short
+    f = a*b +
+      c*d + e*f
+    """
+    if width is None:
+        return text
+    out = []
+    for line in text.split("\n"):
+        if len(line) <= width:
+            out.append(line)
+            continue
+        indent = " " * (len(line) - len(line.lstrip()) + 2)
+        out.append(textwrap.fill(line, width, subsequent_indent=indent,
+                                 break_long_words=False, break_on_hyphens=False))
+    return "\n".join(out)
 
 
 def _save(result: TourResult, fig, name: str) -> str:
@@ -84,8 +107,8 @@ def _convergence_note(runs: dict, tol: float, steps: int) -> str:
 
 def run(out: str = "calckit-tour", *, emit: Callable[[str], None] | None = None,
         quick: bool = False, seed: int = 0,
-        table_text: Callable[[Any], str] = str,
-        progress: bool | None = None) -> TourResult:
+        table_text: Callable[[Any], str] | None = None,
+        progress: bool | None = None, width: int | None = 80) -> TourResult:
     """Run the tour; figures go to the folder ``out`` (created if needed).
 
     Parameters
@@ -97,8 +120,11 @@ def run(out: str = "calckit-tour", *, emit: Callable[[str], None] | None = None,
     quick : bool
         Fewer optimizer steps and training epochs (for tests).
     table_text : callable, optional
-        Renders a derivative table as text (default ``str``; the command
-        passes one that fits the terminal).
+        Renders a derivative table as text (default: ``table.text(width)``).
+    width : int or None, default 80
+        Columns the text fits in (tables, gradcheck reports and the
+        optimizer comparison; the command passes the terminal's width);
+        ``None``: no limit.
     seed : int
         Seed of the network's initialisation and training.
     progress : bool or None, default None
@@ -113,17 +139,18 @@ def run(out: str = "calckit-tour", *, emit: Callable[[str], None] | None = None,
     os.makedirs(out, exist_ok=True)
     result = TourResult(out_dir=out)
     steps = _progress.progress(
-        _sections(result, quick=quick, seed=seed, table_text=table_text),
+        _sections(result, quick=quick, seed=seed, width=width,
+                  table_text=table_text or (lambda table: table.text(width))),
         enabled=progress, desc="calckit tour", total=SECTIONS)
     say = _progress.write_beside(steps, emit)
     for title, body in steps:
-        _section(result, say, title, body)
+        _section(result, say, title, body, width)
 
     result.seconds = time.perf_counter() - start
     listing = "\n".join(f"  {os.path.basename(p)}" for p in result.files)
     _section(result, emit, "Figures",
              f"{len(result.files)} PNG figures written to {os.path.abspath(out)}/ "
-             f"(tour took {result.seconds:.1f} s):\n{listing}")
+             f"(tour took {result.seconds:.1f} s):\n{listing}", width)
     return result
 
 
@@ -132,7 +159,8 @@ SECTIONS = 5
 
 
 def _sections(result: TourResult, *, quick: bool, seed: int,
-              table_text: Callable[[Any], str]) -> Iterator[tuple[str, str]]:
+              table_text: Callable[[Any], str], width: int | None = 80,
+              ) -> Iterator[tuple[str, str]]:
     """Run the tour's sections one by one, yielding each ``(title, body)``."""
     import calckit as ck
     from calckit import datasets, losses, nn, optimize, plot, tables
@@ -148,7 +176,7 @@ def _sections(result: TourResult, *, quick: bool, seed: int,
     body = (f"loss(w, b) = bce_with_logits(y, w*x + b) = {loss}\n"
             f"dloss/dw = {g[0]}\ndloss/db = {g[1]}\n"
             f"checked at w=0.7, b=-0.3 (x=1.5, y=1) against numeric "
-            f"differentiation:\n{report}")
+            f"differentiation:\n{report.text(width)}")
     yield "1. Gradient of a loss, derived and checked", body
 
     # 2. activations --------------------------------------------------------
@@ -181,7 +209,8 @@ def _sections(result: TourResult, *, quick: bool, seed: int,
     result.checks["newton_converged"] = bool(runs["newton"].converged)
     yield (f"4. Optimizers on Rosenbrock {ROSENBROCK} from (-1.2, 1), at most "
            f"{steps} steps",
-           f"{optimize.comparison_table(runs)}\n{_convergence_note(runs, tol, steps)}")
+           f"{optimize.comparison_table(runs, width=width)}\n"
+           f"{_convergence_note(runs, tol, steps)}")
     _save(result, plot.trajectories(ROSENBROCK, runs, xlim=(-1.6, 1.6),
                                     ylim=(-0.6, 1.6)), "rosenbrock_paths.png")
     _save(result, plot.loss_curves(runs, title="Rosenbrock: loss per step"),
@@ -209,7 +238,7 @@ def _sections(result: TourResult, *, quick: bool, seed: int,
     rows = "\n".join(f"  {xi.tolist()} -> {p:.3f} (target {int(t_)})"
                      for xi, p, t_ in zip(X, probs, labels, strict=True))
     yield ("5. A 2-8-1 tanh network on XOR",
-           f"backprop gradient check before training:\n{check}\n"
+           f"backprop gradient check before training:\n{check.text(width)}\n"
            f"trained {len(history.loss)} epochs (Adam, lr 0.05): final loss "
            f"{history.loss[-1]:.4g}, accuracy {accuracy:.0%}\n{rows}")
     _save(result, plot.decision_boundary(model, X, labels,

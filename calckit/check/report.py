@@ -6,6 +6,7 @@ entry, named ``"0.W[1, 2]"``).
 
 from __future__ import annotations
 
+import textwrap
 from typing import NamedTuple
 
 import numpy as np
@@ -170,8 +171,17 @@ class GradcheckReport:
     _HEADER = ("point", "component", "exact", "numeric", "abs err", "rel err",
                "step", "err est", "status")
 
-    def table(self, max_rows: int | None = _MAX_ROWS) -> str:
+    #: Columns left out first when the table is wider than ``width``.
+    _DETAIL = ("step", "err est")
+
+    def table(self, max_rows: int | None = _MAX_ROWS,
+              width: int | None = None) -> str:
         """The aligned text table (``max_rows=None`` shows every row).
+
+        With ``width`` (a terminal's columns) every line fits in it: the
+        ``step`` and ``err est`` columns are left out first (a line says
+        so), then the status is wrapped under its column, then each row
+        becomes a block (:func:`calckit._text.aligned`).
 
         Raises
         ------
@@ -179,18 +189,39 @@ class GradcheckReport:
             ``max_rows`` is not None or an int >= 0.
         """
         check(max_rows, Integer(0, none_ok=True), "max_rows", "table")
+        check(width, Integer(20, none_ok=True), "width", "table")
         shown, hidden = self._shown(max_rows)
-        text = aligned(self._HEADER, [self._cells(i) for i in shown],
-                       right={0, 2, 3, 4, 5, 6, 7})
+        rows = [self._cells(i) for i in shown]
+        right = {0, 2, 3, 4, 5, 6, 7}
+        text = aligned(self._HEADER, rows, right=right)
         lines = [text]
+        if width is not None and max(map(len, text.splitlines())) > width:
+            keep = [j for j, h in enumerate(self._HEADER) if h not in self._DETAIL]
+            text = aligned([self._HEADER[j] for j in keep],
+                           [[r[j] for j in keep] for r in rows],
+                           right={n for n, j in enumerate(keep) if j in right},
+                           width=width)
+            lines = [text, f"({' and '.join(self._DETAIL)} columns left out "
+                           "to fit; report.table(width=None) shows them)"]
         if hidden:
             lines.append(
                 f"... {self._hidden_note(shown)} (report.table(None) shows them)"
             )
+        if width is not None:
+            lines[1:] = [_fill(line, width) for line in lines[1:]]
         return "\n".join(lines)
 
+    def text(self, width: int | None = None) -> str:
+        """``str(report)``; with ``width`` (a terminal's columns) every line
+        fits in it: the summary and point lines wrapped, the table as in
+        :meth:`table`."""
+        head = [self.summary(), *self._point_lines()]
+        if width is not None:
+            head = [_fill(line, width) for line in head]
+        return "\n".join([*head, self.table(width=width)])
+
     def __str__(self) -> str:
-        return "\n".join([self.summary(), *self._point_lines(), self.table()])
+        return self.text()
 
     def __repr__(self) -> str:
         return (
@@ -234,6 +265,12 @@ class GradcheckReport:
         if hidden:
             out.append(f"<p><i>{html_escape(self._hidden_note(shown))}</i></p>")
         return "".join(out)
+
+
+def _fill(line: str, width: int) -> str:
+    """``line`` wrapped to ``width`` columns, later lines indented."""
+    return textwrap.fill(line, width, subsequent_indent="  ",
+                         break_on_hyphens=False)
 
 
 def _worst(rows, rtol, atol):

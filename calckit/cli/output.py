@@ -15,15 +15,14 @@ import math
 import os
 import shutil
 import sys
-import textwrap
 from typing import Any
 
 import sympy as sp
 
 from calckit.errors import InvalidParameterError
 
-__all__ = ["echo", "emit_expr", "fmt", "narrow", "note", "out_path", "save",
-           "terminal_width", "to_json", "value", "with_figure"]
+__all__ = ["echo", "emit_expr", "fmt", "note", "out_path", "progress",
+           "save", "terminal_width", "to_json", "value", "with_figure"]
 
 
 def echo(text: str) -> None:
@@ -38,6 +37,19 @@ def echo(text: str) -> None:
 def note(text: str) -> None:
     """Print progress on stderr (beside JSON on stdout)."""
     print(text, file=sys.stderr, flush=True)
+
+
+def progress(args: argparse.Namespace) -> bool | None:
+    """The ``progress`` a command hands to ``fit``, ``minimize``,
+    ``remainder_bound`` or the tour: ``False`` when the output is JSON (no
+    bar, whatever stderr is), else ``None`` (a bar when stderr is a
+    terminal).
+
+    >>> import argparse
+    >>> progress(argparse.Namespace(format="json")), progress(argparse.Namespace())
+    (False, None)
+    """
+    return False if getattr(args, "format", None) == "json" else None
 
 
 def to_json(obj: Any, indent: int | None = 2) -> str:
@@ -82,36 +94,6 @@ def emit_expr(expr: sp.Expr, fmt_name: str) -> str:
 def terminal_width() -> int:
     """Columns of the terminal (``COLUMNS`` if set; 80 when not a terminal)."""
     return shutil.get_terminal_size((80, 24)).columns
-
-
-def narrow(table: Any, width: int = 80) -> str:
-    """A table's plain text within ``width`` columns: the aligned table when
-    it fits, else one block per row, headed by its first cell (the name),
-    with each other cell on its own line and long cells wrapped (a table of
-    activations and their derivatives is 240 columns wide).
-
-    >>> from calckit.tables import derivative_table
-    >>> t = derivative_table(["exp(-x**2/2)*sin(3*x)"], orders=(0, 1))
-    >>> print(narrow(t, width=40))
-    exp(-x**2/2)*sin(3*x)
-      f'  (-x*sin(3*x) +
-          3*cos(3*x))*exp(-x**2/2)
-    """
-    plain = str(table)
-    if max(len(line) for line in plain.splitlines()) <= width:
-        return plain
-    headers = list(table.headers)
-    pad = max(len(h) for h in headers[1:]) + 2 if len(headers) > 1 else 0
-    blocks = []
-    for row in table.text_rows():
-        lines = textwrap.wrap(row[0], width) or [""]
-        for header, cell in zip(headers[1:], row[1:], strict=True):
-            wrapped = textwrap.wrap(cell, max(width - pad - 2, 20),
-                                    break_on_hyphens=False) or [""]
-            lines.append(f"  {header.ljust(pad)}{wrapped[0]}".rstrip())
-            lines += [" " * (pad + 2) + more for more in wrapped[1:]]
-        blocks.append("\n".join(lines))
-    return "\n".join(blocks)
 
 
 def out_path(path: str, what: str) -> str:

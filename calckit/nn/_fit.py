@@ -8,13 +8,13 @@ optimizer step on the model's flat parameter vector.
 from __future__ import annotations
 
 import math
-import sys
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from calckit import _progress
 from calckit._validate import Interval, Options, check, positive_int
 from calckit.errors import (
     CalckitTypeError,
@@ -128,40 +128,24 @@ def _optimizer(optimizer, opt_kwargs):
     return opt
 
 
-class _Progress:
-    def __init__(self, epochs: int, enabled: bool, stream) -> None:
-        self.epochs = epochs
-        self.enabled = enabled
-        self.stream = stream if stream is not None else sys.stderr
-        self.tty = enabled and hasattr(self.stream, "isatty") and self.stream.isatty()
-        self.every = 1 if self.tty else max(1, epochs // 10)
+def _bar(epochs: int, progress: bool | None, stream) -> Any:
+    """The ``tqdm`` bar over the epochs (on ``stream``, default stderr), or
+    one that does nothing when ``progress`` is off."""
+    return _progress.counter(epochs, enabled=progress, desc="epoch", file=stream)
 
-    def update(self, epoch: int, history: History) -> None:
-        if not self.enabled:
-            return
-        last = epoch == self.epochs
-        if not (self.tty or last or epoch % self.every == 0 or epoch == 1):
-            return
-        width = 20
-        done = int(width * epoch / self.epochs)
-        bar = "=" * done + " " * (width - done)
-        parts = [f"epoch {epoch:>{len(str(self.epochs))}}/{self.epochs} [{bar}]",
-                 f"loss {history.loss[-1]:.4g}"]
-        for key in ("accuracy", "val_loss", "val_accuracy"):
-            values = getattr(history, key)
-            if values:
-                parts.append(f"{key.replace('accuracy', 'acc')} {values[-1]:.4g}")
-        text = " - ".join(parts)
-        if self.tty:
-            self.stream.write("\r" + text + ("\n" if last else ""))
-        else:
-            self.stream.write(text + "\n")
-        self.stream.flush()
 
-    def note(self, text: str) -> None:
-        if self.enabled:
-            self.stream.write(("\n" if self.tty else "") + text + "\n")
-            self.stream.flush()
+def _show(bar: Any, history: History, last: bool) -> None:
+    """Advance ``bar`` by one epoch and show the epoch's loss and metrics
+    (redrawn at once on the last epoch, else at tqdm's own pace)."""
+    values = {"loss": f"{history.loss[-1]:.4g}"}
+    for key in ("accuracy", "val_loss", "val_accuracy"):
+        seq = getattr(history, key)
+        if seq:
+            values[key.replace("accuracy", "acc")] = f"{seq[-1]:.4g}"
+    bar.set_postfix(values, refresh=False)
+    bar.update(1)
+    if last:
+        bar.refresh()
 
 
 def _epoch_metrics(model, head, X, y, binary):
@@ -213,7 +197,7 @@ def _batches(n: int, batch_size: int, merge_single: bool) -> list:
 
 
 def fit(model, X, y, *, loss="mse", optimizer="adam", epochs: int = 10,
-        batch_size: int | None = 32, seed=None, progress: bool = True,
+        batch_size: int | None = 32, seed=None, progress: bool | None = True,
         validation_data=None, early_stopping: int | None = None,
         min_delta: float = 0.0, restore_best: bool = True, shuffle: bool = True,
         on_divergence: str = "raise", stream=None, **opt_kwargs) -> History:
@@ -236,9 +220,11 @@ def fit(model, X, y, *, loss="mse", optimizer="adam", epochs: int = 10,
         ``batch_size + 1`` samples; nothing changes for other ``N``.
     seed : int or Generator, optional
         Shuffling order (default seed 0).
-    progress : bool
-        Print one progress line per epoch on ``stream`` (stderr); ``False``
-        prints nothing.
+    progress : bool or None, default True
+        A ``tqdm`` progress bar over the epochs (with the last epoch's loss
+        and metrics) on ``stream`` (default stderr, never stdout), and the
+        early-stopping / divergence notes above it; ``False`` prints
+        nothing; ``None`` shows it only when the stream is a terminal.
     validation_data : (X_val, y_val), optional
     early_stopping : int, optional
         Patience in epochs on ``val_loss`` (or ``loss`` without validation
@@ -286,9 +272,12 @@ def fit(model, X, y, *, loss="mse", optimizer="adam", epochs: int = 10,
         opt=_optimizer(optimizer, opt_kwargs), gen=as_rng(seed), epochs=int(epochs),
         batch_size=int(batch_size), shuffle=shuffle, early_stopping=early_stopping,
         min_delta=float(min_delta), restore_best=restore_best,
-        on_divergence=on_divergence, bar=_Progress(int(epochs), progress, stream),
+        on_divergence=on_divergence, bar=_bar(int(epochs), progress, stream),
         layers=model.layers[:stop])
-    return trainer.run()
+    try:
+        return trainer.run()
+    finally:
+        trainer.bar.close()
 
 
 @dataclass
@@ -310,7 +299,7 @@ class _Trainer:
     min_delta: float
     restore_best: bool
     on_divergence: str
-    bar: _Progress
+    bar: Any  # a calckit._progress.counter bar
     layers: list
 
     def run(self) -> History:
@@ -359,7 +348,7 @@ class _Trainer:
                 if va is not None:
                     history.val_accuracy.append(va)
             history.epoch_seconds.append(time.perf_counter() - t0)
-            self.bar.update(epoch, history)
+            _show(self.bar, history, last=epoch == self.epochs)
             if self.early_stopping is not None and self._should_stop(
                     epoch, history, self.early_stopping):
                 break
@@ -419,7 +408,7 @@ class _Trainer:
         history.message = (
             f"stopped early at epoch {epoch}: no improvement for "
             f"{self.early_stopping} epochs (best epoch {history.best_epoch})")
-        self.bar.note(history.message)
+        self.bar.write(history.message)
         return True
 
 
@@ -455,5 +444,5 @@ def _diverged(model, history, epoch, value, start_flat, start_buffers,
         err = NumericError(history.message)
         err.history = history
         raise err
-    bar.note(history.message)
+    bar.write(history.message)
     return history

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from calckit._text import aligned
 from calckit.errors import CalckitTypeError
 from calckit.optim import Optimizer
 from calckit.optimize._minimize import minimize
@@ -74,9 +75,12 @@ def compare(
     return results
 
 
-def comparison_table(results: Mapping[str, Any], *, digits: int = 4) -> str:
+def comparison_table(results: Mapping[str, Any], *, digits: int = 4,
+                     width: int | None = None) -> str:
     """An aligned text table of :func:`compare` results: steps taken,
-    convergence, final loss, gradient norm and point.
+    convergence, final loss, gradient norm and point. With ``width`` (a
+    terminal's columns) every line fits in it: the point wrapped under its
+    column, or one block per run (:func:`calckit._text.aligned`).
 
     >>> from types import SimpleNamespace as R
     >>> import numpy as np
@@ -103,16 +107,4 @@ def comparison_table(results: Mapping[str, Any], *, digits: int = 4) -> str:
                 f"[{x}]",
             ]
         )
-    widths = [max(len(h), *(len(row[i]) for row in rows)) for i, h in enumerate(header)]
-    right = {1, 4, 5}
-
-    def fmt(cells):
-        out = [
-            c.rjust(w) if i in right else c.ljust(w)
-            for i, (c, w) in enumerate(zip(cells, widths, strict=True))
-        ]
-        return "  ".join(out).rstrip()
-
-    lines = [fmt(header), fmt(["-" * w for w in widths])]
-    lines += [fmt(row) for row in rows]
-    return "\n".join(lines)
+    return aligned(header, rows, right={1, 4, 5}, rule=True, width=width)

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from calckit import optim
+from calckit import _progress, optim
 from calckit.errors import CalckitTypeError, InvalidParameterError, ShapeError
 from calckit.kernels import compile, compile_grad, compile_hessian
 from calckit.optimize._driver import STATUS, Objective, OptimizeResult, _raw, run
@@ -40,6 +40,7 @@ def minimize(
     tol: float = 1e-8,
     params: Mapping[str, Any] | None = None,
     callback: Callable[[int, np.ndarray, float, float], Any] | None = None,
+    progress: bool | None = None,
     **opt_kwargs: Any,
 ) -> OptimizeResult:
     """Minimize ``expr`` over ``wrt`` from ``x0``.
@@ -77,6 +78,10 @@ def minimize(
         Called after every step as ``callback(step, x, loss, grad_norm)``
         (``x`` a copy); a true return value stops the run (for progress
         lines, plots, or early stopping).
+    progress : bool or None, default None
+        A ``tqdm`` progress bar over the steps on stderr (never stdout).
+        ``None``: only for a long run (``steps >=`` :data:`LONG_RUN`) when
+        stderr is a terminal; ``True`` always; ``False`` never.
 
     Returns
     -------
@@ -129,8 +134,42 @@ def minimize(
         raise CalckitTypeError(
             f"minimize: callback must be callable, got {type(callback).__name__}"
         )
-    return run(opt, Objective(fun, value_and_grad, hess, hvp), x, steps, tol,
-                names, callback)
+    bar = _progress.counter(steps, enabled=_bar_wanted(progress, steps),
+                            desc=f"minimize ({_name(opt)})")
+    try:
+        return run(opt, Objective(fun, value_and_grad, hess, hvp), x, steps, tol,
+                   names, _advancing(bar, callback))
+    finally:
+        bar.close()
+
+
+#: Steps from which ``minimize(progress=None)`` shows a bar on a terminal.
+LONG_RUN = 1000
+
+
+def _bar_wanted(progress: Any, steps: int) -> bool | None:
+    """``progress`` for :func:`calckit._progress.counter`: ``None`` (a bar on
+    a terminal) stays ``None`` only for long runs."""
+    if progress is None and steps < LONG_RUN:
+        return False
+    return progress
+
+
+def _name(opt) -> str:
+    return str(getattr(opt, "name", type(opt).__name__.lower()))
+
+
+def _advancing(bar, callback):
+    """``callback`` that also advances ``bar`` by a step (``callback`` itself
+    when there is no bar, so the loop pays nothing)."""
+    if bar.disable:
+        return callback
+
+    def step(k, x, loss, gnorm):
+        bar.update(1)
+        return callback(k, x, loss, gnorm) if callback is not None else None
+
+    return step
 
 
 def _needs(opt, what: str) -> bool:

@@ -32,6 +32,7 @@ import mpmath
 import sympy as sp
 from mpmath import iv
 
+from calckit import _progress
 from calckit.errors import (
     CalckitTypeError,
     InvalidParameterError,
@@ -321,7 +322,8 @@ def _mp_number(value):
 
 def remainder_bound(expr, wrt=None, at=0, order: int = 3, interval=(-1, 1), *,
                     method: str = "lagrange", rtol: float = 1e-2,
-                    samples: int = 801, max_evals: int = 3000) -> RemainderBound:
+                    samples: int = 801, max_evals: int = 3000,
+                    progress: bool | None = None) -> RemainderBound:
     """Rigorous bound of the Taylor remainder on an interval or a box.
 
     Parameters
@@ -350,6 +352,11 @@ def remainder_bound(expr, wrt=None, at=0, order: int = 3, interval=(-1, 1), *,
         Relative tolerance of the branch and bound for each maximum.
     samples : int
         Grid size for the measured error.
+    progress : bool or None, default None
+        A ``tqdm`` progress bar on stderr (never stdout) over the stages:
+        the measured error, then each derivative maximum (and the joint
+        bound on a box). ``None``: only when stderr is a terminal; ``False``
+        never.
 
     Returns
     -------
@@ -389,12 +396,29 @@ def remainder_bound(expr, wrt=None, at=0, order: int = 3, interval=(-1, 1), *,
             for (lo, hi), ai in zip(box, a, strict=True)]
     smooth = _smooth(expr, wrt, hull)
     poly = taylor_polynomial(smooth, list(wrt), list(a), order)
-    measured = _measure(expr, poly, wrt, box, samples)
     top = _top_partials(smooth, wrt, order + 1)
+    stages = 2 if method == "integral" else 1 + len(top) + (len(wrt) > 1)
+    bar = _progress.counter(stages, enabled=progress, desc="remainder_bound")
+    try:
+        measured = _measure(expr, poly, wrt, box, samples)
+        bar.update(1)
+        bound, dmax = _bound(method, wrt, a, box, order, top, rtol, max_evals, bar)
+    finally:
+        bar.close()
+    return RemainderBound(expr, poly, wrt, a, box, order, bound, measured,
+                          dmax, method)
+
+
+def _bound(method, wrt, a, box, order, top, rtol, max_evals, bar) -> tuple:
+    """``(bound, largest derivative bound)`` by ``method``; ``bar`` advances
+    by one after each maximum."""
     if method == "integral":
         d = top[0][1] if top else sp.S.Zero  # f^(n+1), univariate
         bound, dmax = _integral_bound(d, wrt[0], a[0], order, box[0], rtol)
+        bar.update(1)
     else:
+        hull = [(min(lo, float(ai)), max(hi, float(ai)))
+                for (lo, hi), ai in zip(box, a, strict=True)]
         total = iv.mpf(0)
         dmax = 0.0
         for alpha, d in top:
@@ -408,12 +432,13 @@ def remainder_bound(expr, wrt=None, at=0, order: int = 3, interval=(-1, 1), *,
                                _hi(abs(iv.mpf(hi) - ai_iv))))
                 term = term * r ** k
             total = total + term
+            bar.update(1)
         bound = _up(_hi(total))
         if len(wrt) > 1:  # the joint form is often several times tighter
             bound = min(bound, _joint_lagrange_bound(wrt, a, box, top, rtol,
                                                      max_evals // 3))
-    return RemainderBound(expr, poly, wrt, a, box, order, bound, measured,
-                          dmax, method)
+            bar.update(1)
+    return bound, dmax
 
 
 def _smooth(expr, wrt, hull):

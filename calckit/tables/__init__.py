@@ -39,6 +39,7 @@ __all__ = [
     "loss_table",
     "taylor_table",
     "tidy",
+    "almost_everywhere",
 ]
 
 _TIDY_MAX_OPS = 300
@@ -234,13 +235,34 @@ def _num_label(v) -> str:
     return str(int(v)) if v.is_Integer else f"{float(v):g}"
 
 
+def almost_everywhere(expr):
+    """``expr`` without its ``DiracDelta`` terms (the derivative of a step,
+    as in ``Abs''`` or ``Heaviside'``): the derivative everywhere but at the
+    kinks, and what the compiled kernels and PyTorch's autograd compute
+    there too (``DiracDelta`` counts as 0).
+
+    >>> import sympy as sp
+    >>> x = sp.Symbol("x", real=True)
+    >>> sp.diff(sp.Abs(x), x, 2), almost_everywhere(sp.diff(sp.Abs(x), x, 2))
+    (2*DiracDelta(x), 0)
+    """
+    if isinstance(expr, sp.Basic) and expr.has(sp.DiracDelta):
+        return expr.replace(sp.DiracDelta, lambda *args: sp.S.Zero)
+    return expr
+
+
+def _dirac_note(dropped: list) -> str:
+    """The note of a table whose cells ``dropped`` (``"row f''"``) lost a
+    ``DiracDelta`` term."""
+    return (f"{', '.join(dropped)}: derivative almost everywhere; the "
+            "DiracDelta terms at the kinks are left out (calckit's kernels "
+            "evaluate DiracDelta as 0; .derivatives keeps the exact form).")
+
+
 def _evaluate(expr, point):
-    """``expr`` at ``point``. ``DiracDelta`` (the derivative of a step, as in
-    ``Abs''`` or ``Heaviside'``) counts as 0, the convention of the compiled
-    kernels and of PyTorch's autograd at a kink."""
-    if expr.has(sp.DiracDelta):
-        expr = expr.replace(sp.DiracDelta, lambda *args: sp.S.Zero)
-    value = expr.subs(point)
+    """``expr`` at ``point``, DiracDelta counting as 0
+    (:func:`almost_everywhere`)."""
+    value = almost_everywhere(expr).subs(point)
     if value.free_symbols or value.has(AppliedUndef, sp.Derivative, sp.Subs):
         return value  # f(0), f'(0) of an undefined f: no number (evalf recurses)
     try:
@@ -309,7 +331,7 @@ def derivative_table(exprs, wrt=None, orders=(0, 1, 2), at=None, *,
                                       rf"\left.{tex}\right|_{{({tex_label})}}",
                                       "value"))
 
-    table_rows, derivs = [], []
+    table_rows, derivs, dropped = [], [], []
     for i, expr in enumerate(rows):
         cache = {(): expr}
         for key in sorted(keys, key=len):
@@ -318,12 +340,16 @@ def derivative_table(exprs, wrt=None, orders=(0, 1, 2), at=None, *,
                 if parent not in cache:
                     cache[parent] = sp.diff(expr, *parent) if parent else expr
                 cache[key] = sp.diff(cache[parent], key[-1])
-        shown = [tidy(cache[k]) if tidy_forms else cache[k] for k in keys]
+        regular = [almost_everywhere(cache[k]) for k in keys]
+        dropped += [f"{labels[i] if labels else expr} {_header(k, univariate)[0]}"
+                    for k, r in zip(keys, regular, strict=True) if r is not cache[k]]
+        shown = [tidy(r) if tidy_forms else r for r in regular]
         values = [_evaluate(cache[k], p) for p in points for k in keys]
         row = ([labels[i]] if labels else []) + shown + values
         table_rows.append(tuple(row))
         derivs.append({k: cache[k] for k in keys})
-    return DerivativeTable(tuple(columns), tuple(table_rows), exprs=tuple(rows),
+    notes = (_dirac_note(dropped),) if dropped else ()
+    return DerivativeTable(tuple(columns), tuple(table_rows), notes, exprs=tuple(rows),
                            wrt=wrt, orders=orders, points=tuple(points),
                            derivatives=tuple(derivs))
 
@@ -371,17 +397,30 @@ def activation_table(names=None, orders=(0, 1, 2), at=None) -> DerivativeTable:
 def loss_table(names=None, orders=(0, 1, 2)) -> DerivativeTable:
     """Every loss of :mod:`calckit.losses` with its derivatives in the
     prediction ``yhat`` (the target is ``y``). Losses over sequences use two
-    classes, ``(y, y2)`` and ``(yhat, z2)``, differentiated in ``yhat``."""
+    classes, targets ``(y, y2)`` and predictions ``(yhat, yhat2)``,
+    differentiated in ``yhat``: every row names its arguments alike.
+
+    Where a loss has a kink (``mae``, ``huber`` at ``y = yhat``) its
+    derivative there is a ``DiracDelta``; the table shows the derivative
+    almost everywhere, without that term, and says so in a note (the
+    exact forms are in ``.derivatives``):
+
+    >>> t = loss_table(["huber", "mse"])
+    >>> t[0, "f''"]
+    Piecewise((1, Abs(y - yhat) < 1), (0, True))
+    >>> print(t.notes[0])  # doctest: +ELLIPSIS
+    huber f'': derivative almost everywhere; the DiracDelta terms ... left out...
+    """
     from calckit import losses
 
     names = tuple(losses.names()) if names is None else tuple(names)
     y, yhat = real_symbol("y"), real_symbol("yhat")
-    y2, z2 = real_symbol("y2"), real_symbol("z2")
+    y2, yhat2 = real_symbol("y2"), real_symbol("yhat2")
     rows = {}
     for name in names:
         fn = losses.get(name)
         if any(kind.endswith("s") for kind in losses.argument_kinds(name)):
-            rows[name + " (2 classes)"] = fn((y, y2), (yhat, z2))  # sequences
+            rows[name + " (2 classes)"] = fn((y, y2), (yhat, yhat2))  # sequences
         else:
             rows[name] = fn(y, yhat)
     return derivative_table(rows, wrt=[yhat], orders=orders)

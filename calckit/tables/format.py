@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -225,11 +226,15 @@ class Table:
     """Rows of SymPy objects with plain, Markdown, LaTeX, HTML and CSV forms.
 
     ``columns`` describes each column; ``rows`` holds the raw cells (SymPy
-    expressions, numbers, or label strings).
+    expressions, numbers, or label strings); ``notes`` are sentences shown
+    under the table in the text, Markdown and HTML renderings and the
+    standalone LaTeX document, and listed in :meth:`to_dict` (not in CSV,
+    which is data only).
     """
 
     columns: tuple
     rows: tuple
+    notes: tuple = ()
 
     @property
     def headers(self) -> tuple:
@@ -272,7 +277,27 @@ class Table:
 
     # renderings ----------------------------------------------------------
     def __str__(self) -> str:
-        return aligned(self.headers, self.text_rows(), rule=True)
+        return self.text()
+
+    def text(self, width: int | None = None) -> str:
+        """The plain-text table and its notes; with ``width`` (a terminal's
+        columns) every line fits in it (:func:`calckit._text.aligned`: the
+        last column wrapped, or one block per row), notes wrapped too.
+
+        >>> import sympy as sp
+        >>> from calckit.tables import derivative_table
+        >>> t = derivative_table(["exp(-x**2/2)*sin(3*x)"], orders=(0, 1))
+        >>> print(t.text(width=40))
+        exp(-x**2/2)*sin(3*x)
+          f'  (-x*sin(3*x) +
+              3*cos(3*x))*exp(-x**2/2)
+        """
+        table = aligned(self.headers, self.text_rows(), rule=True, width=width)
+        notes = [f"Note: {note}" for note in self.notes]
+        if width is not None:
+            notes = [textwrap.fill(n, width, subsequent_indent="  ",
+                                   break_on_hyphens=False) for n in notes]
+        return "\n".join([table, *notes])
 
     def to_markdown(self) -> str:
         """A GitHub-flavoured Markdown table (expressions in code spans),
@@ -284,13 +309,15 @@ class Table:
 
         rows = [[cell(c, t) for c, t in zip(self.columns, r, strict=True)]
                 for r in self.text_rows()]
-        return markdown_table([markdown_escape(h) for h in self.headers], rows)
+        table = markdown_table([markdown_escape(h) for h in self.headers], rows)
+        return table + "".join(f"\n\n*Note:* {markdown_escape(n)}" for n in self.notes)
 
     def to_latex(self, *, standalone: bool = False) -> str:
         r"""A LaTeX ``tabular`` (needs ``amsmath`` for piecewise cells).
 
         With ``standalone=True``, a complete document that compiles with
-        ``pdflatex``.
+        ``pdflatex``, the table's notes under it (a bare ``tabular`` leaves
+        them to the caption of the table it goes in).
         """
         spec = "l" * len(self.columns)
         lines = [rf"\begin{{tabular}}{{{spec}}}", r"\hline",
@@ -304,7 +331,8 @@ class Table:
         lines += [r"\hline", r"\end{tabular}"]
         body = "\n".join(lines)
         if not standalone:
-            return body
+            return body  # the notes belong in the caption of your table
+        notes = [r"\par\footnotesize Note: " + latex_escape(n) for n in self.notes]
         return "\n".join([
             r"\documentclass{article}",
             r"\usepackage{amsmath}",
@@ -313,6 +341,7 @@ class Table:
             r"\begin{document}",
             r"\noindent\resizebox{\linewidth}{!}{%",
             body + "}",
+            *notes,
             r"\end{document}",
         ])
 
@@ -329,8 +358,10 @@ class Table:
             + "</tr>\n"
             for r in self.text_rows()
         )
+        notes = "".join(f'\n<p class="calckit-table-note">Note: {html_escape(n)}</p>'
+                        for n in self.notes)
         return (f'<table class="calckit-table">\n<thead><tr>{head}</tr></thead>\n'
-                f"<tbody>\n{rows}</tbody>\n</table>")
+                f"<tbody>\n{rows}</tbody>\n</table>{notes}")
 
     def to_csv(self) -> str:
         """CSV text: expressions as plain text, values at full precision.
@@ -357,8 +388,12 @@ class Table:
         return buf.getvalue()
 
     def to_dict(self) -> dict:
-        """``{"columns": [...], "rows": [[...]]}`` of plain text (for JSON)."""
-        return {"columns": list(self.headers), "rows": self.text_rows()}
+        """``{"columns": [...], "rows": [[...]]}`` of plain text (for JSON),
+        with ``"notes"`` when the table has notes."""
+        out = {"columns": list(self.headers), "rows": self.text_rows()}
+        if self.notes:
+            out["notes"] = list(self.notes)
+        return out
 
     def _repr_markdown_(self) -> str:
         return self.to_markdown()

@@ -126,8 +126,9 @@ def test_optimize_prints_progress_result_and_status(capsys, tmp_path):
                            "--steps", "500", "--plot", str(png))
     assert status == 1 and err == ""  # not converged: exit status 1
     lines = out.splitlines()
-    assert lines[0].startswith("optimizing f = ") and "adam (lr=0.01)" in lines[0]
-    assert "x0 = [-1.2, 1.0]" in lines[0]
+    first = " ".join(out.split("\nnot converged")[0].split())  # wrapped at 80
+    assert lines[0].startswith("optimizing f = ") and "adam (lr=0.01)" in first
+    assert "x0 = [-1.2, 1.0]" in first
     assert "status: not converged" in out
     assert png.read_bytes()[:8] == PNG
     # with --json, stdout is one JSON document (figure path included); the

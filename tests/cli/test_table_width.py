@@ -5,7 +5,6 @@ import pytest
 
 from calckit import tables
 from calckit.cli import main
-from calckit.cli.output import narrow
 
 
 def test_the_activation_table_fits_80_columns(capsys, monkeypatch):
@@ -45,4 +44,4 @@ def test_other_formats_are_not_wrapped(capsys, monkeypatch):
 @pytest.mark.parametrize("width", [40, 60, 100])
 def test_narrow_respects_the_width(width):
     t = tables.activation_table(orders=(0, 1))
-    assert max(len(line) for line in narrow(t, width).splitlines()) <= width
+    assert max(len(line) for line in t.text(width).splitlines()) <= width

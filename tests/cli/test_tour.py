@@ -44,7 +44,7 @@ def test_tour_runs_checks_pass_and_figures_are_written(tmp_path):
 def test_calckit_tour_command_prints_the_sections(tmp_path, capsys, monkeypatch):
     calls = []
 
-    def fake_run(out, *, emit, quick, table_text):
+    def fake_run(out, *, emit, quick, width, progress):
         calls.append((out, quick))
         emit("\n== 1. Gradient of a loss ==\nbody")
 

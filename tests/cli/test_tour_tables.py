@@ -16,10 +16,7 @@ from calckit.cli import main  # noqa: E402
 def sections(tmp_path_factory):
     texts = []
     out = tmp_path_factory.mktemp("tour")
-    from calckit.cli.output import narrow
-
-    tour.run(str(out), emit=texts.append, quick=True,
-             table_text=lambda t: narrow(t, 80))
+    tour.run(str(out), emit=texts.append, quick=True, width=80)
     return {text.split("==")[1].strip()[:2]: text for text in texts}
 
 
@@ -57,12 +54,20 @@ def test_the_activation_section_fits_80_columns(sections):
 def test_the_command_passes_a_terminal_fit(tmp_path, monkeypatch, capsys):
     seen = {}
 
-    def fake_run(out, *, emit, quick, table_text):
-        from calckit import tables
-
-        seen["text"] = table_text(tables.activation_table(orders=(0, 1)))
+    def fake_run(out, *, emit, quick, width, progress):
+        seen["width"] = width
 
     monkeypatch.setenv("COLUMNS", "70")
     monkeypatch.setattr(tour, "run", fake_run)
     assert main(["tour", "--out", str(tmp_path / "t")]) == 0
-    assert max(len(line) for line in seen["text"].splitlines()) <= 70
+    assert seen["width"] == 70
+
+
+def test_every_section_of_the_tour_fits_80_columns(sections):
+    """The gradcheck reports (152 columns before) and the optimizer table
+    (86) too."""
+    for key, text in sections.items():
+        widest = max(text.splitlines(), key=len)
+        assert len(widest) <= 80, (key, widest)
+    assert "left out to fit" in sections["1."]  # the report says what it dropped
+    assert "newton" in sections["4."] and "[1, 1]" in sections["4."]

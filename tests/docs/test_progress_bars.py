@@ -66,7 +66,7 @@ def test_write_beside_clears_the_bar_then_redraws_it():
     assert _progress.write_beside(Bar(), None) is None
 
 
-def _fake_sections(result, *, quick, seed, table_text):
+def _fake_sections(result, *, quick, seed, table_text, width):
     for i in range(1, tour.SECTIONS + 1):
         yield f"{i}. section", f"body {i}"
 
@@ -92,3 +92,16 @@ def test_the_tour_runs_every_section_it_counts(tmp_path):
 
     source = inspect.getsource(tour._sections)
     assert source.count("\n    yield ") == tour.SECTIONS
+
+
+def test_automatic_bar_off_a_terminal_does_not_import_tqdm(monkeypatch):
+    """progress=None off a terminal returns before importing tqdm.auto (whose
+    import warns in a Jupyter kernel without ipywidgets)."""
+    import sys
+
+    monkeypatch.delitem(sys.modules, "tqdm.auto", raising=False)
+    monkeypatch.delitem(sys.modules, "tqdm.autonotebook", raising=False)
+    items = [1, 2]
+    assert _progress.progress(items, enabled=None, file=io.StringIO()) is items
+    assert not _progress.counter(2, enabled=None, file=io.StringIO()).update(1)
+    assert "tqdm.auto" not in sys.modules

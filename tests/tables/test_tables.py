@@ -313,7 +313,8 @@ def test_loss_table_has_every_loss_and_correct_derivatives():
     assert names == list(losses.names())
     yhat = t.wrt[0]
     syms = {s.name: s for f in t.exprs for s in f.free_symbols}
-    fixed = {syms[n]: v for n, v in {"y": 1, "y2": 0.5, "z2": 0.2}.items() if n in syms}
+    fixed = {syms[n]: v for n, v in {"y": 1, "y2": 0.5, "yhat2": 0.2}.items()
+             if n in syms}
     for i, f in enumerate(t.exprs):
         d = t.derivatives[i][(yhat,)]
         got = float(d.subs(fixed).subs(yhat, 0.3))

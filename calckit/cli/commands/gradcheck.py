@@ -97,7 +97,7 @@ def run(args: argparse.Namespace) -> int:
                                "report": str(report)})
     elif args.format == "markdown":
         text = report._repr_markdown_()
-    else:
-        text = str(report)
+    else:  # within the terminal
+        text = report.text(output.terminal_width())
     output.echo(text)
     return 0 if report.ok else 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import textwrap
 
 import numpy as np
 
@@ -59,12 +60,16 @@ def run(args: argparse.Namespace) -> int:
     x0 = parser.start(args.x0, wrt)  # checked here so the error is the only line
     kwargs = {} if args.lr is None else {"lr": args.lr}
     optimizer = optim.get(args.optimizer, **kwargs)  # validate before running
-    progress(f"optimizing f = {expr} over ({', '.join(s.name for s in wrt)}) with "
-             f"{args.optimizer}{'' if args.lr is None else f' (lr={args.lr:g})'} "
-             f"from x0 = {x0}, at most {args.steps} steps, tol {args.tol:g} ...")
+    progress(textwrap.fill(  # within the terminal; terms are never cut
+        f"optimizing f = {expr} over ({', '.join(s.name for s in wrt)}) with "
+        f"{args.optimizer}{'' if args.lr is None else f' (lr={args.lr:g})'} "
+        f"from x0 = {x0}, at most {args.steps} steps, tol {args.tol:g} ...",
+        output.terminal_width(), subsequent_indent="  ", break_long_words=False,
+        break_on_hyphens=False))
     with np.errstate(over="ignore", invalid="ignore"):  # divergence is reported
         result = calckit.minimize(expr, wrt, x0=x0, optimizer=optimizer,
-                                  steps=args.steps, tol=args.tol)
+                                  steps=args.steps, tol=args.tol,
+                                  progress=output.progress(args))
         text = _result_text(result, args.format)
     if args.plot is not None:
         from calckit import plot  # lazy: matplotlib

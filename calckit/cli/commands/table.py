@@ -60,8 +60,8 @@ def run(args: argparse.Namespace) -> int:
     t = _table(args)
     render = {"latex": t.to_latex, "markdown": t.to_markdown, "html": t.to_html,
               "csv": t.to_csv, "json": lambda: output.to_json(t.to_dict())}
-    if args.format == "text":  # within the terminal: rows as blocks if wider
-        output.echo(output.narrow(t, output.terminal_width()))
+    if args.format == "text":  # within the terminal (calckit._text.aligned)
+        output.echo(t.text(output.terminal_width()))
     else:
         output.echo(render[args.format]().rstrip("\n"))
     return 0

@@ -64,7 +64,8 @@ def run(args: argparse.Namespace) -> int:
     if args.interval is not None:
         bound = remainder_bound(expr, wrt, at, args.order,
                                 parser.pair(args.interval, "--interval"),
-                                method=args.method)
+                                method=args.method,
+                                progress=output.progress(args))
     parts = []
     if args.format == "json":
         out = {"expr": str(expr), "wrt": [s.name for s in wrt], "order": args.order,

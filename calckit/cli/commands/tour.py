@@ -31,5 +31,5 @@ def run(args: argparse.Namespace) -> int:
 
     width = output.terminal_width()
     tour.run(args.out, emit=output.echo, quick=args.quick,  # it lists its files
-             table_text=lambda table: output.narrow(table, width))
+             width=width, progress=output.progress(args))
     return 0
