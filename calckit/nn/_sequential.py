@@ -224,7 +224,7 @@ class Sequential:
         return head(z, head.targets(y, z.shape, " (targets)"))[0]
 
     def fit(self, X, y, *, loss="mse", optimizer="adam", epochs: int = 10,
-            batch_size: int | None = 32, seed=None, progress: bool = True,
+            batch_size: int | None = 32, seed=None, progress: bool | None = True,
             **kwargs) -> History:
         """Train with minibatches; see :func:`calckit.nn.fit` for every option."""
         from calckit.nn._fit import fit
