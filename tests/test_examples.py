@@ -113,6 +113,15 @@ EXPECTED: dict[str, tuple[list[str], list[str]]] = {
         [r"gradcheck ok: True", r"Final training accuracy: 1\.0000",
          r"Sentiment prediction for 'This movie is amazing!': Positive"],
         []),
+    "24_logistic_digits.py": (
+        [r"gradient:  2\*lam \* w \+ X\.T @ \(sigmoid\(X @ w\) - y\) / n",
+         r"gradcheck ok: True", r"converged after [1-9] Newton steps",
+         r"Held-out accuracy: (0\.9[5-9]|1\.0)"],
+        ["24_logistic_digits.png"]),
+    "25_softmax_digits.py": (
+        [r"db = mean\(softmax\(X @ W \+ b, axis=1\) - Y, axis=0\)",
+         r"gradcheck ok: True", r"Held-out accuracy \(397 images\): (0\.9[5-9]|1\.0)"],
+        ["25_softmax_digits.png"]),
 }
 
 
