@@ -135,13 +135,16 @@ def _check_names(loss, names, point, data) -> None:
     both = sorted(set(names) & set(data))
     unknown = sorted(set(data) - held)
     unused = sorted(held - set(names) - set(data))
-    if both or unknown or unused:
-        raise InvalidParameterError(
-            "gradcheck: " + "; ".join(filter(None, [
-                both and f"{both} are both variables (at) and params",
-                unknown and f"params {unknown} do not occur in the loss",
-                unused and f"the loss has symbols {unused} that are neither in at "
-                           "nor in params"])))
+    problems = []
+    if both:
+        problems.append(f"{both} are both variables (at) and params")
+    if unknown:
+        problems.append(f"params {unknown} do not occur in the loss")
+    if unused:
+        problems.append(f"the loss has symbols {unused} that are neither in at nor "
+                        "in params")
+    if problems:
+        raise InvalidParameterError("gradcheck: " + "; ".join(problems))
 
 
 def _exact(loss, targets, data, parts, order, size) -> np.ndarray:

@@ -114,7 +114,7 @@ def minimize_tensor(expr: Any, wrt: Any, x0: Any, opt, *, steps: int, tol: float
     targets = _variables(loss, wrt, data)
     names = [_name(t) for t in targets]
     vg = K.compile_tensor_value_and_grad(loss, targets, list(data))
-    spec = vg.shapes
+    spec: dict = vg.shapes  # type: ignore[attr-defined]  # set by compile_tensor
     start = _start(x0, names)
     dims = _bind(spec, {**start, **data})
     var_shapes = {n: np.shape(start[n]) for n in names}
@@ -256,6 +256,7 @@ def _batches(batch_size, seed, spec, names, data, dims, opt):
             and not isinstance(batch_size, bool) and batch_size >= 1):
         raise InvalidParameterError(
             f"minimize: batch_size must be an int >= 1, got {batch_size!r}")
+    batch_size = int(batch_size)
     if getattr(opt, "uses_closure", False):
         raise InvalidParameterError(
             f"minimize: batch_size does not work with {type(opt).__name__}, whose "
