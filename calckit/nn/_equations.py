@@ -62,11 +62,15 @@ class BackpropEquations:
         ``"W1" -> "0.W"``: each symbol's key in ``model.parameters()``.
     full_grads : tuple of Tensor
         The gradients without names (what is compiled).
+    expr : Tensor
+        The loss without names: a tensor loss for :func:`calckit.minimize`
+        over ``"W1 b1 W2 b2 ..."`` with ``params={"X": X, "Y": Y}``.
     """
 
     def __init__(self, model, loss, full_loss, symbols, keys, grads) -> None:
         self.model, self.loss_name = model, loss
         self.symbols, self.keys, self.full_grads = symbols, keys, tuple(grads)
+        self.expr = full_loss
         defs, rewritten = _named([full_loss, *grads], symbols["hidden"],
                                  symbols["pre"])
         self.definitions = defs
