@@ -87,7 +87,7 @@ def minimize(
         Tensor losses (text with ``shapes=``, or built with ``ck.vector`` /
         ``ck.matrix``): ``params`` are whole data arrays, ``wrt`` may name
         several shaped variables (``x0`` a dict of arrays) and the result
-        is a :class:`~calckit.optimize._tensor_objective.TensorOptimizeResult`
+        is a :class:`~calckit.optimize.TensorOptimizeResult`
         (see docs/howto-matrix-calculus.md, "Train").
     batch_size : int, optional
         Tensor losses: each step uses ``batch_size`` rows of every data array,
