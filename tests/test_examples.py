@@ -116,6 +116,21 @@ EXPECTED: dict[str, tuple[list[str], list[str]]] = {
         [r"gradcheck ok: True", r"Final training accuracy: 1\.0000",
          r"Sentiment prediction for 'This movie is amazing!': Positive"],
         []),
+    "24_logistic_digits.py": (
+        [r"gradient:  2\*lam \* w \+ X\.T @ \(sigmoid\(X @ w\) - y\) / n",
+         r"gradcheck ok: True", r"converged after [1-9] Newton steps",
+         r"Held-out accuracy: (0\.9[5-9]|1\.0)"],
+        ["24_logistic_digits.png"]),
+    "25_softmax_digits.py": (
+        [r"db = mean\(softmax\(X @ W \+ b, axis=1\) - Y, axis=0\)",
+         r"gradcheck ok: True", r"Held-out accuracy \(397 images\): (0\.9[5-9]|1\.0)"],
+        ["25_softmax_digits.png"]),
+    "26_backprop_equations.py": (
+        [r"delta_2 = delta_1 @ W3\.T \* \(a2\*\(1 - a2\)\)",
+         r"dW1 = X\.T @ delta_3 / n",
+         r"max \|derived - backprop\| over all parameters = \d\.\de-(1[2-9]|[2-9]\d)",
+         r"XOR learned: True"],
+        ["26_backprop_equations.png"]),
 }
 
 

@@ -13,6 +13,7 @@ from numpy.typing import ArrayLike
 
 from calckit.check import _arguments as arguments
 from calckit.check._complex import complex_form
+from calckit.check._tensor import tensor_gradcheck
 from calckit.check.kinks import near_kinks
 from calckit.check.pipeline import Problem, Verdict, run
 from calckit.check.report import GradcheckReport, GradcheckRow
@@ -22,6 +23,7 @@ from calckit.numeric._evaluate import call_vector
 from calckit.numeric._hessian import HESSIAN_METHODS
 from calckit.numeric._steps import METHODS, check_method
 from calckit.symbolic._coerce import _short, as_expr
+from calckit.symbolic.tensor.api import is_tensor
 
 __all__ = ["gradcheck"]
 
@@ -35,6 +37,8 @@ def gradcheck(
     atol: float = 1e-8,
     method: str = "richardson",
     order: int = 1,
+    *,
+    shapes: Mapping | None = None,
 ) -> GradcheckReport:
     """Check the exact gradient (or Hessian) of ``expr`` numerically.
 
@@ -63,6 +67,11 @@ def gradcheck(
     order : {1, 2}
         1 checks :func:`calckit.compile_grad`, 2 :func:`calckit.compile_hessian`
         (upper triangle entries).
+    shapes : dict, optional
+        Tensor losses (text with ``shapes=``, or built with ``ck.vector`` /
+        ``ck.matrix``): ``at`` maps each variable to an array, ``params``
+        holds the data arrays, and the report has one row per entry
+        (``w[3]``, ``W1[2, 0]``); see :mod:`calckit.check._tensor`.
 
     Returns
     -------
@@ -94,6 +103,10 @@ def gradcheck(
     'kink'
     """
     order = arguments.check_order(order)
+    if is_tensor(expr, shapes):  # matrix calculus: calckit.check._tensor
+        arguments.check_tolerances(rtol, atol)
+        return tensor_gradcheck(expr, wrt, at, params, shapes=shapes, rtol=rtol,
+                                atol=atol, method=method, order=order, row=row)
     check_method(method, allowed=METHODS if order == 1 else HESSIAN_METHODS)
     arguments.check_tolerances(rtol, atol)
     e = as_expr(expr)

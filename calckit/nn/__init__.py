@@ -19,6 +19,7 @@ from calckit.nn._activation import Activation
 from calckit.nn._base import Layer
 from calckit.nn._batchnorm import BatchNorm
 from calckit.nn._conv import Conv2D, MaxPool2D
+from calckit.nn._equations import BackpropEquations, equations
 from calckit.nn._fit import History, fit
 from calckit.nn._layers import Dense, Flatten
 from calckit.nn._perceptron import Perceptron
@@ -27,6 +28,7 @@ from calckit.nn._sequential import ModelGradcheckReport, Sequential
 
 __all__ = [
     "Activation",
+    "BackpropEquations",
     "BatchNorm",
     "Conv2D",
     "Dense",
@@ -38,5 +40,6 @@ __all__ = [
     "Perceptron",
     "RNN",
     "Sequential",
+    "equations",
     "fit",
 ]

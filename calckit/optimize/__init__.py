@@ -19,6 +19,7 @@ from calckit.optimize._driver import STATUS
 from calckit.optimize._hvp import compile_hvp
 from calckit.optimize._least_squares import LeastSquaresResult, least_squares
 from calckit.optimize._minimize import OptimizeResult, minimize
+from calckit.optimize._tensor_objective import TensorOptimizeResult
 
 __all__ = [
     "CovarianceWarning",
@@ -26,6 +27,7 @@ __all__ = [
     "LeastSquaresResult",
     "OptimizeResult",
     "STATUS",
+    "TensorOptimizeResult",
     "compile_hvp",
     "curve_fit",
     "least_squares",

@@ -263,17 +263,37 @@ def _step_function(opt, c: _Counted) -> Callable:
     return lambda x, g, f, s: step(x, g, s)
 
 
-def run(opt, obj: Objective, x, steps, tol, names=(), callback=None):
+def path_steps(nit: int, every: int = 1) -> np.ndarray:
+    """The steps whose points a run keeps in ``path`` with ``path_every=every``:
+    every ``every``-th step from 0, and the last step ``nit``.
+
+    >>> path_steps(7, 3).tolist()
+    [0, 3, 6, 7]
+    """
+    kept = np.arange(0, nit + 1, every)
+    return kept if kept[-1] == nit else np.append(kept, nit)
+
+
+def _kept_path(path, x, k, every):
+    """The rows of ``path`` filled by a run of ``k`` steps, with the last
+    point appended when ``k`` is not a multiple of ``every``."""
+    rows = path[: k // every + 1]
+    return rows.copy() if k % every == 0 else np.vstack([rows, x[None]])
+
+
+def run(opt, obj: Objective, x, steps, tol, names=(), callback=None,
+        path_every: int = 1):
     """Drive ``opt`` from the flat point ``x`` for at most ``steps`` steps;
     return an :class:`OptimizeResult`. A step an optimizer rejects (it
     returns its input ``x`` itself, as a trust region does) counts as a step
     and repeats the point in ``path``; an optimizer status in
-    ``("flat", "no decrease", "no damping", "no progress")`` ends the run."""
+    ``("flat", "no decrease", "no damping", "no progress")`` ends the run.
+    ``path`` keeps the points of :func:`path_steps` (``path_every``)."""
     c = _Counted(obj)
     n = x.size
-    cap = min(steps + 1, _CHUNK)  # grown by doubling: steps may be huge
+    cap = min(steps // path_every + 2, _CHUNK)  # grown by doubling: steps may be huge
     path = np.empty((cap, n))
-    losses = np.empty(cap)
+    losses = np.empty(min(steps + 1, _CHUNK))
     state = opt.init(x)
     step = _step_function(opt, c)
     closure = bool(getattr(opt, "uses_closure", False))
@@ -320,12 +340,14 @@ def run(opt, obj: Objective, x, steps, tol, names=(), callback=None):
                     break
             k += 1
             x, f, g, gn = x_new, f_new, g_new, gn_new
-            if k == cap:
-                cap = min(2 * cap, steps + 1)
-                path = np.resize(path, (cap, n))
-                losses = np.resize(losses, cap)
-            path[k] = x
+            if k == losses.size:
+                losses = np.resize(losses, min(2 * k, steps + 1))
             losses[k] = f
+            if k % path_every == 0:
+                if k // path_every == cap:
+                    cap = min(2 * cap, steps // path_every + 2)
+                    path = np.resize(path, (cap, n))
+                path[k // path_every] = x
             if stop:
                 status = stop
                 break
@@ -351,7 +373,7 @@ def run(opt, obj: Objective, x, steps, tol, names=(), callback=None):
         nit=k,
         converged=bool(converged),
         diverged=bool(bad),
-        path=path[: k + 1].copy(),
+        path=_kept_path(path, x, k, path_every),
         losses=losses[: k + 1].copy(),
         message=message,
         wrt=tuple(names),

@@ -26,7 +26,9 @@ from calckit.errors import CalckitTypeError, InvalidParameterError, ShapeError
 from calckit.kernels import compile, compile_grad, compile_hessian
 from calckit.optimize._driver import STATUS, Objective, OptimizeResult, _raw, run
 from calckit.optimize._hvp import compile_hvp
+from calckit.optimize._tensor_objective import minimize_tensor
 from calckit.symbolic._coerce import as_expr, as_symbols, free_symbols
+from calckit.symbolic.tensor.api import is_tensor
 
 __all__ = ["minimize", "OptimizeResult", "STATUS"]
 
@@ -41,6 +43,10 @@ def minimize(
     params: Mapping[str, Any] | None = None,
     callback: Callable[[int, np.ndarray, float, float], Any] | None = None,
     progress: bool | None = None,
+    shapes: Mapping[str, Any] | None = None,
+    batch_size: int | None = None,
+    seed: Any = 0,
+    path_every: int = 1,
     **opt_kwargs: Any,
 ) -> OptimizeResult:
     """Minimize ``expr`` over ``wrt`` from ``x0``.
@@ -82,6 +88,18 @@ def minimize(
         A ``tqdm`` progress bar over the steps on stderr (never stdout).
         ``None``: only for a long run (``steps >=`` :data:`LONG_RUN`) when
         stderr is a terminal; ``True`` always; ``False`` never.
+    shapes : dict, optional
+        Tensor losses (text with ``shapes=``, or built with ``ck.vector`` /
+        ``ck.matrix``): ``params`` are whole data arrays, ``wrt`` may name
+        several shaped variables (``x0`` a dict of arrays) and the result
+        is a :class:`~calckit.optimize.TensorOptimizeResult`
+        (see docs/howto-matrix-calculus.md, "Train").
+    batch_size : int, optional
+        Tensor losses: each step uses ``batch_size`` rows of every data array,
+        drawn along the row dim (a data dim no variable has) without
+        replacement within an epoch, seeded by ``seed``.
+    path_every : int
+        Keep every ``path_every``-th point (and the last) in ``path``.
 
     Returns
     -------
@@ -106,9 +124,19 @@ def minimize(
     >>> r.diverged, r.message   # doctest: +ELLIPSIS
     (True, 'Diverged: a non-finite loss appeared at step 19...')
     """
-    e = as_expr(expr)
     opt = _as_optimizer(optimizer, opt_kwargs)
     steps, tol = _check_loop_args(steps, tol)
+    path_every = _check_path_every(path_every)
+    if is_tensor(expr, shapes):  # matrix calculus: _tensor_objective
+        return minimize_tensor(expr, wrt, x0, opt, steps=steps, tol=tol,
+                               params=params, callback=callback, shapes=shapes,
+                               batch_size=batch_size, seed=seed,
+                               path_every=path_every)
+    if batch_size is not None:
+        raise InvalidParameterError(
+            "minimize: batch_size is for tensor losses (give shapes= or build the "
+            "loss with ck.vector / ck.matrix)")
+    e = as_expr(expr)
     data_syms, data = _data(params, e)
     if wrt is None:
         xs = [s for s in as_symbols(None, e) if s not in set(data_syms)]
@@ -138,7 +166,7 @@ def minimize(
                             desc=f"minimize ({_name(opt)})")
     try:
         return run(opt, Objective(fun, value_and_grad, hess, hvp), x, steps, tol,
-                   names, _advancing(bar, callback))
+                   names, _advancing(bar, callback), path_every)
     finally:
         bar.close()
 
@@ -170,6 +198,16 @@ def _advancing(bar, callback):
         return callback(k, x, loss, gnorm) if callback is not None else None
 
     return step
+
+
+def _check_path_every(path_every) -> int:
+    if not (isinstance(path_every, numbers.Integral)
+            and not isinstance(path_every, bool) and path_every >= 1):
+        raise InvalidParameterError(
+            f"The 'path_every' parameter of minimize must be an int >= 1. "
+            f"Got {path_every!r} instead."
+        )
+    return int(path_every)
 
 
 def _needs(opt, what: str) -> bool:
