@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from calckit import _progress, optim
+from calckit._validate import positive_int
 from calckit.errors import CalckitTypeError, InvalidParameterError, ShapeError
 from calckit.kernels import compile, compile_grad, compile_hessian
 from calckit.optimize._driver import STATUS, Objective, OptimizeResult, _raw, run
@@ -201,13 +202,7 @@ def _advancing(bar, callback):
 
 
 def _check_path_every(path_every) -> int:
-    if not (isinstance(path_every, numbers.Integral)
-            and not isinstance(path_every, bool) and path_every >= 1):
-        raise InvalidParameterError(
-            f"The 'path_every' parameter of minimize must be an int >= 1. "
-            f"Got {path_every!r} instead."
-        )
-    return int(path_every)
+    return positive_int(path_every, "path_every", "minimize")
 
 
 def _needs(opt, what: str) -> bool:

@@ -23,13 +23,13 @@ every data array along the row dim (the data dim no variable has), seeded.
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from calckit._validate import positive_int
 from calckit.errors import CalckitTypeError, InvalidParameterError, ShapeError
 from calckit.kernels import tensor as K
 from calckit.kernels.tensor_runtime import _bad_shape
@@ -114,7 +114,7 @@ def minimize_tensor(expr: Any, wrt: Any, x0: Any, opt, *, steps: int, tol: float
     targets = _variables(loss, wrt, data)
     names = [_name(t) for t in targets]
     vg = K.compile_tensor_value_and_grad(loss, targets, list(data))
-    spec: dict = vg.shapes  # type: ignore[attr-defined]  # set by compile_tensor
+    spec: dict = vg.shapes
     start = _start(x0, names)
     dims = _bind(spec, {**start, **data})
     var_shapes = {n: np.shape(start[n]) for n in names}
@@ -252,11 +252,7 @@ def _batches(batch_size, seed, spec, names, data, dims, opt):
     """A function drawing the next batch of data arrays, or None."""
     if batch_size is None:
         return None
-    if not (isinstance(batch_size, numbers.Integral)
-            and not isinstance(batch_size, bool) and batch_size >= 1):
-        raise InvalidParameterError(
-            f"minimize: batch_size must be an int >= 1, got {batch_size!r}")
-    batch_size = int(batch_size)
+    batch_size = positive_int(batch_size, "batch_size", "minimize")
     if getattr(opt, "uses_closure", False):
         raise InvalidParameterError(
             f"minimize: batch_size does not work with {type(opt).__name__}, whose "

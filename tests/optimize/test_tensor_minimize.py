@@ -201,7 +201,8 @@ def test_batch_size_larger_than_data_and_other_bad_input():
               shapes=SHAPES)
     with pytest.raises(ck.InvalidParameterError, match=r"batch_size 21 .*n = 20"):
         ck.minimize(LOGISTIC, batch_size=21, **kw)
-    with pytest.raises(ck.InvalidParameterError, match="batch_size must be"):
+    with pytest.raises(ck.InvalidParameterError,
+                       match="'batch_size' parameter of minimize must be"):
         ck.minimize(LOGISTIC, batch_size=0, **kw)
     with pytest.raises(ck.InvalidParameterError, match="same data"):
         ck.minimize(LOGISTIC, batch_size=5, optimizer="lbfgs", **kw)
