@@ -13,6 +13,7 @@ from types import MappingProxyType, ModuleType
 
 from calckit.cli.commands import (
     diff,
+    fit,
     grad,
     gradcheck,
     hessian,
@@ -28,6 +29,7 @@ __all__ = ["COMMANDS"]
 #: Command name -> its module, in the order ``calckit --help`` lists them.
 COMMANDS: Mapping[str, ModuleType] = MappingProxyType({
     "diff": diff, "grad": grad, "hessian": hessian, "taylor": taylor,
-    "table": table, "gradcheck": gradcheck, "optimize": optimize, "plot": plot,
+    "table": table, "gradcheck": gradcheck, "optimize": optimize, "fit": fit,
+    "plot": plot,
     "tour": tour,
 })
