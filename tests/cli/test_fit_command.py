@@ -25,7 +25,7 @@ def data_file(tmp_path):
     t = np.linspace(0.0, 4.0, 25)
     y = 2.5 * np.exp(-1.3 * t) + 0.5 + 0.01 * rng.normal(size=t.size)
     path = tmp_path / "decay.csv"
-    lines = ["t,y"] + [f"{a:.17g},{b:.17g}" for a, b in zip(t, y)]
+    lines = ["t,y"] + [f"{a:.17g},{b:.17g}" for a, b in zip(t, y, strict=True)]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path, t, y
 

@@ -51,7 +51,7 @@ def read_columns(path: str, names: tuple[str, str]) -> tuple[np.ndarray, ...]:
     for line, row in enumerate(rows[1:], start=2):
         if not any(cell.strip() for cell in row):
             continue
-        for out, col, name in zip(data, cols, names):
+        for out, col, name in zip(data, cols, names, strict=True):
             cell = row[col].strip() if col < len(row) else ""
             where = f"{path} line {line}, column {name!r}"
             if not cell:
