@@ -87,31 +87,43 @@ def _bound(coeffs, extra_degree: int) -> float | None:
     return None
 
 
-def _degree(f, x) -> int | None:
+def _one_sided(f, sides) -> bool:
+    """True for a clip unbounded on one of ``sides`` (``(lower, upper)``: where
+    the bound is needed), as this rule makes for ``x*ndtr(x)``."""
+    return isinstance(f, clip) and (
+        (sides[0] and not f.args[1].is_finite) or (sides[1] and not f.args[2].is_finite)
+    )
+
+
+def _degree(f, x, sides) -> int | None:
     """The degree of ``f`` in the polynomial occurrences of ``x`` (bounded
     functions count as constants), or None if ``f`` is not of that kind."""
     if f == x:
         return 1
+    if _one_sided(f, sides):  # unbounded on a side that matters: as its argument
+        return _degree(f.args[0], x, sides)
     if f.is_number or x not in f.free_symbols or isinstance(f, _BOUNDED):
         return 0
     if isinstance(f, (sp.Add, sp.Mul)):
-        degs = [_degree(a, x) for a in f.args]
+        degs = [_degree(a, x, sides) for a in f.args]
         if any(d is None for d in degs):
             return None
         return max(degs) if isinstance(f, sp.Add) else sum(degs)
     if isinstance(f, sp.Pow) and f.exp.is_Integer and f.exp >= 0:
-        d = _degree(f.base, x)
+        d = _degree(f.base, x, sides)
         return None if d is None else d * int(f.exp)
     return None
 
 
-def _bounded_occurrences(f, x, c):
+def _bounded_occurrences(f, x, c, sides):
     """``f`` with ``x`` replaced by ``c`` outside bounded functions."""
     if f == x:
         return c
+    if _one_sided(f, sides):  # clip(clip(x, -L, L), lo, oo): the same for |x| <= L
+        return f.func(_bounded_occurrences(f.args[0], x, c, sides), *f.args[1:])
     if f.is_Atom or x not in f.free_symbols or isinstance(f, _BOUNDED):
         return f
-    return f.func(*[_bounded_occurrences(a, x, c) for a in f.args])
+    return f.func(*[_bounded_occurrences(a, x, c, sides) for a in f.args])
 
 
 def tail_rule(node):
@@ -131,15 +143,13 @@ def tail_rule(node):
         (x,) = syms
         if not x.is_extended_real:
             continue
-        others = [g for j, g in enumerate(factors) if j != i]
-        degs = [_degree(g, x) for g in others]
-        if any(d is None for d in degs) or sum(degs) == 0:
-            continue
         try:
             poly = sp.Poly(e, x)
         except sp.PolynomialError:
             continue
-        if poly.degree() < 1 or not all(c.is_number for c in poly.all_coeffs()):
+        if poly.degree() < 1 or not all(
+            c.is_number and c.is_extended_real for c in poly.all_coeffs()
+        ):  # exp(I*x) does not vanish
             continue
         coeffs = [float(c) for c in poly.all_coeffs()]
         if not all(map(math.isfinite, coeffs)):
@@ -150,10 +160,15 @@ def tail_rule(node):
             lower = positive == (n % 2 == 1)
         if not (lower or upper):
             continue
+        sides = (lower, upper)
+        others = [g for j, g in enumerate(factors) if j != i]
+        degs = [_degree(g, x, sides) for g in others]
+        if any(d is None for d in degs) or sum(degs) == 0:
+            continue
         L = _bound(coeffs, sum(degs))
         if L is None:
             continue
         c = clip(x, -sp.Integer(int(L)) if lower else -sp.oo,
                  sp.Integer(int(L)) if upper else sp.oo)
-        return sp.Mul(f, *[_bounded_occurrences(g, x, c) for g in others])
+        return sp.Mul(f, *[_bounded_occurrences(g, x, c, sides) for g in others])
     return None
