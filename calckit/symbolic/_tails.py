@@ -54,6 +54,23 @@ _BOUNDED = (sp.tanh, sp.sin, sp.cos, sp.erf, sp.sign, sigmoid, dsigmoid, ndtr,
             step, clip)
 
 
+#: the rule looks at products of at most this many nodes (walks of larger,
+#: shared trees would cost more than the rule is worth)
+_MAX_NODES = 400
+
+
+def _small(*exprs) -> bool:
+    """True if ``exprs`` hold at most :data:`_MAX_NODES` nodes together."""
+    count = 0
+    stack = list(exprs)
+    while stack:
+        count += 1
+        if count > _MAX_NODES:
+            return False
+        stack.extend(stack.pop().args)
+    return True
+
+
 def _vanishing(f):
     """``(E, lower, upper)`` if the factor ``f`` vanishes where its argument
     ``E`` goes to -oo (``lower``/``upper``: E -> -oo at x -> -oo / +oo) or at
@@ -85,6 +102,56 @@ def _bound(coeffs, extra_degree: int) -> float | None:
             return L
         L *= 2.0
     return None
+
+
+def _poly(e, x, depth: int = 0) -> dict | None:
+    """``{degree: coefficient}`` (floats) of ``e`` as a polynomial in ``x``
+    with real numeric coefficients (degree <= 64), else None."""
+    if e == x:
+        return {1: 1.0}
+    if e.is_number:
+        if not e.is_extended_real:
+            return None  # exp(I*x) does not vanish
+        try:
+            return {0: float(e)}
+        except (TypeError, ValueError):
+            return None
+    if depth > 20:
+        return None
+    if isinstance(e, sp.Add):
+        out: dict = {}
+        for a in e.args:
+            t = _poly(a, x, depth + 1)
+            if t is None:
+                return None
+            for k, v in t.items():
+                out[k] = out.get(k, 0.0) + v
+        return out
+    if isinstance(e, sp.Mul):
+        out = {0: 1.0}
+        for a in e.args:
+            t = _poly(a, x, depth + 1)
+            if t is None:
+                return None
+            out = _times(out, t)
+            if out is None:
+                return None
+        return out
+    if isinstance(e, sp.Pow) and e.exp.is_Integer and 0 <= e.exp <= 64:
+        base = _poly(e.base, x, depth + 1)
+        out = {0: 1.0}
+        for _ in range(int(e.exp)):
+            out = None if base is None or out is None else _times(out, base)
+        return out
+    return None
+
+
+def _times(a: dict, b: dict) -> dict | None:
+    out: dict = {}
+    for i, u in a.items():
+        for j, v in b.items():
+            out[i + j] = out.get(i + j, 0.0) + u * v
+    return out if max(out) <= 64 else None
 
 
 def _one_sided(f, sides) -> bool:
@@ -132,6 +199,8 @@ def tail_rule(node):
     if not isinstance(node, sp.Mul):
         return None
     factors = node.args
+    if not _small(*factors):
+        return None
     for i, f in enumerate(factors):
         found = _vanishing(f)
         if found is None:
@@ -143,18 +212,14 @@ def tail_rule(node):
         (x,) = syms
         if not x.is_extended_real:
             continue
-        try:
-            poly = sp.Poly(e, x)
-        except sp.PolynomialError:
+        terms = _poly(e, x)  # not sp.Poly: milliseconds per call
+        if terms is None or max(terms) < 1:
             continue
-        if poly.degree() < 1 or not all(
-            c.is_number and c.is_extended_real for c in poly.all_coeffs()
-        ):  # exp(I*x) does not vanish
+        n = max(terms)
+        coeffs = [terms.get(k, 0.0) for k in range(n, -1, -1)]
+        if not all(map(math.isfinite, coeffs)) or coeffs[0] == 0:
             continue
-        coeffs = [float(c) for c in poly.all_coeffs()]
-        if not all(map(math.isfinite, coeffs)):
-            continue
-        n, positive = poly.degree(), coeffs[0] > 0
+        positive = coeffs[0] > 0
         if lower is None:  # vanishes where E -> -oo
             upper = not positive
             lower = positive == (n % 2 == 1)
