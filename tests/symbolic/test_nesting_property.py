@@ -14,6 +14,7 @@ import time
 import numpy as np
 import pytest
 import sympy as sp
+from deadline_helper import run_with_deadline
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -142,3 +143,19 @@ def test_each_function_nested_eight_deep_is_bounded(name):
                 min_size=1, max_size=8))
 def test_random_nestings_are_computed_or_refused_within_budget(layers):
     run_case(nest(layers))
+
+
+@pytest.mark.parametrize("text", [
+    "abs(" * 90 + "x*y" + ")" * 90,
+    "abs(" * 90 + "x" + ")" * 90 + "*x*y",
+    "x*y*" + "abs(" * 90 + "x" + ")" * 90,
+])
+def test_abs_nested_ninety_deep_parses_within_the_budget(text):
+    # issue 20 item 2 (59 s in SymPy's Abs constructor on the reported main)
+    status, detail = run_case_parse(text)
+    assert status == "ok", detail
+
+
+def run_case_parse(text: str):
+    """``ck.parse(text)`` under the per-step 2 s hard deadline of the issue."""
+    return run_with_deadline(lambda: ck.parse(text), 2.0, f"parse of {text[:30]}...")
