@@ -124,8 +124,9 @@ class clip(_StablePrimitive):  # noqa: N801
 
     def fdiff(self, argindex=1):
         u, lo, hi = self.args
-        if argindex == 1:
-            return step(u - lo, 0) * step(hi - u, 0)
+        if argindex == 1:  # an infinite bound (a one-sided clip) is no kink
+            return (step(u - lo, 0) if lo.is_finite else sp.S.One) * (
+                step(hi - u, 0) if hi.is_finite else sp.S.One)
         if argindex == 2:
             return step(lo - u, 1)
         return step(u - hi, 1)
@@ -142,6 +143,11 @@ class clip(_StablePrimitive):  # noqa: N801
         return f"min(max({u}, {lo}), {hi})"
 
     def _numpycode(self, printer):
+        u, lo, hi = self.args
+        if not (lo.is_finite and hi.is_finite):  # one-sided: one comparison
+            name, bound = ("maximum", lo) if lo.is_finite else ("minimum", hi)
+            f = printer._module_format(f"numpy.{name}")
+            return f"{f}({printer._print(u)}, {printer._print(bound)})"
         f = printer._module_format("numpy.clip")
         u, lo, hi = (printer._print(a) for a in self.args)
         return f"{f}({u}, {lo}, {hi})"

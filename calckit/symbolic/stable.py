@@ -38,6 +38,7 @@ from calckit.symbolic._stable_sums import (
     _lse_of_sum,
     _piecewise_rules,
 )
+from calckit.symbolic._tails import tail_rule
 from calckit.symbolic.functions import (
     dsigmoid,
     logcosh,
@@ -321,7 +322,7 @@ def _sinh_over_cosh(node):
 
 def _quotients(node):
     """``y*p**-k`` -> ``(y/p)/p...``: ``p*p`` would underflow (0/0) or go
-    subnormal."""
+    subnormal; ``a**k*p**-k`` -> ``(a/p)**k`` (no ``inf/inf`` either)."""
     if not isinstance(node, sp.Mul):
         return None
     factors = list(node.args)
@@ -333,10 +334,32 @@ def _quotients(node):
             and not f.base.is_number
             and not (f.base - 1).is_nonnegative  # a base >= 1 cannot underflow
         ):
+            k = -int(f.exp)
+            for j, g in enumerate(factors):  # a**m*p**-k -> (a/p)**k*a**(m - k)
+                a, m = g.as_base_exp()
+                if j != i and m.is_Integer and m >= k and not a.is_number:
+                    rest = [h for q, h in enumerate(factors) if q not in (i, j)]
+                    # (1 - x)**2/x**2 at x = 1e308: 1 where inf/inf was nan
+                    return sp.Mul(quotient(a, f.base) ** k, a ** (m - k), *rest)
             out = sp.Mul(*factors[:i], *factors[i + 1 :])
-            for _ in range(-int(f.exp)):
+            for _ in range(k):
                 out = quotient(out, f.base)
             return out
+    return None
+
+
+def _sum_content(node):
+    """``c*(2*x - 2)/x`` -> ``2*c*(x - 1)/x``: a sum's integer content taken
+    out, so that ``2*x`` does not overflow where ``x - 1`` does not (a factor
+    of a product of three or more, which SymPy does not distribute again)."""
+    if not isinstance(node, sp.Mul) or len(node.args) < 3:
+        return None
+    for i, f in enumerate(node.args):
+        if isinstance(f, sp.Add):
+            content, prim = f.primitive()
+            if content.is_Integer and abs(content) > 1:
+                rest = [g for j, g in enumerate(node.args) if j != i]
+                return sp.Mul(content, prim, *rest)
     return None
 
 
@@ -355,6 +378,7 @@ RULES: tuple = (
     _softplus_base_times_sigmoid,
     _sinh_over_cosh,
     _quotients,
+    _sum_content,
     _add_rules,
     _delta_rules,
     _piecewise_rules,
@@ -364,9 +388,15 @@ RULES: tuple = (
 # ----------------------------------------------------------------- driver --
 
 
-def _rewrite_node(node):
+#: the last pass, once the rules above are at their fixed point: it bounds
+#: polynomial factors next to a factor that vanishes in a tail (see
+#: :mod:`calckit.symbolic._tails`), which would hide their patterns
+TAIL_RULES: tuple = (tail_rule,)
+
+
+def _rewrite_node(node, rules=RULES):
     for _ in range(_MAX_RULE_STEPS):
-        for rule in RULES:
+        for rule in rules:
             out = rule(node)
             if out is not None and out != node:
                 node = out
@@ -376,17 +406,17 @@ def _rewrite_node(node):
     return node
 
 
-def _pass(expr, memo):
+def _pass(expr, memo, rules=RULES):
     if expr in memo:
         return memo[expr]
     if expr.is_Atom or not expr.args:
         memo[expr] = expr
         return expr
-    args = [_pass(a, memo) for a in expr.args]
+    args = [_pass(a, memo, rules) for a in expr.args]
     node = expr.func(*args) if any(
         a is not b for a, b in zip(args, expr.args, strict=True)
     ) else expr
-    out = _rewrite_node(node) if isinstance(node, sp.Expr) else node
+    out = _rewrite_node(node, rules) if isinstance(node, sp.Expr) else node
     memo[expr] = out
     return out
 
@@ -422,6 +452,6 @@ def stabilize(expr):
     for _ in range(_MAX_PASSES):
         new = _pass(expr, {})
         if new == expr:
-            return new
+            break
         expr = new
-    return expr
+    return _pass(expr, {}, TAIL_RULES)
