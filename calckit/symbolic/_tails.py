@@ -128,21 +128,19 @@ def _poly(e, x, depth: int = 0) -> dict | None:
                 out[k] = out.get(k, 0.0) + v
         return out
     if isinstance(e, sp.Mul):
-        out = {0: 1.0}
+        product: dict | None = {0: 1.0}
         for a in e.args:
             t = _poly(a, x, depth + 1)
-            if t is None:
+            if t is None or product is None:
                 return None
-            out = _times(out, t)
-            if out is None:
-                return None
-        return out
+            product = _times(product, t)
+        return product
     if isinstance(e, sp.Pow) and e.exp.is_Integer and 0 <= e.exp <= 64:
         base = _poly(e.base, x, depth + 1)
-        out = {0: 1.0}
+        power: dict | None = {0: 1.0}
         for _ in range(int(e.exp)):
-            out = None if base is None or out is None else _times(out, base)
-        return out
+            power = None if base is None or power is None else _times(power, base)
+        return power
     return None
 
 
@@ -172,8 +170,9 @@ def _degree(f, x, sides) -> int | None:
     if f.is_number or x not in f.free_symbols or isinstance(f, _BOUNDED):
         return 0
     if isinstance(f, (sp.Add, sp.Mul)):
-        degs = [_degree(a, x, sides) for a in f.args]
-        if any(d is None for d in degs):
+        found = [_degree(a, x, sides) for a in f.args]
+        degs = [d for d in found if d is not None]
+        if len(degs) < len(found):
             return None
         return max(degs) if isinstance(f, sp.Add) else sum(degs)
     if isinstance(f, sp.Pow) and f.exp.is_Integer and f.exp >= 0:
@@ -227,8 +226,9 @@ def tail_rule(node):
             continue
         sides = (lower, upper)
         others = [g for j, g in enumerate(factors) if j != i]
-        degs = [_degree(g, x, sides) for g in others]
-        if any(d is None for d in degs) or sum(degs) == 0:
+        found = [_degree(g, x, sides) for g in others]
+        degs = [d for d in found if d is not None]
+        if len(degs) < len(found) or sum(degs) == 0:
             continue
         L = _bound(coeffs, sum(degs))
         if L is None:
