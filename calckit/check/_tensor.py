@@ -30,6 +30,7 @@ from calckit.check.pipeline import Problem, run
 from calckit.check.report import GradcheckReport, GradcheckRow
 from calckit.errors import CalckitTypeError, InvalidParameterError, ShapeError
 from calckit.kernels import tensor as K
+from calckit.kernels.tensor_runtime import split_flat
 from calckit.numeric._steps import check_method
 from calckit.symbolic.tensor import derive as D
 from calckit.symbolic.tensor import expr as E
@@ -63,12 +64,7 @@ def tensor_gradcheck(expr, wrt, at, params, *, shapes, rtol: float, atol: float,
     values = list(data.values())
 
     def split(flat):
-        out, i = [], 0
-        for shape in var_shapes.values():
-            size = int(np.prod(shape, dtype=int))
-            out.append(flat[i:i + size].reshape(shape))
-            i += size
-        return out
+        return split_flat(flat, var_shapes)
 
     def losses(rows):
         return np.array([float(fk(*split(r), *values)) for r in rows])

@@ -19,7 +19,7 @@ import numpy
 
 from calckit.errors import CalckitTypeError, ShapeError
 
-__all__ = ["TENSOR_RUNTIME"]
+__all__ = ["TENSOR_RUNTIME", "split_flat"]
 
 _F64 = numpy.dtype(numpy.float64)
 _F32 = numpy.dtype(numpy.float32)
@@ -123,3 +123,19 @@ TENSOR_RUNTIME = {
     "_softmax": _softmax,
     "_logdet": _logdet,
 }
+
+
+def split_flat(flat, shapes) -> list:
+    """The arrays of shapes ``shapes.values()`` packed one after another,
+    row-major, in the flat vector ``flat`` (how the optimizers and the
+    gradient check see several tensor variables as one point).
+
+    >>> [a.tolist() for a in split_flat(numpy.arange(5.0), {"w": (2,), "M": (1, 3)})]
+    [[0.0, 1.0], [[2.0, 3.0, 4.0]]]
+    """
+    out, i = [], 0
+    for shape in shapes.values():
+        size = int(numpy.prod(shape, dtype=int))
+        out.append(flat[i:i + size].reshape(shape))
+        i += size
+    return out

@@ -32,7 +32,7 @@ import numpy as np
 from calckit._validate import positive_int
 from calckit.errors import CalckitTypeError, InvalidParameterError, ShapeError
 from calckit.kernels import tensor as K
-from calckit.kernels.tensor_runtime import _bad_shape
+from calckit.kernels.tensor_runtime import _bad_shape, split_flat
 from calckit.optimize._driver import (
     Objective,
     OptimizeResult,
@@ -72,7 +72,8 @@ class TensorOptimizeResult(OptimizeResult):
 
     def unflatten(self, flat) -> dict:
         """The variables (name -> array) of a flat point, e.g. a row of ``path``."""
-        return dict(zip(self.wrt, _split(np.asarray(flat), self.shapes), strict=True))
+        parts = split_flat(np.asarray(flat), self.shapes)
+        return dict(zip(self.wrt, parts, strict=True))
 
     def __repr__(self) -> str:
         return (
@@ -92,15 +93,6 @@ class TensorOptimizeResult(OptimizeResult):
             f"  steps: {self.nit} (evaluations: {self.nfev} f, {self.njev} grad, "
             f"{self.nhev} Hessian)"
         )
-
-
-def _split(flat: np.ndarray, shapes: Mapping) -> list:
-    out, i = [], 0
-    for shape in shapes.values():
-        size = int(np.prod(shape, dtype=int))
-        out.append(flat[i:i + size].reshape(shape))
-        i += size
-    return out
 
 
 def minimize_tensor(expr: Any, wrt: Any, x0: Any, opt, *, steps: int, tol: float,
@@ -123,7 +115,7 @@ def minimize_tensor(expr: Any, wrt: Any, x0: Any, opt, *, steps: int, tol: float
     x = np.concatenate([np.ravel(start[n]) for n in names])
 
     def unflat(flat):
-        parts = _split(flat, var_shapes)
+        parts = split_flat(flat, var_shapes)
         return parts[0] if len(parts) == 1 else dict(zip(names, parts, strict=True))
 
     user_callback = None
@@ -290,7 +282,7 @@ def _objective(loss, targets, names, var_shapes, vg, data, batches, opt) -> Obje
     current = [list(data.values())]
 
     def parts(x):
-        return _split(x, var_shapes)
+        return split_flat(x, var_shapes)
 
     def flat(gs):
         return np.ravel(gs) if one else np.concatenate([np.ravel(g) for g in gs])
