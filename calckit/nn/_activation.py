@@ -29,13 +29,17 @@ import inspect
 import numpy as np
 import sympy as sp
 
+from calckit import activations
 from calckit.errors import (
     CalckitError,
     CalckitTypeError,
     InvalidParameterError,
     UnknownNameError,
 )
+from calckit.kernels import compile as compile_kernel
 from calckit.nn._base import Layer, as_float_array
+from calckit.symbolic._coerce import as_expr
+from calckit.symbolic.derive import derivative
 
 __all__ = ["Activation", "activation_expr", "ACTIVATION_VAR"]
 
@@ -46,8 +50,6 @@ _Y = sp.Symbol("y_out", real=True)
 def activation_expr(activation, **kwargs):
     """Return ``(name_or_None, f(x), x)`` for any accepted activation spec."""
     if isinstance(activation, str):
-        from calckit import activations
-
         names = activations.names()
         name = activation.strip()
         if name not in names and name.lower() in names:
@@ -72,7 +74,6 @@ def activation_expr(activation, **kwargs):
             raise InvalidParameterError(
                 "keyword arguments are only for named library activations, got "
                 f"{sorted(kwargs)} with {activation!r}")
-        from calckit.symbolic._coerce import as_expr
 
         try:
             expr = as_expr(activation, name="activation")
@@ -177,8 +178,6 @@ class Activation(Layer):
 
     def __init__(self, activation, **kwargs) -> None:
         super().__init__()
-        from calckit.kernels import compile as compile_kernel
-        from calckit.symbolic.derive import derivative
 
         self.name, self.expr, x = activation_expr(activation, **kwargs)
         self.spec = activation if isinstance(activation, str) else self.name

@@ -17,8 +17,11 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
+from calckit import losses
 from calckit.errors import CalckitTypeError, ShapeError, UnknownNameError
-from calckit.nn._activation import ACTIVATION_VAR
+from calckit.kernels import compile as compile_kernel
+from calckit.nn._activation import ACTIVATION_VAR, Activation
+from calckit.symbolic.derive import derivative
 
 __all__ = ["make_head", "loss_expr", "SoftmaxCrossEntropyHead", "ElementwiseHead"]
 
@@ -35,8 +38,6 @@ _LOGIT_LOSSES = frozenset({"bce_with_logits", "hinge", "squared_hinge"})
 def loss_expr(loss):
     """``(name_or_None, l(y, z))`` for a loss name, Lambda, or callable."""
     if isinstance(loss, str):
-        from calckit import losses
-
         if loss not in losses.names():
             raise UnknownNameError(
                 f"unknown loss {loss!r}; use one of {', '.join(losses.names())} "
@@ -80,9 +81,6 @@ class ElementwiseHead:
     """
 
     def __init__(self, name, expr, activation=None) -> None:
-        from calckit.kernels import compile as compile_kernel
-        from calckit.symbolic.derive import derivative
-
         self.name = name
         self.folds = activation is not None
         # threshold on the model output, i.e. after a folded activation
@@ -91,8 +89,6 @@ class ElementwiseHead:
         self.threshold: float | None
         if self.folds:
             if name == "binary_cross_entropy" and act_name == "sigmoid":
-                from calckit import losses
-
                 expr = sp.sympify(losses.get("bce_with_logits")(_Y, _Z))
                 self.threshold = 0.0
             else:
@@ -260,7 +256,6 @@ def _numeric_targets(y, where: str, expected: str) -> np.ndarray:
 def make_head(loss, last_layer=None):
     """Head for ``loss``; folds ``last_layer`` when it is an Activation and the
     loss is elementwise."""
-    from calckit.nn._activation import Activation
 
     name, expr = loss_expr(loss)
     if name == "softmax_cross_entropy":

@@ -14,7 +14,8 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from calckit.errors import InvalidParameterError
-from calckit.symbolic._coerce import as_expr, as_symbols
+from calckit.kernels import compile as ck_compile
+from calckit.symbolic._coerce import as_expr, as_symbols, real_symbol
 
 # Fixed colours so one optimizer (or one derivative order) has the same
 # colour in every figure.
@@ -147,8 +148,6 @@ def univariate(expr, var):
             f"{', '.join(s.name for s in syms)} (pass var=...)"
         )
     if not syms:
-        from calckit.symbolic._coerce import real_symbol
-
         syms = [real_symbol("x")]
     return expr, syms[0]
 
@@ -166,7 +165,6 @@ def bivariate(expr, wrt):
 
 def evaluate(expr, wrt, *arrays):
     """Values of ``expr`` on arrays (compiled, stable); non-finite -> nan."""
-    from calckit.kernels import compile as ck_compile
 
     kernel = ck_compile(expr, list(wrt))
     with np.errstate(all="ignore"):

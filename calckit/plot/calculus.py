@@ -8,6 +8,7 @@ import math
 import numpy as np
 import sympy as sp
 
+from calckit import activations as registry
 from calckit.errors import CalckitError, InvalidParameterError
 from calckit.plot._common import (
     FUNCTION_COLOR,
@@ -20,6 +21,10 @@ from calckit.plot._common import (
     robust_ylim,
     univariate,
 )
+from calckit.symbolic._coerce import as_expr, real_symbol
+from calckit.symbolic.remainder import remainder_bound, taylor_polynomial
+from calckit.tables import tidy
+from calckit.tables.format import _text
 
 __all__ = ["taylor", "derivatives", "tangent", "activations"]
 
@@ -74,7 +79,6 @@ def taylor(expr, var=None, at=0.0, orders=(1, 2, 3, 5), *, xlim=None,
     >>> [line.get_label() for line in fig.axes[0].lines][:3]
     ['f(x) = exp(x)', 'order 1', 'order 3']
     """
-    from calckit.symbolic.remainder import remainder_bound, taylor_polynomial
 
     expr, x = univariate(expr, var)
     orders = list(orders)
@@ -141,8 +145,6 @@ def derivatives(expr, var=None, orders=(0, 1, 2), *, xlim=(-3.0, 3.0),
     >>> fig.axes[0].get_legend_handles_labels()[1]
     ['f(x) = sin(x)', "f'(x) = cos(x)", "f''(x) = -sin(x)"]
     """
-    from calckit.tables import tidy
-    from calckit.tables.format import _text
 
     expr, x = univariate(expr, var)
     lo, hi = check_limits(xlim, "xlim")
@@ -205,14 +207,11 @@ def activations(names=None, *, xlim=(-4.0, 4.0), orders=(0, 1), ncols: int = 4,
     ``names`` is a sequence of registry names (default: all of
     :mod:`calckit.activations`) or a dict ``name -> expression in x``.
     """
-    from calckit.symbolic._coerce import as_expr, real_symbol
 
     x = real_symbol("x")
     if isinstance(names, dict):
         items = [(str(k), as_expr(v)) for k, v in names.items()]
     else:
-        from calckit import activations as registry
-
         chosen = registry.names() if names is None else names
         items = [(n, registry.get(n)(x)) for n in chosen]
     if not items:

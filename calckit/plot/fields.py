@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from calckit.errors import InvalidParameterError
+from calckit.kernels import compile_grad
 from calckit.plot._common import (
     FUNCTION_COLOR,
     bivariate,
@@ -21,6 +22,7 @@ from calckit.plot._common import (
     require_finite,
     viewable,
 )
+from calckit.symbolic._coerce import as_expr, as_symbols
 
 __all__ = ["gradient_field", "surface", "trajectories"]
 
@@ -96,7 +98,6 @@ def gradient_field(expr, wrt=None, *, xlim: Sequence[float] = (-2.0, 2.0),
     >>> bool(np.all(q.U * q.X <= 1e-12))    # arrows point downhill in x
     True
     """
-    from calckit.kernels import compile_grad
 
     expr, wrt = bivariate(expr, wrt)
     xlim, ylim = check_limits(xlim, "xlim"), check_limits(ylim, "ylim")
@@ -207,7 +208,6 @@ def trajectories(expr, results, wrt=None, *, xlim=None, ylim=None,
     :func:`calckit.optimize.compare`), one result, or path arrays. A loss of one
     variable is drawn as a curve with the iterates on it.
     """
-    from calckit.symbolic._coerce import as_expr, as_symbols
 
     expr = as_expr(expr)
     wrt = as_symbols(wrt, expr)

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
+import calckit
 from calckit.errors import InvalidParameterError
 from calckit.plot._common import (
     FUNCTION_COLOR,
@@ -19,6 +20,7 @@ from calckit.plot._common import (
     robust_ylim,
     viewable,
 )
+from calckit.symbolic._coerce import as_expr, as_symbols
 
 __all__ = ["loss_curves", "learning_rates", "decision_boundary"]
 
@@ -118,8 +120,6 @@ def learning_rates(expr="x**2 + 10", x0=None, lrs=(0.01, 0.1, 0.5, 1.0), *,
     A loss of one variable is drawn as a curve with the iterates on it; a
     loss of two variables as contours with the path.
     """
-    import calckit
-    from calckit.symbolic._coerce import as_expr, as_symbols
 
     expr = as_expr(expr)
     wrt = as_symbols(wrt, expr)

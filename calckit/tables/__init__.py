@@ -25,8 +25,10 @@ from dataclasses import dataclass
 import sympy as sp
 from sympy.core.function import AppliedUndef
 
+from calckit import activations, losses
 from calckit.errors import InvalidParameterError
 from calckit.symbolic._coerce import as_expr, as_symbol, as_symbols, real_symbol
+from calckit.symbolic.remainder import taylor_terms
 from calckit.tables.format import Column, Table, _latex, _primes
 
 __all__ = [
@@ -386,7 +388,6 @@ def rules_table(orders=(0, 1, 2)) -> DerivativeTable:
 def activation_table(names=None, orders=(0, 1, 2), at=None) -> DerivativeTable:
     """Every activation of :mod:`calckit.activations` (or those in
     ``names``) with its derivatives in ``x``."""
-    from calckit import activations
 
     names = tuple(activations.names()) if names is None else tuple(names)
     x = real_symbol("x")
@@ -411,7 +412,6 @@ def loss_table(names=None, orders=(0, 1, 2)) -> DerivativeTable:
     >>> print(t.notes[0])  # doctest: +ELLIPSIS
     huber f'': derivative almost everywhere; the DiracDelta terms ... left out...
     """
-    from calckit import losses
 
     names = tuple(losses.names()) if names is None else tuple(names)
     y, yhat = real_symbol("y"), real_symbol("yhat")
@@ -438,7 +438,6 @@ def taylor_table(expr, wrt=None, at=0, order: int = 3) -> Table:
     1      1           1            x
     2      1           1/2          x**2/2
     """
-    from calckit.symbolic.remainder import taylor_terms
 
     terms = taylor_terms(expr, wrt, at, order)
     columns = (Column("alpha", r"\alpha", "label"),

@@ -13,6 +13,7 @@ from __future__ import annotations
 import sympy as sp
 
 from calckit.errors import DifferentiationError
+from calckit.symbolic._coerce import as_expr
 from calckit.symbolic.tensor import derive as D
 from calckit.symbolic.tensor import tex as L
 from calckit.symbolic.tensor.expr import Tensor
@@ -82,7 +83,6 @@ def latex(expr, *, shapes=None) -> str:
         return L.latex(as_tensor_expr(expr, shapes))
     if isinstance(expr, (tuple, list)):
         return ",\\quad ".join(latex(e) for e in expr)
-    from calckit.symbolic._coerce import as_expr  # parse imports this package
 
     if isinstance(expr, sp.MatrixBase):
         return sp.latex(expr)
