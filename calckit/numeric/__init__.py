@@ -32,12 +32,14 @@ regular steps that alias, and no estimate from such samples can see it: pass
 Steps follow ``|x|`` over the whole float range (``log(x)`` at ``x = 1e-300``,
 second derivatives at ``|x| = 1e200``: ``h**n`` is never formed); at a small
 nonzero ``x``, an ``f`` varying on the scale 1 is not resolved by such steps
-(``cos''`` at ``2.2e-14``), which the error estimate shows. With
-``full_output=True`` (error estimates at hand) such entries, whose error
-estimate exceeds 1e-3 of their value, are computed once more on steps scaled
-to ``max(|x|, 1)`` and the smaller error estimate wins; non-finite entries
-are retried so with or without it (see :mod:`calckit.numeric._resolve`).
-Without ``full_output``, pass ``scale=1`` for such ``f``. Steps are
+(``cos''`` at ``2.2e-14``), which the error estimate shows. Such entries,
+whose error estimate exceeds 1e-3 of their value, are computed once more on
+steps scaled to ``max(|x|, 1)`` and the smaller error estimate wins;
+non-finite entries are retried too. Without ``full_output`` the error
+estimates this needs are computed only where ``|x|`` is so small that the
+``|x|``-scaled steps could not resolve an ``f`` varying on the scale 1
+(``cos''`` at ``|x| < 1e-3``), so ordinary points cost nothing more (see
+:mod:`calckit.numeric._resolve`). Steps are
 never shorter than the spacing of floats at ``x`` (``x + h`` must differ
 from ``x``; a shorter explicit ``h`` is refused).
 

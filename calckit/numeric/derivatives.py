@@ -18,13 +18,19 @@ from calckit.errors import CalckitTypeError, ShapeError
 from calckit.numeric._differences import (
     Estimate,
     as_point,
+    check_n,
     check_scalar_output,
     derivative_estimate,
     directional_estimate,
 )
 from calckit.numeric._hessian import hessian_estimate
-from calckit.numeric._resolve import needs_recheck, resolve_elementwise, resolve_vector
-from calckit.numeric._steps import check_resolved, step_sizes
+from calckit.numeric._resolve import (
+    estimate_elementwise,
+    needs_recheck,
+    resolve_vector,
+    too_fine,
+)
+from calckit.numeric._steps import check_method, check_resolved, step_sizes
 
 __all__ = ["derivative", "gradient", "hessian", "jacobian"]
 
@@ -121,13 +127,18 @@ def derivative(
     True
     """
     _check_call(f)
-    check_resolved(as_point(x), h, method)
-    est = derivative_estimate(f, x, n, method, h, scale=scale,
-                              with_error=full_output)
-    if needs_recheck(x, h, scale):
-        est = resolve_elementwise(
-            lambda pts, scale: derivative_estimate(f, pts, n, method, scale=scale),
-            as_point(x), est)
+    point = as_point(x)
+    check_resolved(point, h, method)
+    if not needs_recheck(point, h, scale):
+        est = derivative_estimate(f, x, n, method, h, scale=scale,
+                                  with_error=full_output)
+    else:  # default steps: resolve f near 0 (see calckit.numeric._resolve)
+        n = check_n(n, check_method(method))
+        est = estimate_elementwise(
+            lambda pts, scale=None, with_error=True: derivative_estimate(
+                f, pts, n, method, scale=scale, with_error=with_error),
+            point, full_output=full_output,
+            fine=too_fine(point, method, n))
     return _result(est, full_output, _scalar)
 
 
@@ -189,9 +200,17 @@ def gradient(
     return _result(est, full_output, _first)
 
 
+def _with_error(full_output, point, h, scale, method, n, order=None) -> bool:
+    """Error estimates wanted: asked for, or needed by the near-0 recheck
+    (a coordinate :func:`~calckit.numeric._resolve.too_fine`)."""
+    return full_output or (needs_recheck(point, h, scale) and bool(
+        np.any(too_fine(point, method, n, order))))
+
+
 def _directional(f, point, method, h, scale, vectorized, full_output) -> Estimate:
+    with_error = _with_error(full_output, point, h, scale, method, 1)
     est = directional_estimate(f, point[None], method, h, scale=scale,
-                               vectorized=vectorized, with_error=full_output)
+                               vectorized=vectorized, with_error=with_error)
     if needs_recheck(point, h, scale):
         est = resolve_vector(
             lambda pts, scale: directional_estimate(f, pts, method, scale=scale,
@@ -255,8 +274,14 @@ def hessian(
     """
     vectorized = _check_call(f, vectorized)
     point = _vector_point(x, h, scale, "central")  # h is a real step here
+    # the main stencil: second differences (central, richardson) or a
+    # Richardson first difference beside the complex step
+    n, stencil = (1, "richardson") if method == "complex" else (2, method)
+    # (richardson estimates its error anyway)
+    order = 2 if method == "central" else None
+    with_error = _with_error(full_output, point, h, scale, stencil, n, order)
     est = hessian_estimate(f, point[None], method, h, scale=scale,
-                           vectorized=vectorized, with_error=full_output)
+                           vectorized=vectorized, with_error=with_error)
     if needs_recheck(point, h, scale):
         est = resolve_vector(
             lambda pts, scale: hessian_estimate(f, pts, method, scale=scale,

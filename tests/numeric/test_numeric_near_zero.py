@@ -87,3 +87,75 @@ def test_an_overflow_next_to_a_pole_is_not_replaced_by_wide_steps(method, n):
         assert d == sign * np.inf
         assert numeric.derivative(lambda t: 1 / t, 1e-300, n=n,
                                   method=method) == sign * np.inf
+
+
+# --- the near-0 recheck by default (without full_output) -------------------
+
+
+@pytest.mark.parametrize("f, x, n, exact", [
+    (np.cos, 2.2e-14, 2, -1.0),  # was 0 (+- 8e15) without full_output
+    (np.sin, 1e-20, 1, 1.0),
+    (np.cos, 1e-100, 2, -1.0),
+])
+def test_the_default_call_resolves_f_varying_on_the_scale_one_near_zero(f, x, n, exact):
+    assert numeric.derivative(f, x, n=n) == pytest.approx(exact, abs=1e-6)
+    # an array mixing tiny and ordinary entries: each as alone
+    xs = np.array([x, 0.5, -x, 0.0])
+    d = numeric.derivative(f, xs, n=n)
+    alone = [numeric.derivative(f, v, n=n) for v in xs]
+    np.testing.assert_array_equal(d, alone)
+    assert d[0] == pytest.approx(exact, abs=1e-6)
+
+
+def test_the_default_call_agrees_with_numdifftools_near_zero():
+    nd = pytest.importorskip("numdifftools")
+    peer = nd.Derivative(np.cos, n=2)(2.2e-14)
+    assert numeric.derivative(np.cos, 2.2e-14, n=2) == pytest.approx(peer, abs=1e-6)
+
+
+@pytest.mark.parametrize("method", ["central", "richardson", "complex"])
+def test_the_default_hessian_resolves_f_varying_on_the_scale_one_near_zero(method):
+    H = numeric.hessian(lambda v: np.cos(v[..., 0]), [2.2e-14], method=method)
+    assert H[0, 0] == pytest.approx(-1.0, abs=1e-6)  # central gave 0
+    g = numeric.gradient(lambda v: np.sin(v[..., 0]) + v[..., 1] ** 2,
+                         [1e-20, 3.0], method="central" if method == "complex"
+                         else method)
+    np.testing.assert_allclose(g, [1.0, 6.0], rtol=1e-6)
+
+
+def test_the_default_call_keeps_the_domain_edge():
+    assert numeric.derivative(np.log, 1e-150) == pytest.approx(1e150, rel=1e-8)
+    assert numeric.derivative(np.log, 1e-150, n=2) == pytest.approx(-1e300, rel=1e-6)
+    H = numeric.hessian(lambda v: np.log(v[..., 0]), [1e-150])
+    assert H[0, 0] == pytest.approx(-1e300, rel=1e-6)
+
+
+def _counting(f):
+    sizes = []
+
+    def wrapped(t):
+        sizes.append(np.size(t))
+        return f(t)
+
+    return wrapped, sizes
+
+
+@pytest.mark.parametrize("method, points", [("central", 3), ("richardson", 13)])
+def test_an_ordinary_point_costs_no_extra_evaluation(method, points):
+    # cos'' at 0.5: the stencil alone (3 points in one call for central), as
+    # with the recheck off (an explicit scale takes the same steps)
+    f, sizes = _counting(np.cos)
+    d = numeric.derivative(f, 0.5, n=2, method=method)
+    assert d == pytest.approx(-np.cos(0.5), rel=1e-6)
+    g, plain = _counting(np.cos)
+    numeric.derivative(g, 0.5, n=2, method=method, scale=0.5)
+    assert sizes == plain
+    if method == "central":
+        assert sizes == [points]
+    # the same for the Hessian and gradient at an ordinary point
+    for call in (numeric.hessian, numeric.gradient):
+        f, sizes = _counting(lambda v: np.cos(v[..., 0]))
+        call(f, [0.5], method=method)
+        g, plain = _counting(lambda v: np.cos(v[..., 0]))
+        call(g, [0.5], method=method, scale=0.5)
+        assert sizes == plain
