@@ -207,17 +207,8 @@ class _Body:
         return name
 
     def elementwise(self, node) -> str:
-        memo: dict = {}
-        if node.op == "scalar":
-            raw = self.scalar_form(node, memo)
-        elif node.op == "add":
-            raw = sp.Add(*[self.operand(a, memo) for a in node.args])
-        elif node.op == "mul":
-            raw = sp.Mul(*[self.operand(a, memo) for a in node.args])
-        else:
-            fn = node.attr[0]
-            subs = {E.dummy(i): self.operand(a, memo) for i, a in enumerate(node.args)}
-            raw = fn.xreplace({**subs, **self.dim_subs(fn)})
+        # not emitted yet (emit checks), so scalar_form builds its own form
+        raw = self.scalar_form(node, {})
         form = stabilize(raw)
         if self.known:
             form = form.xreplace(self.known)

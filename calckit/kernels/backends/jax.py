@@ -88,7 +88,7 @@ def _single(value, shape, dtype, dev):
 
 def _assemble(values, slots, tail, shape, dtype, dev):
     cols = [jnp.zeros(shape, dtype) if s is None
-            else jnp.broadcast_to(jnp.asarray(values[s], dtype), shape) for s in slots]
+            else _single(values[s], shape, dtype, dev) for s in slots]
     return jnp.stack(cols, axis=-1).reshape(shape + tail)
 
 
