@@ -13,24 +13,7 @@ import numpy as np
 
 import calckit as ck
 
-
-def load_digits():
-    try:
-        from sklearn.datasets import load_digits as sk_load_digits
-    except ImportError:
-        print("scikit-learn is not installed: using synthetic 8x8 'digits' "
-              "(pip install scikit-learn for the real data set)")
-        rng = np.random.default_rng(0)
-        prototypes = rng.uniform(0, 16, size=(10, 64))
-        labels = rng.integers(0, 10, size=1797)
-        images = prototypes[labels] + rng.normal(0, 3, size=(1797, 64))
-        return np.clip(images, 0, 16), labels
-    digits = sk_load_digits()
-    print("scikit-learn digits: 1797 images of 8x8 pixels, 10 classes")
-    return digits.data, digits.target
-
-
-images, labels = load_digits()
+images, labels = _common.load_digits()
 X, Y = images / 16.0, np.eye(10)[labels]
 rng = np.random.default_rng(0)
 order = rng.permutation(len(X))

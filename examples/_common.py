@@ -18,6 +18,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import numpy as np
+
 # Figures are written to files; never open a window.
 os.environ.setdefault("MPLBACKEND", "Agg")
 
@@ -88,3 +90,21 @@ def banner(title: str) -> None:
     print()
     print(title)
     print("=" * 60)
+
+
+def load_digits():
+    """The 8x8 digits (1797 images, 10 classes): scikit-learn's, or a synthetic
+    stand-in of the same shapes when scikit-learn is not installed."""
+    try:
+        from sklearn.datasets import load_digits as sk_load_digits
+    except ImportError:
+        print("scikit-learn is not installed: using synthetic 8x8 'digits' "
+              "(pip install scikit-learn for the real data set)")
+        rng = np.random.default_rng(0)
+        prototypes = rng.uniform(0, 16, size=(10, 64))
+        labels = rng.integers(0, 10, size=1797)
+        images = prototypes[labels] + rng.normal(0, 3, size=(1797, 64))
+        return np.clip(images, 0, 16), labels
+    digits = sk_load_digits()
+    print("scikit-learn digits: 1797 images of 8x8 pixels, 10 classes")
+    return digits.data, digits.target
